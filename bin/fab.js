@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// The `fab` command: the only place that calls process.exit. Everything else returns an exit code.
+import { readFileSync } from 'node:fs';
+
+const argv = process.argv.slice(2);
+// Fast path: answering --version must not load anything else.
+if (argv[0] === '--version' || argv[0] === '-V') {
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  process.stdout.write(`fab ${version}\n`);
+  process.exit(0);
+}
+
+let main;
+try {
+  ({ main } = await import('../dist/lib/cli/main.js'));
+} catch (err) {
+  if (err.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+  process.stderr.write('fab: dist/ is missing; run `npm run build` (npm ci does it) in the fabts folder\n');
+  process.exit(2);
+}
+
+const abort = new AbortController();
+let interrupts = 0;
+process.on('SIGINT', () => {
+  interrupts += 1;
+  if (interrupts === 1) {
+    process.stderr.write('\nfab: interrupted; stopping commands and closing connections (Ctrl-C again to quit at once)\n');
+    abort.abort();
+  } else process.exit(130);
+});
+
+const write = (stream) => (s) => void stream.write(s);
+const code = await main(argv, {
+  cwd: process.cwd(),
+  env: process.env,
+  stdout: write(process.stdout),
+  stderr: write(process.stderr),
+  stdinIsTTY: process.stdin.isTTY === true,
+  signal: abort.signal,
+});
+// Let stdout drain (pipes are asynchronous) before exiting.
+process.stdout.write('', () => process.exit(code));

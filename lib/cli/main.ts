@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { secret } from '../commands/quote.js';
+import { FabError, UsageError, errorMessage } from '../errors.js';
+import { findTask, loadRegistry, requireTask, taskNames, type Registry } from '../registry/load.js';
+import { EventBus } from '../report/events.js';
+import { consoleSink, jsonSink, visibleGroups } from '../report/console.js';
+import { parseArgv, preScan, type ParseContext, type TaskInfo } from './argv.js';
+import { parseSetOption } from './fabric-grammar.js';
+import { describeText, listText } from './help.js';
+import { helpText } from './options.js';
+import { makePlan } from './plan.js';
+
+export interface MainIO {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  stdinIsTTY: boolean;
+  /** Aborted on the first Ctrl-C. */
+  signal: AbortSignal;
+}
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function parseContext(reg: Registry): ParseContext {
+  return {
+    isHostSet: (w) => reg.hostSets.has(w),
+    findTask: (name): TaskInfo | undefined => {
+      const t = findTask(reg, name);
+      if (!t) return undefined;
+      const args = Object.entries(t.spec.args ?? {}).map(([n, s]) => ({ name: n, boolean: s.kind === 'boolean', required: !s.hasDefault }));
+      return { name: t.name!, args };
+    },
+    names: () => [...taskNames(reg), ...reg.hostSets.keys()],
+  };
+}
+
+/** load -> parse -> plan -> execute -> report; returns the exit code (0 ok, 1 a task failed, 2 bad input, 130 interrupted). */
+export async function main(argv: string[], io: MainIO): Promise<number> {
+  try {
+    const pre = preScan(argv);
+    if (pre.version) return io.stdout(`fab ${version()}\n`), 0;
+    if (pre.help) return io.stdout(`${helpText(version())}\n`), 0;
+    const reg = await loadRegistry(io.cwd, pre.fabfile);
+    const inv = parseArgv(argv, parseContext(reg));
+    const opts = inv.options;
+    if (opts.list) return io.stdout(`${listText(reg, io.cwd)}\n`), 0;
+    if (opts.display) return io.stdout(`${describeText(requireTask(reg, opts.display), io.cwd)}\n`), 0;
+    if (!inv.tasks.length && inv.command === undefined) {
+      throw new UsageError('nothing to do: no task and no command', 'fab --list shows the tasks; fab -H HOST -- CMD runs a command');
+    }
+    const plan = await makePlan(reg, inv);
+    const settingsOverrides = Object.assign({}, ...opts.set.map(parseSetOption)) as Record<string, string>;
+
+    const events = new EventBus();
+    let password = io.env.FAB_SUDO_PASSWORD;
+    if (opts.sudoPassword) {
+      if (!io.stdinIsTTY || opts.abortOnPrompts) throw new UsageError('--sudo-password needs a terminal to ask on', 'set FAB_SUDO_PASSWORD in the environment instead');
+      password = await (await import('./prompt.js')).askHidden('sudo password: ');
+    }
+    if (password) events.addSecret(password);
+    events.subscribe(opts.json ? jsonSink(io.stdout) : consoleSink({ color: opts.color, groups: visibleGroups(opts.hide, opts.show), write: io.stdout }));
+
+    const { runPlan } = await import('../exec/run-plan.js');
+    const result = await runPlan(plan, {
+      events,
+      cfg: { warnOnly: opts.warnOnly, dryRun: opts.dryRun, ...(opts.commandTimeout ? { commandTimeoutMs: opts.commandTimeout * 1000 } : {}), ...(password ? { sudoPassword: secret(password) } : {}) },
+      ssh: {
+        ...(opts.user ? { user: opts.user } : {}),
+        ...(opts.port ? { port: opts.port } : {}),
+        identity: opts.identity,
+        ...(opts.gateway ? { gateway: opts.gateway } : {}),
+        ...(opts.knownHosts ? { knownHosts: opts.knownHosts } : {}),
+        acceptNew: opts.acceptNew,
+        connectTimeoutMs: opts.timeout * 1000,
+        attempts: Math.max(1, opts.connectionAttempts),
+        keepaliveMs: 15_000,
+      },
+      ...(opts.sshConfig ? { sshConfigPath: opts.sshConfig } : {}),
+      parallel: opts.parallel,
+      ...(opts.poolSize ? { poolSize: opts.poolSize } : {}),
+      skipBadHosts: opts.skipBadHosts,
+      settingsOverrides,
+      signal: io.signal,
+    });
+    return result.exitCode;
+  } catch (err) {
+    if (err instanceof FabError) {
+      io.stderr(`fab: ${err.message}\n`);
+      return err.exitCode;
+    }
+    io.stderr(`fab: internal error: ${err instanceof Error ? (err.stack ?? err.message) : errorMessage(err)}\n`);
+    return 1;
+  }
+}

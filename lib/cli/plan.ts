@@ -1,0 +1,64 @@
+import { FabfileError, UsageError, errorMessage } from '../errors.js';
+import { selectHosts } from '../exec/select.js';
+import { arg } from '../registry/args.js';
+import { targetsOf, type HostTarget } from '../registry/hostset.js';
+import { requireTask, type Registry } from '../registry/load.js';
+import { bindArgs, task, type Task } from '../registry/task.js';
+import type { ArgValue } from '../registry/args.js';
+import type { Invocation } from './argv.js';
+
+export interface PlannedTask {
+  task: Task;
+  args: Record<string, ArgValue | undefined>;
+  hosts: HostTarget[];
+}
+
+export interface Plan {
+  steps: PlannedTask[];
+  /** Every host of the named host sets (for execute(), jump hosts and roles). */
+  pool: HostTarget[];
+  haveSet: boolean;
+}
+
+/** `fab -H a,b -- uptime`: an ad-hoc task that runs the remainder as typed. */
+export const adhoc = task({ description: 'ad-hoc command', args: { command: arg.string() } }, async (ctx, { command }) => {
+  await ctx.run(command);
+});
+adhoc.name = adhoc.shortName = '--';
+
+/** Resolve host sets, arguments and hosts of every task before anything runs: bad input touches no host. */
+export async function makePlan(reg: Registry, inv: Invocation): Promise<Plan> {
+  const pool: HostTarget[] = [];
+  for (const name of inv.hostSets) {
+    const hs = reg.hostSets.get(name)!;
+    let def;
+    try {
+      def = await hs.resolve();
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      throw new FabfileError(hs.file ?? name, `host set ${name}: ${errorMessage(err)}`);
+    }
+    for (const t of targetsOf(name, def)) if (!pool.some((p) => p.name === t.name)) pool.push(t);
+  }
+  const haveSet = inv.hostSets.length > 0;
+  const global = { hosts: inv.options.hosts, roles: inv.options.roles, exclude: inv.options.excludeHosts };
+  const steps: PlannedTask[] = inv.tasks.map((call) => {
+    const t = requireTask(reg, call.name);
+    const args = bindArgs(t, { positional: call.positional, named: call.named });
+    const hosts = selectHosts({
+      pool,
+      haveSet,
+      global,
+      taskName: t.name!,
+      declared: { ...(t.spec.roles ? { roles: t.spec.roles } : {}), ...(t.spec.hosts ? { hosts: t.spec.hosts } : {}) },
+      perTask: { ...(call.hosts ? { hosts: call.hosts } : {}), ...(call.roles ? { roles: call.roles } : {}), ...(call.excludeHosts ? { excludeHosts: call.excludeHosts } : {}) },
+    });
+    return { task: t, args, hosts };
+  });
+  if (inv.command !== undefined) {
+    const hosts = selectHosts({ pool, haveSet, global });
+    if (!hosts.length) throw new UsageError(`no hosts to run "${inv.command}" on`, 'name a host set or pass -H HOST[,HOST]');
+    steps.push({ task: adhoc, args: { command: inv.command }, hosts });
+  }
+  return { steps, pool, haveSet };
+}

@@ -1,0 +1,89 @@
+import { ConnectError, HostKeyError } from '../errors.js';
+import { parseHostString, type HostTarget } from '../registry/hostset.js';
+import type { EventBus } from '../report/events.js';
+import type { SshOptions } from '../transport/endpoint.js';
+import type { SshConfigFile } from '../transport/sshconfig.js';
+import type { SshTransport } from '../transport/ssh.js';
+import type { Transport } from '../transport/types.js';
+
+export interface ConnectionOptions {
+  ssh: SshOptions;
+  sshConfigPath?: string;
+  events: EventBus;
+  /** Finds a host of the loaded host sets by name (for jump hosts); undefined for raw names. */
+  lookup(name: string): HostTarget | undefined;
+}
+
+/** A host named on the command line that is in no host set: `user@host:port`, completed by ssh_config. */
+export function rawTarget(spec: string): HostTarget {
+  const { user, host, port } = parseHostString(spec);
+  return { name: spec, address: host, keys: [], transport: 'ssh', roles: [], settings: {}, ...(user ? { user } : {}), ...(port ? { port } : {}) };
+}
+
+/**
+ * One connection per host per run, opened on first use and shared by every command and transfer
+ * (and by every host that jumps through it); all closed at the end. ssh modules load only here,
+ * so `fab --list` never pays for them.
+ */
+export class Connections {
+  private readonly open = new Map<string, Promise<Transport>>();
+  private configFile?: Promise<SshConfigFile>;
+
+  constructor(private readonly opts: ConnectionOptions) {}
+
+  get(target: HostTarget, key = target.name): Promise<Transport> {
+    let p = this.open.get(key);
+    if (!p) {
+      p = this.connect(target);
+      this.open.set(key, p);
+    }
+    return p;
+  }
+
+  private async connect(target: HostTarget): Promise<Transport> {
+    if (target.transport === 'local') {
+      const { LocalTransport } = await import('../transport/local.js');
+      return new LocalTransport();
+    }
+    const [{ resolveEndpoint, describeEndpoint }, { openSsh }, { SshTransport }, { SshConfigFile }] = await Promise.all([
+      import('../transport/endpoint.js'),
+      import('../transport/ssh-connect.js'),
+      import('../transport/ssh.js'),
+      import('../transport/sshconfig.js'),
+    ]);
+    this.configFile ??= SshConfigFile.load(this.opts.sshConfigPath);
+    const ep = resolveEndpoint(target, (await this.configFile).lookup(target.name), this.opts.ssh);
+    const started = Date.now();
+    let via: Awaited<ReturnType<typeof this.viaJump>> | undefined;
+    if (ep.jump) via = await this.viaJump(ep.jump, target.name);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const sock = via ? await via.forward(ep.host, ep.port) : undefined;
+        const ssh = await openSsh(ep, this.opts.ssh.acceptNew, sock);
+        this.opts.events.emit({ type: 'connect', host: target.name, target: `${describeEndpoint(ep)}${ep.jump ? ` via ${ep.jump}` : ''}`, ms: Date.now() - started });
+        return new SshTransport(ssh);
+      } catch (err) {
+        const retry = err instanceof ConnectError && !/authentication failed/.test(err.reason) && attempt < this.opts.ssh.attempts;
+        if (err instanceof HostKeyError || !retry) throw err;
+        this.opts.events.emit({ type: 'message', host: target.name, level: 'warning', text: `${err.message}; attempt ${attempt + 1} of ${this.opts.ssh.attempts}` });
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  /** ProxyJump `a` or `a,b`: the last hop is reached through the ones before it (recursively); hops are pooled. */
+  private async viaJump(jump: string, forHost: string): Promise<SshTransport> {
+    const hops = jump.split(',').map((s) => s.trim()).filter(Boolean);
+    if (hops.includes(forHost)) throw new ConnectError(forHost, jump, 'the host is its own jump host (ProxyJump loop)');
+    const last = hops.pop()!;
+    const base = this.opts.lookup(last) ?? rawTarget(last);
+    const hop: HostTarget = hops.length ? { ...base, jump: hops.join(',') } : base;
+    return (await this.get(hop, hops.length ? `${hops.join(',')},${last}` : last)) as SshTransport;
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.open.values()];
+    this.open.clear();
+    await Promise.all(all.map((p) => p.then((t) => t.close(), () => undefined)));
+  }
+}

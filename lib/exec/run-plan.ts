@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import { UsageError } from '../errors.js';
+import type { Plan } from '../cli/plan.js';
+import type { EventBus, HostSummary } from '../report/events.js';
+import type { RunConfig } from '../run/runner.js';
+import type { SshOptions } from '../transport/endpoint.js';
+import { Connections } from './connections.js';
+import { Executor, type HostOutcome } from './executor.js';
+
+export interface RunPlanOptions {
+  events: EventBus;
+  cfg: Omit<RunConfig, 'events' | 'marks' | 'signal'>;
+  ssh: SshOptions;
+  sshConfigPath?: string;
+  parallel: boolean;
+  poolSize?: number;
+  skipBadHosts: boolean;
+  settingsOverrides: Record<string, string>;
+  signal: AbortSignal;
+}
+
+export interface RunOutcome {
+  exitCode: number;
+  hosts: HostSummary[];
+  outcomes: HostOutcome[];
+}
+
+/** Tasks run in order; a task that fails anywhere stops the ones after it (as in Fabric). */
+export async function runPlan(plan: Plan, o: RunPlanOptions): Promise<RunOutcome> {
+  const started = Date.now();
+  const nonce = randomBytes(6).toString('hex');
+  const cfg: RunConfig = { ...o.cfg, events: o.events, signal: o.signal, marks: { prompt: `[fab-sudo-${nonce}] password: `, start: `fab-start-${nonce}` } };
+  const byName = new Map(plan.pool.map((t) => [t.name, t]));
+  const connections = new Connections({ ssh: o.ssh, ...(o.sshConfigPath ? { sshConfigPath: o.sshConfigPath } : {}), events: o.events, lookup: (n) => byName.get(n) });
+  const executor = new Executor({ cfg, connections, parallel: o.parallel, ...(o.poolSize ? { poolSize: o.poolSize } : {}), skipBadHosts: o.skipBadHosts, settingsOverrides: o.settingsOverrides, pool: plan.pool, haveSet: plan.haveSet });
+  const hostNames = [...new Set(plan.steps.flatMap((s) => s.hosts.map((h) => h.name)))];
+  o.events.emit({ type: 'run.start', runId: nonce, tasks: plan.steps.map((s) => s.task.name!), hosts: hostNames, parallel: o.parallel, dryRun: cfg.dryRun });
+
+  const outcomes: HostOutcome[] = [];
+  try {
+    for (const step of plan.steps) {
+      if (o.signal.aborted) break;
+      const res = await executor.runTask(step.task, step.hosts, step.args);
+      outcomes.push(...res);
+      if (res.some((r) => r.status === 'failed' || r.status === 'interrupted')) break;
+    }
+  } finally {
+    await connections.closeAll();
+  }
+  const hosts = summarize(outcomes);
+  const exitCode = exitCodeOf(outcomes, o.signal.aborted);
+  o.events.emit({ type: 'run.end', ok: exitCode === 0, exitCode, ms: Date.now() - started, hosts });
+  return { exitCode, hosts, outcomes };
+}
+
+/** One line per host: its first failure (with the task), else ok. */
+function summarize(outcomes: HostOutcome[]): HostSummary[] {
+  const out = new Map<string, HostSummary>();
+  for (const o of outcomes) {
+    const prev = out.get(o.host);
+    if (prev && prev.status !== 'ok') continue;
+    out.set(o.host, { host: o.host, status: o.status, task: o.task, ...(o.error ? { reason: o.error.message } : {}) });
+  }
+  return [...out.values()];
+}
+
+function exitCodeOf(outcomes: HostOutcome[], aborted: boolean): number {
+  if (aborted || outcomes.some((o) => o.status === 'interrupted')) return 130;
+  const failed = outcomes.filter((o) => o.status === 'failed');
+  if (failed.length && failed.every((o) => o.error instanceof UsageError)) return 2;
+  return failed.length ? 1 : 0;
+}

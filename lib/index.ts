@@ -1,0 +1,13 @@
+/**
+ * The fabfile API: `import { task, arg, hostSet, run, sudo, sh } from 'fabts'`.
+ * Kept light: nothing here loads ssh2 or execa until a task runs a command.
+ */
+export { task, type Task, type TaskSpec } from './registry/task.js';
+export { arg, type ArgSpec } from './registry/args.js';
+export { hostSet, type HostSet, type HostSetDef, type HostDef, type HostTarget } from './registry/hostset.js';
+export { sh, quote, secret, raw, type ShellCommand } from './commands/quote.js';
+export { run, sudo, local, put, get, cd, withEnv, prefix, warnOnly, execute, settings, currentHost, context, log } from './run/dsl.js';
+export { TaskContext } from './run/context.js';
+export { RunResult } from './run/result.js';
+export { Settings } from './settings.js';
+export * from './errors.js';

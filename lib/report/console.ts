@@ -1,0 +1,80 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { EventSink, FabEvent, HostSummary } from './events.js';
+
+/** Output groups, after Fabric's --hide/--show. */
+export type Group = 'running' | 'stdout' | 'stderr' | 'status' | 'warnings' | 'user';
+export const GROUPS: readonly Group[] = ['running', 'stdout', 'stderr', 'status', 'warnings', 'user'];
+
+export function visibleGroups(hide: readonly string[], show: readonly string[]): Set<Group> {
+  const expand = (g: string): Group[] => (g === 'output' ? ['stdout', 'stderr'] : g === 'everything' ? [...GROUPS] : GROUPS.includes(g as Group) ? [g as Group] : []);
+  const visible = new Set<Group>(GROUPS);
+  for (const g of hide) for (const x of expand(g)) visible.delete(x);
+  for (const g of show) for (const x of expand(g)) visible.add(x);
+  return visible;
+}
+
+const PALETTE = ['cyan', 'magenta', 'yellow', 'blue', 'green', 'cyanBright', 'magentaBright', 'yellowBright', 'blueBright', 'greenBright'] as const;
+
+/**
+ * Human output: every line is `[host] kind: text`, written whole with one write, so parallel hosts
+ * never interleave mid-line; each host keeps one colour for the run.
+ */
+export function consoleSink(opts: { color: boolean; groups: Set<Group>; write?: (s: string) => void }): EventSink {
+  const c: ChalkInstance = new Chalk({ level: opts.color ? 1 : 0 });
+  const write = opts.write ?? ((s: string) => void process.stdout.write(s));
+  const colours = new Map<string, (s: string) => string>();
+  const tag = (host?: string): string => {
+    if (!host) return '';
+    if (!colours.has(host)) colours.set(host, c[PALETTE[colours.size % PALETTE.length]!]);
+    return `${colours.get(host)!(`[${host}]`)} `;
+  };
+  const line = (group: Group, host: string | undefined, text: string) => {
+    if (opts.groups.has(group)) write(`${tag(host)}${text}\n`);
+  };
+
+  return (e: FabEvent) => {
+    switch (e.type) {
+      case 'task.start':
+        return line('status', e.host, `Executing task '${e.task}'`);
+      case 'task.end':
+        if (!e.ok && e.error) return line('status', e.host, c.red(`FAILED ${e.task}: ${e.error.message}`));
+        return;
+      case 'command.start':
+        return line('running', e.host, `${e.dryRun ? 'would ' : ''}${e.local ? 'local' : e.sudo ? 'sudo' : 'run'}: ${e.requested}`);
+      case 'output':
+        return line(e.stream, e.host, `${e.stream === 'stdout' ? 'out' : c.yellow('err')}: ${e.line}`);
+      case 'transfer':
+        return line('running', e.host, `${e.direction}: ${e.direction === 'put' ? `${e.local} -> ${e.remote}` : `${e.remote} -> ${e.local}`} (${e.bytes} bytes)`);
+      case 'file.change':
+        if (!e.changed) return line('running', e.host, `unchanged: ${e.path}`);
+        line('running', e.host, `${e.dryRun ? 'would change' : 'changed'}: ${e.path}`);
+        for (const d of e.diff.split('\n').filter(Boolean)) {
+          const colour = d.startsWith('+') ? c.green : d.startsWith('-') ? c.red : (s: string) => s;
+          line('running', e.host, colour(d));
+        }
+        return;
+      case 'message':
+        return line(e.level === 'warning' ? 'warnings' : 'user', e.host, e.level === 'warning' ? c.yellow(`Warning: ${e.text}`) : e.text);
+      case 'run.end':
+        return summary(e.hosts, e.ok, e.ms);
+      default:
+        return;
+    }
+  };
+
+  function summary(hosts: HostSummary[], ok: boolean, ms: number) {
+    if (!hosts.length) return;
+    const count = (s: string) => hosts.filter((h) => h.status === s).length;
+    const parts = ['ok', 'failed', 'unreachable', 'interrupted', 'not run', 'skipped'].filter((s) => count(s)).map((s) => `${count(s)} ${s}`);
+    write(`\n${ok ? c.green('Done') : c.red('Failed')} in ${(ms / 1000).toFixed(1)}s. ${hosts.length} host${hosts.length === 1 ? '' : 's'}: ${parts.join(', ')}\n`);
+    const width = Math.max(...hosts.map((h) => h.host.length));
+    for (const h of hosts.filter((x) => x.status !== 'ok')) {
+      const reason = h.reason ? ` ${h.task ? `${h.task}: ` : ''}${h.reason.split('\n')[0]}` : '';
+      write(`  ${h.host.padEnd(width)}  ${c.red(h.status)}${reason}\n`);
+    }
+  }
+}
+
+export function jsonSink(write: (s: string) => void = (s) => void process.stdout.write(s)): EventSink {
+  return (e) => write(`${JSON.stringify(e)}\n`);
+}

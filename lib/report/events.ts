@@ -1,0 +1,85 @@
+/**
+ * Everything fab does is reported as events; the console and NDJSON renderers both read this stream.
+ * Events never carry secrets: commands are in their display form, output lines are masked.
+ */
+
+export interface ErrorInfo {
+  name: string;
+  message: string;
+  code?: number | null;
+}
+
+export type HostStatus = 'ok' | 'failed' | 'skipped' | 'unreachable' | 'interrupted' | 'not run';
+
+export interface HostSummary {
+  host: string;
+  status: HostStatus;
+  task?: string;
+  reason?: string;
+}
+
+export type FabEvent =
+  | { type: 'run.start'; runId: string; tasks: string[]; hosts: string[]; parallel: boolean; dryRun: boolean }
+  | { type: 'task.start'; task: string; host?: string }
+  | { type: 'task.end'; task: string; host?: string; ok: boolean; ms: number; error?: ErrorInfo }
+  | { type: 'connect'; host: string; target: string; ms: number }
+  | { type: 'command.start'; host: string; id: number; requested: string; executed: string; sudo: boolean; local: boolean; dryRun?: boolean }
+  | { type: 'output'; host: string; id: number; stream: 'stdout' | 'stderr'; line: string }
+  | { type: 'command.end'; host: string; id: number; code: number | null; signal: string | null; ms: number }
+  | { type: 'transfer'; host: string; direction: 'put' | 'get'; local: string; remote: string; bytes: number }
+  | { type: 'file.change'; host: string; path: string; changed: boolean; diff: string; dryRun: boolean }
+  | { type: 'message'; host?: string; level: 'info' | 'warning'; text: string }
+  | { type: 'run.end'; ok: boolean; exitCode: number; ms: number; hosts: HostSummary[] };
+
+export type EventSink = (event: FabEvent & { time: string }) => void;
+
+export class EventBus {
+  private readonly sinks: EventSink[] = [];
+  private readonly secrets = new Set<string>();
+
+  subscribe(sink: EventSink): () => void {
+    this.sinks.push(sink);
+    return () => this.sinks.splice(this.sinks.indexOf(sink), 1);
+  }
+
+  /** A value that must never be printed, even if a remote command echoes it. */
+  addSecret(value: string): void {
+    if (value.length >= 3) this.secrets.add(value);
+  }
+
+  mask(text: string): string {
+    let out = text;
+    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join('***');
+    return out;
+  }
+
+  emit(event: FabEvent): void {
+    const e = { ...event, time: new Date().toISOString() };
+    if (e.type === 'output') e.line = this.mask(e.line);
+    if (e.type === 'task.end' && e.error) e.error = { ...e.error, message: this.mask(e.error.message) };
+    if (e.type === 'message') e.text = this.mask(e.text);
+    for (const sink of this.sinks) sink(e);
+  }
+}
+
+/** Splits a byte stream into whole lines; `flush` gives the last partial line at exit. */
+export class LineSplitter {
+  private buf = '';
+  private readonly decoder = new TextDecoder();
+  constructor(private readonly onLine: (line: string) => void) {}
+
+  push(chunk: Buffer | string): void {
+    this.buf += typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = this.buf.indexOf('\n')) !== -1) {
+      this.onLine(this.buf.slice(0, nl).replace(/\r$/, ''));
+      this.buf = this.buf.slice(nl + 1);
+    }
+  }
+
+  flush(): void {
+    this.buf += this.decoder.decode();
+    if (this.buf !== '') this.onLine(this.buf);
+    this.buf = '';
+  }
+}

@@ -1,0 +1,158 @@
+import { basename, resolve as resolveLocal } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
+import { sh, toCommand, type ShellCommand } from '../commands/quote.js';
+import { UsageError } from '../errors.js';
+import type { HostTarget } from '../registry/hostset.js';
+import type { Task } from '../registry/task.js';
+import type { ArgValue } from '../registry/args.js';
+import type { Settings } from '../settings.js';
+import type { Transport } from '../transport/types.js';
+import { als, scopeFor } from './als.js';
+import { RunCommand, RunResult, type RunOptions } from './result.js';
+import { runCommand, type RunConfig } from './runner.js';
+import { applyScope, scopeCd, scopeEnv, scopePrefix, sudoWrap, type SudoOptions } from './scope.js';
+
+/** What the executor gives a context: the host, its pooled connection, and the run's shared config. */
+export interface HostRuntime {
+  host: HostTarget;
+  hosts: HostTarget[];
+  settings: Settings;
+  task: string;
+  cfg: RunConfig;
+  connect(): Promise<Transport>;
+  localTransport(): Promise<Transport>;
+  execute(task: Task, target: ExecuteTarget, args: Record<string, ArgValue | undefined>): Promise<Map<string, unknown>>;
+}
+
+/** Hosts for `execute`: host names, a role (`{ role: 'web' }`), or host targets. */
+export type ExecuteTarget = string | readonly string[] | { role: string } | readonly HostTarget[];
+
+export type SudoRunOptions = SudoOptions & RunOptions;
+
+/**
+ * The object passed to every task. Its methods act on the task's current host; the same operations
+ * are free functions in the DSL (run, sudo, ...), bound to the current host through AsyncLocalStorage.
+ */
+export class TaskContext {
+  constructor(private readonly rt: HostRuntime) {}
+
+  get host(): HostTarget {
+    return this.rt.host;
+  }
+  get hosts(): readonly HostTarget[] {
+    return this.rt.hosts;
+  }
+  get settings(): Settings {
+    return this.rt.settings;
+  }
+  get dryRun(): boolean {
+    return this.rt.cfg.dryRun;
+  }
+  get task(): string {
+    return this.rt.task;
+  }
+  /** Shared run configuration; used by the file helpers and gates. */
+  get config(): RunConfig {
+    return this.rt.cfg;
+  }
+  connection(): Promise<Transport> {
+    return this.rt.connect();
+  }
+
+  run(cmd: string | ShellCommand, opts: RunOptions = {}): RunCommand {
+    const scope = scopeFor(this);
+    const requested = toCommand(cmd);
+    return new RunCommand(async (o) => {
+      const t = await this.rt.connect();
+      return runCommand(t, { host: this.host.name, requested, executed: applyScope(scope, requested), sudo: false, local: false }, { ...o, warnOnly: scope.warnOnly || this.rt.cfg.warnOnly }, this.rt.cfg);
+    }, opts);
+  }
+
+  sudo(cmd: string | ShellCommand, opts: SudoRunOptions = {}): RunCommand {
+    const scope = scopeFor(this);
+    const requested = toCommand(cmd);
+    const executed = sudoWrap(applyScope(scope, requested), opts, this.rt.cfg.marks);
+    return new RunCommand(async (o) => {
+      const t = await this.rt.connect();
+      return runCommand(t, { host: this.host.name, requested, executed, sudo: true, local: false }, { ...o, warnOnly: scope.warnOnly || this.rt.cfg.warnOnly }, this.rt.cfg);
+    }, opts);
+  }
+
+  /** A command on the operator's machine (execa, /bin/sh), with the current host's name in FAB_HOST. */
+  local(cmd: string | ShellCommand, opts: RunOptions = {}): RunCommand {
+    const scope = scopeEnv(scopeFor(this), { FAB_HOST: this.host.name, FAB_HOST_ADDRESS: this.host.address });
+    const requested = toCommand(cmd);
+    return new RunCommand(async (o) => {
+      const t = await this.rt.localTransport();
+      return runCommand(t, { host: this.host.name, requested, executed: applyScope(scope, requested), sudo: false, local: true }, { ...o, warnOnly: scope.warnOnly || this.rt.cfg.warnOnly }, this.rt.cfg);
+    }, opts);
+  }
+
+  /** Upload a file; relative remote paths follow `cd`. With `sudo`, it goes through a temp file and `sudo mv`. */
+  async put(localPath: string, remotePath: string, opts: { mode?: number; sudo?: boolean; owner?: string } = {}): Promise<{ remote: string; bytes: number }> {
+    const remote = this.remotePath(remotePath);
+    const t = await this.rt.connect();
+    if (this.dryRun) {
+      this.rt.cfg.events.emit({ type: 'message', host: this.host.name, level: 'info', text: `would upload ${localPath} to ${remote}` });
+      return { remote, bytes: 0 };
+    }
+    let bytes: number;
+    if (opts.sudo || opts.owner) {
+      // The login user may not write there: upload to an unguessable temp name, then move it as root.
+      const tmp = `/tmp/.fab-put-${randomBytes(8).toString('hex')}`;
+      bytes = await t.put(localPath, tmp, opts.mode === undefined ? {} : { mode: opts.mode });
+      await this.sudo(opts.owner ? sh`chown ${opts.owner} ${tmp} && mv -f ${tmp} ${remote}` : sh`mv -f ${tmp} ${remote}`).quiet();
+    } else {
+      bytes = await t.put(localPath, remote, opts.mode === undefined ? {} : { mode: opts.mode });
+    }
+    this.rt.cfg.events.emit({ type: 'transfer', host: this.host.name, direction: 'put', local: localPath, remote, bytes });
+    return { remote, bytes };
+  }
+
+  /** Download a file. `{host}` in the local path is replaced by the host name (default: ./<host>/<basename>). */
+  async get(remotePath: string, localPath?: string): Promise<{ local: string; bytes: number }> {
+    const remote = this.remotePath(remotePath);
+    const local = resolveLocal((localPath ?? `{host}/${posix.basename(remote)}`).split('{host}').join(this.host.name));
+    await mkdir(resolveLocal(local, '..'), { recursive: true });
+    const t = await this.rt.connect();
+    const bytes = await t.get(remote, local);
+    this.rt.cfg.events.emit({ type: 'transfer', host: this.host.name, direction: 'get', local, remote, bytes });
+    return { local, bytes };
+  }
+
+  cd<T>(path: string, fn: () => T): T {
+    return als.run({ ctx: this, scope: scopeCd(scopeFor(this), path) }, fn);
+  }
+  withEnv<T>(vars: Record<string, string | number>, fn: () => T): T {
+    return als.run({ ctx: this, scope: scopeEnv(scopeFor(this), vars) }, fn);
+  }
+  prefix<T>(cmd: string | ShellCommand, fn: () => T): T {
+    return als.run({ ctx: this, scope: scopePrefix(scopeFor(this), cmd) }, fn);
+  }
+  warnOnly<T>(fn: () => T): T {
+    return als.run({ ctx: this, scope: { ...scopeFor(this), warnOnly: true } }, fn);
+  }
+
+  /** Run another task on other hosts from inside this one; returns each host's return value. */
+  execute<A extends Record<string, ArgValue | undefined>>(t: Task, target: ExecuteTarget, args: A = {} as A): Promise<Map<string, unknown>> {
+    return this.rt.execute(t, target, args);
+  }
+
+  log(text: string): void {
+    this.rt.cfg.events.emit({ type: 'message', host: this.host.name, level: 'info', text });
+  }
+  warn(text: string): void {
+    this.rt.cfg.events.emit({ type: 'message', host: this.host.name, level: 'warning', text });
+  }
+
+  private remotePath(p: string): string {
+    if (p === '') throw new UsageError('empty remote path', 'give put/get a file path');
+    const cwd = scopeFor(this).cwd;
+    if (p.startsWith('/') || p.startsWith('~') || cwd === undefined) return p;
+    return posix.join(cwd, p);
+  }
+}
+
+export type { RunResult };

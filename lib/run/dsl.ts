@@ -1,0 +1,28 @@
+/**
+ * Fabric 1's vocabulary as plain functions: `await run('uptime')` acts on the task's current host.
+ * Each call looks the host up in AsyncLocalStorage, so the same fabfile is safe in parallel.
+ */
+import type { ShellCommand } from '../commands/quote.js';
+import type { Task } from '../registry/task.js';
+import type { ArgValue } from '../registry/args.js';
+import type { Settings } from '../settings.js';
+import { currentFrame } from './als.js';
+import type { ExecuteTarget, SudoRunOptions, TaskContext } from './context.js';
+import type { RunCommand, RunOptions } from './result.js';
+
+const ctx = (): TaskContext => currentFrame().ctx;
+
+export const run = (cmd: string | ShellCommand, opts?: RunOptions): RunCommand => ctx().run(cmd, opts);
+export const sudo = (cmd: string | ShellCommand, opts?: SudoRunOptions): RunCommand => ctx().sudo(cmd, opts);
+export const local = (cmd: string | ShellCommand, opts?: RunOptions): RunCommand => ctx().local(cmd, opts);
+export const put = (localPath: string, remotePath: string, opts?: { mode?: number; sudo?: boolean; owner?: string }) => ctx().put(localPath, remotePath, opts);
+export const get = (remotePath: string, localPath?: string) => ctx().get(remotePath, localPath);
+export const cd = <T>(path: string, fn: () => T): T => ctx().cd(path, fn);
+export const withEnv = <T>(vars: Record<string, string | number>, fn: () => T): T => ctx().withEnv(vars, fn);
+export const prefix = <T>(cmd: string | ShellCommand, fn: () => T): T => ctx().prefix(cmd, fn);
+export const warnOnly = <T>(fn: () => T): T => ctx().warnOnly(fn);
+export const execute = (t: Task, target: ExecuteTarget, args?: Record<string, ArgValue | undefined>): Promise<Map<string, unknown>> => ctx().execute(t, target, args);
+export const settings = (): Settings => ctx().settings;
+export const currentHost = () => ctx().host;
+export const context = (): TaskContext => ctx();
+export const log = (text: string): void => ctx().log(text);

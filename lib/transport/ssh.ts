@@ -1,0 +1,101 @@
+import type { Duplex } from 'node:stream';
+import { stat as localStat } from 'node:fs/promises';
+import type { NodeSSH } from 'node-ssh';
+import type { SFTPWrapper, Stats } from 'ssh2';
+import type { ExecOptions, FileStat, RemoteProcess, Transport } from './types.js';
+
+const NO_SUCH_FILE = 2;
+
+/** A Transport over one open SSH connection: every command and SFTP transfer of a run reuses it. */
+export class SshTransport implements Transport {
+  readonly kind = 'ssh' as const;
+  private sftpSession?: Promise<SFTPWrapper>;
+
+  constructor(private readonly ssh: NodeSSH) {}
+
+  private get client() {
+    const c = this.ssh.connection;
+    if (!c) throw new Error('SSH connection is closed');
+    return c;
+  }
+
+  exec(command: string, opts: ExecOptions): Promise<RemoteProcess> {
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (err, channel) => {
+        if (err) return reject(err);
+        let code: number | null = null;
+        let signal: string | null = null;
+        channel.on('exit', (c: number | null, s?: string) => {
+          code = c ?? null;
+          signal = s ?? null;
+        });
+        channel.on('data', (d: Buffer) => opts.onStdout(d));
+        channel.stderr.on('data', (d: Buffer) => opts.onStderr(d));
+        const done = new Promise<{ code: number | null; signal: string | null }>((res) => channel.on('close', () => res({ code, signal })));
+        resolve({
+          write: (data) => void channel.write(data),
+          end: () => void channel.end(),
+          kill: () => {
+            channel.signal('TERM');
+            channel.close();
+          },
+          done,
+        });
+      });
+    });
+  }
+
+  /** A channel to host:port through this connection, for ProxyJump. */
+  forward(host: string, port: number): Promise<Duplex> {
+    return this.ssh.forwardOut('127.0.0.1', 0, host, port) as Promise<Duplex>;
+  }
+
+  private sftp(): Promise<SFTPWrapper> {
+    this.sftpSession ??= this.ssh.requestSFTP();
+    return this.sftpSession;
+  }
+
+  async put(localPath: string, remotePath: string, opts: { mode?: number } = {}): Promise<number> {
+    const sftp = await this.sftp();
+    await new Promise<void>((res, rej) => sftp.fastPut(localPath, remotePath, opts.mode === undefined ? {} : { mode: opts.mode }, (e) => (e ? rej(e) : res())));
+    if (opts.mode !== undefined) await new Promise<void>((res, rej) => sftp.chmod(remotePath, opts.mode!, (e) => (e ? rej(e) : res())));
+    return (await localStat(localPath)).size;
+  }
+
+  async get(remotePath: string, localPath: string): Promise<number> {
+    const sftp = await this.sftp();
+    await new Promise<void>((res, rej) => sftp.fastGet(remotePath, localPath, (e) => (e ? rej(e) : res())));
+    return (await localStat(localPath)).size;
+  }
+
+  async readFile(remotePath: string): Promise<Buffer> {
+    const sftp = await this.sftp();
+    return new Promise((res, rej) => sftp.readFile(remotePath, (e: Error | null | undefined, data: Buffer) => (e ? rej(sftpError(e, remotePath)) : res(data))));
+  }
+
+  async writeFile(remotePath: string, data: string | Buffer, opts: { mode?: number } = {}): Promise<void> {
+    const sftp = await this.sftp();
+    await new Promise<void>((res, rej) => sftp.writeFile(remotePath, data, opts.mode === undefined ? {} : { mode: opts.mode }, (e) => (e ? rej(sftpError(e, remotePath)) : res())));
+  }
+
+  async stat(remotePath: string): Promise<FileStat | undefined> {
+    const sftp = await this.sftp();
+    return new Promise((res, rej) =>
+      sftp.stat(remotePath, (e: (Error & { code?: number }) | undefined, s: Stats) => {
+        if (e) return e.code === NO_SUCH_FILE ? res(undefined) : rej(sftpError(e, remotePath));
+        res({ mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, size: s.size, isDirectory: s.isDirectory() });
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.ssh.dispose();
+  }
+}
+
+/** SFTP errors carry numeric codes; give them the errno names the rest of fab checks. */
+function sftpError(e: Error & { code?: number | string }, path: string): Error {
+  const map: Record<number, string> = { 2: 'ENOENT', 3: 'EACCES', 4: 'EIO' };
+  const code = typeof e.code === 'number' ? (map[e.code] ?? String(e.code)) : e.code;
+  return Object.assign(new Error(`${path}: ${e.message}`), { code });
+}

@@ -1,0 +1,44 @@
+/**
+ * One interface for every way of running a command on a host: ssh (node-ssh), local (execa),
+ * and fake (records calls, for unit tests). Quoting, sudo and scoping happen above it.
+ */
+
+export interface ExecResult {
+  code: number | null;
+  signal: string | null;
+}
+
+/** A started command: its stdin can be written and closed; `done` resolves when it exits. */
+export interface RemoteProcess {
+  write(data: string | Buffer): void;
+  end(): void;
+  /** Stop it (closes the channel / kills the process). */
+  kill(): void;
+  readonly done: Promise<ExecResult>;
+}
+
+export interface ExecOptions {
+  onStdout(chunk: Buffer): void;
+  onStderr(chunk: Buffer): void;
+}
+
+export interface FileStat {
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  isDirectory: boolean;
+}
+
+export interface Transport {
+  readonly kind: 'ssh' | 'local' | 'fake';
+  /** Start `command` (a full shell command line, already quoted) and return at once. */
+  exec(command: string, opts: ExecOptions): Promise<RemoteProcess>;
+  put(localPath: string, remotePath: string, opts?: { mode?: number }): Promise<number>;
+  get(remotePath: string, localPath: string): Promise<number>;
+  readFile(remotePath: string): Promise<Buffer>;
+  writeFile(remotePath: string, data: string | Buffer, opts?: { mode?: number }): Promise<void>;
+  /** undefined when the path does not exist. */
+  stat(remotePath: string): Promise<FileStat | undefined>;
+  close(): Promise<void>;
+}
