@@ -29,6 +29,13 @@ process.on('SIGINT', () => {
   } else process.exit(130);
 });
 
+// `fab ... | head` closes the pipe early: that is not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(interrupts ? 130 : 0);
+    throw err;
+  });
+}
 const write = (stream) => (s) => void stream.write(s);
 const code = await main(argv, {
   cwd: process.cwd(),

@@ -24,7 +24,7 @@ export interface Plan {
 export const adhoc = task({ description: 'ad-hoc command', args: { command: arg.string() } }, async (ctx, { command }) => {
   await ctx.run(command);
 });
-adhoc.name = adhoc.shortName = '--';
+adhoc.name = adhoc.shortName = 'command';
 
 /** Resolve host sets, arguments and hosts of every task before anything runs: bad input touches no host. */
 export async function makePlan(reg: Registry, inv: Invocation): Promise<Plan> {

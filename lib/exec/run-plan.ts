@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { UsageError } from '../errors.js';
+import { InterruptedError, UsageError } from '../errors.js';
 import type { Plan } from '../cli/plan.js';
 import type { EventBus, HostSummary } from '../report/events.js';
 import type { RunConfig } from '../run/runner.js';
@@ -59,7 +59,7 @@ function summarize(outcomes: HostOutcome[]): HostSummary[] {
   for (const o of outcomes) {
     const prev = out.get(o.host);
     if (prev && prev.status !== 'ok') continue;
-    out.set(o.host, { host: o.host, status: o.status, task: o.task, ...(o.error ? { reason: o.error.message } : {}) });
+    out.set(o.host, { host: o.host, status: o.status, task: o.task, ...(o.error && !(o.error instanceof InterruptedError) ? { reason: o.error.message } : {}) });
   }
   return [...out.values()];
 }

@@ -35,7 +35,7 @@ export function consoleSink(opts: { color: boolean; groups: Set<Group>; write?: 
   return (e: FabEvent) => {
     switch (e.type) {
       case 'task.start':
-        return line('status', e.host, `Executing task '${e.task}'`);
+        return e.task === 'command' ? undefined : line('status', e.host, `Executing task '${e.task}'`);
       case 'task.end':
         if (!e.ok && e.error) return line('status', e.host, c.red(`FAILED ${e.task}: ${e.error.message}`));
         return;
@@ -69,7 +69,8 @@ export function consoleSink(opts: { color: boolean; groups: Set<Group>; write?: 
     write(`\n${ok ? c.green('Done') : c.red('Failed')} in ${(ms / 1000).toFixed(1)}s. ${hosts.length} host${hosts.length === 1 ? '' : 's'}: ${parts.join(', ')}\n`);
     const width = Math.max(...hosts.map((h) => h.host.length));
     for (const h of hosts.filter((x) => x.status !== 'ok')) {
-      const reason = h.reason ? ` ${h.task ? `${h.task}: ` : ''}${h.reason.split('\n')[0]}` : '';
+      const first = h.reason?.split('\n')[0]?.replace(`[${h.host}] `, '');
+      const reason = first ? ` ${h.task && h.task !== 'command' ? `${h.task}: ` : ''}${first}` : '';
       write(`  ${h.host.padEnd(width)}  ${c.red(h.status)}${reason}\n`);
     }
   }

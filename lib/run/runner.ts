@@ -1,7 +1,7 @@
 import type { Secret, ShellCommand } from '../commands/quote.js';
 import { CommandError, CommandTimeoutError, InterruptedError, SudoError, tail } from '../errors.js';
 import { LineSplitter, type EventBus } from '../report/events.js';
-import type { Transport } from '../transport/types.js';
+import type { ExecResult, Transport } from '../transport/types.js';
 import { RunResult, type RunOptions } from './result.js';
 import type { SudoMarks } from './scope.js';
 
@@ -26,6 +26,7 @@ export interface CommandRequest {
 }
 
 let nextId = 1;
+const KILL_GRACE_MS = 3000;
 
 /** Runs one command: streams whole lines as events, feeds sudo's password on its prompt, applies timeouts. */
 export async function runCommand(transport: Transport, req: CommandRequest, opts: RunOptions & { warnOnly: boolean }, cfg: RunConfig): Promise<RunResult> {
@@ -77,8 +78,8 @@ export async function runCommand(transport: Transport, req: CommandRequest, opts
       if (!cfg.sudoPassword) sudoFailure = 'a password is required and none was given (set FAB_SUDO_PASSWORD, or run fab with --sudo-password on a terminal)';
       else if (passwordSent) sudoFailure = 'the sudo password was rejected';
       if (sudoFailure) return proc.kill();
-      proc.write(`${cfg.sudoPassword!.reveal()}\n`);
       passwordSent = true;
+      proc.write(`${cfg.sudoPassword!.reveal()}\n`);
       return sudoGate();
     }
     if (startAt === -1) return;
@@ -98,7 +99,13 @@ export async function runCommand(transport: Transport, req: CommandRequest, opts
   cfg.signal.addEventListener('abort', onAbort);
   let result;
   try {
-    result = await proc.done;
+    // Once killed, wait a little for the exit status, but never hang on a host that does not answer.
+    const grace = new Promise<ExecResult>((resolve) => {
+      const give = () => setTimeout(() => resolve({ code: null, signal: 'TERM' }), KILL_GRACE_MS).unref();
+      if (cfg.signal.aborted) give();
+      else cfg.signal.addEventListener('abort', give, { once: true });
+    });
+    result = await Promise.race([proc.done, grace]);
   } finally {
     clearTimeout(timer);
     cfg.signal.removeEventListener('abort', onAbort);

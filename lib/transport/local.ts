@@ -7,7 +7,8 @@ export class LocalTransport implements Transport {
   readonly kind = 'local' as const;
 
   async exec(command: string, opts: ExecOptions): Promise<RemoteProcess> {
-    const child = execa('/bin/sh', ['-c', command], { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: false, reject: false, cleanup: true });
+    // Its own process group, so a timeout or Ctrl-C stops the whole pipeline, not just the shell.
+    const child = execa('/bin/sh', ['-c', command], { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: false, reject: false, cleanup: true, detached: true });
     child.stdout?.on('data', (c: Buffer) => opts.onStdout(c));
     child.stderr?.on('data', (c: Buffer) => opts.onStderr(c));
     // A command that never reads stdin must not crash us with EPIPE when we write to it.
@@ -15,7 +16,13 @@ export class LocalTransport implements Transport {
     return {
       write: (data) => child.stdin?.write(data),
       end: () => child.stdin?.end(),
-      kill: () => child.kill('SIGTERM'),
+      kill: () => {
+        try {
+          if (child.pid) process.kill(-child.pid, 'SIGTERM');
+        } catch {
+          /* already gone */
+        }
+      },
       done: child.then((r) => ({ code: r.signal ? null : (r.exitCode ?? null), signal: r.signal ?? null })),
     };
   }

@@ -4,7 +4,7 @@ import { NodeSSH } from 'node-ssh';
 import type { AnyAuthMethod, ConnectConfig } from 'ssh2';
 import { ConnectError, HostKeyError } from '../errors.js';
 import { describeEndpoint, type SshEndpoint } from './endpoint.js';
-import { appendKnownHost, checkHostKey, describeKey, entryMatches, loadKnownHosts, preferredHostKeyAlgorithms, type HostKeyVerdict } from './knownhosts.js';
+import { appendKnownHost, checkHostKey, describeKey, entryMatches, hostToken, loadKnownHosts, preferredHostKeyAlgorithms, type HostKeyVerdict } from './knownhosts.js';
 
 /**
  * Opens one SSH connection (node-ssh over ssh2): strict host key checking against known_hosts,
@@ -59,7 +59,7 @@ export async function openSsh(ep: SshEndpoint, acceptNew: boolean, sock?: Duplex
     ssh.dispose();
     if (verdict && offered && verdict.kind !== 'match' && !(verdict.kind === 'unknown' && acceptNew)) {
       const knownKeys = verdict.kind === 'changed' ? verdict.known.map((e) => `${describeKey(e.key)} (${e.file}:${e.line})`) : [];
-      throw new HostKeyError(ep.name, `${ep.host}:${ep.port}`, verdict.kind, describeKey(offered), knownKeys, ep.knownHosts);
+      throw new HostKeyError(ep.name, hostToken(ep.host, ep.port), verdict.kind, describeKey(offered), knownKeys, ep.knownHosts);
     }
     throw new ConnectError(ep.name, describeEndpoint(ep), reason(err, ep));
   }

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { stat as localStat } from 'node:fs/promises';
 import type { NodeSSH } from 'node-ssh';
-import type { SFTPWrapper, Stats } from 'ssh2';
+import type { ClientChannel, SFTPWrapper, Stats } from 'ssh2';
 import type { ExecOptions, FileStat, RemoteProcess, Transport } from './types.js';
 
 const NO_SUCH_FILE = 2;
@@ -35,9 +35,11 @@ export class SshTransport implements Transport {
         resolve({
           write: (data) => void channel.write(data),
           end: () => void channel.end(),
+          // A signal request lets sshd killpg the session; closing at once would make sshd wait for
+          // the command to end instead, so the close comes only if the signal did not work.
           kill: () => {
-            channel.signal('TERM');
-            channel.close();
+            sendSignal(channel, 'TERM');
+            setTimeout(() => channel.close(), 2000).unref();
           },
           done,
         });
@@ -91,6 +93,18 @@ export class SshTransport implements Transport {
   async close(): Promise<void> {
     this.ssh.dispose();
   }
+}
+
+/**
+ * ssh2's signal() refuses once stdin is closed (EOF), though RFC 4254 allows the request then, and
+ * sshd honours it (killpg of the session). Most commands have had EOF, so send it through the
+ * protocol object in that case.
+ */
+function sendSignal(channel: ClientChannel, name: string): void {
+  const c = channel as unknown as { outgoing?: { id: number; state: string }; _client?: { _protocol?: { signal?(id: number, sig: string): void } } };
+  const protocol = c._client?._protocol;
+  if (c.outgoing?.state === 'eof' && protocol?.signal) protocol.signal(c.outgoing.id, name);
+  else channel.signal(name);
 }
 
 /** SFTP errors carry numeric codes; give them the errno names the rest of fab checks. */
