@@ -18,6 +18,12 @@ Defaults:${USER_NOPASSWD},${USER_PASSWD} lecture=never
 ${USER_NOPASSWD} ALL=(ALL:ALL) NOPASSWD: ALL
 ${USER_PASSWD} ALL=(ALL:ALL) ALL"
 
+# .ci/run installs exactly this list: keep it in one place.
+if [ "${1:-}" = "--print-packages" ]; then
+  echo "${PACKAGES[*]}"
+  exit 0
+fi
+
 missing_pkgs=()
 missing=()
 

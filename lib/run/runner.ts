@@ -53,6 +53,14 @@ export async function runCommand(transport: Transport, req: CommandRequest, opts
   let pending = '';
   let passwordSent = false;
 
+  // Once killed (timeout, Ctrl-C, sudo failure), wait a little for the exit status, but never hang on a host that does not answer.
+  let giveUp!: (r: ExecResult) => void;
+  const gaveUp = new Promise<ExecResult>((resolve) => (giveUp = resolve));
+  function stop(): void {
+    proc.kill();
+    setTimeout(() => giveUp({ code: null, signal: 'TERM' }), KILL_GRACE_MS).unref();
+  }
+
   const proc = await transport.exec(req.executed.text, {
     onStdout: (chunk) => {
       out.push(chunk);
@@ -77,7 +85,7 @@ export async function runCommand(transport: Transport, req: CommandRequest, opts
       pending = pending.replace(cfg.marks.prompt, '');
       if (!cfg.sudoPassword) sudoFailure = 'a password is required and none was given (set FAB_SUDO_PASSWORD, or run fab with --sudo-password on a terminal)';
       else if (passwordSent) sudoFailure = 'the sudo password was rejected';
-      if (sudoFailure) return proc.kill();
+      if (sudoFailure) return stop();
       passwordSent = true;
       proc.write(`${cfg.sudoPassword!.reveal()}\n`);
       return sudoGate();
@@ -94,21 +102,14 @@ export async function runCommand(transport: Transport, req: CommandRequest, opts
 
   let timedOut = false;
   const timeoutMs = opts.timeout ?? cfg.commandTimeoutMs;
-  const timer = timeoutMs ? setTimeout(() => ((timedOut = true), proc.kill()), timeoutMs) : undefined;
-  const onAbort = () => proc.kill();
-  cfg.signal.addEventListener('abort', onAbort);
+  const timer = timeoutMs ? setTimeout(() => ((timedOut = true), stop()), timeoutMs) : undefined;
+  cfg.signal.addEventListener('abort', stop);
   let result;
   try {
-    // Once killed, wait a little for the exit status, but never hang on a host that does not answer.
-    const grace = new Promise<ExecResult>((resolve) => {
-      const give = () => setTimeout(() => resolve({ code: null, signal: 'TERM' }), KILL_GRACE_MS).unref();
-      if (cfg.signal.aborted) give();
-      else cfg.signal.addEventListener('abort', give, { once: true });
-    });
-    result = await Promise.race([proc.done, grace]);
+    result = await Promise.race([proc.done, gaveUp]);
   } finally {
     clearTimeout(timer);
-    cfg.signal.removeEventListener('abort', onAbort);
+    cfg.signal.removeEventListener('abort', stop);
   }
   if (!opened && pending) stderrLines.push(pending.split(cfg.marks.prompt).join(''));
   stdoutLines.flush();
