@@ -3,8 +3,7 @@ import { secret } from '../commands/quote.js';
 import { FabError, UsageError, errorMessage } from '../errors.js';
 import { findTask, loadRegistry, requireTask, taskNames, type Registry } from '../registry/load.js';
 import { EventBus } from '../report/events.js';
-import { consoleSink, jsonSink, visibleGroups } from '../report/console.js';
-import { parseArgv, preScan, type ParseContext, type TaskInfo } from './argv.js';
+import { parseArgv, preScan, type Invocation, type ParseContext, type TaskInfo } from './argv.js';
 import { parseSetOption } from './fabric-grammar.js';
 import { describeText, listText } from './help.js';
 import { helpText } from './options.js';
@@ -38,14 +37,32 @@ function parseContext(reg: Registry): ParseContext {
   };
 }
 
+/**
+ * An ad-hoc `fab SET -- cmd` needs only host sets: try that first; if the words name tasks,
+ * load the fabfiles too and parse again.
+ */
+async function load(argv: string[], cwd: string, fabfile: string[]): Promise<{ reg: Registry; inv: Invocation }> {
+  const informational = argv.some((a) => /^-(l|d|-list|-display)(=|$)/.test(a));
+  if (argv.includes('--') && !informational) {
+    const hostsOnly = await loadRegistry(cwd, fabfile, { hostsOnly: true });
+    try {
+      const inv = parseArgv(argv, parseContext(hostsOnly));
+      if (!inv.tasks.length) return { reg: hostsOnly, inv };
+    } catch {
+      /* a word may be a task: load everything */
+    }
+  }
+  const reg = await loadRegistry(cwd, fabfile);
+  return { reg, inv: parseArgv(argv, parseContext(reg)) };
+}
+
 /** load -> parse -> plan -> execute -> report; returns the exit code (0 ok, 1 a task failed, 2 bad input, 130 interrupted). */
 export async function main(argv: string[], io: MainIO): Promise<number> {
   try {
     const pre = preScan(argv);
     if (pre.version) return io.stdout(`fab ${version()}\n`), 0;
     if (pre.help) return io.stdout(`${helpText(version())}\n`), 0;
-    const reg = await loadRegistry(io.cwd, pre.fabfile);
-    const inv = parseArgv(argv, parseContext(reg));
+    const { reg, inv } = await load(argv, io.cwd, pre.fabfile);
     const opts = inv.options;
     if (opts.list) return io.stdout(`${listText(reg, io.cwd)}\n`), 0;
     if (opts.display) return io.stdout(`${describeText(requireTask(reg, opts.display), io.cwd)}\n`), 0;
@@ -62,6 +79,7 @@ export async function main(argv: string[], io: MainIO): Promise<number> {
       password = await (await import('./prompt.js')).askHidden('sudo password: ');
     }
     if (password) events.addSecret(password);
+    const { consoleSink, jsonSink, visibleGroups } = await import('../report/console.js');
     events.subscribe(opts.json ? jsonSink(io.stdout) : consoleSink({ color: opts.color, groups: visibleGroups(opts.hide, opts.show), write: io.stdout }));
 
     const { runPlan } = await import('../exec/run-plan.js');

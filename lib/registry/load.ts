@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { loadModule } from '../loader/require-ts.js';
 import { FabfileError, UsageError, errorMessage } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';
 import { isHostSet, type HostSet } from './hostset.js';
@@ -13,7 +13,7 @@ export interface Registry {
   hostSets: Map<string, HostSet>;
 }
 
-const MODULE = /\.(ts|mts|js|mjs)$/;
+const MODULE = /\.(ts|js|mjs)$/;
 const isModule = (f: string) => MODULE.test(f) && !f.endsWith('.d.ts') && !basename(f).startsWith('_');
 
 function modulesIn(dir: string): string[] {
@@ -48,7 +48,7 @@ export function findFabfiles(cwd: string, explicit: readonly string[]): { root?:
 
 async function importFile(file: string): Promise<Record<string, unknown>> {
   try {
-    return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    return await loadModule(file);
   } catch (err) {
     const msg = errorMessage(err);
     throw new FabfileError(file, msg.includes(file) ? msg.replace(`${file}:`, 'line ') : msg);
@@ -57,16 +57,20 @@ async function importFile(file: string): Promise<Record<string, unknown>> {
 
 const stem = (file: string) => basename(file, extname(file));
 
-/** Imports fabfiles and host files; names tasks `<file>.<export>` and host sets by export name. */
-export async function loadRegistry(cwd: string, explicit: readonly string[]): Promise<Registry> {
-  const { root, files } = findFabfiles(cwd, explicit);
+/**
+ * Imports fabfiles and host files; names tasks `<file>.<export>` and host sets by export name.
+ * `hostsOnly` skips the fabfiles: an ad-hoc `fab SET -- cmd` needs only the host sets.
+ */
+export async function loadRegistry(cwd: string, explicit: readonly string[], opts: { hostsOnly?: boolean } = {}): Promise<Registry> {
+  const found = findFabfiles(cwd, explicit);
+  const { root } = found;
+  const files = opts.hostsOnly ? [] : found.files;
   const hostsDir = join(root ?? cwd, 'hosts');
   const hostFiles = existsSync(hostsDir) && statSync(hostsDir).isDirectory() ? modulesIn(hostsDir) : [];
-  if (files.some((f) => /\.(ts|mts)$/.test(f)) || hostFiles.some((f) => /\.(ts|mts)$/.test(f))) {
-    (await import('../loader/register.js')).registerTsLoader();
-  }
   const all = [...files, ...hostFiles.filter((f) => !files.includes(f))];
-  const modules = await Promise.all(all.map(importFile));
+  const modules: Record<string, unknown>[] = [];
+  // One at a time: the order of side effects in fabfiles stays the order of the files.
+  for (const f of all) modules.push(await importFile(f));
   const reg: Registry = { ...(root ? { root } : {}), files: all, tasks: [], hostSets: new Map() };
   modules.forEach((mod, i) => {
     const file = all[i]!;

@@ -4,6 +4,7 @@ import { LineSplitter, type EventBus } from '../report/events.js';
 import type { ExecResult, Transport } from '../transport/types.js';
 import { RunResult, type RunOptions } from './result.js';
 import type { SudoMarks } from './scope.js';
+import { SudoGate } from './sudo-gate.js';
 
 /** What every command of a run shares: the event stream, global switches, the sudo password. */
 export interface RunConfig {
@@ -48,57 +49,37 @@ export async function runCommand(transport: Transport, req: CommandRequest, opts
   };
   const stdoutLines = new LineSplitter(line('stdout'));
   const stderrLines = new LineSplitter(line('stderr'));
-  let sudoFailure: string | undefined;
-  let opened = !req.sudo;
-  let pending = '';
-  let passwordSent = false;
+  const gate = req.sudo ? new SudoGate(cfg.marks, cfg.sudoPassword) : undefined;
 
   // Once killed (timeout, Ctrl-C, sudo failure), wait a little for the exit status, but never hang on a host that does not answer.
   let giveUp!: (r: ExecResult) => void;
   const gaveUp = new Promise<ExecResult>((resolve) => (giveUp = resolve));
-  function stop(): void {
-    proc.kill();
-    setTimeout(() => giveUp({ code: null, signal: 'TERM' }), KILL_GRACE_MS).unref();
-  }
-
   const proc = await transport.exec(req.executed.text, {
     onStdout: (chunk) => {
       out.push(chunk);
       stdoutLines.push(chunk);
     },
-    onStderr: (chunk) => {
-      if (opened) return stderrLines.push(chunk);
-      pending += chunk.toString('utf8');
-      sudoGate();
-    },
+    onStderr: (chunk) => (gate && !gate.opened ? gate.push(chunk.toString('utf8')) : stderrLines.push(chunk)),
   });
-
-  const sendInput = () => {
+  const stop = (): void => {
+    proc.kill();
+    setTimeout(() => giveUp({ code: null, signal: 'TERM' }), KILL_GRACE_MS).unref();
+  };
+  const sendInput = (): void => {
     if (opts.stdin !== undefined) proc.write(opts.stdin);
     proc.end();
   };
-  // Until sudo has finished asking, stderr belongs to sudo: answer its prompt once, refuse a second one.
-  function sudoGate(): void {
-    const startAt = pending.indexOf(`${cfg.marks.start}\n`);
-    const before = startAt === -1 ? pending : pending.slice(0, startAt);
-    if (before.includes(cfg.marks.prompt)) {
-      pending = pending.replace(cfg.marks.prompt, '');
-      if (!cfg.sudoPassword) sudoFailure = 'a password is required and none was given (set FAB_SUDO_PASSWORD, or run fab with --sudo-password on a terminal)';
-      else if (passwordSent) sudoFailure = 'the sudo password was rejected';
-      if (sudoFailure) return stop();
-      passwordSent = true;
-      proc.write(`${cfg.sudoPassword!.reveal()}\n`);
-      return sudoGate();
-    }
-    if (startAt === -1) return;
-    opened = true;
-    const rest = pending.slice(startAt + cfg.marks.start.length + 1);
-    if (before) stderrLines.push(before);
-    pending = '';
-    sendInput();
-    if (rest) stderrLines.push(rest);
-  }
-  if (opened) sendInput();
+  if (gate) {
+    gate.attach({
+      write: (data) => proc.write(data),
+      stop,
+      open: (before, rest) => {
+        if (before) stderrLines.push(before);
+        sendInput();
+        if (rest) stderrLines.push(rest);
+      },
+    });
+  } else sendInput();
 
   let timedOut = false;
   const timeoutMs = opts.timeout ?? cfg.commandTimeoutMs;
@@ -111,13 +92,13 @@ export async function runCommand(transport: Transport, req: CommandRequest, opts
     clearTimeout(timer);
     cfg.signal.removeEventListener('abort', stop);
   }
-  if (!opened && pending) stderrLines.push(pending.split(cfg.marks.prompt).join(''));
+  if (gate && !gate.opened) stderrLines.push(gate.leftover());
   stdoutLines.flush();
   stderrLines.flush();
   events.emit({ type: 'command.end', host: req.host, id, code: result.code, signal: result.signal, ms: Date.now() - started });
 
   if (cfg.signal.aborted) throw new InterruptedError();
-  if (sudoFailure) throw new SudoError(req.host, requested, sudoFailure);
+  if (gate?.failure) throw new SudoError(req.host, requested, gate.failure);
   if (timedOut) throw new CommandTimeoutError(req.host, requested, timeoutMs!);
   const stderr = err.length ? `${err.join('\n')}\n` : '';
   const res = new RunResult(req.host, requested, executed, Buffer.concat(out).toString('utf8'), stderr, result.code, result.signal);

@@ -11,7 +11,7 @@ import { testConfig } from '../helpers/runtime.js';
  * A transport that plays sudo: prompts (split over several chunks, as a network may deliver it),
  * checks the password written to stdin, then prints the start marker and runs.
  */
-function fakeSudo(password: string | null, marks = { prompt: '[fab-sudo-x1] password: ', start: 'fab-start-x1' }): Transport & { stdinSeen: string[] } {
+function fakeSudo(password: string | null, eager = false, marks = { prompt: '[fab-sudo-x1] password: ', start: 'fab-start-x1' }): Transport & { stdinSeen: string[] } {
   const stdinSeen: string[] = [];
   return {
     kind: 'fake',
@@ -31,7 +31,9 @@ function fakeSudo(password: string | null, marks = { prompt: '[fab-sudo-x1] pass
         o.onStderr(Buffer.from(`${marks.start}\nwarn`));
         o.onStderr(Buffer.from('ing\n'));
       };
-      setImmediate(() => (password === null ? start() : prompt()));
+      // `eager`: the prompt arrives in the same network read as the channel confirmation, before exec() returns.
+      if (eager && password !== null) prompt();
+      else setImmediate(() => (password === null ? start() : prompt()));
       return {
         write: (d) => {
           const s = d.toString();
@@ -66,6 +68,14 @@ describe('runCommand', () => {
     expect(t.stdinSeen).toEqual(['s3cr3t!\n', 'data']);
     expect(JSON.stringify(events)).not.toContain('s3cr3t!');
     expect(JSON.stringify(events)).not.toContain('fab-start-x1');
+  });
+
+  it('answers a prompt that arrives before the command handle does', async () => {
+    const { cfg } = testConfig({ password: 'early-pw' });
+    const t = fakeSudo('early-pw', true);
+    const res = await runCommand(t, req('whoami', true), { warnOnly: false }, cfg);
+    expect(res.stdout).toBe('root\n');
+    expect(t.stdinSeen).toEqual(['early-pw\n']);
   });
 
   it('does not send a password sudo did not ask for', async () => {
