@@ -2,8 +2,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fab, fabLab } from '../helpers/fab.js';
-import { labSsh, testLab } from '../lab/shared.js';
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
+import { FIXTURES, REPO, fab, fabLab } from '../helpers/fab.js';
+import { labSsh, testLab, testLabDir } from '../lab/shared.js';
 
 const outLines = (stdout: string, host: string) =>
   stdout.split('\n').filter((l) => l.startsWith(`[${host}] out: `)).map((l) => l.slice(`[${host}] out: `.length));
@@ -33,6 +35,31 @@ describe('fab against real sshd hosts', () => {
     // sudo to another user with the same password
     const other = await fabLab(['-u', sudoUser, '-H', 'web2', 'sudoAs', 'nobody'], { env: { FAB_SUDO_PASSWORD: sudoPassword } });
     expect(outLines(other.stdout, 'web2')).toEqual(['nobody']);
+  });
+
+  it('asks for the sudo password once on a terminal with --sudo-password, without echoing it', async () => {
+    const { sudoPassword, sudoUser } = testLab();
+    // `script` gives fab a real pseudo-terminal; the password is typed once, after the prompt.
+    const line = ['node', `${REPO}bin/fab.js`, '-f', FIXTURES, 'lab', '-u', sudoUser, '-H', 'web1,web2', '--sudo-password', 'whoami'].join(' ');
+    const r = spawnSync('sh', ['-c', `(sleep 1; printf '%s\\n' "$PW") | script -qec "${line}" /dev/null`], { env: { ...process.env, PW: sudoPassword, FAB_LAB_DIR: testLabDir(), NO_COLOR: '1' }, encoding: 'utf8', timeout: 30_000 });
+    expect(r.stdout).toMatch(/sudo password: /);
+    expect(r.stdout.match(/sudo password: /g)).toHaveLength(1);
+    expect(r.stdout).toMatch(/\[web2\] out: root/);
+    expect(r.stdout).toMatch(/2 hosts: 2 ok/);
+    expect(r.stdout).not.toContain(sudoPassword);
+  });
+
+  it('refuses --sudo-password without a terminal instead of hanging', async () => {
+    const r = await fabLab(['-H', 'web1', '--sudo-password', 'whoami']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--sudo-password needs a terminal[\s\S]*FAB_SUDO_PASSWORD/);
+  });
+
+  it("runs local() on the operator's machine with the host's name in its environment", async () => {
+    const r = await fabLab(['-H', 'web2,web3', 'localEcho']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`[web2] local: printf`);
+    expect(r.stdout).toContain(`[web3] out: web3@${hostname()}`);
   });
 
   it('fails fast when sudo needs a password and none is given, and on a wrong one', async () => {
