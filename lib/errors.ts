@@ -127,6 +127,18 @@ export class InterruptedError extends FabError {
   }
 }
 
+/** A remote file edit that did not happen; the file on the host is as it was. */
+export class FileEditError extends FabError {
+  override name = 'FileEditError';
+  constructor(
+    readonly host: string,
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`[${host}] ${path}: ${reason}`);
+  }
+}
+
 /** Summary of errors from several hosts (execute(), runsOnce tasks over many hosts). */
 export class GroupError extends FabError {
   override name = 'GroupError';

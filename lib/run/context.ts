@@ -12,7 +12,11 @@ import type { Transport } from '../transport/types.js';
 import { als, scopeFor } from './als.js';
 import { RunCommand, RunResult, type RunOptions } from './result.js';
 import { runCommand, type RunConfig } from './runner.js';
-import { applyScope, scopeCd, scopeEnv, scopePrefix, sudoWrap, type SudoOptions } from './scope.js';
+import { ROOT_SCOPE, applyScope, scopeCd, scopeEnv, scopePrefix, sudoWrap, type SudoOptions } from './scope.js';
+import * as files from '../files/helpers.js';
+import { editFile, type EditOptions, type EditResult } from '../files/edit.js';
+import type { ContainsOptions, Pattern, SedOptions } from '../files/transforms.js';
+import type { Replacement } from '../files/helpers.js';
 
 /** What the executor gives a context: the host, its pooled connection, and the run's shared config. */
 export interface HostRuntime {
@@ -147,7 +151,39 @@ export class TaskContext {
     this.rt.cfg.events.emit({ type: 'message', host: this.host.name, level: 'warning', text });
   }
 
-  private remotePath(p: string): string {
+  /** Runs fn without the cd/env/prefix scope (file helpers build their own absolute commands). */
+  unscoped<T>(fn: () => T): T {
+    return als.run({ ctx: this, scope: ROOT_SCOPE }, fn);
+  }
+
+  // Fabric's contrib.files, bound to this host (see lib/files/helpers.ts).
+  sed(path: string, before: Pattern, after: Replacement, opts?: SedOptions & EditOptions): Promise<EditResult> {
+    return files.sed(this, path, before, after, opts);
+  }
+  comment(path: string, pattern: Pattern, opts?: { char?: string } & EditOptions): Promise<EditResult> {
+    return files.comment(this, path, pattern, opts);
+  }
+  uncomment(path: string, pattern: Pattern, opts?: { char?: string } & EditOptions): Promise<EditResult> {
+    return files.uncomment(this, path, pattern, opts);
+  }
+  append(path: string, text: string | readonly string[], opts?: { partial?: boolean } & EditOptions): Promise<EditResult> {
+    return files.append(this, path, text, opts);
+  }
+  contains(path: string, text: Pattern, opts?: ContainsOptions & { sudo?: boolean }): Promise<boolean> {
+    return files.contains(this, path, text, opts);
+  }
+  exists(path: string, opts?: { sudo?: boolean }): Promise<boolean> {
+    return files.exists(this, path, opts);
+  }
+  uploadTemplate(localPath: string, remotePath: string, context: Record<string, string | number | boolean>, opts?: EditOptions): Promise<EditResult> {
+    return files.uploadTemplate(this, localPath, remotePath, context, opts);
+  }
+  editFile(path: string, transform: (text: string) => string, opts?: EditOptions): Promise<EditResult> {
+    return editFile(this, path, transform, opts);
+  }
+
+  /** A remote path with relative paths resolved against the current `cd`. */
+  remotePath(p: string): string {
     if (p === '') throw new UsageError('empty remote path', 'give put/get a file path');
     const cwd = scopeFor(this).cwd;
     if (p.startsWith('/') || p.startsWith('~') || cwd === undefined) return p;

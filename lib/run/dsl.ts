@@ -26,3 +26,13 @@ export const settings = (): Settings => ctx().settings;
 export const currentHost = () => ctx().host;
 export const context = (): TaskContext => ctx();
 export const log = (text: string): void => ctx().log(text);
+
+// Fabric's contrib.files on the current host.
+export const sed: TaskContext['sed'] = (...a) => ctx().sed(...a);
+export const comment: TaskContext['comment'] = (...a) => ctx().comment(...a);
+export const uncomment: TaskContext['uncomment'] = (...a) => ctx().uncomment(...a);
+export const append: TaskContext['append'] = (...a) => ctx().append(...a);
+export const contains: TaskContext['contains'] = (...a) => ctx().contains(...a);
+export const exists: TaskContext['exists'] = (...a) => ctx().exists(...a);
+export const uploadTemplate: TaskContext['uploadTemplate'] = (...a) => ctx().uploadTemplate(...a);
+export const editFile: TaskContext['editFile'] = (...a) => ctx().editFile(...a);

@@ -1,0 +1,51 @@
+import { quote, sh } from '../commands/quote.js';
+
+/**
+ * The shell script that replaces a file atomically on the host, in one round trip:
+ * check the file is still what we read (sha256), copy the uploaded content to a temp file beside it,
+ * keep owner/group/mode, validate the temp file, keep a backup, fsync, rename over the original.
+ * Any failure leaves the original byte for byte; the temp files are removed on every path.
+ */
+
+export const EXIT = { changed: 99, invalid: 98, owner: 97, failed: 95 } as const;
+
+export interface CommitSpec {
+  path: string;
+  /** Uploaded new content (removed afterwards). */
+  upload: string;
+  /** sha256 hex of what was read, or 'absent' for a file we create. */
+  expectHash: string;
+  /** Root can keep any owner; a login user may only replace files it owns. */
+  sudo: boolean;
+  /** e.g. 'nginx -t -q -c %s': %s is the new file's path. */
+  validate?: string;
+  backup?: string;
+  /** For a new file. */
+  mode?: number;
+  owner?: string;
+}
+
+export function commitScript(s: CommitSpec): string {
+  const lines = [
+    'set -u',
+    `f=${quote(s.path)}; new=${quote(s.upload)}; want=${quote(s.expectHash)}; tmp=`,
+    `trap 'rm -f -- "$new"; [ -z "$tmp" ] || rm -f -- "$tmp"' EXIT`,
+    `if [ "$want" = absent ]; then [ ! -e "$f" ] || exit ${EXIT.changed}; else cur=$(sha256sum < "$f") || exit ${EXIT.failed}; [ "\${cur%% *}" = "$want" ] || exit ${EXIT.changed}; fi`,
+  ];
+  if (!s.sudo) lines.push(`[ "$want" = absent ] || [ "$(stat -c %u -- "$f")" = "$(id -u)" ] || exit ${EXIT.owner}`);
+  lines.push(
+    'dir=$(dirname -- "$f"); base=$(basename -- "$f")',
+    `tmp=$(mktemp -- "$dir/.$base.fab-XXXXXX") || exit ${EXIT.failed}`,
+    `cat -- "$new" > "$tmp" || exit ${EXIT.failed}`,
+  );
+  const keep = s.sudo ? 'chown --reference="$f" -- "$tmp" && chmod --reference="$f" -- "$tmp"' : 'chmod --reference="$f" -- "$tmp"';
+  const fresh = [`chmod ${(s.mode ?? 0o644).toString(8)} -- "$tmp"`, ...(s.owner ? [sh`chown ${s.owner} -- "$tmp"`.text] : [])].join(' && ');
+  lines.push(`if [ "$want" = absent ]; then ${fresh}; else ${keep}; fi || exit ${EXIT.failed}`);
+  if (s.validate) {
+    const cmd = s.validate.split('%s').join('"$tmp"');
+    lines.push(`out=$( { ${cmd} ; } 2>&1 ) || { printf '%s\\n' "$out" >&2; exit ${EXIT.invalid}; }`);
+  }
+  if (s.backup) lines.push(`[ "$want" = absent ] || cp -p -- "$f" "$f"${quote(s.backup)} || exit ${EXIT.failed}`);
+  lines.push('sync -- "$tmp" 2>/dev/null', `mv -f -- "$tmp" "$f" || exit ${EXIT.failed}`, 'tmp=', 'sync -- "$dir" 2>/dev/null', 'exit 0');
+  return lines.join('\n');
+}

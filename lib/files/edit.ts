@@ -1,0 +1,149 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
+import { sh } from '../commands/quote.js';
+import { FileEditError, UsageError } from '../errors.js';
+import type { TaskContext } from '../run/context.js';
+import { commitScript, EXIT } from './commit-script.js';
+import type { Transformed } from './transforms.js';
+
+export interface EditOptions {
+  /** Read and write as root. 'auto': only when the login user cannot read the file or write its folder. */
+  sudo?: boolean | 'auto';
+  /** Keep the original as `<path><backup>` (only when something changes). */
+  backup?: string | false;
+  /** A check run on the new file before it replaces the original, e.g. 'nginx -t -q -c %s'. */
+  validate?: string;
+  /** How many lines the edit must match; another count fails before anything is written. */
+  expect?: number;
+  /** Create the file when it does not exist (append, uploadTemplate); otherwise a missing file is an error. */
+  create?: boolean;
+  /** Mode and owner of a created file. */
+  mode?: number;
+  owner?: string;
+}
+
+export interface EditResult {
+  host: string;
+  path: string;
+  changed: boolean;
+  diff: string;
+  matched: number;
+  dryRun: boolean;
+  backup?: string;
+}
+
+interface Snapshot {
+  data: Buffer | undefined;
+  hash: string;
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const ATTEMPTS = 3;
+
+/**
+ * Read a remote file, transform it in memory, and replace it atomically if it changed. Nothing is
+ * written when nothing changes, under --dry-run, or when `expect` or `validate` fails.
+ */
+export async function editFile(ctx: TaskContext, path: string, transform: (text: string) => Transformed | string, opts: EditOptions = {}): Promise<EditResult> {
+  const host = ctx.host.name;
+  const abs = ctx.remotePath(path);
+  if (opts.validate !== undefined && !opts.validate.includes('%s')) {
+    throw new UsageError(`validate command "${opts.validate}" has no %s`, 'write %s where the new file goes, e.g. nginx -t -q -c %s');
+  }
+  const sudo = opts.sudo === 'auto' ? await needsSudo(ctx, abs) : opts.sudo === true;
+  for (let attempt = 1; ; attempt++) {
+    const snap = await readRemote(ctx, abs, sudo, opts.create === true);
+    const before = snap.data?.toString('utf8') ?? '';
+    const t = transform(before);
+    const res: Transformed = typeof t === 'string' ? { text: t, matched: t === before ? 0 : 1, lines: [] } : t;
+    if (opts.expect !== undefined && res.matched !== opts.expect) {
+      const listed = res.lines.map((l) => `\n    ${l.n}: ${l.text}`).join('');
+      throw new FileEditError(host, abs, `expected the edit to match ${opts.expect} line(s), it matched ${res.matched}; nothing written${listed}`);
+    }
+    const changed = snap.data === undefined || res.text !== before;
+    const diff = changed ? await unifiedDiff(abs, before, res.text) : '';
+    const result: EditResult = { host, path: abs, changed, diff, matched: res.matched, dryRun: ctx.dryRun };
+    if (!changed || ctx.dryRun) {
+      ctx.config.events.emit({ type: 'file.change', host, path: abs, changed, diff, dryRun: ctx.dryRun });
+      return result;
+    }
+    const outcome = await commit(ctx, abs, Buffer.from(res.text, 'utf8'), snap, sudo, opts);
+    if (outcome === 'changed') {
+      if (attempt < ATTEMPTS) continue;
+      throw new FileEditError(host, abs, `the file kept changing while we edited it (${ATTEMPTS} attempts); nothing written, the other writer's change is kept`);
+    }
+    ctx.config.events.emit({ type: 'file.change', host, path: abs, changed, diff, dryRun: false });
+    return { ...result, ...(opts.backup && snap.data !== undefined ? { backup: `${abs}${opts.backup}` } : {}) };
+  }
+}
+
+async function needsSudo(ctx: TaskContext, path: string): Promise<boolean> {
+  // The login user can do it alone when it may read the file, owns it (so the rename keeps the owner), and may write the folder.
+  const r = await ctx.unscoped(() => ctx.run(sh`{ [ ! -e ${path} ] || { [ -r ${path} ] && [ -O ${path} ]; }; } && [ -w ${posix.dirname(path)} ]`).quiet().nothrow().probe());
+  return !r.ok;
+}
+
+async function readRemote(ctx: TaskContext, path: string, sudo: boolean, create: boolean): Promise<Snapshot> {
+  const host = ctx.host.name;
+  let data: Buffer | undefined;
+  if (sudo) {
+    const r = await ctx.unscoped(() =>
+      ctx.sudo(sh`if [ -f ${path} ]; then base64 -w0 -- ${path}; elif [ -e ${path} ]; then echo notafile; exit 3; else echo absent; fi`).quiet().nothrow().probe(),
+    );
+    if (!r.ok) throw new FileEditError(host, path, r.stdout.startsWith('notafile') ? 'not a regular file' : `cannot read it as root: ${r.stderr.trim() || `exit ${r.code}`}`);
+    data = r.stdout.trim() === 'absent' ? undefined : Buffer.from(r.stdout.trim(), 'base64');
+  } else {
+    const t = await ctx.connection();
+    const st = await t.stat(path).catch((e: NodeJS.ErrnoException) => {
+      throw new FileEditError(host, path, e.code === 'EACCES' ? 'permission denied; pass { sudo: true }' : e.message);
+    });
+    if (st?.isDirectory) throw new FileEditError(host, path, 'is a directory, not a file');
+    if (st) {
+      data = await t.readFile(path).catch((e: NodeJS.ErrnoException) => {
+        throw new FileEditError(host, path, e.code === 'EACCES' ? `permission denied reading it as ${ctx.host.user ?? 'the login user'}; pass { sudo: true } (or sudo: 'auto')` : e.message);
+      });
+    }
+  }
+  if (data === undefined && !create) throw new FileEditError(host, path, 'no such file; nothing created');
+  return { data, hash: data === undefined ? 'absent' : sha256(data) };
+}
+
+async function commit(ctx: TaskContext, path: string, content: Buffer, snap: Snapshot, sudo: boolean, opts: EditOptions): Promise<'done' | 'changed'> {
+  const host = ctx.host.name;
+  const t = await ctx.connection();
+  const upload = `/tmp/.fab-edit-${randomBytes(8).toString('hex')}`;
+  await t.writeFile(upload, content, { mode: 0o600 });
+  const script = commitScript({
+    path,
+    upload,
+    expectHash: snap.hash,
+    sudo,
+    ...(opts.validate ? { validate: opts.validate } : {}),
+    ...(opts.backup ? { backup: opts.backup } : {}),
+    ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
+    ...(opts.owner ? { owner: opts.owner } : {}),
+  });
+  const cmd = sh`sh -c ${script}`;
+  const r = await ctx.unscoped(() => (sudo ? ctx.sudo(cmd) : ctx.run(cmd)).quiet().nothrow());
+  if (r.ok) return 'done';
+  const detail = r.stderr.trim();
+  switch (r.code) {
+    case EXIT.changed:
+      return 'changed';
+    case EXIT.invalid:
+      throw new FileEditError(host, path, `validation failed (${opts.validate}); the original is kept:\n${detail.replace(/^/gm, '    ')}`);
+    case EXIT.owner:
+      throw new FileEditError(host, path, `owned by another user: replacing it without sudo would change its owner; pass { sudo: true }`);
+    default:
+      throw new FileEditError(host, path, `could not write it (exit ${r.code}); the original is kept${detail ? `:\n${detail.replace(/^/gm, '    ')}` : ''}`);
+  }
+}
+
+async function unifiedDiff(path: string, before: string, after: string): Promise<string> {
+  const { createTwoFilesPatch } = await import('diff');
+  return createTwoFilesPatch(`a${path}`, `b${path}`, before, after, '', '', { context: 3 })
+    .split('\n')
+    .filter((l) => !l.startsWith('====='))
+    .map((l) => l.replace(/\t$/, ''))
+    .join('\n');
+}

@@ -1,0 +1,82 @@
+import { sh } from '../commands/quote.js';
+import { FabError, FileEditError } from '../errors.js';
+import { editFile, type EditResult } from '../files/edit.js';
+import type { TaskContext } from '../run/context.js';
+import { adminDisabled, HaproxyConfError, parseStat, setServerDisabled, type StatRow } from './haproxy-conf.js';
+
+export interface HaproxySettings {
+  socket: string;
+  conf: string;
+  backend: string;
+  validate: string;
+  drainTimeoutMs: number;
+}
+
+export function haproxySettings(ctx: TaskContext): HaproxySettings {
+  const s = ctx.settings;
+  return {
+    socket: s.string('haproxySocket', '/run/haproxy/admin.sock'),
+    conf: s.string('haproxyConf', '/etc/haproxy/haproxy.cfg'),
+    backend: s.string('haproxyBackend', 'app'),
+    validate: s.string('haproxyValidate', 'haproxy -c -q -f %s'),
+    drainTimeoutMs: s.number('haproxyDrainTimeout', 60) * 1000,
+  };
+}
+
+/** One command on the admin socket (as root: the socket is root's). `probe` for read-only commands. */
+export async function haproxyAdmin(ctx: TaskContext, s: HaproxySettings, command: string, probe = false): Promise<string> {
+  const c = ctx.sudo(sh`printf '%s\n' ${command} | socat -t 5 stdio unix-connect:${s.socket}`).quiet();
+  const out = (await (probe ? c.probe() : c)).stdout;
+  const answer = out.trim();
+  // The socket answers an empty line on success, a message otherwise.
+  if (!probe && answer !== '' && !ctx.dryRun) throw new FabError(`[${ctx.host.name}] haproxy refused "${command}": ${answer}`);
+  return out;
+}
+
+export async function haproxyStatus(ctx: TaskContext, s: HaproxySettings = haproxySettings(ctx)): Promise<StatRow[]> {
+  return parseStat(await haproxyAdmin(ctx, s, 'show stat', true));
+}
+
+/**
+ * Take a server out of the backend: persist `disabled` in the config (validated), set it to drain,
+ * wait for its current sessions to end, then maint. Putting it back: remove `disabled`, set ready.
+ */
+export async function setHaproxyServer(ctx: TaskContext, server: string, enabled: boolean, force = false): Promise<EditResult> {
+  const s = haproxySettings(ctx);
+  const rows = (await haproxyStatus(ctx, s)).filter((r) => r.backend === s.backend);
+  const row = rows.find((r) => r.server === server);
+  if (!row) throw new FabError(`[${ctx.host.name}] haproxy backend ${s.backend} has no server "${server}" (servers: ${rows.map((r) => r.server).join(', ') || 'none'}); nothing changed`);
+  if (!enabled && !force && !rows.some((r) => r.server !== server && !adminDisabled(r))) {
+    throw new FabError(`[${ctx.host.name}] disabling "${server}" would leave backend ${s.backend} with no enabled server (an outage); pass --force to do it anyway`);
+  }
+  let edit: EditResult;
+  try {
+    edit = await editFile(ctx, s.conf, (text) => {
+      const r = setServerDisabled(text, s.backend, server, !enabled);
+      return { text: r.text, matched: r.matched.length, lines: r.matched };
+    }, { sudo: true, backup: '.fab-bak', validate: s.validate });
+  } catch (err) {
+    if (err instanceof HaproxyConfError) throw new FileEditError(ctx.host.name, s.conf, `${err.message}; nothing changed`);
+    throw err;
+  }
+  const target = `${s.backend}/${server}`;
+  if (enabled) {
+    await haproxyAdmin(ctx, s, `set server ${target} state ready`);
+    return edit;
+  }
+  await haproxyAdmin(ctx, s, `set server ${target} state drain`);
+  if (!ctx.dryRun) await waitDrained(ctx, s, server);
+  await haproxyAdmin(ctx, s, `set server ${target} state maint`);
+  return edit;
+}
+
+async function waitDrained(ctx: TaskContext, s: HaproxySettings, server: string): Promise<void> {
+  const deadline = Date.now() + s.drainTimeoutMs;
+  for (let round = 0; ; round++) {
+    const row = (await haproxyStatus(ctx, s)).find((r) => r.backend === s.backend && r.server === server);
+    if (!row || row.scur === 0) return;
+    if (Date.now() > deadline) throw new FabError(`[${ctx.host.name}] ${s.backend}/${server} still has ${row.scur} session(s) after ${s.drainTimeoutMs / 1000}s of draining; it stays in drain`);
+    if (round % 8 === 0) ctx.log(`waiting for ${row.scur} session(s) on ${s.backend}/${server} to end`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

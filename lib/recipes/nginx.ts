@@ -1,0 +1,100 @@
+import { sh } from '../commands/quote.js';
+import { FabError, FileEditError } from '../errors.js';
+import { editFile, type EditResult } from '../files/edit.js';
+import { readText } from '../files/helpers.js';
+import { httpGet } from '../health/http-get.js';
+import type { TaskContext } from '../run/context.js';
+import { listUpstreams, setBackend, UpstreamError, type UpstreamServer } from './nginx-conf.js';
+
+/** Where nginx lives on a host: settings, so a distro nginx, an init.d script or a private `-p` nginx all fit. */
+export interface NginxSettings {
+  conf: string;
+  /** Check run on the new conf before it replaces the old one (%s = new file); empty: `nginx -t` after, restoring on failure. */
+  validate: string;
+  reload: string;
+  pidFile: string;
+  healthUrl?: string;
+  sudo: boolean | 'auto';
+  reloadTimeoutMs: number;
+}
+
+export function nginxSettings(ctx: TaskContext): NginxSettings {
+  const s = ctx.settings;
+  const sudo = s.string('nginxSudo', 'auto');
+  const health = s.string('nginxHealthUrl', s.string('lbHealthUrl', ''));
+  return {
+    conf: s.string('nginxConf', '/etc/nginx/nginx.conf'),
+    validate: s.string('nginxValidate', 'nginx -t -q -c %s'),
+    reload: s.string('nginxReload', 'nginx -s reload'),
+    pidFile: s.string('nginxPid', '/run/nginx.pid'),
+    ...(health ? { healthUrl: health } : {}),
+    sudo: sudo === 'auto' ? 'auto' : s.boolean('nginxSudo'),
+    reloadTimeoutMs: s.number('nginxReloadTimeout', 10) * 1000,
+  };
+}
+
+/** Run a command as root when the settings say so (and always for signalling a root-owned nginx). */
+const asRoot = (ctx: TaskContext, s: NginxSettings, cmd: Parameters<TaskContext['run']>[0]) => (s.sudo === false ? ctx.run(cmd) : ctx.sudo(cmd));
+
+/** Take a backend out of (or put it back into) every upstream of the conf, then reload and check nginx. */
+export async function setNginxBackend(ctx: TaskContext, backend: string, enabled: boolean, force = false): Promise<EditResult> {
+  const s = nginxSettings(ctx);
+  let edit: EditResult;
+  try {
+    edit = await editFile(ctx, s.conf, (text) => {
+      const r = setBackend(text, backend, enabled, force);
+      return { text: r.text, matched: r.matched.length, lines: r.matched.map((m) => ({ n: m.line, text: m.text })) };
+    }, { sudo: s.sudo, backup: '.fab-bak', ...(s.validate ? { validate: s.validate } : {}) });
+  } catch (err) {
+    if (err instanceof UpstreamError) throw new FileEditError(ctx.host.name, s.conf, `${err.message}; nothing changed`);
+    throw err;
+  }
+  if (edit.changed && !ctx.dryRun) {
+    if (!s.validate) await testAfterWrite(ctx, s, edit);
+    await reloadNginx(ctx, s);
+  }
+  await checkNginx(ctx, s);
+  return edit;
+}
+
+/** Without a pre-check (an included file cannot be tested alone), test the whole conf and put the old file back on failure. */
+async function testAfterWrite(ctx: TaskContext, s: NginxSettings, edit: EditResult): Promise<void> {
+  const t = await asRoot(ctx, s, 'nginx -t -q').nothrow();
+  if (t.ok) return;
+  await asRoot(ctx, s, sh`mv -f -- ${`${edit.path}.fab-bak`} ${edit.path}`);
+  throw new FileEditError(ctx.host.name, edit.path, `nginx -t failed after the edit; the previous file is back:\n    ${t.stderr.trim()}`);
+}
+
+/**
+ * `nginx -s reload`, then wait until every worker of the old configuration has exited: from then on
+ * no request goes to a disabled backend. Old workers finish their requests first, so none fails.
+ */
+export async function reloadNginx(ctx: TaskContext, s: NginxSettings = nginxSettings(ctx)): Promise<void> {
+  const master = (await asRoot(ctx, s, sh`cat -- ${s.pidFile}`).quiet().probe()).toString().trim();
+  const workers = async () => (await asRoot(ctx, s, sh`pgrep -P ${master} || true`).quiet().probe()).lines();
+  const old = await workers();
+  await asRoot(ctx, s, s.reload);
+  const deadline = Date.now() + s.reloadTimeoutMs;
+  for (;;) {
+    const now = await workers();
+    if (!now.some((p) => old.includes(p)) && now.length) return;
+    if (Date.now() > deadline) throw new FabError(`[${ctx.host.name}] nginx did not finish reloading within ${s.reloadTimeoutMs / 1000}s (old workers ${old.filter((p) => now.includes(p)).join(' ')} still running)`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** nginx still runs (its master answers signal 0) and, when configured, its health URL answers 200. */
+export async function checkNginx(ctx: TaskContext, s: NginxSettings = nginxSettings(ctx)): Promise<void> {
+  const alive = await asRoot(ctx, s, sh`kill -0 "$(cat -- ${s.pidFile})"`).quiet().nothrow().probe();
+  if (!alive.ok) throw new FabError(`[${ctx.host.name}] nginx is not running (no live master in ${s.pidFile})`);
+  if (!s.healthUrl) return;
+  const res = await httpGet(s.healthUrl, 5000).catch((e: Error) => ({ status: 0, body: e.message }));
+  if (res.status !== 200) throw new FabError(`[${ctx.host.name}] nginx health URL ${s.healthUrl} answered ${res.status || res.body}`);
+}
+
+export async function nginxStatus(ctx: TaskContext): Promise<UpstreamServer[]> {
+  const s = nginxSettings(ctx);
+  const text = await readText(ctx, s.conf, s.sudo);
+  if (text === undefined) throw new FileEditError(ctx.host.name, s.conf, 'no such file');
+  return listUpstreams(text);
+}
