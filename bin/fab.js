@@ -10,29 +10,30 @@ if (argv[0] === '--version' || argv[0] === '-V') {
   process.exit(0);
 }
 
-let main;
+let main, Interrupts;
 try {
   ({ main } = await import('../dist/lib/cli/main.js'));
+  ({ Interrupts } = await import('../dist/lib/exec/interrupt.js'));
 } catch (err) {
   if (err.code !== 'ERR_MODULE_NOT_FOUND') throw err;
   process.stderr.write('fab: dist/ is missing; run `npm run build` (npm ci does it) in the fabts folder\n');
   process.exit(2);
 }
 
-const abort = new AbortController();
-let interrupts = 0;
+const interrupts = new Interrupts();
+let interrupted = false;
 process.on('SIGINT', () => {
-  interrupts += 1;
-  if (interrupts === 1) {
-    process.stderr.write('\nfab: interrupted; stopping commands and closing connections (Ctrl-C again to quit at once)\n');
-    abort.abort();
-  } else process.exit(130);
+  interrupted = true;
+  const what = interrupts.interrupt();
+  if (what === 'graceful') process.stderr.write('\nfab: interrupted; the hosts in progress finish their steps, no new host starts (Ctrl-C again to stop at once)\n');
+  else if (what === 'abort') process.stderr.write('\nfab: interrupted; stopping commands and closing connections (Ctrl-C again to quit at once)\n');
+  else process.exit(130);
 });
 
 // `fab ... | head` closes the pipe early: that is not an error worth a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err) => {
-    if (err.code === 'EPIPE') process.exit(interrupts ? 130 : 0);
+    if (err.code === 'EPIPE') process.exit(interrupted ? 130 : 0);
     throw err;
   });
 }
@@ -43,7 +44,7 @@ const code = await main(argv, {
   stdout: write(process.stdout),
   stderr: write(process.stderr),
   stdinIsTTY: process.stdin.isTTY === true,
-  signal: abort.signal,
+  interrupts,
 });
 // Let stdout drain (pipes are asynchronous) before exiting.
 process.stdout.write('', () => process.exit(code));

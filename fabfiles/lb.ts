@@ -1,12 +1,10 @@
-import { arg, haproxy, nginx, task, type TaskContext } from 'fabts';
+import { arg, haproxy, lbKind, nginx, setLbBackend, task } from 'fabts';
 
 /**
  * The load-balancer verbs of the original notes, for any LB: each lb host says what it runs with
  * its `lbKind` setting (nginx, the default, or haproxy), so one command drains a backend from all
  * of an environment's balancers: `fab prod disableLb web1`.
  */
-
-const kind = (ctx: TaskContext) => ctx.settings.string('lbKind', 'nginx');
 
 export const disableLb = task(
   {
@@ -18,7 +16,7 @@ export const disableLb = task(
     },
   },
   async (ctx, { backend, force }) => {
-    const r = kind(ctx) === 'haproxy' ? await haproxy.setHaproxyServer(ctx, backend, false, force) : await nginx.setNginxBackend(ctx, backend, false, force);
+    const r = await setLbBackend(ctx, backend, false, force);
     ctx.log(`${backend} ${r.changed ? (ctx.dryRun ? 'would be disabled' : 'disabled') : 'was already disabled'} on ${ctx.host.name}`);
   },
 );
@@ -26,13 +24,13 @@ export const disableLb = task(
 export const enableLb = task(
   { description: 'Put a backend back into the load balancer pool', roles: ['lb'], args: { backend: arg.string() } },
   async (ctx, { backend }) => {
-    const r = kind(ctx) === 'haproxy' ? await haproxy.setHaproxyServer(ctx, backend, true) : await nginx.setNginxBackend(ctx, backend, true);
+    const r = await setLbBackend(ctx, backend, true);
     ctx.log(`${backend} ${r.changed ? (ctx.dryRun ? 'would be enabled' : 'enabled') : 'was already enabled'} on ${ctx.host.name}`);
   },
 );
 
 export const lbStatus = task({ description: "Show each pool's backends and whether they are enabled", roles: ['lb'] }, async (ctx) => {
-  if (kind(ctx) === 'haproxy') {
+  if (lbKind(ctx) === 'haproxy') {
     const rows = await haproxy.haproxyStatus(ctx);
     for (const r of rows) ctx.log(`${r.backend}  ${r.server.padEnd(12)} ${r.status.padEnd(8)} sessions ${r.scur}`);
     return rows;

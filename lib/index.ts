@@ -15,3 +15,7 @@ export { Settings } from './settings.js';
 export * from './errors.js';
 export * as nginx from './recipes/nginx.js';
 export * as haproxy from './recipes/haproxy.js';
+export { rolling, RollingError, type RollingOptions, type RollingReport } from './rolling/rolling.js';
+export * as gates from './health/gates.js';
+export * as deploy from './recipes/deploy.js';
+export { lbKind, setLbBackend } from './recipes/lb.js';

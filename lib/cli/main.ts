@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { secret } from '../commands/quote.js';
 import { FabError, UsageError, errorMessage } from '../errors.js';
-import { findTask, loadRegistry, requireTask, taskNames, type Registry } from '../registry/load.js';
+import { findFabfiles, findTask, loadRegistry, requireTask, taskNames, type Registry } from '../registry/load.js';
+import type { Interrupts } from '../exec/interrupt.js';
 import { EventBus } from '../report/events.js';
 import { parseArgv, preScan, type Invocation, type ParseContext, type TaskInfo } from './argv.js';
 import { parseSetOption } from './fabric-grammar.js';
@@ -15,8 +16,8 @@ export interface MainIO {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
   stdinIsTTY: boolean;
-  /** Aborted on the first Ctrl-C. */
-  signal: AbortSignal;
+  /** Ctrl-C, in steps (see exec/interrupt.ts). */
+  interrupts: Interrupts;
 }
 
 export function version(): string {
@@ -57,11 +58,19 @@ async function load(argv: string[], cwd: string, fabfile: string[]): Promise<{ r
 }
 
 /** load -> parse -> plan -> execute -> report; returns the exit code (0 ok, 1 a task failed, 2 bad input, 130 interrupted). */
-export async function main(argv: string[], io: MainIO): Promise<number> {
+export async function main(argv: string[], io: MainIO, resume?: string): Promise<number> {
   try {
     const pre = preScan(argv);
     if (pre.version) return io.stdout(`fab ${version()}\n`), 0;
     if (pre.help) return io.stdout(`${helpText(version())}\n`), 0;
+    if (argv[0] === 'runs' || argv[0] === 'resume') {
+      const { runsCommand, resumeArgv } = await import('./runs.js');
+      const root = findFabfiles(io.cwd, []).root ?? io.cwd;
+      if (argv[0] === 'runs') return io.stdout(runsCommand(root)), 0;
+      const again = resumeArgv(root, argv[1]);
+      io.stderr(`fab: resuming run ${argv[1]}: fab ${again.join(' ')}\n`);
+      return main(again, io, argv[1]);
+    }
     const { reg, inv } = await load(argv, io.cwd, pre.fabfile);
     const opts = inv.options;
     if (opts.list) return io.stdout(`${listText(reg, io.cwd)}\n`), 0;
@@ -85,7 +94,13 @@ export async function main(argv: string[], io: MainIO): Promise<number> {
     const { runPlan } = await import('../exec/run-plan.js');
     const result = await runPlan(plan, {
       events,
-      cfg: { warnOnly: opts.warnOnly, dryRun: opts.dryRun, ...(opts.commandTimeout ? { commandTimeoutMs: opts.commandTimeout * 1000 } : {}), ...(password ? { sudoPassword: secret(password) } : {}) },
+      cfg: {
+        run: { root: reg.root ?? io.cwd, argv, ...(resume ? { resume } : {}), breakLock: opts.breakLock, interrupts: io.interrupts },
+        warnOnly: opts.warnOnly,
+        dryRun: opts.dryRun,
+        ...(opts.commandTimeout ? { commandTimeoutMs: opts.commandTimeout * 1000 } : {}),
+        ...(password ? { sudoPassword: secret(password) } : {}),
+      },
       ssh: {
         ...(opts.user ? { user: opts.user } : {}),
         ...(opts.port ? { port: opts.port } : {}),
@@ -102,7 +117,7 @@ export async function main(argv: string[], io: MainIO): Promise<number> {
       ...(opts.poolSize ? { poolSize: opts.poolSize } : {}),
       skipBadHosts: opts.skipBadHosts,
       settingsOverrides,
-      signal: io.signal,
+      signal: io.interrupts.signal,
     });
     return result.exitCode;
   } catch (err) {

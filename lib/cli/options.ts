@@ -28,6 +28,7 @@ export interface FabOptions {
   show: string[];
   json: boolean;
   dryRun: boolean;
+  breakLock: boolean;
   color: boolean;
   version: boolean;
   help: boolean;
@@ -73,6 +74,7 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'show', long: 'show', type: 'list', arg: 'GROUPS', help: 'show output groups hidden by default' },
   { key: 'json', long: 'json', type: 'flag', help: 'print one NDJSON event per line instead of text' },
   { key: 'dryRun', long: 'dry-run', type: 'flag', help: 'show what would change (file diffs) and change nothing' },
+  { key: 'breakLock', long: 'break-lock', type: 'flag', help: "take a rolling deploy's lock even if another run holds it (warns)" },
   { key: 'color', long: 'color', type: 'flag', help: 'colour output (default: when stdout is a TTY); --no-color to disable' },
   { key: 'version', long: 'version', short: 'V', type: 'flag', help: 'print the version' },
   { key: 'help', long: 'help', short: 'h', type: 'flag', help: 'show this help' },
@@ -99,6 +101,7 @@ export function defaultOptions(): FabOptions {
     show: [],
     json: false,
     dryRun: false,
+    breakLock: false,
     color: process.stdout.isTTY === true && !process.env.NO_COLOR,
     version: false,
     help: false,
@@ -117,6 +120,8 @@ export function helpText(version: string): string {
     `fab ${version}: run fabfile tasks over SSH`,
     '',
     'usage: fab [HOSTSET...] [options] TASK[:ARG,KEY=VAL] [POSITIONAL...] [--ARG VALUE] ... [-- SHELL COMMAND]',
+    '       fab runs                 rolling runs recorded in .fab/runs',
+    '       fab resume RUN_ID        continue a halted or interrupted rolling run',
     '',
     '  fab prod disableLb web1            host set prod, task disableLb, argument web1',
     '  fab prod disableLb:web1 enableLb:web2',

@@ -72,22 +72,10 @@ export class Executor {
 
   private async runOn(t: Task, host: HostTarget, hosts: readonly HostTarget[], args: Record<string, ArgValue | undefined>): Promise<HostOutcome> {
     const task = t.name ?? 'task';
-    const { cfg, connections } = this.opts;
+    const { cfg } = this.opts;
     const label = host === NO_HOST ? undefined : host.name;
     const started = Date.now();
-    const rt: HostRuntime = {
-      host,
-      hosts: [...hosts],
-      settings: new Settings({ ...host.settings, ...this.opts.settingsOverrides }, host.name),
-      task,
-      cfg,
-      connect: () => {
-        if (host === NO_HOST) return Promise.reject(new UsageError(`task ${task} has no host to run on`, 'name a host set, or pass -H/-R'));
-        return connections.get(host);
-      },
-      localTransport: () => connections.get(NO_HOST),
-      execute: (sub, target, subArgs) => this.execute(sub, target, subArgs),
-    };
+    const rt = this.runtimeFor(host, hosts, task);
     cfg.events.emit({ type: 'task.start', task, ...(label ? { host: label } : {}) });
     try {
       const ctx = new TaskContext(rt);
@@ -102,6 +90,26 @@ export class Executor {
     }
   }
 
+  /** Everything a TaskContext needs for one host; `contextFor` lets a task act on other hosts (rolling). */
+  runtimeFor(host: HostTarget, hosts: readonly HostTarget[], task: string): HostRuntime {
+    const { cfg, connections } = this.opts;
+    return {
+      host,
+      hosts: [...hosts],
+      settings: new Settings({ ...host.settings, ...this.opts.settingsOverrides }, host.name),
+      task,
+      cfg,
+      connect: () => {
+        if (host === NO_HOST) return Promise.reject(new UsageError(`task ${task} has no host to run on`, 'name a host set, or pass -H/-R'));
+        return connections.get(host);
+      },
+      localTransport: () => connections.get(NO_HOST),
+      execute: (sub, target, subArgs) => this.execute(sub, target, subArgs),
+      contextFor: (other) => new TaskContext(this.runtimeFor(other, hosts, task)),
+      resolveTarget: (target) => this.resolveTarget(target, task),
+    };
+  }
+
   /** `execute(task, hosts, args)` from inside a task: one value per host, a GroupError if any failed. */
   async execute(t: Task, target: ExecuteTarget, args: Record<string, ArgValue | undefined>): Promise<Map<string, unknown>> {
     const hosts = this.resolveTarget(target, t.name);
@@ -111,7 +119,7 @@ export class Executor {
     return new Map(outcomes.map((o) => [o.host, o.value]));
   }
 
-  private resolveTarget(target: ExecuteTarget, taskName?: string): HostTarget[] {
+  resolveTarget(target: ExecuteTarget, taskName?: string): HostTarget[] {
     if (Array.isArray(target) && target.length && typeof target[0] === 'object') return [...(target as HostTarget[])];
     const base = { pool: this.opts.pool, haveSet: this.opts.haveSet, global: { hosts: [], roles: [], exclude: [] }, ...(taskName ? { taskName } : {}) };
     if (typeof target === 'object' && !Array.isArray(target) && 'role' in target) return selectHosts({ ...base, perTask: { roles: [target.role] } });

@@ -1,5 +1,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { EventSink, FabEvent, HostSummary } from './events.js';
+import type { EventSink, FabEvent, HostSummary, RollingHostReport } from './events.js';
 
 /** Output groups, after Fabric's --hide/--show. */
 export type Group = 'running' | 'stdout' | 'stderr' | 'status' | 'warnings' | 'user';
@@ -57,10 +57,31 @@ export function consoleSink(opts: { color: boolean; groups: Set<Group>; write?: 
         return line(e.level === 'warning' ? 'warnings' : 'user', e.host, e.level === 'warning' ? c.yellow(`Warning: ${e.text}`) : e.text);
       case 'run.end':
         return summary(e.hosts, e.ok, e.ms);
+      case 'rolling.start':
+        return line('status', undefined, `Rolling run ${e.id}${e.resumed ? ' (resumed)' : ''}: batches ${e.batches.map((b) => `[${b.join(' ')}]`).join(' ')}; hosts allowed to fail: ${e.maxFailures}${e.skipped.length ? `; already done: ${e.skipped.join(' ')}` : ''}`);
+      case 'rolling.batch':
+        return line('status', undefined, `Batch ${e.index}: ${e.hosts.join(', ')}`);
+      case 'rolling.host':
+        return line('status', e.host, e.state === 'failed' ? c.red(`FAILED at ${e.step}: ${e.detail ?? ''}`) : `${e.state}${e.release && e.state === 'done' ? ` (release ${e.release})` : ''}`);
+      case 'rolling.gate':
+        return line(e.ok ? 'running' : 'warnings', e.host, `gate ${e.gate}: attempt ${e.attempt} ${e.ok ? 'passed' : `failed: ${e.detail}`}`);
+      case 'rolling.end':
+        return rollingReport(e.id, e.outcome, e.hosts, e.resume);
       default:
         return;
     }
   };
+
+  function rollingReport(id: string, outcome: string, hosts: RollingHostReport[], resume?: string) {
+    const w = Math.max(...hosts.map((h) => h.host.length));
+    write(`\nRolling run ${id}: ${outcome === 'complete' ? c.green(outcome) : c.red(outcome)}\n`);
+    for (const h of hosts) {
+      const state = h.state === 'failed' ? c.red(`failed at ${h.step}`) : h.state === 'done' ? c.green('done') : h.state;
+      const extra = [h.release ? `release ${h.release}` : '', h.drained ? c.yellow('still out of the load balancer') : '', h.state === 'failed' ? h.detail ?? '' : ''].filter(Boolean).join('; ');
+      write(`  ${h.host.padEnd(w)}  ${state}${extra ? `  ${extra}` : ''}\n`);
+    }
+    if (resume) write(`  continue with: ${resume}\n`);
+  }
 
   function summary(hosts: HostSummary[], ok: boolean, ms: number) {
     if (!hosts.length) return;

@@ -29,7 +29,26 @@ export type FabEvent =
   | { type: 'transfer'; host: string; direction: 'put' | 'get'; local: string; remote: string; bytes: number }
   | { type: 'file.change'; host: string; path: string; changed: boolean; diff: string; dryRun: boolean }
   | { type: 'message'; host?: string; level: 'info' | 'warning'; text: string }
-  | { type: 'run.end'; ok: boolean; exitCode: number; ms: number; hosts: HostSummary[] };
+  | { type: 'run.end'; ok: boolean; exitCode: number; ms: number; hosts: HostSummary[] }
+  | { type: 'rolling.start'; id: string; batches: string[][]; maxFailures: number; resumed: boolean; skipped: string[] }
+  | { type: 'rolling.batch'; id: string; index: number; hosts: string[] }
+  | { type: 'rolling.host'; id: string; host: string; state: RollingState; step?: string; detail?: string; release?: string }
+  | { type: 'rolling.gate'; id: string; host: string; gate: string; attempt: number; ok: boolean; detail: string }
+  | { type: 'rolling.end'; id: string; outcome: 'complete' | 'halted' | 'interrupted'; hosts: RollingHostReport[]; resume?: string };
+
+export type RollingState = 'untouched' | 'draining' | 'deploying' | 'gating' | 'rolling back' | 'undraining' | 'done' | 'failed' | 'skipped';
+
+export interface RollingHostReport {
+  host: string;
+  state: RollingState;
+  /** For failed hosts: the step that failed and why. */
+  step?: string;
+  detail?: string;
+  /** Still out of the load balancer. */
+  drained: boolean;
+  release?: string;
+  ms?: number;
+}
 
 export type EventSink = (event: FabEvent & { time: string }) => void;
 

@@ -28,6 +28,8 @@ export interface HostRuntime {
   connect(): Promise<Transport>;
   localTransport(): Promise<Transport>;
   execute(task: Task, target: ExecuteTarget, args: Record<string, ArgValue | undefined>): Promise<Map<string, unknown>>;
+  contextFor(host: HostTarget): TaskContext;
+  resolveTarget(target: ExecuteTarget): HostTarget[];
 }
 
 /** Hosts for `execute`: host names, a role (`{ role: 'web' }`), or host targets. */
@@ -142,6 +144,17 @@ export class TaskContext {
   /** Run another task on other hosts from inside this one; returns each host's return value. */
   execute<A extends Record<string, ArgValue | undefined>>(t: Task, target: ExecuteTarget, args: A = {} as A): Promise<Map<string, unknown>> {
     return this.rt.execute(t, target, args);
+  }
+
+  /** Run fn with a context for another host (pooled connection, same run): `await ctx.on(web1, (w) => w.run('uptime'))`. */
+  on<T>(host: HostTarget, fn: (ctx: TaskContext) => T): T {
+    const other = this.rt.contextFor(host);
+    return als.run({ ctx: other, scope: ROOT_SCOPE }, () => fn(other));
+  }
+
+  /** Hosts by name, glob, role (`{ role: 'web' }`) or as targets, from the run's host sets. */
+  resolveHosts(target: ExecuteTarget): HostTarget[] {
+    return this.rt.resolveTarget(target);
   }
 
   log(text: string): void {

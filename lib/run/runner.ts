@@ -5,6 +5,7 @@ import type { ExecResult, Transport } from '../transport/types.js';
 import { RunResult, type RunOptions } from './result.js';
 import type { SudoMarks } from './scope.js';
 import { SudoGate } from './sudo-gate.js';
+import type { Interrupts } from '../exec/interrupt.js';
 
 /** What every command of a run shares: the event stream, global switches, the sudo password. */
 export interface RunConfig {
@@ -16,6 +17,19 @@ export interface RunConfig {
   /** Aborted on Ctrl-C: running commands are killed. */
   signal: AbortSignal;
   marks: SudoMarks;
+  /** About this invocation, for rolling runs (journal, resume, lock). */
+  run?: RunInfo;
+}
+
+export interface RunInfo {
+  /** Project root: `.fab/runs/` lives here. */
+  root: string;
+  /** The command line, kept in the journal so `fab resume` can run it again. */
+  argv: string[];
+  /** `fab resume <id>`: continue that rolling run. */
+  resume?: string;
+  breakLock: boolean;
+  interrupts: Interrupts;
 }
 
 export interface CommandRequest {

@@ -1,0 +1,144 @@
+import { connect } from 'node:net';
+import type { ShellCommand } from '../commands/quote.js';
+import type { TaskContext } from '../run/context.js';
+import { toMs } from '../run/result.js';
+import { httpGet } from './http-get.js';
+
+/**
+ * Health gates: a check plus how to retry it. A gate passes after `rise` consecutive successes,
+ * trying every `interval`, and fails when `timeout` runs out first. Usable in any task:
+ * `await waitFor(ctx, http('http://{address}:8080/health'))`.
+ */
+
+export interface GateResult {
+  ok: boolean;
+  detail: string;
+}
+
+export interface Gate {
+  name: string;
+  check(ctx: TaskContext): Promise<GateResult>;
+  rise: number;
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+export interface GateTiming {
+  rise?: number;
+  interval?: number | string;
+  timeout?: number | string;
+}
+
+function timing(t: GateTiming): Pick<Gate, 'rise' | 'intervalMs' | 'timeoutMs'> {
+  return { rise: t.rise ?? 1, intervalMs: toMs(t.interval ?? '500ms'), timeoutMs: toMs(t.timeout ?? '30s') };
+}
+
+/** `{name}`, `{address}` and settings (`{appPort}`) in a URL or address are filled in per host. */
+export function forHost(template: string, ctx: TaskContext): string {
+  return template.replace(/\{(\w+)\}/g, (m, key: string) => {
+    if (key === 'name' || key === 'host') return ctx.host.name;
+    if (key === 'address') return ctx.host.address;
+    return ctx.settings.has(key) ? ctx.settings.string(key) : m;
+  });
+}
+
+export interface HttpGateOptions extends GateTiming {
+  status?: number;
+  /** The body must contain this text (or match this RegExp). */
+  body?: string | RegExp;
+  /** Per request. */
+  requestTimeout?: number | string;
+}
+
+export function http(url: string, opts: HttpGateOptions = {}): Gate {
+  const want = opts.status ?? 200;
+  const perRequest = toMs(opts.requestTimeout ?? '2s');
+  return {
+    name: `http ${url}`,
+    ...timing(opts),
+    async check(ctx) {
+      const u = forHost(url, ctx);
+      try {
+        const res = await httpGet(u, perRequest);
+        if (res.status !== want) return { ok: false, detail: `${u} answered ${res.status}, not ${want}` };
+        const bodyOk = opts.body === undefined || (typeof opts.body === 'string' ? res.body.includes(opts.body) : opts.body.test(res.body));
+        return bodyOk ? { ok: true, detail: `${u} answered ${res.status}` } : { ok: false, detail: `${u} body does not match ${String(opts.body)}: ${res.body.slice(0, 120)}` };
+      } catch (err) {
+        return { ok: false, detail: `${u}: ${(err as Error).message}` };
+      }
+    },
+  };
+}
+
+export function tcp(address: string, port: number, opts: GateTiming & { connectTimeout?: number | string } = {}): Gate {
+  const perTry = toMs(opts.connectTimeout ?? '2s');
+  return {
+    name: `tcp ${address}:${port}`,
+    ...timing(opts),
+    check: (ctx) =>
+      new Promise((resolve) => {
+        const host = forHost(address, ctx);
+        const sock = connect({ host, port, timeout: perTry });
+        const done = (r: GateResult) => {
+          sock.destroy();
+          resolve(r);
+        };
+        sock.on('connect', () => done({ ok: true, detail: `${host}:${port} accepts connections` }));
+        sock.on('timeout', () => done({ ok: false, detail: `${host}:${port}: no answer within ${perTry} ms` }));
+        sock.on('error', (e) => done({ ok: false, detail: `${host}:${port}: ${e.message}` }));
+      }),
+  };
+}
+
+/** A command on the host; exit 0 passes. */
+export function command(cmd: string | ShellCommand, opts: GateTiming = {}): Gate {
+  return {
+    name: `command ${typeof cmd === 'string' ? cmd : cmd.display}`,
+    ...timing(opts),
+    async check(ctx) {
+      const r = await ctx.run(cmd).quiet().nothrow().probe();
+      return { ok: r.ok, detail: r.ok ? 'exit 0' : `exit ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' / ')}` };
+    },
+  };
+}
+
+/** A command on the operator's machine (a test battery), with FAB_HOST and FAB_HOST_ADDRESS set. */
+export function local(cmd: string | ShellCommand, opts: GateTiming = {}): Gate {
+  return {
+    name: `local ${typeof cmd === 'string' ? cmd : cmd.display}`,
+    ...timing(opts),
+    async check(ctx) {
+      const r = await ctx.local(cmd).quiet().nothrow().probe();
+      return { ok: r.ok, detail: r.ok ? 'exit 0' : `exit ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' / ')}` };
+    },
+  };
+}
+
+export class GateError extends Error {
+  constructor(
+    readonly gate: string,
+    readonly host: string,
+    readonly attempts: number,
+    readonly last: string,
+  ) {
+    super(`[${host}] gate "${gate}" did not pass after ${attempts} attempt(s); last failure: ${last}`);
+  }
+}
+
+export type GateProgress = (gate: Gate, attempt: number, result: GateResult) => void;
+
+/** Retry one gate until `rise` consecutive passes, or throw a GateError with the last failure. */
+export async function waitFor(ctx: TaskContext, gate: Gate, onAttempt?: GateProgress, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + gate.timeoutMs;
+  let streak = 0;
+  let last = 'none (it passed, but not enough times in a row)';
+  for (let attempt = 1; ; attempt++) {
+    const r = await gate.check(ctx);
+    onAttempt?.(gate, attempt, r);
+    if (!r.ok) last = r.detail;
+    streak = r.ok ? streak + 1 : 0;
+    if (streak >= gate.rise) return;
+    if (Date.now() + gate.intervalMs > deadline || signal?.aborted) throw new GateError(gate.name, ctx.host.name, attempt, last);
+    await new Promise((res) => setTimeout(res, gate.intervalMs));
+  }
+}

@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { sh } from '../commands/quote.js';
+import { FabError, UsageError } from '../errors.js';
+import type { TaskContext } from '../run/context.js';
+
+/**
+ * Releases under `<appRoot>/releases/<version>`, `current` and `previous` symlinks switched
+ * atomically (symlink to a temporary name, rename over), shared paths linked from `<appRoot>/shared`,
+ * a restart command, and the last N releases kept. Deploying a version already unpacked does nothing.
+ */
+
+export interface AppSettings {
+  root: string;
+  keep: number;
+  shared: string[];
+  restart: string;
+  restartSudo: boolean;
+  python: string;
+}
+
+export function appSettings(ctx: TaskContext): AppSettings {
+  const s = ctx.settings;
+  return {
+    root: s.string('appRoot', '/srv/app'),
+    keep: s.number('appKeep', 5),
+    shared: s.list('appShared', []),
+    restart: s.string('appRestart', 'true'),
+    restartSudo: s.boolean('appRestartSudo', false),
+    python: s.string('appPython', 'python3'),
+  };
+}
+
+export interface Artifact {
+  path: string;
+  version: string;
+  sha256: string;
+}
+
+/**
+ * Check an artifact on this machine before anything touches a host: it exists, its version is a
+ * safe path component, and it matches `expected` or its `<file>.sha256` sidecar when there is one.
+ */
+export async function inspectArtifact(path: string, opts: { version?: string; sha256?: string } = {}): Promise<Artifact> {
+  if (!existsSync(path)) throw new UsageError(`artifact ${path}: no such file`, 'build it first, or give the right path');
+  const name = basename(path);
+  const version = opts.version ?? name.replace(/\.(tgz|tar\.gz|whl)$/, '').replace(/^[A-Za-z_][\w.]*?-(?=\d)/, '').replace(/-py\d.*$/, '');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(version)) throw new UsageError(`artifact ${name}: "${version}" is not a usable version`, 'pass --version with letters, digits, . _ + -');
+  const sha256 = await new Promise<string>((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(path).on('data', (d) => h.update(d)).on('end', () => resolve(h.digest('hex'))).on('error', reject);
+  });
+  const sidecar = `${path}.sha256`;
+  const expected = opts.sha256 ?? (existsSync(sidecar) ? readFileSync(sidecar, 'utf8').trim().split(/\s+/)[0] : undefined);
+  if (expected && expected.toLowerCase() !== sha256) {
+    throw new FabError(`artifact ${name}: checksum mismatch: expected ${expected}${opts.sha256 ? '' : ` (from ${basename(sidecar)})`}, the file has ${sha256}; nothing deployed`);
+  }
+  return { path, version, sha256 };
+}
+
+/** Upload to the host and check the bytes arrived whole (sha256 on the host). */
+async function upload(ctx: TaskContext, s: AppSettings, a: Artifact): Promise<string> {
+  const remote = `${s.root}/releases/.upload-${a.version}-${randomBytes(4).toString('hex')}${a.path.endsWith('.whl') ? `-${basename(a.path)}` : '.tgz'}`;
+  await ctx.put(a.path, remote);
+  const sum = (await ctx.run(sh`sha256sum -- ${remote}`).quiet()).stdout.split(/\s+/)[0];
+  if (sum !== a.sha256) {
+    await ctx.run(sh`rm -f -- ${remote}`).quiet();
+    throw new FabError(`[${ctx.host.name}] upload of ${basename(a.path)} arrived damaged: sha256 ${sum} on the host, ${a.sha256} here`);
+  }
+  return remote;
+}
+
+/**
+ * Make `releases/<version>` unless it is already there for this artifact. `build` fills a temp dir
+ * from the uploaded file; the dir is renamed into place only when complete.
+ */
+async function prepareRelease(ctx: TaskContext, s: AppSettings, a: Artifact, build: (dir: string, uploaded: string) => Promise<void>): Promise<'new' | 'present'> {
+  const rel = `${s.root}/releases/${a.version}`;
+  await ctx.run(sh`mkdir -p -- ${`${s.root}/releases`} ${`${s.root}/shared`}`).quiet();
+  const marker = await ctx.run(sh`cat -- ${`${rel}/.fab-release`} 2>/dev/null || { [ -e ${rel} ] && echo incomplete; }`).quiet().nothrow().probe();
+  const have = marker.stdout.trim();
+  if (have === a.sha256) return 'present';
+  if (have && have !== 'incomplete') throw new FabError(`[${ctx.host.name}] release ${a.version} already exists from another artifact (sha256 ${have.slice(0, 12)}...); releases are never overwritten: use a new version`);
+  if (have === 'incomplete') await ctx.run(sh`rm -rf -- ${rel}`).quiet();
+  const uploaded = await upload(ctx, s, a);
+  const tmp = `${s.root}/releases/.build-${a.version}-${randomBytes(4).toString('hex')}`;
+  try {
+    await ctx.run(sh`mkdir -- ${tmp}`).quiet();
+    await build(tmp, uploaded);
+    for (const p of s.shared) {
+      await ctx.run(sh`mkdir -p -- ${`${s.root}/shared/${p}`} && rm -rf -- ${`${tmp}/${p}`} && mkdir -p -- "$(dirname -- ${`${tmp}/${p}`})" && ln -s -- ${`${s.root}/shared/${p}`} ${`${tmp}/${p}`}`).quiet();
+    }
+    // The marker goes in last: a release dir without it is an interrupted unpack, redone next time.
+    await ctx.run(sh`printf '%s\n' ${a.sha256} > ${`${tmp}/.fab-release`} && mv -T -- ${tmp} ${rel}`).quiet();
+  } finally {
+    await ctx.run(sh`rm -rf -- ${uploaded} ${tmp}`).quiet().nothrow();
+  }
+  return 'new';
+}
+
+const readlink = async (ctx: TaskContext, link: string) => (await ctx.run(sh`readlink -- ${link} || true`).quiet().probe()).stdout.trim();
+
+/** Point `name` at `target` atomically: a new symlink under a temporary name renamed over the old one. */
+const switchLink = (ctx: TaskContext, s: AppSettings, name: string, target: string) =>
+  ctx.run(sh`cd -- ${s.root} && ln -sfn -- ${target} ${`.${name}.tmp`} && mv -Tf -- ${`.${name}.tmp`} ${name}`).quiet();
+
+async function restart(ctx: TaskContext, s: AppSettings): Promise<void> {
+  await (s.restartSudo ? ctx.sudo(s.restart) : ctx.run(s.restart));
+}
+
+/** Make `version` current (the old current becomes `previous`), restart, and keep the last N releases. */
+async function activate(ctx: TaskContext, s: AppSettings, version: string): Promise<boolean> {
+  const target = `releases/${version}`;
+  const current = await readlink(ctx, `${s.root}/current`);
+  if (current === target) return false;
+  if (current) await switchLink(ctx, s, 'previous', current);
+  await switchLink(ctx, s, 'current', target);
+  await restart(ctx, s);
+  await cleanup(ctx, s);
+  return true;
+}
+
+async function cleanup(ctx: TaskContext, s: AppSettings): Promise<void> {
+  const keep = new Set([await readlink(ctx, `${s.root}/current`), await readlink(ctx, `${s.root}/previous`)].map((l) => l.replace(/^releases\//, '')));
+  const byAge = (await ctx.run(sh`ls -1t -- ${`${s.root}/releases`}`).quiet().probe()).lines();
+  const old = byAge.filter((r) => !keep.has(r)).slice(Math.max(0, s.keep - keep.size));
+  if (old.length) await ctx.run(sh`cd -- ${`${s.root}/releases`} && rm -rf -- ${old}`).quiet();
+}
+
+export interface DeployResult {
+  version: string;
+  unpacked: boolean;
+  switched: boolean;
+}
+
+/** A tarball whose top level becomes the release directory. */
+export async function deployTarball(ctx: TaskContext, a: Artifact): Promise<DeployResult> {
+  const s = appSettings(ctx);
+  const r = await prepareRelease(ctx, s, a, (dir, uploaded) => ctx.run(sh`tar -xzf ${uploaded} -C ${dir}`).quiet().then(() => undefined));
+  return { version: a.version, unpacked: r === 'new', switched: await activate(ctx, s, a.version) };
+}
+
+/** A wheel installed with `pip --no-index` into a virtualenv inside the release. */
+export async function deployWheel(ctx: TaskContext, a: Artifact): Promise<DeployResult> {
+  const s = appSettings(ctx);
+  const r = await prepareRelease(ctx, s, a, async (dir, uploaded) => {
+    await ctx.run(sh`${s.python} -m venv -- ${`${dir}/venv`}`).quiet();
+    await ctx.run(sh`${`${dir}/venv/bin/pip`} install --quiet --no-index --disable-pip-version-check -- ${uploaded}`).quiet();
+  });
+  return { version: a.version, unpacked: r === 'new', switched: await activate(ctx, s, a.version) };
+}
+
+/** Switch `current` back to `previous` (they swap) and restart. */
+export async function rollbackRelease(ctx: TaskContext): Promise<string> {
+  const s = appSettings(ctx);
+  const prev = await readlink(ctx, `${s.root}/previous`);
+  if (!prev) throw new FabError(`[${ctx.host.name}] no previous release to roll back to in ${s.root}`);
+  const current = await readlink(ctx, `${s.root}/current`);
+  await switchLink(ctx, s, 'current', prev);
+  if (current) await switchLink(ctx, s, 'previous', current);
+  await restart(ctx, s);
+  return prev.replace(/^releases\//, '');
+}

@@ -1,0 +1,53 @@
+import { userInfo, hostname } from 'node:os';
+import { sh } from '../commands/quote.js';
+import { FabError } from '../errors.js';
+import type { HostTarget } from '../registry/hostset.js';
+import type { TaskContext } from '../run/context.js';
+
+/**
+ * A deploy lock on every host of a rolling run, so two operators cannot roll the same hosts at once:
+ * a directory created atomically (mkdir), holding who took it, when, and for which run.
+ */
+
+export class LockError extends FabError {
+  override name = 'LockError';
+}
+
+const info = (runId: string) => `run=${runId} user=${userInfo().username}@${hostname()} time=${new Date().toISOString()}`;
+
+async function takeOne(ctx: TaskContext, host: HostTarget, dir: string, runId: string, breakLock: boolean): Promise<void> {
+  await ctx.on(host, async (h) => {
+    if (breakLock) {
+      const held = await h.run(sh`cat -- ${dir}/holder 2>/dev/null`).quiet().nothrow();
+      if (held.ok && !held.stdout.includes(`run=${runId} `)) {
+        h.warn(`breaking the deploy lock ${dir} held by: ${held.stdout.trim()}`);
+        await h.run(sh`rm -rf -- ${dir}`).quiet();
+      }
+    }
+    const r = await h.run(sh`mkdir -- ${dir} 2>/dev/null && printf '%s\n' ${info(runId)} > ${dir}/holder || { cat -- ${dir}/holder 2>/dev/null || echo unknown; exit 75; }`).quiet().nothrow();
+    if (r.code === 75) {
+      const holder = r.stdout.trim();
+      if (holder.includes(`run=${runId} `)) return; // our own lock, e.g. when resuming
+      throw new LockError(`[${host.name}] deploy lock ${dir} is held: ${holder}\n  fix: wait for that run to end, or pass --break-lock if it is dead`);
+    }
+    if (!r.ok) throw new LockError(`[${host.name}] cannot take the deploy lock ${dir}: ${r.stderr.trim()}`);
+  });
+}
+
+/** Take the lock on every host or on none (a refusal releases what was taken). */
+export async function acquireLocks(ctx: TaskContext, hosts: readonly HostTarget[], dir: string, runId: string, breakLock: boolean): Promise<() => Promise<void>> {
+  const taken: HostTarget[] = [];
+  const release = async () => {
+    await Promise.all(taken.map((h) => ctx.on(h, (c) => c.run(sh`grep -q -- ${`run=${runId} `} ${dir}/holder 2>/dev/null && rm -rf -- ${dir}; true`).quiet().nothrow())));
+  };
+  const results = await Promise.allSettled(hosts.map(async (h) => {
+    await takeOne(ctx, h, dir, runId, breakLock);
+    taken.push(h);
+  }));
+  const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (refused) {
+    await release();
+    throw refused.reason;
+  }
+  return release;
+}
