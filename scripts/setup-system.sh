@@ -32,7 +32,7 @@ for p in "${PACKAGES[@]}"; do
     missing_pkgs+=("$p")
   fi
 done
-for c in sshd ssh ssh-keygen sudo visudo unshare nsenter ip chpasswd; do
+for c in sshd ssh ssh-keygen sudo visudo unshare nsenter ip chpasswd nginx haproxy socat tar; do  # lb labs: nginx, haproxy, socat, tar
   if ! PATH="$PATH:/usr/sbin:/sbin" command -v "$c" >/dev/null 2>&1; then
     missing+=("command $c")
   fi

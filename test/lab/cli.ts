@@ -1,4 +1,4 @@
-// Lab CLI:  npm run lab -- up [--dir D] [--net N] [--web N] [--jump] [--host NAME:ROLE,..[:/BIND,..]]...
+// Lab CLI:  npm run lab -- up [--dir D] [--net N] [--web N] [--jump] [--lb] [--host NAME:ROLE,..[:/BIND,..]]...
 //           npm run lab -- down [--dir D]
 //           npm run lab -- status [--dir D] [--json]
 // Default dir: <repo>/.fab/lab (net 11). Needs root.
@@ -12,14 +12,14 @@ import { readState } from './files.js';
 import { defaultLabDir } from './repo.js';
 import type { ExtraHostOptions } from './types.js';
 
-const USAGE = `usage: lab up [--dir D] [--net N] [--web N] [--jump] [--host NAME:ROLE,ROLE[:/BIND,/BIND]]...
+const USAGE = `usage: lab up [--dir D] [--net N] [--web N] [--jump] [--lb] [--host NAME:ROLE,ROLE[:/BIND,/BIND]]...
        lab down [--dir D]
        lab status [--dir D] [--json]`;
 
-interface Args { cmd: string; dir: string; net: number; web: number; jump: boolean; json: boolean; hosts: ExtraHostOptions[] }
+interface Args { cmd: string; dir: string; net: number; web: number; jump: boolean; lb: boolean; json: boolean; hosts: ExtraHostOptions[] }
 
 export function parseArgs(argv: string[]): Args {
-  const a: Args = { cmd: argv[0] ?? '', dir: '', net: 11, web: 3, jump: false, json: false, hosts: [] };
+  const a: Args = { cmd: argv[0] ?? '', dir: '', net: 11, web: 3, jump: false, lb: false, json: false, hosts: [] };
   for (let i = 1; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = () => {
@@ -36,6 +36,7 @@ export function parseArgs(argv: string[]): Args {
     else if (flag === '--net') a.net = int();
     else if (flag === '--web') a.web = int();
     else if (flag === '--jump') a.jump = true;
+    else if (flag === '--lb') a.lb = true;
     else if (flag === '--json') a.json = true;
     else if (flag === '--host') {
       const [name = '', roles = '', binds = ''] = value().split(':');
@@ -63,7 +64,7 @@ async function status(dir: string, json: boolean, out: Out): Promise<number> {
   }));
   const down = rows.filter((r) => r.state !== 'up').length;
   if (json) {
-    out(JSON.stringify({ dir, net: state.net, running: true, hosts: rows.map(({ name, address, port, pid, state: s }) => ({ name, address, port, pid, state: s })), services: state.services ?? {} }, null, 2));
+    out(JSON.stringify({ dir, net: state.net, running: true, hosts: rows.map(({ name, address, port, pid, state: s }) => ({ name, address, port, pid, state: s })), services: state.services ?? {}, ...(state.lb ? { lb: state.lb } : {}) }, null, 2));
     return down ? 1 : 0;
   }
   out(`lab ${dir}: net ${state.net}, created ${state.createdAt}, ${rows.length} hosts, ${rows.length - down} up`);
@@ -73,17 +74,28 @@ async function status(dir: string, json: boolean, out: Out): Promise<number> {
   }
   for (const s of Object.values(state.services ?? {})) out(`  service ${s.name} on ${s.host}: pid ${s.pid} ${procState(s.pid) ?? 'gone'}: ${s.argv.join(' ')}`);
   out(`  ssh -F ${state.sshConfig} web1 hostname`);
+  if (state.lb) for (const line of lbLines(state)) out(line);
   return down ? 1 : 0;
+}
+
+function lbLines(state: NonNullable<ReturnType<typeof readState>>): string[] {
+  const { nginx, haproxy, app } = state.lb!;
+  return [
+    `  nginx   ${nginx.url} on ${nginx.host} (${nginx.conf}; ${nginx.reload})`,
+    `  haproxy ${haproxy.url} on ${haproxy.host} (${haproxy.conf}; ${haproxy.reload}; echo 'show stat' | ${haproxy.socketCommand})`,
+    `  app     ${app.root} on ${app.hosts.join(',')} port ${app.port}; restart: ${app.restart}`,
+  ];
 }
 
 export async function main(argv: string[], out: Out = (l) => console.log(l)): Promise<number> {
   const a = parseArgs(argv);
   if (a.cmd === 'up') {
     const t0 = performance.now();
-    const lab = await startLab({ dir: a.dir, net: a.net, web: a.web, jump: a.jump, extraHosts: a.hosts });
+    const lab = await startLab({ dir: a.dir, net: a.net, web: a.web, jump: a.jump, lb: a.lb, extraHosts: a.hosts });
     const ms = Math.round(performance.now() - t0);
-    out(`lab up: ${Object.keys(lab.state.hosts).length} hosts in ${ms} ms (${a.dir})`);
+    out(`lab up: ${Object.keys(lab.state.hosts).length} hosts${a.lb ? ' + web tier' : ''} in ${ms} ms (${a.dir})`);
     out(`  try: ssh -F ${lab.state.sshConfig} web1 hostname`);
+    if (lab.state.lb) for (const line of lbLines(lab.state)) out(line);
     return 0;
   }
   if (a.cmd === 'down') {

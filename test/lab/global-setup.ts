@@ -1,5 +1,6 @@
 // vitest globalSetup: one shared lab for the whole test run (<repo>/.fab/lab-test, net 12, web1..web10,
-// bastion + private1). Tests read it with testLab()/testLabHandle() from test/lab/shared.ts.
+// bastion + private1, and the web tier: the app on web1..web10, lb1 = nginx and lb2 = HAProxy listing
+// all ten). Tests read it with testLab()/testLabHandle() from test/lab/shared.ts.
 //
 // Two test runs on one machine would fight over that lab (and over net 13 used by the lab's own tests),
 // so a run holds <repo>/.fab/lab-test.lock (pid + start time) and a second run waits for the first.
@@ -47,13 +48,13 @@ export async function setup(): Promise<void> {
   await acquireLock();
   const t0 = performance.now();
   try {
-    lab = await startLab({ dir: testLabDir(), net: TEST_LAB_NET, web: TEST_LAB_WEB, jump: true });
+    lab = await startLab({ dir: testLabDir(), net: TEST_LAB_NET, web: TEST_LAB_WEB, jump: true, lb: true });
   } catch (e) {
     await teardown();
     throw e;
   }
   const n = Object.keys(lab.state.hosts).length;
-  console.log(`[lab] shared test lab: ${n} hosts up in ${Math.round(performance.now() - t0)} ms (${lab.state.sshConfig})`);
+  console.log(`[lab] shared test lab: ${n} hosts + web tier up in ${Math.round(performance.now() - t0)} ms (${lab.state.sshConfig})`);
 }
 
 export async function teardown(): Promise<void> {

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { MARKER, isAlive, markerText, mustRun, run, sleep } from './proc.js';
+import type { LbKind } from './types.js';
 
 export const SSH_PORT = 2222;
 export const SSHD = '/usr/sbin/sshd';
@@ -21,6 +22,8 @@ export interface HostSpec {
   /** network namespace to probe readiness from when the root namespace cannot reach the host */
   probeNetns?: string;
   jump?: string;
+  /** lb: true labs: lb1 runs nginx, lb2 HAProxy */
+  lbKind?: LbKind;
 }
 
 export const hostDir = (dir: string, name: string) => `${dir}/hosts/${name}`;

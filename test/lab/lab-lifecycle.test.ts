@@ -12,6 +12,7 @@ import { repoRoot } from './repo.js';
 import { testLab, testLabHandle } from './shared.js';
 import { labSsh } from './ssh.js';
 import { openSession, readIf, tcpProbe, waitFor } from './test-helpers.js';
+import { httpGet } from './webtier.js';
 
 const ROOT = repoRoot();
 const DIR = join(ROOT, '.fab', 'lab-unit');
@@ -180,13 +181,18 @@ describe('lifecycle', () => {
 });
 
 describe('shared lab and system setup', () => {
-  it('the globalSetup lab (net 12, web1..web10 + jump hosts) is up', async () => {
+  it('the globalSetup lab (net 12, web1..web10, lb1, lb2 + jump hosts, the web tier) is up', async () => {
     const s = testLab();
     expect(s.net).toBe(12);
-    expect(Object.keys(s.hosts).sort()).toEqual(['bastion', 'private1', ...Array.from({ length: 10 }, (_, i) => `web${i + 1}`)].sort());
+    const web = Array.from({ length: 10 }, (_, i) => `web${i + 1}`);
+    expect(Object.keys(s.hosts).sort()).toEqual(['bastion', 'lb1', 'lb2', 'private1', ...web].sort());
     expect((await labSsh(s, 'web10', 'hostname')).stdout).toBe('web10\n');
     expect((await labSsh(s, 'private1', 'hostname')).stdout).toBe('private1\n');
     expect(testLabHandle().isRunning('web1')).toBe(true);
+    expect(s.lb).toMatchObject({ nginx: { host: 'lb1', backends: web }, haproxy: { host: 'lb2', backends: web }, app: { hosts: web } });
+    expect([s.hosts.lb1!.lbKind, s.hosts.lb2!.lbKind]).toEqual(['nginx', 'haproxy']);
+    for (const h of web) expect(await httpGet(s.hosts[h]!.appUrl!)).toMatchObject({ status: 200, body: `${h} v1\n` });
+    for (const url of [s.lb!.nginx.url, s.lb!.haproxy.url]) expect((await httpGet(url)).body).toMatch(/^web\d+ v1\n$/);
   });
 
   it('scripts/setup-system.sh is a fast no-op when everything is present', async () => {

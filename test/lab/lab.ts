@@ -3,15 +3,15 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { LAB_SUDO_USER, LAB_USER, account, checkTraversable, ensureSudoPassword, knownHosts, labJsonPath, readState, requireRoot, sshConfig, writeState } from './files.js';
-import { SSH_PORT, ensureKey, fingerprint, hostDir, hostRoot, prepareHost, readSpec, spawnSshd, sshdConfigPath, waitReady } from './host.js';
-import type { HostSpec } from './host.js';
-import { createJumpNet, destroyJumpNet, jumpNet } from './netns.js';
+import { APP_PORT } from './app.js';
+import { ensureKey, fingerprint, hostDir, hostRoot, prepareHost, readSpec, spawnSshd, sshdConfigPath, waitReady } from './host.js';
+import { createJumpNet, destroyJumpNet } from './netns.js';
 import { findLabProcesses, isAlive, killPids, procCmdline, procStartTime } from './proc.js';
-import type { ExtraHostOptions, LabHost, LabService, LabState, SpawnInHostOptions, StartLabOptions } from './types.js';
+import { hostSpecs } from './specs.js';
+import type { LabHost, LabService, LabState, SpawnInHostOptions, StartLabOptions } from './types.js';
+import { hostServiceKinds, prepareWebTier, spawnHostServices, startWebTier, waitHostServices, webTierInfo } from './webtier.js';
 
-export type { LabHost, LabService, LabState, StartLabOptions, ExtraHostOptions, SpawnInHostOptions } from './types.js';
-
-const NAME_RE = /^[a-z0-9][a-z0-9-]{0,30}$/;
+export type { LabHost, LabLb, LabService, LabState, StartLabOptions, ExtraHostOptions, SpawnInHostOptions } from './types.js';
 
 /** Is pid the (starting or running) sshd of this lab host? Guards every kill of a recorded pid. */
 function isOurSshd(dir: string, name: string, pid: number): boolean {
@@ -55,10 +55,14 @@ export class Lab {
     if (left.length) throw new Error(`lab: could not stop host ${name}: pids ${left.join(' ')} still alive`);
     h.pid = 0;
     for (const [k, s] of Object.entries(this.state.services ?? {})) if (s.host === name) delete this.state.services?.[k];
+    delete h.services;
     writeState(this.state);
   }
 
-  /** Start a stopped host again: same host key, same address. No-op if it is running. */
+  /**
+   * Start a stopped host again: same host key, same address, and (lb labs) its web-tier service, like a
+   * reboot: the app from whatever `current` points to, nginx/HAProxy from their configs. No-op if it is running.
+   */
   async startHost(name: string, timeoutMs = 15_000): Promise<void> {
     this.refresh();
     const h = this.host(name);
@@ -75,6 +79,7 @@ export class Lab {
       writeState(this.state);
       throw e;
     }
+    if (hostServiceKinds(this.state, name).length) await waitHostServices(this.state, await spawnHostServices(this, name), timeoutMs, true);
   }
 
   private signalSshd(name: string, sig: NodeJS.Signals): void {
@@ -121,6 +126,7 @@ export class Lab {
     if (!pid || startTime === undefined) throw new Error(`lab: could not start ${argv.join(' ')} in ${name}`);
     const svc: LabService = { name: svcName, host: name, pid, startTime, argv: [...argv], log };
     services[svcName] = svc;
+    (h.services ??= {})[svcName] = pid;
     writeState(this.state);
     return svc;
   }
@@ -131,6 +137,8 @@ export class Lab {
     if (!s) throw new Error(`lab: no service ${svcName}`);
     if (isAlive(s.pid, s.startTime)) await killPids([s.pid]);
     delete this.state.services?.[svcName];
+    const h = this.state.hosts[s.host];
+    if (h?.services) delete h.services[svcName];
     writeState(this.state);
   }
 
@@ -140,7 +148,7 @@ export class Lab {
     await stopLabProcesses(this.dir, this.state);
     if (this.state.netns.length) await destroyJumpNet(this.state.net);
     rmSync(labJsonPath(this.dir), { force: true });
-    for (const h of Object.values(this.state.hosts)) h.pid = 0;
+    for (const h of Object.values(this.state.hosts)) { h.pid = 0; delete h.services; }
     this.state.services = {};
   }
 }
@@ -154,32 +162,6 @@ async function stopLabProcesses(dir: string, state: LabState | undefined): Promi
   if (left.length) throw new Error(`lab: could not stop pids ${left.join(' ')} of ${dir}`);
 }
 
-function hostSpecs(net: number, web: number, extra: ExtraHostOptions[], jump: boolean): HostSpec[] {
-  const specs: HostSpec[] = [];
-  for (let i = 1; i <= web; i++) specs.push({ name: `web${i}`, address: `127.${net}.0.${i}`, port: SSH_PORT, roles: ['web'], binds: [] });
-  extra.forEach((x, i) => {
-    for (const b of x.binds ?? []) {
-      if (!b.startsWith('/') || b.includes('..') || b.endsWith('/') || ['/etc/hostname', '/etc/hosts', '/srv', '/run'].includes(b)) {
-        throw new Error(`lab: bad bind path ${b} for host ${x.name}`);
-      }
-    }
-    specs.push({ name: x.name, address: x.address ?? `127.${net}.0.${web + i + 1}`, port: SSH_PORT, roles: x.roles ?? [], binds: x.binds ?? [] });
-  });
-  if (jump) {
-    const j = jumpNet(net);
-    specs.push({ name: 'bastion', address: j.bastionAddress, port: SSH_PORT, roles: ['bastion'], binds: [], netns: j.bastionNs });
-    specs.push({ name: 'private1', address: j.privateAddress, port: SSH_PORT, roles: ['private'], binds: [], netns: j.privateNs, probeNetns: j.bastionNs, jump: 'bastion' });
-  }
-  const seen = new Set<string>();
-  for (const s of specs) {
-    if (!NAME_RE.test(s.name)) throw new Error(`lab: bad host name ${JSON.stringify(s.name)}`);
-    if (seen.has(s.name)) throw new Error(`lab: duplicate host name ${s.name}`);
-    seen.add(s.name);
-  }
-  if (specs.length > 250) throw new Error('lab: at most 250 hosts');
-  return specs;
-}
-
 /** Start a lab in opts.dir, after cleaning up a stale lab in the same dir (and stale netns of the same net). */
 export async function startLab(opts: StartLabOptions): Promise<Lab> {
   requireRoot();
@@ -187,7 +169,7 @@ export async function startLab(opts: StartLabOptions): Promise<Lab> {
   const net = opts.net ?? 11;
   if (!Number.isInteger(net) || net < 1 || net > 254) throw new Error(`lab: net must be 1..254, got ${net}`);
   const web = opts.web ?? 3;
-  const specs = hostSpecs(net, web, opts.extraHosts ?? [], !!opts.jump);
+  const specs = hostSpecs({ net, web, extra: opts.extraHosts ?? [], jump: !!opts.jump, lb: !!opts.lb });
   const user = account(LAB_USER);
   account(LAB_SUDO_USER);
 
@@ -213,8 +195,13 @@ export async function startLab(opts: StartLabOptions): Promise<Lab> {
     state.hosts[s.name] = {
       name: s.name, address: s.address, port: s.port, roles: s.roles, pid: 0,
       hostKeyFingerprint: fingerprint(pubs[i]!), root: hostRoot(dir, s.name), ...(s.jump ? { jump: s.jump } : {}),
+      ...(s.lbKind ? { lbKind: s.lbKind } : {}), ...(opts.lb && s.roles.includes('web') ? { appUrl: `http://${s.address}:${APP_PORT}/` } : {}),
     };
   });
+  if (opts.lb) {
+    state.lb = webTierInfo(specs, LAB_USER, opts.lbBackends);
+    prepareWebTier(state, state.lb, user);
+  }
   writeFileSync(state.knownHosts, knownHosts(specs.map((s, i) => ({ address: s.address, port: s.port, pubKey: pubs[i]! }))));
   writeFileSync(state.sshConfig, sshConfig(state));
 
@@ -230,6 +217,7 @@ export async function startLab(opts: StartLabOptions): Promise<Lab> {
     const results = await Promise.allSettled(specs.map((s) => waitReady(dir, s, state.hosts[s.name]!.pid, timeout)));
     const failed = results.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error).message ?? r.reason)] : []));
     if (failed.length) throw new Error(failed.slice(0, 3).join('\n') + (failed.length > 3 ? `\n(and ${failed.length - 3} more hosts failed)` : ''));
+    if (state.lb) await startWebTier(lab, timeout);
   } catch (e) {
     await lab.stop().catch(() => { /* report the original error */ });
     throw e;

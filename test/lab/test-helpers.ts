@@ -60,3 +60,27 @@ export async function knownHostFingerprints(file: string): Promise<Record<string
   }
   return out;
 }
+
+/** HAProxy `show stat` CSV as svname -> row (field names from the "# pxname,svname,..." header). */
+export function parseHaproxyStat(csv: string): Record<string, Record<string, string>> {
+  const lines = csv.split('\n').filter((l) => l.trim());
+  const header = (lines.shift() ?? '').replace(/^#\s*/, '').split(',');
+  const out: Record<string, Record<string, string>> = {};
+  for (const line of lines) {
+    const f = line.split(',');
+    const row = Object.fromEntries(header.map((h, i) => [h, f[i] ?? '']));
+    out[row.svname ?? ''] = row;
+  }
+  return out;
+}
+
+/** Backend (first word of the body) of each of n sequential GETs, counted. */
+export async function spread(url: string, n: number, get: (u: string) => Promise<{ status: number; body: string }>): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const r = await get(url);
+    const k = r.status === 200 ? (r.body.split(/\s/)[0] ?? '') : `status ${r.status}`;
+    out[k] = (out[k] ?? 0) + 1;
+  }
+  return out;
+}

@@ -13,6 +13,80 @@ export interface LabHost {
   root: string;
   /** name of the jump host (private1 -> 'bastion') */
   jump?: string;
+  /** load balancer hosts of an `lb: true` lab: what runs there (lb1: 'nginx', lb2: 'haproxy') */
+  lbKind?: LbKind;
+  /** web hosts of an `lb: true` lab: the app's URL, http://<address>:8080/ */
+  appUrl?: string;
+  /** services running on this host: name -> pid (details in LabState.services) */
+  services?: Record<string, number>;
+}
+
+export type LbKind = 'nginx' | 'haproxy';
+
+/** What a fabfile/test needs to drive one load balancer host (paths are inside that host). */
+export interface LabLbBase {
+  kind: LbKind;
+  /** 'lb1' / 'lb2' */
+  host: string;
+  /** lab service name of the LB's master process ('lb1-nginx', 'lb2-haproxy') */
+  service: string;
+  /** 'http://<address>/' */
+  url: string;
+  address: string;
+  port: number;
+  /** web hosts listed in the upstream/backend (webN:8080 each) */
+  backends: string[];
+  /** config file, root:root 0644: readable by the login user, changed with sudo */
+  conf: string;
+  /** pid file of the master process */
+  pidFile: string;
+  /** shell command, run as the login user on the LB host: validate the config */
+  check: string;
+  /** shell command, run as the login user on the LB host: graceful reload */
+  reload: string;
+}
+
+export interface LabNginx extends LabLbBase {
+  kind: 'nginx';
+  /** name of the upstream block ('app'); its lines are `    server webN:8080;` */
+  upstream: string;
+  accessLog: string;
+  errorLog: string;
+}
+
+export interface LabHaproxy extends LabLbBase {
+  kind: 'haproxy';
+  /** the `listen` section = backend name for `set server <backend>/<server> state ...` ('app') */
+  backend: string;
+  /** admin socket (level admin, mode 0600 root) */
+  socket: string;
+  /** shell command reading admin commands on stdin: `echo 'show stat' | <socketCommand>` */
+  socketCommand: string;
+}
+
+export interface LabApp {
+  port: number;
+  /** '/srv/app': releases/<version>/, current -> releases/<version>, shared/ */
+  root: string;
+  /** owner of root, the user the app runs as */
+  user: string;
+  /** web hosts running the app (all web hosts) */
+  hosts: string[];
+  /** release installed at `up` ('v1') */
+  initialVersion: string;
+  /** supervisor pid file inside each web host */
+  pidFile: string;
+  /** shell command, run as the login user on a web host: restart the app from `current` (then poll health) */
+  restart: string;
+  /** health path ('/health'): 200 when the release is healthy on that host */
+  health: string;
+}
+
+/** The web tier of an `lb: true` lab. */
+export interface LabLb {
+  nginx: LabNginx;
+  haproxy: LabHaproxy;
+  app: LabApp;
 }
 
 /** A long-lived process started inside a host's namespaces with Lab.spawnInHost. */
@@ -47,6 +121,8 @@ export interface LabState {
   netns: string[];
   /** processes started with Lab.spawnInHost, by service name */
   services?: Record<string, LabService>;
+  /** the web tier (lab started with lb: true) */
+  lb?: LabLb;
 }
 
 export interface ExtraHostOptions {
@@ -70,6 +146,13 @@ export interface StartLabOptions {
   jump?: boolean;
   /** per-host readiness timeout, default 15000 ms */
   readyTimeoutMs?: number;
+  /**
+   * the web tier: the app (release v1 under a supervisor) on every web host, plus lb1 (nginx) and lb2
+   * (HAProxy) in front of them. Needs web >= 1.
+   */
+  lb?: boolean;
+  /** with lb: how many web hosts (web1..webN) the LBs list; default all of them */
+  lbBackends?: number;
 }
 
 export interface SpawnInHostOptions {
