@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import { sh } from '../commands/quote.js';
+import { raw, sh } from '../commands/quote.js';
 import { FileEditError, UsageError } from '../errors.js';
 import type { TaskContext } from '../run/context.js';
 import { commitScript, EXIT } from './commit-script.js';
@@ -79,7 +79,8 @@ export async function editFile(ctx: TaskContext, path: string, transform: (text:
 
 async function needsSudo(ctx: TaskContext, path: string): Promise<boolean> {
   // The login user can do it alone when it may read the file, owns it (so the rename keeps the owner), and may write the folder.
-  const r = await ctx.unscoped(() => ctx.run(sh`{ [ ! -e ${path} ] || { [ -r ${path} ] && [ -O ${path} ]; }; } && [ -w ${posix.dirname(path)} ]`).quiet().nothrow().probe());
+  const check = sh`{ [ ! -e ${path} ] || { [ -r ${path} ] && [ -O ${path} ]; }; } && [ -w ${posix.dirname(path)} ]`;
+  const r = await ctx.unscoped(() => ctx.run(raw(check.text, `(can the login user replace ${path}?)`)).quiet().nothrow().probe());
   return !r.ok;
 }
 
@@ -87,9 +88,8 @@ async function readRemote(ctx: TaskContext, path: string, sudo: boolean, create:
   const host = ctx.host.name;
   let data: Buffer | undefined;
   if (sudo) {
-    const r = await ctx.unscoped(() =>
-      ctx.sudo(sh`if [ -f ${path} ]; then base64 -w0 -- ${path}; elif [ -e ${path} ]; then echo notafile; exit 3; else echo absent; fi`).quiet().nothrow().probe(),
-    );
+    const read = sh`if [ -f ${path} ]; then base64 -w0 -- ${path}; elif [ -e ${path} ]; then echo notafile; exit 3; else echo absent; fi`;
+    const r = await ctx.unscoped(() => ctx.sudo(raw(read.text, `(read ${path})`)).quiet().nothrow().probe());
     if (!r.ok) throw new FileEditError(host, path, r.stdout.startsWith('notafile') ? 'not a regular file' : `cannot read it as root: ${r.stderr.trim() || `exit ${r.code}`}`);
     data = r.stdout.trim() === 'absent' ? undefined : Buffer.from(r.stdout.trim(), 'base64');
   } else {
@@ -123,7 +123,8 @@ async function commit(ctx: TaskContext, path: string, content: Buffer, snap: Sna
     ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
     ...(opts.owner ? { owner: opts.owner } : {}),
   });
-  const cmd = sh`sh -c ${script}`;
+  // The script is long; the display says what it does (errors carry its own messages).
+  const cmd = raw(sh`sh -c ${script}`.text, `(replace ${path}: check it is unchanged, copy, keep owner and mode${opts.validate ? `, validate with ${opts.validate}` : ''}${opts.backup ? `, backup ${opts.backup}` : ''}, rename)`);
   const r = await ctx.unscoped(() => (sudo ? ctx.sudo(cmd) : ctx.run(cmd)).quiet().nothrow());
   if (r.ok) return 'done';
   const detail = r.stderr.trim();

@@ -46,7 +46,7 @@ export interface Artifact {
 export async function inspectArtifact(path: string, opts: { version?: string; sha256?: string } = {}): Promise<Artifact> {
   if (!existsSync(path)) throw new UsageError(`artifact ${path}: no such file`, 'build it first, or give the right path');
   const name = basename(path);
-  const version = opts.version ?? name.replace(/\.(tgz|tar\.gz|whl)$/, '').replace(/^[A-Za-z_][\w.]*?-(?=\d)/, '').replace(/-py\d.*$/, '');
+  const version = opts.version ?? name.replace(/\.(tgz|tar\.gz|whl)$/, '').replace(/^[A-Za-z_][\w.]*?-(?=v?\d)/, '').replace(/-py\d.*$/, '');
   if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(version)) throw new UsageError(`artifact ${name}: "${version}" is not a usable version`, 'pass --version with letters, digits, . _ + -');
   const sha256 = await new Promise<string>((resolve, reject) => {
     const h = createHash('sha256');

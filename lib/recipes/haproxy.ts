@@ -1,4 +1,4 @@
-import { sh } from '../commands/quote.js';
+import { raw, sh } from '../commands/quote.js';
 import { FabError, FileEditError } from '../errors.js';
 import { editFile, type EditResult } from '../files/edit.js';
 import type { TaskContext } from '../run/context.js';
@@ -25,7 +25,8 @@ export function haproxySettings(ctx: TaskContext): HaproxySettings {
 
 /** One command on the admin socket (as root: the socket is root's). `probe` for read-only commands. */
 export async function haproxyAdmin(ctx: TaskContext, s: HaproxySettings, command: string, probe = false): Promise<string> {
-  const c = ctx.sudo(sh`printf '%s\n' ${command} | socat -t 5 stdio unix-connect:${s.socket}`).quiet();
+  const cmd = sh`printf '%s\n' ${command} | socat -t 5 stdio unix-connect:${s.socket}`;
+  const c = ctx.sudo(raw(cmd.text, `(haproxy ${s.socket}: ${command})`)).quiet();
   const out = (await (probe ? c.probe() : c)).stdout;
   const answer = out.trim();
   // The socket answers an empty line on success, a message otherwise.

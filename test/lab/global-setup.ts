@@ -48,7 +48,8 @@ export async function setup(): Promise<void> {
   await acquireLock();
   const t0 = performance.now();
   try {
-    lab = await startLab({ dir: testLabDir(), net: TEST_LAB_NET, web: TEST_LAB_WEB, jump: true, lb: true });
+    // The LBs front web1..web3 only: enough for drain and rolling tests, and cheaper health checks.
+    lab = await startLab({ dir: testLabDir(), net: TEST_LAB_NET, web: TEST_LAB_WEB, jump: true, lb: true, lbBackends: 3 });
   } catch (e) {
     await teardown();
     throw e;

@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fab } from '../helpers/fab.js';
+import { testLab } from '../lab/shared.js';
+import { startLoad } from '../lab/load.js';
+
+const lb = () => testLab().lb!;
+const confOf = (kind: 'nginx' | 'haproxy') => join(testLab().hosts[lb()[kind].host]!.root, lb()[kind].conf);
+const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+const onLb = (kind: 'nginx' | 'haproxy', args: string[]) => fab(['lab', '-H', lb()[kind].host, ...args]);
+
+// Every test leaves both pools as it found them: all backends enabled.
+afterEach(async () => {
+  for (const b of ['web1', 'web2', 'web3']) await fab(['lab', 'enableLb', b]);
+});
+
+describe.each(['nginx', 'haproxy'] as const)('%s: disableLb / enableLb under load', (kind) => {
+  it('takes web2 out with zero failed requests, and puts it back', async () => {
+    const load = startLoad(lb()[kind].url, { concurrency: 4, intervalMs: 5 });
+    try {
+      await load.waitRequests(40);
+      expect(load.counts().byBackend.web2 ?? 0).toBeGreaterThan(0);
+      const off = await onLb(kind, ['disableLb', 'web2']);
+      expect(off.code).toBe(0);
+      const out = load.mark();
+      await load.waitRequests(100);
+      const after = load.countsSince(out);
+      expect(after.byBackend.web2 ?? 0).toBe(0);
+      expect(after.byBackend.web1).toBeGreaterThan(0);
+      const on = await onLb(kind, ['enableLb', 'web2']);
+      expect(on.code).toBe(0);
+      const back = load.mark();
+      await load.waitRequests(200);
+      expect(load.countsSince(back).byBackend.web2 ?? 0).toBeGreaterThan(0);
+    } finally {
+      const all = await load.stop();
+      expect(all.errors).toEqual([]);
+      expect(all.failed).toBe(0);
+    }
+  });
+
+  it('is idempotent: a second disable leaves the config byte-identical', async () => {
+    await onLb(kind, ['disableLb', 'web3']);
+    const once = sha(confOf(kind));
+    const again = await onLb(kind, ['disableLb', 'web3']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('web3 was already disabled');
+    expect(sha(confOf(kind))).toBe(once);
+  });
+
+  it('--dry-run shows the diff and changes neither the file nor the running LB', async () => {
+    const before = sha(confOf(kind));
+    const r = await onLb(kind, ['--dry-run', 'disableLb', 'web1']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/would change: \/etc\/(nginx|haproxy)\//);
+    expect(r.stdout).toMatch(/^\[lb\d\] \+.*web1.*$/m);
+    expect(sha(confOf(kind))).toBe(before);
+    const status = await onLb(kind, ['lbStatus']);
+    expect(status.stdout).toMatch(kind === 'nginx' ? /web1:8080 +enabled/ : /web1 +UP/);
+  });
+
+  it('refuses a backend that is in no pool, changing nothing', async () => {
+    const before = sha(confOf(kind));
+    const r = await onLb(kind, ['disableLb', 'web99']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(kind === 'nginx' ? /"web99" is in no upstream block/ : /has no server "web99"/);
+    expect(sha(confOf(kind))).toBe(before);
+  });
+
+  it('refuses to disable the last enabled server without --force', async () => {
+    const servers = lb()[kind].backends;
+    for (const b of servers.slice(0, -1)) expect((await onLb(kind, ['disableLb', b])).code).toBe(0);
+    const last = servers[servers.length - 1]!;
+    const before = sha(confOf(kind));
+    const r = await onLb(kind, ['disableLb', last]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/would leave .* with no enabled server \(an outage\); pass --force/);
+    expect(sha(confOf(kind))).toBe(before);
+    for (const b of servers) await onLb(kind, ['enableLb', b]);
+  });
+});
+
+describe('haproxy drain', () => {
+  it('waits for the sessions of the drained server to end, and none fails', async () => {
+    const { url } = lb().haproxy;
+    // Slow requests spread over all backends: some are on web2 when the drain starts.
+    const slow = Array.from({ length: 9 }, () => fetch(`${url}slow?ms=2500`).then(async (r) => ({ status: r.status, body: await r.text() })));
+    await new Promise((r) => setTimeout(r, 400));
+    const started = Date.now();
+    const r = await onLb('haproxy', ['disableLb', 'web2']);
+    const took = Date.now() - started;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/waiting for \d+ session\(s\) on app\/web2 to end/);
+    expect(took).toBeGreaterThan(1000);
+    const answers = await Promise.all(slow);
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(answers.filter((a) => a.body.startsWith('web2')).length).toBeGreaterThan(0);
+  });
+});
+
+describe('nginx settings', () => {
+  it('reads the conf path from --set, and names a missing file', async () => {
+    const r = await onLb('nginx', ['--set', 'nginxConf=/etc/nginx/nope.conf', 'disableLb', 'web1']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/\/etc\/nginx\/nope\.conf: no such file; nothing created/);
+  });
+});
