@@ -189,7 +189,8 @@ describe('shared lab and system setup', () => {
     expect((await labSsh(s, 'web10', 'hostname')).stdout).toBe('web10\n');
     expect((await labSsh(s, 'private1', 'hostname')).stdout).toBe('private1\n');
     expect(testLabHandle().isRunning('web1')).toBe(true);
-    expect(s.lb).toMatchObject({ nginx: { host: 'lb1', backends: web }, haproxy: { host: 'lb2', backends: web }, app: { hosts: web } });
+    const fronted = ['web1', 'web2', 'web3'];
+    expect(s.lb).toMatchObject({ nginx: { host: 'lb1', backends: fronted }, haproxy: { host: 'lb2', backends: fronted }, app: { hosts: web } });
     expect([s.hosts.lb1!.lbKind, s.hosts.lb2!.lbKind]).toEqual(['nginx', 'haproxy']);
     for (const h of web) expect(await httpGet(s.hosts[h]!.appUrl!)).toMatchObject({ status: 200, body: `${h} v1\n` });
     for (const url of [s.lb!.nginx.url, s.lb!.haproxy.url]) expect((await httpGet(url)).body).toMatch(/^web\d+ v1\n$/);
