@@ -4,7 +4,8 @@ import { arg, deploy, gates, rolling, setLbBackend, task, type HostTarget, type 
  * Deploys, from the original notes: take a web server out of the LB, deploy the new code, run a
  * battery of tests against it, put it back, and repeat for every web server, in batches.
  * Settings: appRoot (/srv/app), appKeep (5), appShared (a;b), appRestart, appRestartSudo,
- * appHealthUrl (http://{address}:8080/health), appTestCommand (a local command run as a gate).
+ * appHealthUrl (http://{address}:8080/health), appHealthTimeout (30 s), appTestCommand (a local
+ * command run as a gate: the seed's battery of tests, with FAB_HOST set).
  */
 
 const artifactArgs = {
@@ -46,7 +47,8 @@ export const rollingDeploy = task(
     const lbs = ctx.resolveHosts({ role: 'lb' });
     const onLbs = (host: HostTarget, enabled: boolean) => Promise.all(lbs.map((lb) => ctx.on(lb, (l) => setLbBackend(l, host.name, enabled))));
     const s = ctx.settings;
-    const checks = [gates.http(s.string('appHealthUrl', 'http://{address}:8080/health'), { rise: 2, interval: '250ms', timeout: '20s' })];
+    const timeout = `${s.number('appHealthTimeout', 30)}s`;
+    const checks = [gates.http(s.string('appHealthUrl', 'http://{address}:8080/health'), { rise: 2, interval: '250ms', timeout })];
     const battery = s.string('appTestCommand', '');
     if (battery) checks.push(gates.local(battery, { timeout: '60s' }));
     const size = (v: string) => (/^\d+$/.test(v) ? Number(v) : (v as `${number}%`));

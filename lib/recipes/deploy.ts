@@ -60,44 +60,51 @@ export async function inspectArtifact(path: string, opts: { version?: string; sh
   return { path, version, sha256 };
 }
 
-/** Upload to the host and check the bytes arrived whole (sha256 on the host). */
-async function upload(ctx: TaskContext, s: AppSettings, a: Artifact): Promise<string> {
-  const remote = `${s.root}/releases/.upload-${a.version}-${randomBytes(4).toString('hex')}${a.path.endsWith('.whl') ? `-${basename(a.path)}` : '.tgz'}`;
-  await ctx.put(a.path, remote);
-  const sum = (await ctx.run(sh`sha256sum -- ${remote}`).quiet()).stdout.split(/\s+/)[0];
+/** Upload to the host (under its own name: pip insists on wheel names) and check the bytes arrived whole. */
+async function upload(ctx: TaskContext, s: AppSettings, a: Artifact): Promise<{ dir: string; file: string }> {
+  const dir = `${s.root}/releases/.upload-${a.version}-${randomBytes(4).toString('hex')}`;
+  const file = `${dir}/${basename(a.path)}`;
+  await ctx.run(sh`mkdir -- ${dir}`).quiet();
+  await ctx.put(a.path, file);
+  const sum = (await ctx.run(sh`sha256sum -- ${file}`).quiet()).stdout.split(/\s+/)[0];
   if (sum !== a.sha256) {
-    await ctx.run(sh`rm -f -- ${remote}`).quiet();
+    await ctx.run(sh`rm -rf -- ${dir}`).quiet();
     throw new FabError(`[${ctx.host.name}] upload of ${basename(a.path)} arrived damaged: sha256 ${sum} on the host, ${a.sha256} here`);
   }
-  return remote;
+  return { dir, file };
 }
 
 /**
  * Make `releases/<version>` unless it is already there for this artifact. `build` fills a temp dir
- * from the uploaded file; the dir is renamed into place only when complete.
+ * from the uploaded file; the dir is renamed into place only when complete. A release of the same
+ * version from another artifact (a fixed build) is replaced, with a warning.
  */
-async function prepareRelease(ctx: TaskContext, s: AppSettings, a: Artifact, build: (dir: string, uploaded: string) => Promise<void>): Promise<'new' | 'present'> {
+async function prepareRelease(ctx: TaskContext, s: AppSettings, a: Artifact, inPlace: boolean, build: (dir: string, uploaded: string) => Promise<void>): Promise<'new' | 'present' | 'replaced'> {
   const rel = `${s.root}/releases/${a.version}`;
   await ctx.run(sh`mkdir -p -- ${`${s.root}/releases`} ${`${s.root}/shared`}`).quiet();
   const marker = await ctx.run(sh`cat -- ${`${rel}/.fab-release`} 2>/dev/null || { [ -e ${rel} ] && echo incomplete; }`).quiet().nothrow().probe();
   const have = marker.stdout.trim();
   if (have === a.sha256) return 'present';
-  if (have && have !== 'incomplete') throw new FabError(`[${ctx.host.name}] release ${a.version} already exists from another artifact (sha256 ${have.slice(0, 12)}...); releases are never overwritten: use a new version`);
-  if (have === 'incomplete') await ctx.run(sh`rm -rf -- ${rel}`).quiet();
+  if (have && have !== 'incomplete') ctx.warn(`release ${a.version} exists from another artifact (sha256 ${have.slice(0, 12)}...); replacing it`);
   const uploaded = await upload(ctx, s, a);
-  const tmp = `${s.root}/releases/.build-${a.version}-${randomBytes(4).toString('hex')}`;
+  // A virtualenv must be built where it will live (its scripts name their own path); a tarball is
+  // unpacked beside it and renamed into place.
+  const buildDir = inPlace ? rel : `${s.root}/releases/.build-${a.version}-${randomBytes(4).toString('hex')}`;
+  const old = `${s.root}/releases/.old-${a.version}-${randomBytes(4).toString('hex')}`;
   try {
-    await ctx.run(sh`mkdir -- ${tmp}`).quiet();
-    await build(tmp, uploaded);
+    if (inPlace) await ctx.run(sh`{ [ ! -e ${rel} ] || mv -T -- ${rel} ${old}; } && mkdir -- ${rel}`).quiet();
+    else await ctx.run(sh`mkdir -- ${buildDir}`).quiet();
+    await build(buildDir, uploaded.file);
     for (const p of s.shared) {
-      await ctx.run(sh`mkdir -p -- ${`${s.root}/shared/${p}`} && rm -rf -- ${`${tmp}/${p}`} && mkdir -p -- "$(dirname -- ${`${tmp}/${p}`})" && ln -s -- ${`${s.root}/shared/${p}`} ${`${tmp}/${p}`}`).quiet();
+      await ctx.run(sh`mkdir -p -- ${`${s.root}/shared/${p}`} && rm -rf -- ${`${buildDir}/${p}`} && mkdir -p -- "$(dirname -- ${`${buildDir}/${p}`})" && ln -s -- ${`${s.root}/shared/${p}`} ${`${buildDir}/${p}`}`).quiet();
     }
     // The marker goes in last: a release dir without it is an interrupted unpack, redone next time.
-    await ctx.run(sh`printf '%s\n' ${a.sha256} > ${`${tmp}/.fab-release`} && mv -T -- ${tmp} ${rel}`).quiet();
+    await ctx.run(sh`printf '%s\\n' ${a.sha256} > ${`${buildDir}/.fab-release`}`).quiet();
+    if (!inPlace) await ctx.run(sh`{ [ ! -e ${rel} ] || mv -T -- ${rel} ${old}; } && mv -T -- ${buildDir} ${rel}`).quiet();
   } finally {
-    await ctx.run(sh`rm -rf -- ${uploaded} ${tmp}`).quiet().nothrow();
+    await ctx.run(sh`rm -rf -- ${uploaded.dir} ${old} ${inPlace ? [] : [buildDir]}`).quiet().nothrow();
   }
-  return 'new';
+  return have ? 'replaced' : 'new';
 }
 
 const readlink = async (ctx: TaskContext, link: string) => (await ctx.run(sh`readlink -- ${link} || true`).quiet().probe()).stdout.trim();
@@ -110,12 +117,15 @@ async function restart(ctx: TaskContext, s: AppSettings): Promise<void> {
   await (s.restartSudo ? ctx.sudo(s.restart) : ctx.run(s.restart));
 }
 
-/** Make `version` current (the old current becomes `previous`), restart, and keep the last N releases. */
-async function activate(ctx: TaskContext, s: AppSettings, version: string): Promise<boolean> {
+/**
+ * Make `version` current (the old current becomes `previous`), restart, and keep the last N releases.
+ * Nothing happens when it is current already, unless its files were just replaced.
+ */
+async function activate(ctx: TaskContext, s: AppSettings, version: string, replaced: boolean): Promise<boolean> {
   const target = `releases/${version}`;
   const current = await readlink(ctx, `${s.root}/current`);
-  if (current === target) return false;
-  if (current) await switchLink(ctx, s, 'previous', current);
+  if (current === target && !replaced) return false;
+  if (current && current !== target) await switchLink(ctx, s, 'previous', current);
   await switchLink(ctx, s, 'current', target);
   await restart(ctx, s);
   await cleanup(ctx, s);
@@ -138,18 +148,18 @@ export interface DeployResult {
 /** A tarball whose top level becomes the release directory. */
 export async function deployTarball(ctx: TaskContext, a: Artifact): Promise<DeployResult> {
   const s = appSettings(ctx);
-  const r = await prepareRelease(ctx, s, a, (dir, uploaded) => ctx.run(sh`tar -xzf ${uploaded} -C ${dir}`).quiet().then(() => undefined));
-  return { version: a.version, unpacked: r === 'new', switched: await activate(ctx, s, a.version) };
+  const r = await prepareRelease(ctx, s, a, false, (dir, uploaded) => ctx.run(sh`tar -xzf ${uploaded} -C ${dir}`).quiet().then(() => undefined));
+  return { version: a.version, unpacked: r !== 'present', switched: await activate(ctx, s, a.version, r === 'replaced') };
 }
 
 /** A wheel installed with `pip --no-index` into a virtualenv inside the release. */
 export async function deployWheel(ctx: TaskContext, a: Artifact): Promise<DeployResult> {
   const s = appSettings(ctx);
-  const r = await prepareRelease(ctx, s, a, async (dir, uploaded) => {
+  const r = await prepareRelease(ctx, s, a, true, async (dir, uploaded) => {
     await ctx.run(sh`${s.python} -m venv -- ${`${dir}/venv`}`).quiet();
     await ctx.run(sh`${`${dir}/venv/bin/pip`} install --quiet --no-index --disable-pip-version-check -- ${uploaded}`).quiet();
   });
-  return { version: a.version, unpacked: r === 'new', switched: await activate(ctx, s, a.version) };
+  return { version: a.version, unpacked: r !== 'present', switched: await activate(ctx, s, a.version, r === 'replaced') };
 }
 
 /** Switch `current` back to `previous` (they swap) and restart. */

@@ -25,7 +25,7 @@ export function haproxySettings(ctx: TaskContext): HaproxySettings {
 
 /** One command on the admin socket (as root: the socket is root's). `probe` for read-only commands. */
 export async function haproxyAdmin(ctx: TaskContext, s: HaproxySettings, command: string, probe = false): Promise<string> {
-  const cmd = sh`printf '%s\n' ${command} | socat -t 5 stdio unix-connect:${s.socket}`;
+  const cmd = sh`printf '%s\\n' ${command} | socat -t 5 stdio unix-connect:${s.socket}`;
   const c = ctx.sudo(raw(cmd.text, `(haproxy ${s.socket}: ${command})`)).quiet();
   const out = (await (probe ? c.probe() : c)).stdout;
   const answer = out.trim();

@@ -64,7 +64,7 @@ export function consoleSink(opts: { color: boolean; groups: Set<Group>; write?: 
       case 'rolling.host':
         return line('status', e.host, e.state === 'failed' ? c.red(`FAILED at ${e.step}: ${e.detail ?? ''}`) : `${e.state}${e.release && e.state === 'done' ? ` (release ${e.release})` : ''}`);
       case 'rolling.gate':
-        return line(e.ok ? 'running' : 'warnings', e.host, `gate ${e.gate}: attempt ${e.attempt} ${e.ok ? 'passed' : `failed: ${e.detail}`}`);
+        return line(e.ok ? 'running' : 'warnings', e.host, `gate attempt ${e.attempt} ${e.ok ? 'passed' : 'failed'}: ${e.detail}`);
       case 'rolling.end':
         return rollingReport(e.id, e.outcome, e.hosts, e.resume);
       default:

@@ -24,7 +24,7 @@ async function takeOne(ctx: TaskContext, host: HostTarget, dir: string, runId: s
         await h.run(sh`rm -rf -- ${dir}`).quiet();
       }
     }
-    const r = await h.run(sh`mkdir -- ${dir} 2>/dev/null && printf '%s\n' ${info(runId)} > ${dir}/holder || { cat -- ${dir}/holder 2>/dev/null || echo unknown; exit 75; }`).quiet().nothrow();
+    const r = await h.run(sh`mkdir -- ${dir} 2>/dev/null && printf '%s\\n' ${info(runId)} > ${dir}/holder || { cat -- ${dir}/holder 2>/dev/null || echo unknown; exit 75; }`).quiet().nothrow();
     if (r.code === 75) {
       const holder = r.stdout.trim();
       if (holder.includes(`run=${runId} `)) return; // our own lock, e.g. when resuming
@@ -37,8 +37,9 @@ async function takeOne(ctx: TaskContext, host: HostTarget, dir: string, runId: s
 /** Take the lock on every host or on none (a refusal releases what was taken). */
 export async function acquireLocks(ctx: TaskContext, hosts: readonly HostTarget[], dir: string, runId: string, breakLock: boolean): Promise<() => Promise<void>> {
   const taken: HostTarget[] = [];
+  // Every host is tried even when one is unreachable (its lock then stays, and the next run says so).
   const release = async () => {
-    await Promise.all(taken.map((h) => ctx.on(h, (c) => c.run(sh`grep -q -- ${`run=${runId} `} ${dir}/holder 2>/dev/null && rm -rf -- ${dir}; true`).quiet().nothrow())));
+    await Promise.allSettled(taken.map((h) => ctx.on(h, (c) => c.run(sh`grep -q -- ${`run=${runId} `} ${dir}/holder 2>/dev/null && rm -rf -- ${dir}; true`).quiet().nothrow())));
   };
   const results = await Promise.allSettled(hosts.map(async (h) => {
     await takeOne(ctx, h, dir, runId, breakLock);
