@@ -34,6 +34,9 @@ export interface ExecutorOptions {
   haveSet: boolean;
 }
 
+/** The summary row of a task that ran once. */
+export const ONCE = '(once)';
+
 /** Stands in for "no host" in tasks that run once without any host selected. */
 export const NO_HOST: HostTarget = { name: 'local', address: 'localhost', keys: [], transport: 'local', roles: [], settings: {} };
 
@@ -48,7 +51,7 @@ export class Executor {
 
   async runTask(t: Task, hosts: readonly HostTarget[], args: Record<string, ArgValue | undefined>): Promise<HostOutcome[]> {
     const name = t.name ?? 'task';
-    if (t.spec.runsOnce || hosts.length === 0) return [await this.runOn(t, hosts[0] ?? NO_HOST, hosts, args)];
+    if (t.spec.runsOnce || hosts.length === 0) return [await this.runOn(t, hosts[0] ?? NO_HOST, hosts, args, true)];
     const parallel = this.opts.parallel || t.spec.parallel === true;
     if (!parallel) {
       const out: HostOutcome[] = [];
@@ -70,10 +73,12 @@ export class Executor {
     return this.opts.cfg.signal.aborted || out.some((o) => o.status === 'failed' || o.status === 'interrupted');
   }
 
-  private async runOn(t: Task, host: HostTarget, hosts: readonly HostTarget[], args: Record<string, ArgValue | undefined>): Promise<HostOutcome> {
+  private async runOn(t: Task, host: HostTarget, hosts: readonly HostTarget[], args: Record<string, ArgValue | undefined>, once = false): Promise<HostOutcome> {
     const task = t.name ?? 'task';
     const { cfg } = this.opts;
-    const label = host === NO_HOST ? undefined : host.name;
+    // A task that runs once speaks for the whole run, not for the first host.
+    const label = once ? undefined : host.name;
+    const who = once ? ONCE : host.name;
     const started = Date.now();
     const rt = this.runtimeFor(host, hosts, task);
     cfg.events.emit({ type: 'task.start', task, ...(label ? { host: label } : {}) });
@@ -81,12 +86,12 @@ export class Executor {
       const ctx = new TaskContext(rt);
       const value = await als.run({ ctx, scope: ROOT_SCOPE }, () => t.fn(ctx, args as never));
       cfg.events.emit({ type: 'task.end', task, ...(label ? { host: label } : {}), ok: true, ms: Date.now() - started });
-      return { host: host.name, task, status: 'ok', value, ms: Date.now() - started };
+      return { host: who, task, status: 'ok', value, ms: Date.now() - started };
     } catch (e) {
       const err = e instanceof Error ? e : new Error(errorMessage(e));
       const status: HostStatus = cfg.signal.aborted || err instanceof InterruptedError ? 'interrupted' : err instanceof ConnectError && this.opts.skipBadHosts ? 'unreachable' : 'failed';
       cfg.events.emit({ type: 'task.end', task, ...(label ? { host: label } : {}), ok: false, ms: Date.now() - started, error: errorInfo(err) });
-      return { host: host.name, task, status, error: err, ms: Date.now() - started };
+      return { host: who, task, status, error: err, ms: Date.now() - started };
     }
   }
 

@@ -87,7 +87,8 @@ export function consoleSink(opts: { color: boolean; groups: Set<Group>; write?: 
     if (!hosts.length) return;
     const count = (s: string) => hosts.filter((h) => h.status === s).length;
     const parts = ['ok', 'failed', 'unreachable', 'interrupted', 'not run', 'skipped'].filter((s) => count(s)).map((s) => `${count(s)} ${s}`);
-    write(`\n${ok ? c.green('Done') : c.red('Failed')} in ${(ms / 1000).toFixed(1)}s. ${hosts.length} host${hosts.length === 1 ? '' : 's'}: ${parts.join(', ')}\n`);
+    const what = hosts.every((h) => h.host === '(once)') ? `${hosts.map((h) => h.task).join(', ')}, once` : `${hosts.length} host${hosts.length === 1 ? '' : 's'}`;
+    write(`\n${ok ? c.green('Done') : c.red('Failed')} in ${(ms / 1000).toFixed(1)}s. ${what}: ${parts.join(', ')}\n`);
     const width = Math.max(...hosts.map((h) => h.host.length));
     for (const h of hosts.filter((x) => x.status !== 'ok')) {
       const first = h.reason?.split('\n')[0]?.replace(`[${h.host}] `, '');

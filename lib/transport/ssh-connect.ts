@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { createConnection } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import type { AnyAuthMethod, ConnectConfig } from 'ssh2';
@@ -49,7 +50,9 @@ export async function openSsh(ep: SshEndpoint, acceptNew: boolean, sock?: Duplex
       verify(false);
     }) as never,
   };
-  if (sock) config.sock = sock as never;
+  // Our own TCP socket, so TCP_NODELAY holds from the first handshake packet: with Nagle and the
+  // server's delayed ACK, every small write after a reply (a sudo EOF, a key exchange step) waits ~40 ms.
+  config.sock = (sock ?? createConnection({ host: ep.host, port: ep.port }).setNoDelay(true)) as never;
 
   const ssh = new NodeSSH();
   try {
