@@ -44,6 +44,7 @@ const code = await main(argv, {
   stdout: write(process.stdout),
   stderr: write(process.stderr),
   stdinIsTTY: process.stdin.isTTY === true,
+  stdoutIsTTY: process.stdout.isTTY === true,
   interrupts,
 });
 // Let stdout drain (pipes are asynchronous) before exiting.

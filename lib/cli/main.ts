@@ -16,6 +16,7 @@ export interface MainIO {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
   stdinIsTTY: boolean;
+  stdoutIsTTY?: boolean;
   /** Ctrl-C, in steps (see exec/interrupt.ts). */
   interrupts: Interrupts;
 }
@@ -89,7 +90,7 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
     }
     if (password) events.addSecret(password);
     const { consoleSink, jsonSink, visibleGroups } = await import('../report/console.js');
-    events.subscribe(opts.json ? jsonSink(io.stdout) : consoleSink({ color: opts.color, groups: visibleGroups(opts.hide, opts.show), write: io.stdout }));
+    events.subscribe(opts.json ? jsonSink(io.stdout) : consoleSink({ color: opts.color, groups: visibleGroups(opts.hide, opts.show), write: io.stdout, live: io.stdoutIsTTY === true }));
 
     const { runPlan } = await import('../exec/run-plan.js');
     const result = await runPlan(plan, {

@@ -73,7 +73,7 @@ export async function reloadNginx(ctx: TaskContext, s: NginxSettings = nginxSett
   const master = (await asRoot(ctx, s, sh`cat -- ${s.pidFile}`).quiet().probe()).toString().trim();
   const workers = async () => (await asRoot(ctx, s, sh`pgrep -P ${master} || true`).quiet().probe()).lines();
   const old = await workers();
-  await asRoot(ctx, s, s.reload);
+  await asRoot(ctx, s, s.reload).quiet();
   const deadline = Date.now() + s.reloadTimeoutMs;
   for (;;) {
     const now = await workers();

@@ -1,5 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { EventSink, FabEvent, HostSummary, RollingHostReport } from './events.js';
+import { LiveRolling } from './live.js';
 
 /** Output groups, after Fabric's --hide/--show. */
 export type Group = 'running' | 'stdout' | 'stderr' | 'status' | 'warnings' | 'user';
@@ -19,9 +20,12 @@ const PALETTE = ['cyan', 'magenta', 'yellow', 'blue', 'green', 'cyanBright', 'ma
  * Human output: every line is `[host] kind: text`, written whole with one write, so parallel hosts
  * never interleave mid-line; each host keeps one colour for the run.
  */
-export function consoleSink(opts: { color: boolean; groups: Set<Group>; write?: (s: string) => void }): EventSink {
+export function consoleSink(opts: { color: boolean; groups: Set<Group>; write?: (s: string) => void; live?: boolean }): EventSink {
   const c: ChalkInstance = new Chalk({ level: opts.color ? 1 : 0 });
-  const write = opts.write ?? ((s: string) => void process.stdout.write(s));
+  const out = opts.write ?? ((s: string) => void process.stdout.write(s));
+  // On a terminal a rolling run gets a live table; everything else scrolls above it.
+  const live = opts.live ? new LiveRolling(out) : undefined;
+  const write = (s: string) => (live?.active ? live.print(s) : out(s));
   const colours = new Map<string, (s: string) => string>();
   const tag = (host?: string): string => {
     if (!host) return '';
@@ -33,6 +37,7 @@ export function consoleSink(opts: { color: boolean; groups: Set<Group>; write?: 
   };
 
   return (e: FabEvent) => {
+    if (live?.update(e)) return;
     switch (e.type) {
       case 'task.start':
         return e.task === 'command' ? undefined : line('status', e.host, `Executing task '${e.task}'`);

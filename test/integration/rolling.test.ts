@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fab } from '../helpers/fab.js';
 import { buildAppTarball, type AppReleaseOptions } from '../lab/app.js';
 import { startLoad, type Load } from '../lab/load.js';
-import { labSsh, testLab, testLabHandle } from '../lab/shared.js';
+import { labSsh, testLab, testLabDir, testLabHandle } from '../lab/shared.js';
 import { httpGet } from '../lab/webtier.js';
 
 const WEB = ['web1', 'web2', 'web3'];
@@ -201,6 +201,19 @@ describe('rollingDeploy on the lab (nginx + HAProxy in front of web1..web3)', ()
     expect(r.stdout).toMatch(/web1 +failed at gates .*rolled back; gates pass on the previous release; still drained/);
     expect(await answer('web1')).toBe('web1 v8');
     expect(current('web2')).toBe('releases/v8');
+  });
+});
+
+describe('progress on a terminal', () => {
+  it('shows a live table of hosts that is redrawn in place, then the report', async () => {
+    const file = await build('v10');
+    const line = ['node', `${process.cwd()}/bin/fab.js`, 'lab', '-H', WEB.join(','), '--hide', 'running', 'rollingDeploy', '--artifact', file].join(' ');
+    const r = spawnSync('script', ['-qec', line, '/dev/null'], { encoding: 'utf8', env: { ...process.env, FAB_LAB_DIR: testLabDir() }, timeout: 60_000 });
+    expect(r.status).toBe(0);
+    // The table (title + 3 hosts) is erased and redrawn: "up 4 lines, erase below".
+    expect(r.stdout).toContain('\x1b[4F\x1b[J');
+    expect(r.stdout).toMatch(/ {2}web2 +gating +\d+\.\ds/);
+    expect(r.stdout).toMatch(/Rolling run \S+: .*complete/);
   });
 });
 
