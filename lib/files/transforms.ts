@@ -79,45 +79,36 @@ export function sedText(text: string, before: Pattern, after: string | ((match: 
 const commentedRe = (char: string) => new RegExp(`^(\\s*)(?:${escapeRe(char)})+[ \\t]?(.*)$`);
 
 /**
- * Comment out the lines whose content matches: `    server web1;` -> `    #server web1;`.
- * Indentation is kept; a line already commented is matched but left as it is (idempotent).
+ * Walk the lines, splitting each into indentation, whether it is commented, and its content;
+ * `edit` gives the new form of each line whose content matches (the others are left alone).
  */
-export function commentText(text: string, pattern: Pattern, char = '#'): Transformed {
+function editComments(text: string, pattern: Pattern, char: string, edit: (line: string, indent: string, commented: boolean, content: string) => string): Transformed {
   const re = toRegExp(pattern);
   const isCommented = commentedRe(char);
   const { lines, finalNewline } = splitLines(text);
   const hits: Transformed['lines'] = [];
   const out = lines.map((line, i) => {
     const c = isCommented.exec(line);
-    if (c) {
-      if (lineMatches(re, c[2]!)) hits.push({ n: i + 1, text: line });
-      return line;
-    }
-    const indent = /^\s*/.exec(line)![0];
-    if (!lineMatches(re, line.slice(indent.length))) return line;
+    const indent = c ? c[1]! : /^\s*/.exec(line)![0];
+    const content = c ? c[2]! : line.slice(indent.length);
+    if (!lineMatches(re, content)) return line;
     hits.push({ n: i + 1, text: line });
-    return `${indent}${char}${line.slice(indent.length)}`;
+    return edit(line, indent, c !== null, content);
   });
   return { text: joinLines(out, finalNewline), matched: hits.length, lines: hits };
 }
 
+/**
+ * Comment out the lines whose content matches: `    server web1;` -> `    #server web1;`.
+ * Indentation is kept; a line already commented is matched but left as it is (idempotent).
+ */
+export function commentText(text: string, pattern: Pattern, char = '#'): Transformed {
+  return editComments(text, pattern, char, (line, indent, commented, content) => (commented ? line : `${indent}${char}${content}`));
+}
+
 /** Uncomment the commented lines whose content matches; keeps indentation; idempotent. */
 export function uncommentText(text: string, pattern: Pattern, char = '#'): Transformed {
-  const re = toRegExp(pattern);
-  const isCommented = commentedRe(char);
-  const { lines, finalNewline } = splitLines(text);
-  const hits: Transformed['lines'] = [];
-  const out = lines.map((line, i) => {
-    const c = isCommented.exec(line);
-    if (c && lineMatches(re, c[2]!)) {
-      hits.push({ n: i + 1, text: line });
-      return `${c[1]}${c[2]}`;
-    }
-    const indent = /^\s*/.exec(line)![0];
-    if (!c && lineMatches(re, line.slice(indent.length))) hits.push({ n: i + 1, text: line });
-    return line;
-  });
-  return { text: joinLines(out, finalNewline), matched: hits.length, lines: hits };
+  return editComments(text, pattern, char, (line, indent, commented, content) => (commented ? `${indent}${content}` : line));
 }
 
 /**

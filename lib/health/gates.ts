@@ -90,29 +90,22 @@ export function tcp(address: string, port: number, opts: GateTiming & { connectT
   };
 }
 
-/** A command on the host; exit 0 passes. */
-export function command(cmd: string | ShellCommand, opts: GateTiming = {}): Gate {
+function commandGate(where: 'command' | 'local', cmd: string | ShellCommand, opts: GateTiming): Gate {
   return {
-    name: `command ${typeof cmd === 'string' ? cmd : cmd.display}`,
+    name: `${where} ${typeof cmd === 'string' ? cmd : cmd.display}`,
     ...timing(opts),
     async check(ctx) {
-      const r = await ctx.run(cmd).quiet().nothrow().probe();
+      const r = await (where === 'local' ? ctx.local(cmd) : ctx.run(cmd)).quiet().nothrow().probe();
       return { ok: r.ok, detail: r.ok ? 'exit 0' : `exit ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' / ')}` };
     },
   };
 }
 
+/** A command on the host; exit 0 passes. */
+export const command = (cmd: string | ShellCommand, opts: GateTiming = {}): Gate => commandGate('command', cmd, opts);
+
 /** A command on the operator's machine (a test battery), with FAB_HOST and FAB_HOST_ADDRESS set. */
-export function local(cmd: string | ShellCommand, opts: GateTiming = {}): Gate {
-  return {
-    name: `local ${typeof cmd === 'string' ? cmd : cmd.display}`,
-    ...timing(opts),
-    async check(ctx) {
-      const r = await ctx.local(cmd).quiet().nothrow().probe();
-      return { ok: r.ok, detail: r.ok ? 'exit 0' : `exit ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' / ')}` };
-    },
-  };
-}
+export const local = (cmd: string | ShellCommand, opts: GateTiming = {}): Gate => commandGate('local', cmd, opts);
 
 export class GateError extends Error {
   constructor(
