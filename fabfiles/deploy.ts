@@ -5,7 +5,7 @@ import { arg, deploy, gates, rolling, setLbBackend, task, type HostTarget, type 
  * battery of tests against it, put it back, and repeat for every web server, in batches.
  * Settings: appRoot (/srv/app), appKeep (5), appShared (a;b), appRestart, appRestartSudo,
  * appHealthUrl (http://{address}:8080/health), appHealthTimeout (30 s), appTestCommand (a local
- * command run as a gate: the seed's battery of tests, with FAB_HOST set).
+ * command run as a gate: the seed's battery of tests, with FAB_HOST set), appTestTimeout (60 s).
  */
 
 const artifactArgs = {
@@ -50,7 +50,7 @@ export const rollingDeploy = task(
     const timeout = `${s.number('appHealthTimeout', 30)}s`;
     const checks = [gates.http(s.string('appHealthUrl', 'http://{address}:8080/health'), { rise: 2, interval: '250ms', timeout })];
     const battery = s.string('appTestCommand', '');
-    if (battery) checks.push(gates.local(battery, { timeout: '60s' }));
+    if (battery) checks.push(gates.local(battery, { interval: '1s', timeout: `${s.number('appTestTimeout', 60)}s` }));
     const size = (v: string) => (/^\d+$/.test(v) ? Number(v) : (v as `${number}%`));
     return rolling(ctx, ctx.hosts as HostTarget[], {
       batch: a.batch.split(',').map((b) => size(b.trim())),

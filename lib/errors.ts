@@ -74,6 +74,18 @@ export class ConnectError extends FabError {
   }
 }
 
+/** The connection dropped after it was open (host down, network cut). */
+export class ConnectionLostError extends FabError {
+  override name = 'ConnectionLostError';
+  constructor(
+    readonly host: string,
+    readonly target: string,
+    readonly reason: string,
+  ) {
+    super(`[${host}] lost the connection to ${target}: ${reason}`);
+  }
+}
+
 export type HostKeyProblem = 'unknown' | 'changed' | 'revoked';
 
 export class HostKeyError extends FabError {

@@ -61,7 +61,7 @@ export class Connections {
         const sock = via ? await via.forward(ep.host, ep.port) : undefined;
         const ssh = await openSsh(ep, this.opts.ssh.acceptNew, sock);
         this.opts.events.emit({ type: 'connect', host: target.name, target: `${describeEndpoint(ep)}${ep.jump ? ` via ${ep.jump}` : ''}`, ms: Date.now() - started });
-        return new SshTransport(ssh);
+        return new SshTransport(ssh, target.name, describeEndpoint(ep));
       } catch (err) {
         const retry = err instanceof ConnectError && !/authentication failed/.test(err.reason) && attempt < this.opts.ssh.attempts;
         if (err instanceof HostKeyError || !retry) throw err;

@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import { stat as localStat } from 'node:fs/promises';
 import type { NodeSSH } from 'node-ssh';
 import type { ClientChannel, SFTPWrapper, Stats } from 'ssh2';
+import { ConnectionLostError } from '../errors.js';
 import type { ExecOptions, FileStat, RemoteProcess, Transport } from './types.js';
 
 const NO_SUCH_FILE = 2;
@@ -11,11 +12,29 @@ export class SshTransport implements Transport {
   readonly kind = 'ssh' as const;
   private sftpSession?: Promise<SFTPWrapper>;
 
-  constructor(private readonly ssh: NodeSSH) {}
+  /** Set when the connection drops under us (host down, network cut): every later call fails with it. */
+  private lost?: ConnectionLostError;
+  private closing = false;
+
+  constructor(
+    private readonly ssh: NodeSSH,
+    private readonly host: string,
+    private readonly target: string,
+  ) {
+    const client = ssh.connection!;
+    // Without a listener, an 'error' after the handshake (e.g. ECONNRESET) would crash the process.
+    client.on('error', (e: Error) => this.markLost(e.message));
+    client.on('close', () => this.markLost('the connection closed'));
+  }
+
+  private markLost(reason: string): void {
+    if (!this.closing && !this.lost) this.lost = new ConnectionLostError(this.host, this.target, reason);
+  }
 
   private get client() {
     const c = this.ssh.connection;
-    if (!c) throw new Error('SSH connection is closed');
+    if (this.lost) throw this.lost;
+    if (!c) throw new ConnectionLostError(this.host, this.target, 'the connection closed');
     return c;
   }
 
@@ -31,7 +50,10 @@ export class SshTransport implements Transport {
         });
         channel.on('data', (d: Buffer) => opts.onStdout(d));
         channel.stderr.on('data', (d: Buffer) => opts.onStderr(d));
-        const done = new Promise<{ code: number | null; signal: string | null }>((res) => channel.on('close', () => res({ code, signal })));
+        // A channel that closes without an exit status because the connection died is an error, not an exit code.
+        const done = new Promise<{ code: number | null; signal: string | null }>((res, rej) =>
+          channel.on('close', () => setImmediate(() => (code === null && signal === null && this.lost ? rej(this.lost) : res({ code, signal })))),
+        );
         resolve({
           write: (data) => void channel.write(data),
           end: () => void channel.end(),
@@ -53,6 +75,7 @@ export class SshTransport implements Transport {
   }
 
   private sftp(): Promise<SFTPWrapper> {
+    if (this.lost) return Promise.reject(this.lost);
     this.sftpSession ??= this.ssh.requestSFTP();
     return this.sftpSession;
   }
@@ -91,6 +114,7 @@ export class SshTransport implements Transport {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     this.ssh.dispose();
   }
 }

@@ -116,6 +116,44 @@ describe('reaching hosts', () => {
     }
   });
 
+  it('authenticates with ssh-agent when no key file is given', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const lab = testLab();
+    const agent = execFileSync('ssh-agent', ['-s']).toString();
+    const sock = /SSH_AUTH_SOCK=([^;]+);/.exec(agent)![1]!;
+    const pid = /SSH_AGENT_PID=(\d+);/.exec(agent)![1]!;
+    try {
+      execFileSync('ssh-add', [lab.clientKey], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+      const h = lab.hosts.web3!;
+      const r = await fab(['-H', `fabts@${h.address}:${h.port}`, '--known-hosts', lab.knownHosts, '--', 'hostname'], { env: { SSH_AUTH_SOCK: sock, HOME: '/nonexistent' } });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('out: web3');
+      const none = await fab(['-H', `fabts@${h.address}:${h.port}`, '--known-hosts', lab.knownHosts, '--', 'hostname'], { env: { HOME: '/nonexistent' } });
+      expect(none.stdout).toMatch(/authentication failed for user fabts \(tried no keys\)/);
+    } finally {
+      process.kill(Number(pid));
+    }
+  });
+
+  it('retries the connection -n times', async () => {
+    const lab = testLabHandle();
+    await lab.stopHost('web9');
+    try {
+      const r = await fab(['lab', '-H', 'web9', '-n', '2', '--', 'true']);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/connection refused; attempt 2 of 2/);
+    } finally {
+      await lab.startHost('web9');
+    }
+  });
+
+  it('stops a command that runs past -T', async () => {
+    const r = await fab(['lab', '-H', 'web7', '-T', '1', '--', 'sleep 20']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/command timed out after 1s: sleep 20/);
+    expect(r.ms).toBeLessThan(8000);
+  });
+
   it('times out on a host that accepts TCP but never speaks SSH', async () => {
     const lab = testLabHandle();
     await lab.pauseHost('web8');

@@ -101,6 +101,14 @@ describe('haproxy drain', () => {
 });
 
 describe('nginx settings', () => {
+  it('checks the health URL after a change, and fails when it does not answer', async () => {
+    const ok = await onLb('nginx', ['--set', `nginxHealthUrl=${lb().nginx.url}`, 'disableLb', 'web1']);
+    expect(ok.code).toBe(0);
+    const bad = await onLb('nginx', ['--set', 'nginxHealthUrl=http://127.0.0.1:9/', 'enableLb', 'web1']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/nginx health URL http:\/\/127\.0\.0\.1:9\/ answered .*ECONNREFUSED/);
+  });
+
   it('reads the conf path from --set, and names a missing file', async () => {
     const r = await onLb('nginx', ['--set', 'nginxConf=/etc/nginx/nope.conf', 'disableLb', 'web1']);
     expect(r.code).toBe(1);

@@ -85,6 +85,16 @@ describe('rollingDeploy on the lab (nginx + HAProxy in front of web1..web3)', ()
     expect((await fab(['runs'])).stdout).toMatch(new RegExp(`${id} .* complete`));
   });
 
+  it("runs the operator's test battery as a local gate, with the host's name in its environment", async () => {
+    const battery = 'test "$FAB_HOST" != web1 || { echo "web1 looks wrong" >&2; exit 1; }';
+    const r = await fab(['lab', '-H', WEB.join(','), '--set', 'appTestTimeout=2', '--set', `appTestCommand=${battery}`, '--hide', 'running,stdout,stderr', 'rollingDeploy', '--artifact', await build('v3b')]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/web1 +failed at gates .*gate "local test .*last failure: exit 1: web1 looks wrong/);
+    expect(r.stdout).toMatch(/web2 +untouched/);
+    await fab(['lab', 'enableLb', 'web1']);
+    expect((await roll(['--artifact', await build('v3')])).code).toBe(0);
+  });
+
   it('refuses an artifact whose checksum does not match, before touching any host', async () => {
     const file = await build('v4');
     writeFileSync(`${file}.sha256`, `${'0'.repeat(64)}  app-v4.tgz\n`);
