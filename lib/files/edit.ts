@@ -46,7 +46,7 @@ const ATTEMPTS = 3;
  */
 export async function editFile(ctx: TaskContext, path: string, transform: (text: string) => Transformed | string, opts: EditOptions = {}): Promise<EditResult> {
   const host = ctx.host.name;
-  const abs = ctx.remotePath(path);
+  const abs = await absolutePath(ctx, path);
   if (opts.validate !== undefined && !opts.validate.includes('%s')) {
     throw new UsageError(`validate command "${opts.validate}" has no %s`, 'write %s where the new file goes, e.g. nginx -t -q -c %s');
   }
@@ -75,6 +75,17 @@ export async function editFile(ctx: TaskContext, path: string, transform: (text:
     ctx.config.events.emit({ type: 'file.change', host, path: abs, changed, diff, dryRun: false });
     return { ...result, ...(opts.backup && snap.data !== undefined ? { backup: `${abs}${opts.backup}` } : {}) };
   }
+}
+
+/**
+ * Relative paths follow `cd`; `~/x` is the login user's home (asked once from the host), since
+ * neither SFTP nor a quoted path expands it.
+ */
+export async function absolutePath(ctx: TaskContext, path: string): Promise<string> {
+  const p = ctx.remotePath(path);
+  if (p !== '~' && !p.startsWith('~/')) return p;
+  const home = (await ctx.unscoped(() => ctx.run(raw('printf %s "$HOME"', '(home directory)')).quiet().probe())).stdout;
+  return posix.join(home, p.slice(1));
 }
 
 async function needsSudo(ctx: TaskContext, path: string): Promise<boolean> {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { sh } from '../commands/quote.js';
 import { FileEditError } from '../errors.js';
 import type { TaskContext } from '../run/context.js';
-import { editFile, type EditOptions, type EditResult } from './edit.js';
+import { absolutePath, editFile, type EditOptions, type EditResult } from './edit.js';
 import { appendText, commentText, containsText, renderTemplate, sedText, uncommentText, type ContainsOptions, type Pattern, type SedOptions } from './transforms.js';
 
 /**
@@ -34,7 +34,7 @@ export function append(ctx: TaskContext, path: string, text: string | readonly s
  * 'auto' reads as the login user and falls back to sudo when that is refused.
  */
 export async function readText(ctx: TaskContext, path: string, sudo: boolean | 'auto'): Promise<string | undefined> {
-  const abs = ctx.remotePath(path);
+  const abs = await absolutePath(ctx, path);
   if (sudo === 'auto') {
     try {
       return await readText(ctx, path, false);
@@ -61,7 +61,7 @@ export async function contains(ctx: TaskContext, path: string, text: Pattern, op
 }
 
 export async function exists(ctx: TaskContext, path: string, opts: { sudo?: boolean } = {}): Promise<boolean> {
-  const abs = ctx.remotePath(path);
+  const abs = await absolutePath(ctx, path);
   if (opts.sudo) return (await ctx.unscoped(() => ctx.sudo(sh`test -e ${abs}`).quiet().nothrow().probe())).ok;
   const t = await ctx.connection();
   return (await t.stat(abs)) !== undefined;

@@ -95,6 +95,18 @@ describe('sed, comment, uncomment, append on a real host', () => {
     expect(readFileSync(onHost('new.env'), 'utf8')).toBe('X=1\n');
   });
 
+  it("expands ~ to the login user's home", async () => {
+    const home = execFileSync('sh', ['-c', 'getent passwd fabts | cut -d: -f6']).toString().trim();
+    const name = `fab-home-${process.pid}.env`;
+    try {
+      const r = await run(['doAppend', `~/${name}`, '--text', 'X=1']);
+      expect(r.code).toBe(0);
+      expect(readFileSync(join(home, name), 'utf8')).toBe('X=1\n');
+    } finally {
+      rmSync(join(home, name), { force: true });
+    }
+  });
+
   it('checks contains and exists', async () => {
     put('c.conf', 'listen 80;\n', 'root', 0o600);
     expect((await run(['probeFile', remote('c.conf'), 'listen 80', '--sudo'])).stdout).toContain('exists=true contains=true');
