@@ -14,7 +14,7 @@ import { RunCommand, RunResult, type RunOptions } from './result.js';
 import { runCommand, type RunConfig } from './runner.js';
 import { ROOT_SCOPE, applyScope, scopeCd, scopeEnv, scopePrefix, sudoWrap, type SudoOptions } from './scope.js';
 import * as files from '../files/helpers.js';
-import { editFile, type EditOptions, type EditResult } from '../files/edit.js';
+import { absolutePath, editFile, type EditOptions, type EditResult } from '../files/edit.js';
 import type { ContainsOptions, Pattern, SedOptions } from '../files/transforms.js';
 import type { Replacement } from '../files/helpers.js';
 
@@ -98,7 +98,7 @@ export class TaskContext {
 
   /** Upload a file; relative remote paths follow `cd`. With `sudo`, it goes through a temp file and `sudo mv`. */
   async put(localPath: string, remotePath: string, opts: { mode?: number; sudo?: boolean; owner?: string } = {}): Promise<{ remote: string; bytes: number }> {
-    const remote = this.remotePath(remotePath);
+    const remote = await absolutePath(this, remotePath);
     const t = await this.rt.connect();
     if (this.dryRun) {
       this.rt.cfg.events.emit({ type: 'message', host: this.host.name, level: 'info', text: `would upload ${localPath} to ${remote}` });
@@ -119,7 +119,7 @@ export class TaskContext {
 
   /** Download a file. `{host}` in the local path is replaced by the host name (default: ./<host>/<basename>). */
   async get(remotePath: string, localPath?: string): Promise<{ local: string; bytes: number }> {
-    const remote = this.remotePath(remotePath);
+    const remote = await absolutePath(this, remotePath);
     const local = resolveLocal((localPath ?? `{host}/${posix.basename(remote)}`).split('{host}').join(this.host.name));
     await mkdir(resolveLocal(local, '..'), { recursive: true });
     const t = await this.rt.connect();
