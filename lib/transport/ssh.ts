@@ -38,7 +38,7 @@ export class SshTransport implements Transport {
     return c;
   }
 
-  exec(command: string, opts: ExecOptions): Promise<RemoteProcess> {
+  private rawExec(command: string, opts: ExecOptions): Promise<RemoteProcess> {
     return new Promise((resolve, reject) => {
       this.client.exec(command, (err, channel) => {
         if (err) return reject(err);
@@ -69,6 +69,34 @@ export class SshTransport implements Transport {
     });
   }
 
+  // When the connection drops, ssh2 fails pending requests with "No response from server" before it
+  // reports the close; give it a tick, then say what really happened.
+  private guard<T>(p: Promise<T>): Promise<T> {
+    return p.catch(async (err: unknown) => {
+      await new Promise((r) => setImmediate(r));
+      throw this.lost ?? err;
+    });
+  }
+
+  exec(command: string, opts: ExecOptions): Promise<RemoteProcess> {
+    return this.guard(this.rawExec(command, opts));
+  }
+  put(localPath: string, remotePath: string, opts: { mode?: number } = {}): Promise<number> {
+    return this.guard(this.rawPut(localPath, remotePath, opts));
+  }
+  get(remotePath: string, localPath: string): Promise<number> {
+    return this.guard(this.rawGet(remotePath, localPath));
+  }
+  readFile(remotePath: string): Promise<Buffer> {
+    return this.guard(this.rawReadFile(remotePath));
+  }
+  writeFile(remotePath: string, data: string | Buffer, opts: { mode?: number } = {}): Promise<void> {
+    return this.guard(this.rawWriteFile(remotePath, data, opts));
+  }
+  stat(remotePath: string): Promise<FileStat | undefined> {
+    return this.guard(this.rawStat(remotePath));
+  }
+
   /** A channel to host:port through this connection, for ProxyJump. */
   forward(host: string, port: number): Promise<Duplex> {
     return this.ssh.forwardOut('127.0.0.1', 0, host, port) as Promise<Duplex>;
@@ -80,30 +108,30 @@ export class SshTransport implements Transport {
     return this.sftpSession;
   }
 
-  async put(localPath: string, remotePath: string, opts: { mode?: number } = {}): Promise<number> {
+  private async rawPut(localPath: string, remotePath: string, opts: { mode?: number } = {}): Promise<number> {
     const sftp = await this.sftp();
     await new Promise<void>((res, rej) => sftp.fastPut(localPath, remotePath, opts.mode === undefined ? {} : { mode: opts.mode }, (e) => (e ? rej(e) : res())));
     if (opts.mode !== undefined) await new Promise<void>((res, rej) => sftp.chmod(remotePath, opts.mode!, (e) => (e ? rej(e) : res())));
     return (await localStat(localPath)).size;
   }
 
-  async get(remotePath: string, localPath: string): Promise<number> {
+  private async rawGet(remotePath: string, localPath: string): Promise<number> {
     const sftp = await this.sftp();
     await new Promise<void>((res, rej) => sftp.fastGet(remotePath, localPath, (e) => (e ? rej(e) : res())));
     return (await localStat(localPath)).size;
   }
 
-  async readFile(remotePath: string): Promise<Buffer> {
+  private async rawReadFile(remotePath: string): Promise<Buffer> {
     const sftp = await this.sftp();
     return new Promise((res, rej) => sftp.readFile(remotePath, (e: Error | null | undefined, data: Buffer) => (e ? rej(sftpError(e, remotePath)) : res(data))));
   }
 
-  async writeFile(remotePath: string, data: string | Buffer, opts: { mode?: number } = {}): Promise<void> {
+  private async rawWriteFile(remotePath: string, data: string | Buffer, opts: { mode?: number } = {}): Promise<void> {
     const sftp = await this.sftp();
     await new Promise<void>((res, rej) => sftp.writeFile(remotePath, data, opts.mode === undefined ? {} : { mode: opts.mode }, (e) => (e ? rej(sftpError(e, remotePath)) : res())));
   }
 
-  async stat(remotePath: string): Promise<FileStat | undefined> {
+  private async rawStat(remotePath: string): Promise<FileStat | undefined> {
     const sftp = await this.sftp();
     return new Promise((res, rej) =>
       sftp.stat(remotePath, (e: (Error & { code?: number }) | undefined, s: Stats) => {
