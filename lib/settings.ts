@@ -46,10 +46,6 @@ export class Settings {
     return String(v).split(';').filter(Boolean);
   }
 
-  with(overrides: Record<string, SettingValue>): Settings {
-    return new Settings({ ...this.values, ...overrides }, this.host);
-  }
-
   private missing<T>(key: string, fallback: T | undefined): T {
     if (fallback !== undefined) return fallback;
     throw new UsageError(`setting "${key}" is not set${this.host ? ` for host ${this.host}` : ''}`, `add it to the host set's settings or pass --set ${key}=VALUE`);

@@ -8,12 +8,11 @@ import { join } from 'node:path';
  * Records are appended with one write each; nothing is ever rewritten.
  */
 
-export type { RollingState as HostState } from '../report/events.js';
-import type { RollingState as HostState } from '../report/events.js';
+import type { RollingState } from '../report/events.js';
 
 export type JournalRecord =
   | { kind: 'start'; id: string; time: string; user: string; task: string; argv: string[]; hosts: string[]; batches: string[][]; cwd: string }
-  | { kind: 'step'; time: string; host: string; state: HostState; step?: string; detail?: string; release?: string }
+  | { kind: 'step'; time: string; host: string; state: RollingState; step?: string; detail?: string; release?: string }
   | { kind: 'end'; time: string; outcome: 'complete' | 'halted' | 'interrupted' };
 
 const line = (rec: JournalRecord): string => {

@@ -1,6 +1,6 @@
 /**
  * One interface for every way of running a command on a host: ssh (node-ssh), local (execa),
- * and fake (records calls, for unit tests). Quoting, sudo and scoping happen above it.
+ * and test doubles in the unit tests. Quoting, sudo and scoping happen above it.
  */
 
 export interface ExecResult {
