@@ -6,7 +6,7 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLab } from '../test/lab/lab.js';
-import { repoRoot } from '../test/lab/repo.js';
+import { LAB_NETS, labDir as labDir_, repoRoot } from '../test/lab/repo.js';
 import { fmt, median, timeCommand } from './measure.js';
 
 const argOf = (name: string, dflt: string) => {
@@ -17,9 +17,9 @@ const runs = Number(argOf('runs', '5'));
 const sizes = argOf('sizes', '10,50').split(',').map(Number);
 const root = repoRoot();
 const fab = join(root, 'bin', 'fab.js');
-const labDir = join(root, '.fab', 'lab-bench');
+const labDir = labDir_('lab-bench');
 
-const lab = await startLab({ dir: labDir, net: 14, web: Math.max(...sizes) });
+const lab = await startLab({ dir: labDir, net: LAB_NETS.bench, web: Math.max(...sizes) });
 const results: Record<string, unknown> = {};
 try {
   const env = { ...process.env, FAB_LAB_DIR: labDir, NO_COLOR: '1' };

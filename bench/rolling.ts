@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildAppTarball } from '../test/lab/app.js';
 import { startLab } from '../test/lab/lab.js';
-import { repoRoot } from '../test/lab/repo.js';
+import { LAB_NETS, labDir as labDir_, repoRoot } from '../test/lab/repo.js';
 import { median } from './measure.js';
 
 const argOf = (name: string, dflt: string) => {
@@ -19,13 +19,13 @@ const argOf = (name: string, dflt: string) => {
 const runs = Number(argOf('runs', '3'));
 const web = Number(argOf('web', '3'));
 const root = repoRoot();
-const labDir = join(root, '.fab', 'lab-bench');
+const labDir = labDir_('lab-bench');
 
 interface Ev { type: string; time: string; host?: string; state?: string }
 type Phase = 'drain' | 'action' | 'gates' | 'undrain';
 const PHASE: Record<string, Phase> = { draining: 'drain', deploying: 'action', gating: 'gates', undraining: 'undrain' };
 
-const lab = await startLab({ dir: labDir, net: 14, web, lb: true });
+const lab = await startLab({ dir: labDir, net: LAB_NETS.bench, web, lb: true });
 const rows: { wall: number; perHost: Record<Phase, number>; overheadPerHost: number }[] = [];
 try {
   for (let r = 0; r < runs; r++) {

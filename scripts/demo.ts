@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { buildAppTarball } from '../test/lab/app.js';
 import { startLab } from '../test/lab/lab.js';
 import { startLoad } from '../test/lab/load.js';
-import { repoRoot } from '../test/lab/repo.js';
+import { LAB_NETS, defaultLabDir, linkCliLab, repoRoot } from '../test/lab/repo.js';
 
 const root = repoRoot();
-const labDir = join(root, '.fab', 'lab');
+const labDir = defaultLabDir();
 
 // Asynchronous on purpose: the load loop runs in this process and must keep sending meanwhile.
 function fab(args: string[]): Promise<number> {
@@ -21,7 +21,8 @@ function fab(args: string[]): Promise<number> {
   return new Promise((resolve) => child.on('close', (c) => resolve(c ?? 1)));
 }
 
-const lab = await startLab({ dir: labDir, net: 11, web: 3, lb: true });
+const lab = await startLab({ dir: labDir, net: LAB_NETS.cli, web: 3, lb: true });
+linkCliLab(root);
 console.log(`lab up: ${Object.keys(lab.state.hosts).join(', ')}; nginx ${lab.state.lb!.nginx.url}, HAProxy ${lab.state.lb!.haproxy.url}`);
 let code = 0;
 try {

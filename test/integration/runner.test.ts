@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { FIXTURES, REPO, fab, fabLab } from '../helpers/fab.js';
+import { runOnTty } from '../helpers/tty.js';
 import { labSsh, testLab, testLabDir } from '../lab/shared.js';
 
 const outLines = (stdout: string, host: string) =>
@@ -39,14 +39,14 @@ describe('fab against real sshd hosts', () => {
 
   it('asks for the sudo password once on a terminal with --sudo-password, without echoing it', async () => {
     const { sudoPassword, sudoUser } = testLab();
-    // `script` gives fab a real pseudo-terminal; the password is typed once, after the prompt.
+    // A real pseudo-terminal; the password is typed once the prompt is shown (echo is off by then).
     const line = ['node', `${REPO}bin/fab.js`, '-f', FIXTURES, 'lab', '-u', sudoUser, '-H', 'web1,web2', '--sudo-password', 'whoami'].join(' ');
-    const r = spawnSync('sh', ['-c', `(sleep 1; printf '%s\\n' "$PW") | script -qec "${line}" /dev/null`], { env: { ...process.env, PW: sudoPassword, FAB_LAB_DIR: testLabDir(), NO_COLOR: '1' }, encoding: 'utf8', timeout: 30_000 });
-    expect(r.stdout).toMatch(/sudo password: /);
-    expect(r.stdout.match(/sudo password: /g)).toHaveLength(1);
-    expect(r.stdout).toMatch(/\[web2\] out: root/);
-    expect(r.stdout).toMatch(/2 hosts: 2 ok/);
-    expect(r.stdout).not.toContain(sudoPassword);
+    const r = await runOnTty(line, { env: { ...process.env, FAB_LAB_DIR: testLabDir(), NO_COLOR: '1' }, prompt: /sudo password: /, answers: [sudoPassword] });
+    expect(r.code).toBe(0);
+    expect(r.out.match(/sudo password: /g)).toHaveLength(1);
+    expect(r.out).toMatch(/\[web2\] out: root/);
+    expect(r.out).toMatch(/2 hosts: 2 ok/);
+    expect(r.out).not.toContain(sudoPassword);
   });
 
   it('refuses --sudo-password without a terminal instead of hanging', async () => {

@@ -1,7 +1,7 @@
 // Lab CLI:  npm run lab -- up [--dir D] [--net N] [--web N] [--jump] [--lb] [--host NAME:ROLE,..[:/BIND,..]]...
 //           npm run lab -- down [--dir D]
 //           npm run lab -- status [--dir D] [--json]
-// Default dir: <repo>/.fab/lab (net 11). Needs root.
+// Default dir: defaultLabDir() under /var/tmp/fabts-lab, linked from <repo>/.fab/lab (net 11). Needs root.
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,7 @@ import { procState } from './proc.js';
 import { probe, readSpec } from './host.js';
 import { loadLab, startLab } from './lab.js';
 import { readState } from './files.js';
-import { defaultLabDir } from './repo.js';
+import { LAB_NETS, defaultLabDir, linkCliLab } from './repo.js';
 import type { ExtraHostOptions } from './types.js';
 
 const USAGE = `usage: lab up [--dir D] [--net N] [--web N] [--jump] [--lb] [--host NAME:ROLE,ROLE[:/BIND,/BIND]]...
@@ -19,7 +19,7 @@ const USAGE = `usage: lab up [--dir D] [--net N] [--web N] [--jump] [--lb] [--ho
 interface Args { cmd: string; dir: string; net: number; web: number; jump: boolean; lb: boolean; json: boolean; hosts: ExtraHostOptions[] }
 
 export function parseArgs(argv: string[]): Args {
-  const a: Args = { cmd: argv[0] ?? '', dir: '', net: 11, web: 3, jump: false, lb: false, json: false, hosts: [] };
+  const a: Args = { cmd: argv[0] ?? '', dir: '', net: LAB_NETS.cli, web: 3, jump: false, lb: false, json: false, hosts: [] };
   for (let i = 1; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = () => {
@@ -93,6 +93,7 @@ export async function main(argv: string[], out: Out = (l) => console.log(l)): Pr
     const t0 = performance.now();
     const lab = await startLab({ dir: a.dir, net: a.net, web: a.web, jump: a.jump, lb: a.lb, extraHosts: a.hosts });
     const ms = Math.round(performance.now() - t0);
+    if (a.dir === defaultLabDir()) linkCliLab();
     out(`lab up: ${Object.keys(lab.state.hosts).length} hosts${a.lb ? ' + web tier' : ''} in ${ms} ms (${a.dir})`);
     out(`  try: ssh -F ${lab.state.sshConfig} web1 hostname`);
     if (lab.state.lb) for (const line of lbLines(lab.state)) out(line);

@@ -1,24 +1,26 @@
-// vitest globalSetup: one shared lab for the whole test run (<repo>/.fab/lab-test, net 12, web1..web10,
+// vitest globalSetup: one shared lab for the whole test run (testLabDir(), net 12, web1..web10,
 // bastion + private1, and the web tier: the app on web1..web10, lb1 = nginx and lb2 = HAProxy listing
 // all ten). Tests read it with testLab()/testLabHandle() from test/lab/shared.ts.
 //
-// Two test runs on one machine would fight over that lab (and over net 13 used by the lab's own tests),
-// so a run holds <repo>/.fab/lab-test.lock (pid + start time) and a second run waits for the first.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+// Two test runs on one machine, from one clone or two, would fight over the lab networks (12, and 13 and 15
+// used by the lab's own tests), so a run holds <labBase>/test-net<N>.lock (pid + start time) and a second
+// run with the same nets waits for the first. Labs of the run live in testRunDir(), removed at teardown.
+
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startLab } from './lab.js';
 import type { Lab } from './lab.js';
 import { isAlive, procStartTime, sleep } from './proc.js';
-import { TEST_LAB_NET, TEST_LAB_WEB, testLabDir } from './repo.js';
+import { TEST_LAB_NET, TEST_LAB_WEB, ensureLabFolder, labBase, testLabDir, testRunDir } from './repo.js';
 
 let lab: Lab | undefined;
 let locked = false;
-const lockFile = () => `${testLabDir()}.lock`;
+const lockFile = () => join(labBase(), `test-net${TEST_LAB_NET}.lock`);
 const LOCK_WAIT_MS = 10 * 60_000;
 
 async function acquireLock(): Promise<void> {
   const file = lockFile();
-  mkdirSync(dirname(file), { recursive: true });
+  ensureLabFolder(labBase());
   const me = `${process.pid} ${procStartTime(process.pid)}\n`;
   const end = Date.now() + LOCK_WAIT_MS;
   let told = false;
@@ -66,7 +68,10 @@ export async function teardown(): Promise<void> {
       console.log(`[lab] shared test lab stopped in ${Math.round(performance.now() - t0)} ms`);
     }
   } finally {
-    if (locked) rmSync(lockFile(), { force: true });
+    if (locked) {
+      rmSync(testRunDir(), { recursive: true, force: true });
+      rmSync(lockFile(), { force: true });
+    }
     locked = false;
   }
 }

@@ -8,15 +8,15 @@ import { main } from './cli.js';
 import { loadLab, startLab } from './lab.js';
 import type { Lab } from './lab.js';
 import { findLabProcesses, isAlive, run } from './proc.js';
-import { repoRoot } from './repo.js';
+import { LAB_NETS, repoRoot, testRunDir } from './repo.js';
 import { testLab, testLabHandle } from './shared.js';
 import { labSsh } from './ssh.js';
 import { openSession, readIf, tcpProbe, waitFor } from './test-helpers.js';
 import { httpGet } from './webtier.js';
 
 const ROOT = repoRoot();
-const DIR = join(ROOT, '.fab', 'lab-unit');
-const NET = 13;
+const DIR = testRunDir('lab-unit');
+const NET = LAB_NETS.labTests;
 const OPTS = { dir: DIR, net: NET, web: 3, jump: true };
 let lab: Lab;
 const ssh = (host: string, cmd: string, args: string[] = []) => labSsh(lab.state, host, cmd, { args });
@@ -135,10 +135,10 @@ describe('lifecycle', () => {
   it('reports a host that cannot start, with the tail of its sshd.log, and leaves nothing behind', async () => {
     const busy = createServer().listen(2222, `127.${NET}.0.9`);
     await new Promise((r) => busy.once('listening', r));
-    const dir = join(ROOT, '.fab', 'lab-unit-fail');
+    const dir = testRunDir('lab-unit-fail');
     try {
       await expect(startLab({ dir, net: NET, web: 1, extraHosts: [{ name: 'busy', address: `127.${NET}.0.9` }] }))
-        .rejects.toThrow(/host busy \(127\.13\.0\.9:2222\) failed to start[\s\S]*tail of .*sshd\.log[\s\S]*Address already in use/);
+        .rejects.toThrow(new RegExp(`host busy \\(127\\.${NET}\\.0\\.9:2222\\) failed to start[\\s\\S]*tail of .*sshd\\.log[\\s\\S]*Address already in use`));
     } finally {
       busy.close();
     }
@@ -147,7 +147,7 @@ describe('lifecycle', () => {
   });
 
   it('starts and stops 50 hosts quickly', async () => {
-    const dir = join(ROOT, '.fab', 'lab-unit-50');
+    const dir = testRunDir('lab-unit-50');
     const t0 = performance.now();
     const big = await startLab({ dir, net: NET, web: 50 });
     const up = performance.now() - t0;
@@ -164,14 +164,14 @@ describe('lifecycle', () => {
   });
 
   it('CLI: up, status and down', async () => {
-    const dir = join(ROOT, '.fab', 'lab-unit-cli');
+    const dir = testRunDir('lab-unit-cli');
     const lines: string[] = [];
     const out = (l: string) => lines.push(l);
     expect(await main(['up', '--dir', dir, '--net', String(NET), '--web', '2', '--host', 'lb1:lb,edge:/etc/haproxy'], out)).toBe(0);
     expect(await main(['status', '--dir', dir], out)).toBe(0);
     const status = lines.join('\n');
-    expect(status).toMatch(/web2\s+127\.13\.0\.2:2222\s+web\s+\d+\s+up/);
-    expect(status).toMatch(/lb1\s+127\.13\.0\.3:2222\s+lb,edge\s+\d+\s+up/);
+    expect(status).toMatch(new RegExp(`web2\\s+127\\.${NET}\\.0\\.2:2222\\s+web\\s+\\d+\\s+up`));
+    expect(status).toMatch(new RegExp(`lb1\\s+127\\.${NET}\\.0\\.3:2222\\s+lb,edge\\s+\\d+\\s+up`));
     const state = JSON.parse(readFileSync(join(dir, 'lab.json'), 'utf8'));
     expect(statSync(join(state.hosts.lb1.root, 'etc/haproxy')).isDirectory()).toBe(true);
     expect(await main(['down', '--dir', dir], out)).toBe(0);

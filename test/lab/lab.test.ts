@@ -6,13 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab } from './lab.js';
 import type { Lab } from './lab.js';
 import { run } from './proc.js';
-import { repoRoot } from './repo.js';
+import { LAB_NETS, testRunDir } from './repo.js';
 import { labSsh } from './ssh.js';
 import type { LabSshOptions } from './ssh.js';
 import { knownHostFingerprints, tcpProbe } from './test-helpers.js';
 
-const DIR = join(repoRoot(), '.fab', 'lab-unit');
-const NET = 13;
+const DIR = testRunDir('lab-unit');
+const NET = LAB_NETS.labTests;
 let lab: Lab;
 const ssh = (host: string, cmd: string, o?: LabSshOptions) => labSsh(lab.state, host, cmd, o);
 

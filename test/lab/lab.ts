@@ -4,9 +4,10 @@ import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { LAB_SUDO_USER, LAB_USER, account, checkTraversable, ensureSudoPassword, knownHosts, labJsonPath, readState, requireRoot, sshConfig, writeState } from './files.js';
 import { APP_PORT } from './app.js';
-import { ensureKey, fingerprint, hostDir, hostRoot, prepareHost, readSpec, spawnSshd, sshdConfigPath, waitReady } from './host.js';
+import { ensureKey, fingerprint, hostDir, hostRoot, logTail, prepareHost, readSpec, spawnSshd, sshdConfigPath, waitReady } from './host.js';
 import { createJumpNet, destroyJumpNet } from './netns.js';
-import { findLabProcesses, isAlive, killPids, procCmdline, procStartTime } from './proc.js';
+import { findLabProcesses, isAlive, killPids, procCmdline, procStartTime, waitInNamespaces } from './proc.js';
+import { ensureLabFolder, labBase } from './repo.js';
 import { hostSpecs } from './specs.js';
 import type { LabHost, LabService, LabState, SpawnInHostOptions, StartLabOptions } from './types.js';
 import { hostServiceKinds, prepareWebTier, spawnHostServices, startWebTier, waitHostServices, webTierInfo } from './webtier.js';
@@ -124,6 +125,10 @@ export class Lab {
     }
     const startTime = pid ? procStartTime(pid) : undefined;
     if (!pid || startTime === undefined) throw new Error(`lab: could not start ${argv.join(' ')} in ${name}`);
+    // nsenter calls setns() after fork: until then the child is still in our namespaces. Return only once
+    // it is inside the host's, so callers may read /proc/<pid>/ns or signal it as the host's process.
+    const kinds = ['mnt', 'uts', ...(args.includes('--net') ? ['net'] : [])];
+    await waitInNamespaces(pid, h.pid, kinds, 5000, () => logTail(log));
     const svc: LabService = { name: svcName, host: name, pid, startTime, argv: [...argv], log };
     services[svcName] = svc;
     (h.services ??= {})[svcName] = pid;
@@ -173,7 +178,8 @@ export async function startLab(opts: StartLabOptions): Promise<Lab> {
   const user = account(LAB_USER);
   account(LAB_SUDO_USER);
 
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  if (dir.startsWith(`${labBase()}/`)) ensureLabFolder(dir);
+  else mkdirSync(dir, { recursive: true, mode: 0o755 });
   checkTraversable(dir);
   await stopLabProcesses(dir, readState(dir));
   const old = readState(dir);

@@ -9,13 +9,13 @@ import { startLab } from './lab.js';
 import type { Lab } from './lab.js';
 import { startLoad } from './load.js';
 import { findLabProcesses, isAlive, procCmdline, sleep } from './proc.js';
-import { repoRoot } from './repo.js';
+import { LAB_NETS, testRunDir } from './repo.js';
 import { labSsh } from './ssh.js';
 import { parseHaproxyStat, readIf, spread, waitFor } from './test-helpers.js';
 import { httpGet } from './webtier.js';
 
-const DIR = join(repoRoot(), '.fab', 'lab-lb');
-const NET = 15;
+const DIR = testRunDir('lab-lb');
+const NET = LAB_NETS.webTests;
 let lab: Lab;
 const ssh = async (host: string, cmd: string) => {
   const r = await labSsh(lab.state, host, cmd);
@@ -47,7 +47,7 @@ describe('nginx on lb1', () => {
 
   it('round-robins over web1..web3', async () => {
     expect(await spread(lb().nginx.url, 30, (u) => httpGet(u))).toEqual({ web1: 10, web2: 10, web3: 10 });
-    expect(readIf(join(lab.host('lb1').root, 'var/log/nginx/access.log'))).toMatch(/"GET \/ HTTP\/1\.1" 200 \d+ upstream=127\.15\.0\.2:8080 200/);
+    expect(readIf(join(lab.host('lb1').root, 'var/log/nginx/access.log'))).toMatch(new RegExp(`"GET / HTTP/1\\.1" 200 \\d+ upstream=127\\.${NET}\\.0\\.2:8080 200`));
   });
 
   it('commenting out web2 + reload: web2 gets nothing within 1 s, and no request fails', async () => {
@@ -206,14 +206,14 @@ describe('down', () => {
   });
 
   it('CLI: up --lb, status, down', async () => {
-    const dir = join(repoRoot(), '.fab', 'lab-lb-cli');
+    const dir = testRunDir('lab-lb-cli');
     const lines: string[] = [];
     const out = (l: string) => lines.push(l);
     expect(await main(['up', '--dir', dir, '--net', String(NET), '--web', '2', '--lb'], out)).toBe(0);
     const state = JSON.parse(readFileSync(join(dir, 'lab.json'), 'utf8'));
     try {
       expect(await main(['status', '--dir', dir], out)).toBe(0);
-      expect(lines.join('\n')).toMatch(/lb1\s+127\.15\.0\.3:2222\s+lb\s+\d+\s+up[\s\S]*nginx\s+http:\/\/127\.15\.0\.3\/[\s\S]*haproxy\s+http:\/\/127\.15\.0\.4\//);
+      expect(lines.join('\n')).toMatch(new RegExp(`lb1\\s+127\\.${NET}\\.0\\.3:2222\\s+lb\\s+\\d+\\s+up[\\s\\S]*nginx\\s+http://127\\.${NET}\\.0\\.3/[\\s\\S]*haproxy\\s+http://127\\.${NET}\\.0\\.4/`));
       expect(await spread(state.lb.nginx.url, 4, (u) => httpGet(u))).toEqual({ web1: 2, web2: 2 });
       expect(await spread(state.lb.haproxy.url, 4, (u) => httpGet(u))).toEqual({ web1: 2, web2: 2 });
     } finally {

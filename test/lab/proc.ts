@@ -51,6 +51,28 @@ export function isAlive(pid: number, startTime?: number): boolean {
   return startTime === undefined || Number(f[19]) === startTime;
 }
 
+function nsLink(pid: number, kind: string): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/${kind}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Wait until `pid` shares `target`'s namespaces of the given kinds (a child of nsenter after its setns()).
+ * Polls /proc at 2 ms: under load setns can take a while, so no fixed sleep would do.
+ */
+export async function waitInNamespaces(pid: number, target: number, kinds: string[], timeoutMs: number, why: () => string): Promise<void> {
+  const want = kinds.map((k) => nsLink(target, k));
+  for (const end = Date.now() + timeoutMs; ;) {
+    if (kinds.every((k, i) => want[i] !== undefined && nsLink(pid, k) === want[i])) return;
+    if (!isAlive(pid)) throw new Error(`lab: pid ${pid} exited before entering the namespaces of pid ${target}\n${why()}`);
+    if (Date.now() > end) throw new Error(`lab: pid ${pid} did not enter the namespaces of pid ${target} within ${timeoutMs} ms`);
+    await sleep(2);
+  }
+}
+
 export function procCmdline(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();

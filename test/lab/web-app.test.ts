@@ -8,13 +8,13 @@ import { buildAppTarball } from './app.js';
 import { startLab } from './lab.js';
 import type { Lab } from './lab.js';
 import { isAlive, run, sleep } from './proc.js';
-import { repoRoot } from './repo.js';
+import { LAB_NETS, testRunDir } from './repo.js';
 import { labSsh } from './ssh.js';
 import { readIf, waitFor } from './test-helpers.js';
 import { httpGet, waitAppVersion, waitHttp } from './webtier.js';
 
-const DIR = join(repoRoot(), '.fab', 'lab-lb-app');
-const NET = 15;
+const DIR = testRunDir('lab-lb-app');
+const NET = LAB_NETS.webTests;
 const WEB = ['web1', 'web2', 'web3'];
 let lab: Lab;
 const ssh = async (host: string, cmd: string) => {
