@@ -6,7 +6,7 @@ import { LAB_SUDO_USER, LAB_USER, account, checkTraversable, ensureSudoPassword,
 import { APP_PORT } from './app.js';
 import { ensureKey, fingerprint, hostDir, hostRoot, logTail, prepareHost, readSpec, spawnSshd, sshdConfigPath, waitReady } from './host.js';
 import { createJumpNet, destroyJumpNet } from './netns.js';
-import { findLabProcesses, isAlive, killPids, procCmdline, procStartTime, waitInNamespaces } from './proc.js';
+import { findLabProcesses, isAlive, killPids, procCmdline, procComm, procStartTime, signal, waitInNamespaces } from './proc.js';
 import { ensureLabFolder, labBase } from './repo.js';
 import { hostSpecs } from './specs.js';
 import type { LabHost, LabService, LabState, SpawnInHostOptions, StartLabOptions } from './types.js';
@@ -52,6 +52,9 @@ export class Lab {
     const h = this.host(name);
     const pids = [...(findLabProcesses(this.dir).get(name) ?? []), ...this.servicePids(name)];
     if (isOurSshd(this.dir, name, h.pid)) pids.push(h.pid);
+    // Like a machine that dies: its connections drop before any command on it can report an exit status
+    // (a SIGTERM to the session's shell first would race sshd's close). So SIGKILL every sshd first.
+    for (const p of pids) if (procComm(p) === 'sshd') signal(p, 'SIGKILL');
     const left = await killPids(pids);
     if (left.length) throw new Error(`lab: could not stop host ${name}: pids ${left.join(' ')} still alive`);
     h.pid = 0;

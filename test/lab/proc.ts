@@ -73,6 +73,15 @@ export async function waitInNamespaces(pid: number, target: number, kinds: strin
   }
 }
 
+/** The process's command name (/proc/<pid>/comm), '' when it is gone. */
+export function procComm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
 export function procCmdline(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
@@ -139,7 +148,8 @@ export function pidsInNetns(name: string): number[] {
   return out;
 }
 
-function signal(pid: number, sig: NodeJS.Signals): void {
+/** Send a signal; a pid that is already gone is no error. */
+export function signal(pid: number, sig: NodeJS.Signals): void {
   try { process.kill(pid, sig); } catch { /* already gone */ }
 }
 
