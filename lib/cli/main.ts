@@ -109,7 +109,7 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
         ...(opts.gateway ? { gateway: opts.gateway } : {}),
         ...(opts.knownHosts ? { knownHosts: opts.knownHosts } : {}),
         acceptNew: opts.acceptNew,
-        connectTimeoutMs: opts.timeout * 1000,
+        ...(opts.timeout ? { connectTimeoutMs: opts.timeout * 1000 } : {}),
         attempts: Math.max(1, opts.connectionAttempts),
         keepaliveMs: 15_000,
       },

@@ -15,7 +15,8 @@ export interface FabOptions {
   identity: string[];
   port?: number;
   gateway?: string;
-  timeout: number;
+  /** connect timeout in seconds; unset: ssh_config's ConnectTimeout, else 10 */
+  timeout?: number;
   commandTimeout?: number;
   connectionAttempts: number;
   skipBadHosts: boolean;
@@ -91,7 +92,6 @@ export function defaultOptions(): FabOptions {
     warnOnly: false,
     set: [],
     identity: [],
-    timeout: 10,
     connectionAttempts: 1,
     skipBadHosts: false,
     acceptNew: false,

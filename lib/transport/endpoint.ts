@@ -11,7 +11,8 @@ export interface SshOptions {
   gateway?: string;
   knownHosts?: string;
   acceptNew: boolean;
-  connectTimeoutMs: number;
+  /** -t; when absent, ssh_config's ConnectTimeout or DEFAULT_CONNECT_TIMEOUT_MS */
+  connectTimeoutMs?: number;
   attempts: number;
   keepaliveMs: number;
 }
@@ -32,6 +33,7 @@ export interface SshEndpoint {
 }
 
 const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * Precedence, as with OpenSSH (command line > config): fab's command line, then the host set,
@@ -55,7 +57,7 @@ export function resolveEndpoint(target: HostTarget, cfg: SshConfigEntry, opts: S
     user: opts.user ?? target.user ?? cfg.user ?? userInfo().username,
     keys: (keys.length || cfg.identitiesOnly ? keys : defaults).map(expandHome),
     knownHosts: knownHosts.map(expandHome),
-    connectTimeoutMs: cfg.connectTimeout && !opts.connectTimeoutMs ? cfg.connectTimeout * 1000 : opts.connectTimeoutMs,
+    connectTimeoutMs: opts.connectTimeoutMs ?? (cfg.connectTimeout ? cfg.connectTimeout * 1000 : DEFAULT_CONNECT_TIMEOUT_MS),
     keepaliveMs: cfg.serverAliveInterval ? cfg.serverAliveInterval * 1000 : opts.keepaliveMs,
     keepaliveCountMax: cfg.serverAliveCountMax ?? 3,
   };

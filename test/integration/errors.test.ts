@@ -166,6 +166,23 @@ describe('reaching hosts', () => {
       await lab.resumeHost('web8');
     }
   });
+
+  it("applies ssh_config's ConnectTimeout when -t is not given, and -t over it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fab-ct-'));
+    const cfg = join(dir, 'ssh_config');
+    writeFileSync(cfg, 'Host web8\n  ConnectTimeout 2\n');
+    const lab = testLabHandle();
+    await lab.pauseHost('web8');
+    try {
+      const fromConfig = await fab(['lab', '--ssh-config', cfg, '-H', 'web8', '--', 'true']);
+      expect(fromConfig.code).toBe(1);
+      expect(fromConfig.stdout).toMatch(/timed out after 2s/);
+      const fromCli = await fab(['lab', '--ssh-config', cfg, '-H', 'web8', '-t', '1', '--', 'true']);
+      expect(fromCli.stdout).toMatch(/timed out after 1s/);
+    } finally {
+      await lab.resumeHost('web8');
+    }
+  });
 });
 
 describe('Ctrl-C during a parallel run', () => {
