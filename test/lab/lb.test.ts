@@ -115,10 +115,13 @@ describe('HAProxy on lb2', () => {
   });
 
   it('drain keeps sessions in flight but takes no new ones; maint removes web2; ready brings it back', async () => {
-    // one slow request per server (round robin), in flight while web2 is drained
-    const slow = Promise.all([1, 2, 3].map(() => httpGet(`${lb().haproxy.url}slow?ms=3000`, 6000)));
-    await sleep(150);
-    expect(Object.fromEntries(Object.entries(await stat()).filter(([k]) => k.startsWith('web')).map(([k, v]) => [k, v.scur]))).toEqual({ web1: '1', web2: '1', web3: '1' });
+    // One slow request per server (round robin), in flight while web2 is drained. 8 s: long enough to
+    // outlast the steps below on a loaded 2-core machine (3 s did not always).
+    const slow = Promise.all([1, 2, 3].map(() => httpGet(`${lb().haproxy.url}slow?ms=8000`, 15_000)));
+    const scur = async () => Object.fromEntries(Object.entries(await stat()).filter(([k]) => k.startsWith('web')).map(([k, v]) => [k, v.scur]));
+    for (const end = Date.now() + 5000; JSON.stringify(await scur()) !== '{"web1":"1","web2":"1","web3":"1"}'; await sleep(20)) {
+      if (Date.now() > end) expect(await scur()).toEqual({ web1: '1', web2: '1', web3: '1' });
+    }
     const load = startLoad(lb().haproxy.url, { concurrency: 4, intervalMs: 5 });
     try {
       await load.waitRequests(30);
