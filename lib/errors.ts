@@ -165,3 +165,8 @@ export class GroupError extends FabError {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** `abort(message)` in a fabfile (Fabric's abort), or a confirmation answered no: stop, exit 1. */
+export class AbortError extends FabError {
+  override name = 'AbortError';
+}

@@ -7,8 +7,12 @@ import { EventBus } from '../report/events.js';
 import { parseArgv, preScan, type Invocation, type ParseContext, type TaskInfo } from './argv.js';
 import { parseSetOption } from './fabric-grammar.js';
 import { describeText, listText } from './help.js';
+import { contextHelp, helpRequested } from './help-anywhere.js';
 import { helpText } from './options.js';
 import { makePlan } from './plan.js';
+import { confirmGuards } from './guards.js';
+import { listJson, shortlist } from './list-json.js';
+import { Prompts } from '../run/prompts.js';
 
 export interface MainIO {
   cwd: string;
@@ -44,7 +48,7 @@ function parseContext(reg: Registry): ParseContext {
  * load the fabfiles too and parse again.
  */
 async function load(argv: string[], cwd: string, fabfile: string[]): Promise<{ reg: Registry; inv: Invocation }> {
-  const informational = argv.some((a) => /^-(l|d|-list|-display)(=|$)/.test(a));
+  const informational = argv.some((a) => /^-(l|d|-list|-shortlist|-display)(=|$)/.test(a));
   if (argv.includes('--') && !informational) {
     const hostsOnly = await loadRegistry(cwd, fabfile, { hostsOnly: true });
     try {
@@ -64,6 +68,12 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
     const pre = preScan(argv);
     if (pre.version) return io.stdout(`fab ${version()}\n`), 0;
     if (pre.help) return io.stdout(`${helpText(version())}\n`), 0;
+    // -h/--help anywhere (before --) shows help and runs nothing, whatever else the line says.
+    if (helpRequested(argv)) {
+      if (argv[0] === 'runs' || argv[0] === 'resume') return io.stdout(`${helpText(version())}\n`), 0;
+      const reg = await loadRegistry(io.cwd, pre.fabfile);
+      return io.stdout(`${await contextHelp(reg, argv, parseContext(reg), io.cwd, version())}\n`), 0;
+    }
     if (argv[0] === 'runs' || argv[0] === 'resume') {
       const { runsCommand, resumeArgv } = await import('./runs.js');
       const root = findFabfiles(io.cwd, []).root ?? io.cwd;
@@ -74,6 +84,8 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
     }
     const { reg, inv } = await load(argv, io.cwd, pre.fabfile);
     const opts = inv.options;
+    if (opts.shortlist) return io.stdout(shortlist(reg)), 0;
+    if (opts.list && opts.json) return io.stdout(`${JSON.stringify(await listJson(reg, io.cwd))}\n`), 0;
     if (opts.list) return io.stdout(`${listText(reg, io.cwd)}\n`), 0;
     if (opts.display) return io.stdout(`${describeText(requireTask(reg, opts.display), io.cwd)}\n`), 0;
     if (!inv.tasks.length && inv.command === undefined) {
@@ -92,6 +104,18 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
     const { consoleSink, jsonSink, visibleGroups } = await import('../report/console.js');
     events.subscribe(opts.json ? jsonSink(io.stdout) : consoleSink({ color: opts.color, groups: visibleGroups(opts.hide, opts.show), write: io.stdout, live: io.stdoutIsTTY === true }));
 
+    const interactive = io.stdinIsTTY && !opts.abortOnPrompts;
+    const ask = interactive ? await import('./prompt.js') : undefined;
+    const prompts = new Prompts({
+      ...(ask ? { ask: (q: string, hidden: boolean) => (hidden ? ask.askHidden(q) : ask.askLine(q)) } : {}),
+      yes: opts.yes,
+      answers: settingsOverrides,
+      secret: (v) => events.addSecret(v),
+      say: io.stderr,
+    });
+    // A dry run changes nothing, so its guards are not asked.
+    if (!opts.dryRun) await confirmGuards(plan, prompts);
+
     const { runPlan } = await import('../exec/run-plan.js');
     const result = await runPlan(plan, {
       events,
@@ -99,6 +123,7 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
         run: { root: reg.root ?? io.cwd, argv, ...(resume ? { resume } : {}), breakLock: opts.breakLock, interrupts: io.interrupts },
         warnOnly: opts.warnOnly,
         dryRun: opts.dryRun,
+        prompts,
         ...(opts.commandTimeout ? { commandTimeoutMs: opts.commandTimeout * 1000 } : {}),
         ...(password ? { sudoPassword: secret(password) } : {}),
       },

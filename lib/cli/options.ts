@@ -33,6 +33,8 @@ export interface FabOptions {
   color: boolean;
   version: boolean;
   help: boolean;
+  yes: boolean;
+  shortlist: boolean;
 }
 
 type Key = keyof FabOptions;
@@ -77,6 +79,8 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'dryRun', long: 'dry-run', type: 'flag', help: 'show what would change (file diffs) and change nothing' },
   { key: 'breakLock', long: 'break-lock', type: 'flag', help: "take a rolling deploy's lock even if another run holds it (warns)" },
   { key: 'color', long: 'color', type: 'flag', help: 'colour output (default: when stdout is a TTY); --no-color to disable' },
+  { key: 'yes', long: 'yes', short: 'y', type: 'flag', help: "answer yes to confirmations (a task's confirm guard, confirm())" },
+  { key: 'shortlist', long: 'shortlist', type: 'flag', help: 'task names only, one per line (for scripts; --list --json for everything)' },
   { key: 'version', long: 'version', short: 'V', type: 'flag', help: 'print the version' },
   { key: 'help', long: 'help', short: 'h', type: 'flag', help: 'show this help' },
 ];
@@ -105,6 +109,8 @@ export function defaultOptions(): FabOptions {
     color: process.stdout.isTTY === true && !process.env.NO_COLOR,
     version: false,
     help: false,
+    yes: false,
+    shortlist: false,
   };
 }
 

@@ -20,3 +20,14 @@ export function askHidden(question: string, input: NodeJS.ReadStream = process.s
     muted = true;
   });
 }
+
+/** Reads one visible line from the terminal (prompt() in fabfiles); the question goes to stderr. */
+export function askLine(question: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr): Promise<string> {
+  const rl = createInterface({ input, output, terminal: true });
+  return new Promise((resolve) => {
+    rl.question(question, (answer) => {
+      rl.close();
+      resolve(answer);
+    });
+  });
+}

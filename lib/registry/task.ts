@@ -15,6 +15,8 @@ export interface TaskSpec<A extends ArgSpecs> {
   poolSize?: number;
   /** Run one time, with every selected host in ctx.hosts and the first as the current host. */
   runsOnce?: boolean;
+  /** Asked once before the task runs anywhere ({hosts}, {task} are filled in); --yes answers yes. */
+  confirm?: string;
 }
 
 export type TaskFn<A extends ArgSpecs> = (ctx: TaskContext, args: ArgsOf<A>) => unknown;

@@ -13,6 +13,7 @@ import { als, scopeFor } from './als.js';
 import { RunCommand, RunResult, type RunOptions } from './result.js';
 import { runCommand, type RunConfig } from './runner.js';
 import { ROOT_SCOPE, applyScope, scopeCd, scopeEnv, scopePrefix, sudoWrap, type SudoOptions } from './scope.js';
+import { Prompts, type ConfirmOptions, type PromptOptions } from './prompts.js';
 import * as files from '../files/helpers.js';
 import { absolutePath, editFile, type EditOptions, type EditResult } from '../files/edit.js';
 import type { ContainsOptions, Pattern, SedOptions } from '../files/transforms.js';
@@ -155,6 +156,17 @@ export class TaskContext {
   /** Hosts by name, glob, role (`{ role: 'web' }`) or as targets, from the run's host sets. */
   resolveHosts(target: ExecuteTarget): HostTarget[] {
     return this.rt.resolveTarget(target);
+  }
+
+  /** Ask the operator once per run (or per host with `perHost`); see run/prompts.ts. */
+  prompt(question: string, opts: PromptOptions = {}): Promise<string> {
+    return this.prompts().prompt(question, opts, this.host.name);
+  }
+  confirm(question: string, opts: ConfirmOptions = {}): Promise<boolean> {
+    return this.prompts().confirm(question, opts, this.host.name);
+  }
+  private prompts(): Prompts {
+    return (this.rt.cfg.prompts ??= new Prompts({ yes: false, answers: {} }));
   }
 
   log(text: string): void {

@@ -8,6 +8,7 @@ import type { ArgValue } from '../registry/args.js';
 import type { Settings } from '../settings.js';
 import { currentFrame } from './als.js';
 import type { ExecuteTarget, SudoRunOptions, TaskContext } from './context.js';
+import type { ConfirmOptions, PromptOptions } from './prompts.js';
 import type { RunCommand, RunOptions } from './result.js';
 
 const ctx = (): TaskContext => currentFrame().ctx;
@@ -26,6 +27,9 @@ export const settings = (): Settings => ctx().settings;
 export const currentHost = () => ctx().host;
 export const context = (): TaskContext => ctx();
 export const log = (text: string): void => ctx().log(text);
+export const prompt = (question: string, opts?: PromptOptions): Promise<string> => ctx().prompt(question, opts);
+export const confirm = (question: string, opts?: ConfirmOptions): Promise<boolean> => ctx().confirm(question, opts);
+export { abort } from './prompts.js';
 
 // Fabric's contrib.files on the current host.
 export const sed: TaskContext['sed'] = (...a) => ctx().sed(...a);

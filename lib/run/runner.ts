@@ -1,3 +1,4 @@
+import type { Prompts } from './prompts.js';
 import type { Secret, ShellCommand } from '../commands/quote.js';
 import { CommandError, CommandTimeoutError, InterruptedError, SudoError, tail } from '../errors.js';
 import { LineSplitter, type EventBus } from '../report/events.js';
@@ -19,6 +20,8 @@ export interface RunConfig {
   marks: SudoMarks;
   /** About this invocation, for rolling runs (journal, resume, lock). */
   run?: RunInfo;
+  /** prompt()/confirm() answers, shared by the whole run (see run/prompts.ts). */
+  prompts?: Prompts;
 }
 
 export interface RunInfo {
