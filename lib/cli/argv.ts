@@ -55,8 +55,14 @@ export function preScan(argv: readonly string[]): { fabfile: string[]; version: 
   return out;
 }
 
+/** Options the command line set itself (config files and FAB_* variables give way to them). */
+const given = new WeakMap<FabOptions, Set<keyof FabOptions>>();
+export const explicitOptions = (opts: FabOptions): ReadonlySet<keyof FabOptions> => given.get(opts) ?? new Set();
+
 function setOption(opts: FabOptions, def: OptionDef, value: string | boolean, flagText: string): void {
   const o = opts as unknown as Record<string, unknown>;
+  if (!given.has(opts)) given.set(opts, new Set());
+  given.get(opts)!.add(def.key);
   switch (def.type) {
     case 'flag':
       o[def.key] = value === true || value === 'true';

@@ -4,7 +4,8 @@ import { FabError, UsageError, errorMessage } from '../errors.js';
 import { findFabfiles, findTask, loadRegistry, requireTask, taskNames, type Registry } from '../registry/load.js';
 import type { Interrupts } from '../exec/interrupt.js';
 import { EventBus } from '../report/events.js';
-import { parseArgv, preScan, type Invocation, type ParseContext, type TaskInfo } from './argv.js';
+import { applyConfig, loadConfig } from '../config/config.js';
+import { explicitOptions, parseArgv, preScan, type Invocation, type ParseContext, type TaskInfo } from './argv.js';
 import { parseSetOption } from './fabric-grammar.js';
 import { describeText, listText } from './help.js';
 import { contextHelp, helpRequested } from './help-anywhere.js';
@@ -83,7 +84,9 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
       return main(again, io, argv[1]);
     }
     const { reg, inv } = await load(argv, io.cwd, pre.fabfile);
-    const opts = inv.options;
+    // cli > FAB_* > project config > user config > defaults (lib/config/config.ts).
+    const configured = applyConfig(inv.options, explicitOptions(inv.options), loadConfig(reg.root ?? io.cwd, io.env));
+    const opts = (inv.options = configured.options);
     if (opts.shortlist) return io.stdout(shortlist(reg)), 0;
     if (opts.list && opts.json) return io.stdout(`${JSON.stringify(await listJson(reg, io.cwd))}\n`), 0;
     if (opts.list) return io.stdout(`${listText(reg, io.cwd)}\n`), 0;
@@ -92,6 +95,10 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
       throw new UsageError('nothing to do: no task and no command', 'fab --list shows the tasks; fab -H HOST -- CMD runs a command');
     }
     const plan = await makePlan(reg, inv);
+    if (Object.keys(configured.settings).length) {
+      // Config settings are defaults: the host set's own settings and --set win over them.
+      for (const h of new Set([...plan.pool, ...plan.steps.flatMap((s) => s.hosts)])) h.settings = { ...configured.settings, ...h.settings };
+    }
     const settingsOverrides = Object.assign({}, ...opts.set.map(parseSetOption)) as Record<string, string>;
 
     const events = new EventBus();
