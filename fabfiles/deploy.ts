@@ -9,7 +9,7 @@ import { arg, deploy, gates, rolling, setLbBackend, task, type HostTarget, type 
  */
 
 const artifactArgs = {
-  artifact: arg.string({ description: 'local .tgz (tarball) or .whl (Python wheel)' }),
+  artifact: arg.string({ description: 'local .tgz (tarball), .whl (Python wheel) or .egg (Python egg)' }),
   version: arg.string({ description: 'release name (default: from the file name, app-1.2.3.tgz -> 1.2.3)' }).optional(),
   sha256: arg.string({ description: 'expected checksum (default: <artifact>.sha256 when present)' }).optional(),
 };
@@ -17,16 +17,30 @@ const artifactArgs = {
 const inspect = (a: { artifact: string; version: string | undefined; sha256: string | undefined }) =>
   deploy.inspectArtifact(a.artifact, { ...(a.version ? { version: a.version } : {}), ...(a.sha256 ? { sha256: a.sha256 } : {}) });
 
-const install = (ctx: TaskContext, art: deploy.Artifact) => (art.path.endsWith('.whl') ? deploy.deployWheel(ctx, art) : deploy.deployTarball(ctx, art));
+const install = (ctx: TaskContext, art: deploy.Artifact) => deploy.deployArtifact(ctx, art);
 
-export const deployApp = task({ description: 'Deploy a tarball or wheel to the web hosts (no LB changes)', roles: ['web'], args: artifactArgs }, async (ctx, a) => {
+export const deployApp = task({ description: 'Deploy a tarball, wheel or egg to the web hosts (no LB changes)', roles: ['web'], args: artifactArgs }, async (ctx, a) => {
   const r = await install(ctx, await inspect(a));
   ctx.log(`release ${r.version}: ${r.unpacked ? 'unpacked' : 'already there'}, ${r.switched ? 'now current' : 'was already current'}`);
   return r;
 });
 
-export const rollback = task({ description: 'Switch current back to the previous release and restart', roles: ['web'] }, async (ctx) => {
-  ctx.log(`rolled back to ${await deploy.rollbackRelease(ctx)}`);
+export const rollback = task(
+  {
+    description: 'Switch current back to the previous release (or --to VERSION) and restart',
+    roles: ['web'],
+    args: { to: arg.string({ description: 'release to switch to (fab SET releases lists them)' }).optional() },
+  },
+  async (ctx, { to }) => {
+    ctx.log(`rolled back to ${await deploy.rollbackRelease(ctx, to)}`);
+  },
+);
+
+export const releases = task({ description: "List each host's releases: which is current and previous", roles: ['web'] }, async (ctx) => {
+  const rows = await deploy.listReleases(ctx);
+  if (!rows.length) ctx.log(`no releases in ${deploy.appSettings(ctx).root}/releases`);
+  for (const r of rows) ctx.log(`${r.version}${r.current ? '  (current)' : r.previous ? '  (previous)' : ''}`);
+  return rows;
 });
 
 export const rollingDeploy = task(

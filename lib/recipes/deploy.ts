@@ -33,7 +33,18 @@ export function appSettings(ctx: TaskContext): AppSettings {
   };
 }
 
+export type ArtifactKind = 'tarball' | 'wheel' | 'egg';
+
+/** What fab can deploy, from the file name; anything else is refused before a host is touched. */
+export function artifactKind(path: string): ArtifactKind {
+  if (/\.(tgz|tar\.gz)$/.test(path)) return 'tarball';
+  if (path.endsWith('.whl')) return 'wheel';
+  if (path.endsWith('.egg')) return 'egg';
+  throw new UsageError(`artifact ${basename(path)}: fab cannot deploy this type of file; nothing deployed`, 'give a .tgz/.tar.gz (tarball), .whl (Python wheel) or .egg (Python egg)');
+}
+
 export interface Artifact {
+  kind: ArtifactKind;
   path: string;
   version: string;
   sha256: string;
@@ -45,8 +56,9 @@ export interface Artifact {
  */
 export async function inspectArtifact(path: string, opts: { version?: string; sha256?: string } = {}): Promise<Artifact> {
   if (!existsSync(path)) throw new UsageError(`artifact ${path}: no such file`, 'build it first, or give the right path');
+  const kind = artifactKind(path);
   const name = basename(path);
-  const version = opts.version ?? name.replace(/\.(tgz|tar\.gz|whl)$/, '').replace(/^[A-Za-z_][\w.]*?-(?=v?\d)/, '').replace(/-py\d.*$/, '');
+  const version = opts.version ?? name.replace(/\.(tgz|tar\.gz|whl|egg)$/, '').replace(/^[A-Za-z_][\w.]*?-(?=v?\d)/, '').replace(/-py\d.*$/, '');
   if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(version)) throw new UsageError(`artifact ${name}: "${version}" is not a usable version`, 'pass --version with letters, digits, . _ + -');
   const sha256 = await new Promise<string>((resolve, reject) => {
     const h = createHash('sha256');
@@ -57,7 +69,7 @@ export async function inspectArtifact(path: string, opts: { version?: string; sh
   if (expected && expected.toLowerCase() !== sha256) {
     throw new FabError(`artifact ${name}: checksum mismatch: expected ${expected}${opts.sha256 ? '' : ` (from ${basename(sidecar)})`}, the file has ${sha256}; nothing deployed`);
   }
-  return { path, version, sha256 };
+  return { kind, path, version, sha256 };
 }
 
 /** Upload to the host (under its own name: pip insists on wheel names) and check the bytes arrived whole. */
@@ -162,10 +174,60 @@ export async function deployWheel(ctx: TaskContext, a: Artifact): Promise<Deploy
   return { version: a.version, unpacked: r !== 'present', switched: await activate(ctx, s, a.version, r === 'replaced') };
 }
 
-/** Switch `current` back to `previous` (they swap) and restart. */
-export async function rollbackRelease(ctx: TaskContext): Promise<string> {
+/**
+ * An egg as easy_install deployed it, on today's Python: copied into the release, put on a virtualenv's
+ * path with a .pth file (zipimport loads it), then checked by importing `appEggModule` (default: the
+ * egg's project name) with the venv's python. The check runs before the switch.
+ */
+export async function deployEgg(ctx: TaskContext, a: Artifact): Promise<DeployResult> {
   const s = appSettings(ctx);
-  const prev = await readlink(ctx, `${s.root}/previous`);
+  const egg = basename(a.path);
+  const module = ctx.settings.string('appEggModule', egg.split('-')[0]!.replace(/\W/g, '_'));
+  const r = await prepareRelease(ctx, s, a, true, async (dir, uploaded) => {
+    await ctx.run(sh`${s.python} -m venv --without-pip -- ${`${dir}/venv`} && mkdir -- ${`${dir}/eggs`} && cp -- ${uploaded} ${`${dir}/eggs/${egg}`}`).quiet();
+    const py = `${dir}/venv/bin/python`;
+    const purelib = (await ctx.run(sh`${py} -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'`).quiet()).stdout.trim();
+    await ctx.run(sh`printf '%s\n' ${`${dir}/eggs/${egg}`} > ${`${purelib}/fabts-egg.pth`}`).quiet();
+    const check = await ctx.run(sh`${py} -c ${`import ${module}`}`).quiet().nothrow();
+    if (check.failed) throw new FabError(`[${ctx.host.name}] egg ${egg}: \`import ${module}\` failed in the new release: ${check.stderr.trim().split('\n').pop()}; set appEggModule to the egg's module`);
+  });
+  return { version: a.version, unpacked: r !== 'present', switched: await activate(ctx, s, a.version, r === 'replaced') };
+}
+
+/** Any artifact fab knows, by its kind. */
+export function deployArtifact(ctx: TaskContext, a: Artifact): Promise<DeployResult> {
+  return a.kind === 'wheel' ? deployWheel(ctx, a) : a.kind === 'egg' ? deployEgg(ctx, a) : deployTarball(ctx, a);
+}
+
+export interface ReleaseInfo {
+  version: string;
+  current: boolean;
+  previous: boolean;
+}
+
+/** The releases on this host, oldest first, with which is current and previous. */
+export async function listReleases(ctx: TaskContext): Promise<ReleaseInfo[]> {
+  const s = appSettings(ctx);
+  const cur = (await readlink(ctx, `${s.root}/current`)).replace(/^releases\//, '');
+  const prev = (await readlink(ctx, `${s.root}/previous`)).replace(/^releases\//, '');
+  const dirs = (await ctx.run(sh`cd -- ${`${s.root}/releases`} 2>/dev/null && ls -1tr -- . || true`).quiet().probe()).lines().filter((d) => d && !d.startsWith('.'));
+  return dirs.map((version) => ({ version, current: version === cur, previous: version === prev }));
+}
+
+/** Switch `current` back to `previous` (they swap), or to the release `to`, and restart. */
+export async function rollbackRelease(ctx: TaskContext, to?: string): Promise<string> {
+  const s = appSettings(ctx);
+  let prev = await readlink(ctx, `${s.root}/previous`);
+  if (to !== undefined) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(to)) throw new UsageError(`rollback --to ${JSON.stringify(to)}: not a release name`, 'fab SET releases lists them');
+    const ok = await ctx.run(sh`test -f ${`${s.root}/releases/${to}/.fab-release`}`).quiet().nothrow().probe();
+    if (ok.failed) {
+      const have = (await listReleases(ctx)).map((r) => r.version).join(', ') || 'none';
+      throw new FabError(`[${ctx.host.name}] no complete release ${to} in ${s.root}/releases (releases: ${have}); nothing changed`);
+    }
+    prev = `releases/${to}`;
+    if ((await readlink(ctx, `${s.root}/current`)) === prev) return to;
+  }
   if (!prev) throw new FabError(`[${ctx.host.name}] no previous release to roll back to in ${s.root}`);
   const current = await readlink(ctx, `${s.root}/current`);
   await switchLink(ctx, s, 'current', prev);
