@@ -1,4 +1,4 @@
-import { arg, deploy, gates, rolling, setLbBackend, task, type HostTarget, type TaskContext } from 'fabts';
+import { arg, deploy, gates, rolling, setLbBackend, task, UsageError, type HostTarget, type TaskContext } from 'fabts';
 
 /**
  * Deploys, from the original notes: take a web server out of the LB, deploy the new code, run a
@@ -9,13 +9,18 @@ import { arg, deploy, gates, rolling, setLbBackend, task, type HostTarget, type 
  */
 
 const artifactArgs = {
-  artifact: arg.string({ description: 'local .tgz (tarball), .whl (Python wheel) or .egg (Python egg)' }),
+  artifact: arg.string({ description: 'local .tgz (tarball), .whl (Python wheel) or .egg (Python egg)' }).optional(),
+  artifactUrl: arg.string({ description: 'URL each host downloads the artifact from (curl or wget; needs --sha256)' }).optional(),
   version: arg.string({ description: 'release name (default: from the file name, app-1.2.3.tgz -> 1.2.3)' }).optional(),
   sha256: arg.string({ description: 'expected checksum (default: <artifact>.sha256 when present)' }).optional(),
 };
 
-const inspect = (a: { artifact: string; version: string | undefined; sha256: string | undefined }) =>
-  deploy.inspectArtifact(a.artifact, { ...(a.version ? { version: a.version } : {}), ...(a.sha256 ? { sha256: a.sha256 } : {}) });
+const inspect = async (a: { artifact: string | undefined; artifactUrl: string | undefined; version: string | undefined; sha256: string | undefined }) => {
+  if (a.artifact && a.artifactUrl) throw new UsageError('give --artifact or --artifact-url, not both');
+  if (a.artifactUrl) return deploy.remoteArtifact(a.artifactUrl, a.sha256, a.version);
+  if (!a.artifact) throw new UsageError('no artifact: give --artifact FILE or --artifact-url URL --sha256 HEX', 'see fab -d deployApp');
+  return deploy.inspectArtifact(a.artifact, { ...(a.version ? { version: a.version } : {}), ...(a.sha256 ? { sha256: a.sha256 } : {}) });
+};
 
 const install = (ctx: TaskContext, art: deploy.Artifact) => deploy.deployArtifact(ctx, art);
 

@@ -45,7 +45,9 @@ export function artifactKind(path: string): ArtifactKind {
 
 export interface Artifact {
   kind: ArtifactKind;
+  /** The local file, or the URL each host downloads it from (`--artifact-url`). */
   path: string;
+  url?: string;
   version: string;
   sha256: string;
 }
@@ -72,16 +74,45 @@ export async function inspectArtifact(path: string, opts: { version?: string; sh
   return { kind, path, version, sha256 };
 }
 
+const fileName = (a: Artifact): string => basename(a.url ? new URL(a.url).pathname : a.path);
+
+/**
+ * An artifact each host downloads (`--artifact-url URL --sha256 HEX`): the controller never has the
+ * file, so the checksum is required and checked on every host before anything is unpacked.
+ */
+export function remoteArtifact(url: string, sha256: string | undefined, version?: string): Artifact {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new UsageError(`--artifact-url ${url}: not a URL`, 'give http://, https:// or ftp:// URL of the artifact');
+  }
+  if (!['http:', 'https:', 'ftp:'].includes(u.protocol)) throw new UsageError(`--artifact-url ${url}: unsupported scheme ${u.protocol}`, 'use http://, https:// or ftp://');
+  if (!sha256 || !/^[0-9a-fA-F]{64}$/.test(sha256)) throw new UsageError('--artifact-url needs --sha256 HEX (64 hex digits)', 'each host checks the download against it; sha256sum FILE prints it');
+  const name = basename(u.pathname);
+  const kind = artifactKind(name);
+  const v = version ?? name.replace(/\.(tgz|tar\.gz|whl|egg)$/, '').replace(/^[A-Za-z_][\w.]*?-(?=v?\d)/, '').replace(/-py\d.*$/, '');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(v)) throw new UsageError(`artifact ${name}: "${v}" is not a usable version`, 'pass --version with letters, digits, . _ + -');
+  return { kind, path: name, url, version: v, sha256: sha256.toLowerCase() };
+}
+
 /** Upload to the host (under its own name: pip insists on wheel names) and check the bytes arrived whole. */
 async function upload(ctx: TaskContext, s: AppSettings, a: Artifact): Promise<{ dir: string; file: string }> {
   const dir = `${s.root}/releases/.upload-${a.version}-${randomBytes(4).toString('hex')}`;
-  const file = `${dir}/${basename(a.path)}`;
+  const file = `${dir}/${fileName(a)}`;
   await ctx.run(sh`mkdir -- ${dir}`).quiet();
-  await ctx.put(a.path, file);
+  if (a.url) {
+    // The host fetches it itself, with whichever of curl and wget it has.
+    const got = await ctx.run(sh`if command -v curl >/dev/null; then curl -fsSL -o ${file} -- ${a.url}; elif command -v wget >/dev/null; then wget -q -O ${file} -- ${a.url}; else echo 'neither curl nor wget on this host' >&2; exit 127; fi`).quiet().nothrow();
+    if (got.failed) {
+      await ctx.run(sh`rm -rf -- ${dir}`).quiet();
+      throw new FabError(`[${ctx.host.name}] download of ${a.url} failed (exit ${got.code}): ${got.stderr.trim().split('\n').pop() ?? ''}; nothing deployed`);
+    }
+  } else await ctx.put(a.path, file);
   const sum = (await ctx.run(sh`sha256sum -- ${file}`).quiet()).stdout.split(/\s+/)[0];
   if (sum !== a.sha256) {
     await ctx.run(sh`rm -rf -- ${dir}`).quiet();
-    throw new FabError(`[${ctx.host.name}] upload of ${basename(a.path)} arrived damaged: sha256 ${sum} on the host, ${a.sha256} here`);
+    throw new FabError(`[${ctx.host.name}] ${a.url ? 'download' : 'upload'} of ${fileName(a)} arrived damaged: sha256 ${sum} on the host, ${a.sha256} here`);
   }
   return { dir, file };
 }
@@ -181,7 +212,7 @@ export async function deployWheel(ctx: TaskContext, a: Artifact): Promise<Deploy
  */
 export async function deployEgg(ctx: TaskContext, a: Artifact): Promise<DeployResult> {
   const s = appSettings(ctx);
-  const egg = basename(a.path);
+  const egg = fileName(a);
   const module = ctx.settings.string('appEggModule', egg.split('-')[0]!.replace(/\W/g, '_'));
   const r = await prepareRelease(ctx, s, a, true, async (dir, uploaded) => {
     await ctx.run(sh`${s.python} -m venv --without-pip -- ${`${dir}/venv`} && mkdir -- ${`${dir}/eggs`} && cp -- ${uploaded} ${`${dir}/eggs/${egg}`}`).quiet();

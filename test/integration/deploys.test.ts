@@ -1,5 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -62,5 +65,41 @@ describe('egg deploys, releases and rollback --to', () => {
     expect(r.stdout).not.toMatch(/drain/i);
     expect(before.join('\n')).toMatch(/web1:8080 +enabled/);
     expect(await pools()).toEqual(before);
+  });
+});
+
+describe('--artifact-url: each host downloads and verifies the artifact', () => {
+  it('deploys from an HTTP server, and refuses a download whose checksum does not match', async () => {
+    const src = mkdtempSync(join(tmpdir(), 'fab-url-'));
+    writeFileSync(join(src, 'VERSION'), '1.0.1\n');
+    const tgz = join(dir, 'urlapp-1.0.1.tgz');
+    execFileSync('tar', ['-czf', tgz, '-C', src, '.']);
+    const body = readFileSync(tgz);
+    const sum = createHash('sha256').update(body).digest('hex');
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      if (req.url === '/urlapp-1.0.1.tgz') res.end(body);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/urlapp-1.0.1.tgz`;
+    const h = ['lab', '-H', 'web7', '--set', 'appRoot=/srv/urlapp,appRestart=true'];
+    try {
+      const bad = await fab([...h, 'deployApp', '--artifact-url', url, '--sha256', '0'.repeat(64)]);
+      expect(bad.code).toBe(1);
+      expect(bad.stdout + bad.stderr).toMatch(/download of urlapp-1\.0\.1\.tgz arrived damaged/);
+      expect(existsSync(join(testLab().hosts.web7!.root, 'srv/urlapp/current'))).toBe(false);
+      const noSum = await fab([...h, 'deployApp', '--artifact-url', url]);
+      expect(noSum.code).toBe(2);
+      expect(noSum.stdout + noSum.stderr).toContain('--artifact-url needs --sha256');
+      const ok = await fab([...h, 'deployApp', '--artifact-url', url, '--sha256', sum]);
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toContain('release 1.0.1: unpacked, now current');
+      expect(readFileSync(join(testLab().hosts.web7!.root, 'srv/urlapp/current/VERSION'), 'utf8')).toBe('1.0.1\n');
+      expect(requests.filter((r) => r === '/urlapp-1.0.1.tgz')).toHaveLength(2);
+    } finally {
+      server.close();
+    }
   });
 });
