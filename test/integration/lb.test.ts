@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fab } from '../helpers/fab.js';
-import { testLab } from '../lab/shared.js';
+import { labSsh, testLab } from '../lab/shared.js';
 import { startLoad } from '../lab/load.js';
 
 const lb = () => testLab().lb!;
@@ -85,9 +85,15 @@ describe.each(['nginx', 'haproxy'] as const)('%s: disableLb / enableLb under loa
 describe('haproxy drain', () => {
   it('waits for the sessions of the drained server to end, and none fails', async () => {
     const { url } = lb().haproxy;
-    // Slow requests spread over all backends: some are on web2 when the drain starts.
-    const slow = Array.from({ length: 9 }, () => fetch(`${url}slow?ms=2500`).then(async (r) => ({ status: r.status, body: await r.text() })));
-    await new Promise((r) => setTimeout(r, 400));
+    // Slow requests spread over all backends: some are on web2 when the drain starts. 8 s outlasts fab's
+    // start-up and connect on a loaded 2-core machine (2.5 s did not always); wait until web2 has them.
+    const slow = Array.from({ length: 9 }, () => fetch(`${url}slow?ms=8000`).then(async (r) => ({ status: r.status, body: await r.text() })));
+    const lab = testLab();
+    const scurWeb2 = async () => {
+      const stat = await labSsh(lab, lb().haproxy.host, `echo 'show stat' | ${lb().haproxy.socketCommand}`);
+      return Number(stat.stdout.split('\n').find((l) => l.startsWith('app,web2,'))?.split(',')[4] ?? 0);
+    };
+    for (const end = Date.now() + 5000; (await scurWeb2()) === 0;) if (Date.now() > end) throw new Error('no session reached web2');
     const started = Date.now();
     const r = await onLb('haproxy', ['disableLb', 'web2']);
     const took = Date.now() - started;

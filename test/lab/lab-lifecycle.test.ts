@@ -183,7 +183,7 @@ describe('lifecycle', () => {
 describe('shared lab and system setup', () => {
   it('the globalSetup lab (net 12, web1..web10, lb1, lb2 + jump hosts, the web tier) is up', async () => {
     const s = testLab();
-    expect(s.net).toBe(12);
+    expect(s.net).toBe(LAB_NETS.test);
     const web = Array.from({ length: 10 }, (_, i) => `web${i + 1}`);
     expect(Object.keys(s.hosts).sort()).toEqual(['bastion', 'lb1', 'lb2', 'private1', ...web].sort());
     expect((await labSsh(s, 'web10', 'hostname')).stdout).toBe('web10\n');
