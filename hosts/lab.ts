@@ -31,6 +31,10 @@ export const lab = hostSet(() => {
         mysqlDefaultsFile: db.conf, mysqlSocket: db.socket, mysqlPort: db.port, mysqlUser: db.user, mysqlPassword: db.password,
         mysqlDatadir: db.datadir, mysqlServerUser: db.serverUser, backupRoot: db.backupRoot,
         mariadbStart: db.start, mariadbPidFile: db.pidFile, replicationUser: db.replUser, replicationPassword: db.replPassword,
+        mysqlchkBind: h.address, mysqlchkDbHost: h.address, mysqlchkLog: '/run/fab-mysqlchk.log',
+      } : {}),
+      ...(db && db.lb === h.name ? {
+        haproxyConf: db.lbConf, haproxyReload: db.lbReload, mysqlListen: `${h.address}:33306`, mysqlchkInter: '300ms', mysqlchkRise: 2, mysqlchkFall: 2,
       } : {}),
     },
   });

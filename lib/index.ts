@@ -25,3 +25,4 @@ export { ensurePackages } from './system/packages.js';
 export { sql, SqlError, type DbCredentials, type Row } from './db/client.js';
 export * as mysql from './recipes/mysql.js';
 export * as mysqlBackup from './recipes/mysql-backup.js';
+export * as mysqlchk from './recipes/mysqlchk.js';

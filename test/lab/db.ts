@@ -11,16 +11,20 @@ import type { LabDb, LabService, LabState } from './types.js';
 import type { ServiceHost } from './webtier.js';
 
 export const MARIADBD = '/usr/sbin/mariadbd';
-/** per-host copy of /etc/mysql (the lab's my.cnf replaces the system's symlink there) */
-export const DB_BINDS = ['/etc/mysql'];
+/** per-host copies of /etc/mysql (the lab's my.cnf replaces the system's symlink there) and of mysqlchk's paths */
+export const DB_BINDS = ['/etc/mysql', '/etc/fab-mysqlchk', '/usr/local/sbin'];
 export const DB_HOSTS = ['db1', 'db2'];
+/** HAProxy for MySQL in front of db1/db2 (the web tier's LBs are separate) */
+export const DB_LB = 'dblb';
+const HAPROXY_CONF = '/etc/haproxy/haproxy.cfg';
 const CONF = '/etc/mysql/my.cnf';
 const BASE = '/srv/mysql';
 const RUN = '/run/mysqld';
 
 /** db1, db2 (the caller gives each the next lab address) */
 export function dbSpecs(): HostSpec[] {
-  return DB_HOSTS.map((name) => ({ name, address: '', port: 2222, roles: ['db'], binds: DB_BINDS }));
+  return [...DB_HOSTS.map((name) => ({ name, address: '', port: 2222, roles: ['db'], binds: DB_BINDS })),
+    { name: DB_LB, address: '', port: 2222, roles: ['lb'], binds: ['/etc/haproxy'], lbKind: 'haproxy' as const }];
 }
 
 export function dbInfo(specs: HostSpec[]): LabDb {
@@ -29,6 +33,7 @@ export function dbInfo(specs: HostSpec[]): LabDb {
     hosts, port: 3306, conf: CONF, datadir: `${BASE}/data`, backupRoot: '/srv/backups', socket: `${RUN}/mysqld.sock`,
     pidFile: `${RUN}/mysqld.pid`, serverUser: 'mysql', user: 'fabdba', password: randomBytes(12).toString('base64url'),
     replUser: 'repl', replPassword: randomBytes(12).toString('base64url'), database: 'shop',
+    lb: DB_LB, lbConf: HAPROXY_CONF, lbPidFile: '/run/haproxy.pid', lbReload: 'kill -USR2 $(cat /run/haproxy.pid)',
     start: `mkdir -p ${RUN} && chown mysql: ${RUN} && setsid ${MARIADBD} --defaults-file=${CONF} </dev/null >>${BASE}/log/mariadbd.out 2>&1 &`,
   };
 }
@@ -55,9 +60,37 @@ socket=${db.socket}
 `;
 }
 
+/** HAProxy of the db tier before haproxyMysql: only a stats page (HAProxy needs one proxy to start). */
+function haproxyCfg(address: string): string {
+  return `# fabts lab: HAProxy for MySQL on ${DB_LB} (written by test/lab/db.ts; fab haproxyMysql adds listen mysql)
+global
+    master-worker
+    pidfile /run/haproxy.pid
+    stats socket /run/haproxy/admin.sock mode 600 level admin
+    log stderr format raw local0 info
+
+defaults
+    mode tcp
+    log global
+    timeout connect 1s
+    timeout client 30s
+    timeout server 30s
+
+listen stats
+    bind ${address}:8404
+    mode http
+    stats enable
+    stats uri /
+`;
+}
+
 /** Fresh datadir (mariadb-install-db), my.cnf, log and run dirs inside each db host's root. */
 export async function prepareDbTier(state: LabState, db: LabDb): Promise<void> {
   const mysql = account(db.serverUser);
+  const lbRoot = state.hosts[db.lb]!.root;
+  writeFileSync(lbRoot + HAPROXY_CONF, haproxyCfg(state.hosts[db.lb]!.address), { mode: 0o644 });
+  mkdirSync(`${lbRoot}/run/haproxy`, { recursive: true, mode: 0o755 });
+  rmSync(`${lbRoot}/run/haproxy.pid`, { force: true });
   await Promise.all(db.hosts.map(async (name, i) => {
     const h = state.hosts[name]!;
     const root = h.root;
@@ -94,9 +127,14 @@ export async function startDbHost(lab: ServiceHost, name: string, timeoutMs: num
   throw new Error(`lab: mariadb on ${name} is not ready (pid ${svc.pid}${isAlive(svc.pid) ? '' : ', exited'})\n--- tail of ${err} ---\n${logTail(err)}`);
 }
 
-/** Start mariadbd on every db host; logins for fabfiles (all privileges) and for replication. */
+/** Start mariadbd on every db host and HAProxy on dblb; logins for fabfiles (all privileges) and for replication. */
 export async function startDbTier(lab: ServiceHost, timeoutMs: number): Promise<void> {
   const db = lab.state.db!;
+  const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', HOME: '/root' };
+  const lb = await lab.spawnInHost(db.lb, ['/usr/sbin/haproxy', '-W', '-db', '-f', HAPROXY_CONF], { name: `${db.lb}-haproxy`, env });
+  for (const end = Date.now() + timeoutMs; (await run('bash', ['-c', `exec 3<>/dev/tcp/${lab.state.hosts[db.lb]!.address}/8404`])).code !== 0; await sleep(20)) {
+    if (!isAlive(lb.pid, lb.startTime) || Date.now() > end) throw new Error(`lab: haproxy on ${db.lb} is not ready\n${logTail(lb.log)}`);
+  }
   await Promise.all(db.hosts.map((n) => startDbHost(lab, n, timeoutMs)));
   await Promise.all(db.hosts.map((n) => rootSql(lab.state, n, `
     CREATE USER '${db.user}'@'%' IDENTIFIED BY '${db.password}';

@@ -149,6 +149,11 @@ export interface LabDb {
   replPassword: string;
   /** an empty database made at start */
   database: string;
+  /** the HAProxy host for MySQL (role lb), its config, pid file and reload command (as root) */
+  lb: string;
+  lbConf: string;
+  lbPidFile: string;
+  lbReload: string;
   /** shell command, as root inside the host: start mariadbd detached (stop: TERM to the pid in pidFile) */
   start: string;
 }
