@@ -1,4 +1,4 @@
-import { mysqlchk, task } from 'fabts';
+import { haproxyLogging as haproxyLoggingRecipe, mysqlchk, task } from 'fabts';
 
 /**
  * MySQL behind HAProxy with an HTTP health check (the seed's "MySQL load balancing with HAProxy"):
@@ -12,4 +12,8 @@ export const installMysqlchk = task({ description: 'Install and start the MySQL 
 
 export const haproxyMysql = task({ description: "Write HAProxy's listen mysql section (validated, reloaded)", roles: ['lb'] }, (ctx) =>
   mysqlchk.haproxyMysql(ctx),
+);
+
+export const haproxyLogging = task({ description: "HAProxy's local0 syslog into its own file, rate limits, logrotate", roles: ['lb'] }, (ctx) =>
+  haproxyLoggingRecipe.haproxyLogging(ctx),
 );

@@ -35,6 +35,8 @@ export const lab = hostSet(() => {
       } : {}),
       ...(db && db.lb === h.name ? {
         haproxyConf: db.lbConf, haproxyReload: db.lbReload, mysqlListen: `${h.address}:33306`, mysqlchkInter: '300ms', mysqlchkRise: 2, mysqlchkFall: 2,
+        // no rsyslogd runs in the lab (it would take over the machine's /dev/log): restart = a no-op
+        haproxyLogFile: '/srv/haproxy.log', rsyslogRestart: 'true', rsyslogConf: '/srv/rsyslog.conf',
       } : {}),
     },
   });

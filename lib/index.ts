@@ -26,3 +26,4 @@ export { sql, SqlError, type DbCredentials, type Row } from './db/client.js';
 export * as mysql from './recipes/mysql.js';
 export * as mysqlBackup from './recipes/mysql-backup.js';
 export * as mysqlchk from './recipes/mysqlchk.js';
+export * as haproxyLogging from './recipes/haproxy-logging.js';

@@ -101,4 +101,23 @@ describe('installMysqlchk and haproxyMysql', () => {
       await loop;
     }
   });
+
+  it('haproxyLogging: rsyslog drop-in, rate limits and logrotate entry, validated for real; twice changes nothing', async () => {
+    const root = host('dblb').root;
+    const files = ['/etc/rsyslog.d/10-haproxy.conf', '/srv/rsyslog.conf', '/etc/logrotate.d/haproxy'].map((f) => root + f);
+    const r = await run(['-H', 'dblb', 'haproxyLogging']);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/updated, rsyslog restarted/);
+    expect(readFileSync(files[0]!, 'utf8')).toMatch(/^local0\.\* -\/srv\/haproxy\.log;Haproxy$/m);
+    expect(readFileSync(files[1]!, 'utf8')).toMatch(/^module\(load="imuxsock" SysSock\.RateLimit\.Interval="2" SysSock\.RateLimit\.Burst="25000"\)/m);
+    expect(readFileSync(files[2]!, 'utf8')).toMatch(/postrotate\n\s+\[ ! -f \/run\/rsyslogd\.pid \] \|\| kill -HUP/);
+    const sums = files.map(sha);
+    const again = await run(['-H', 'dblb', 'haproxyLogging']);
+    expect(again.stdout).toMatch(/haproxy logging to \/srv\/haproxy\.log: unchanged/);
+    expect(files.map(sha)).toEqual(sums);
+    // a broken value is refused by rsyslogd -N1 and nothing is written
+    const bad = await run(['-H', 'dblb', '--set', 'rsyslogRateLimitBurst=lots', 'haproxyLogging']);
+    expect(bad.code).not.toBe(0);
+    expect(files.map(sha)).toEqual(sums);
+  });
 });

@@ -2,7 +2,7 @@
 // binlog, server id, listening on the host's own address:3306), with a login for fabfiles and one for
 // replication. Started as lab services; see README.md.
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { account } from './files.js';
 import type { HostSpec } from './host.js';
 import { logTail } from './host.js';
@@ -24,7 +24,7 @@ const RUN = '/run/mysqld';
 /** db1, db2 (the caller gives each the next lab address) */
 export function dbSpecs(): HostSpec[] {
   return [...DB_HOSTS.map((name) => ({ name, address: '', port: 2222, roles: ['db'], binds: DB_BINDS })),
-    { name: DB_LB, address: '', port: 2222, roles: ['lb'], binds: ['/etc/haproxy'], lbKind: 'haproxy' as const }];
+    { name: DB_LB, address: '', port: 2222, roles: ['lb'], binds: ['/etc/haproxy', '/etc/rsyslog.d', '/etc/logrotate.d'], lbKind: 'haproxy' as const }];
 }
 
 export function dbInfo(specs: HostSpec[]): LabDb {
@@ -91,6 +91,8 @@ export async function prepareDbTier(state: LabState, db: LabDb): Promise<void> {
   writeFileSync(lbRoot + HAPROXY_CONF, haproxyCfg(state.hosts[db.lb]!.address), { mode: 0o644 });
   mkdirSync(`${lbRoot}/run/haproxy`, { recursive: true, mode: 0o755 });
   rmSync(`${lbRoot}/run/haproxy.pid`, { force: true });
+  // a single-file bind mount cannot be replaced by rename: haproxyLogging edits this copy (rsyslogConf setting)
+  copyFileSync('/etc/rsyslog.conf', `${lbRoot}/srv/rsyslog.conf`);
   await Promise.all(db.hosts.map(async (name, i) => {
     const h = state.hosts[name]!;
     const root = h.root;
