@@ -5,13 +5,15 @@ import { fab } from '../helpers/fab.js';
 import { startLab, type Lab } from '../lab/lab.js';
 import { rootSql } from '../lab/db.js';
 import { LAB_NETS, testRunDir } from '../lab/repo.js';
-import { procCmdline } from '../lab/proc.js';
+import { isAlive, killPids, mustRun, procCmdline } from '../lab/proc.js';
+import { startDbHost } from '../lab/db.js';
 
 let lab: Lab;
 const dir = testRunDir('lab-db');
 const onDb = (host: string, args: string[]) => fab(['lab', '-H', host, ...args], { env: { FAB_LAB_DIR: dir } });
 const q = (host: string, s: string) => rootSql(lab.state, host, s);
-const root = (host: string) => lab.state.hosts[host]!.root;
+const host = (name: string) => lab.state.hosts[name]!;
+const root = (name: string) => host(name).root;
 const rows = async (host: string) => (await q(host, 'SELECT id FROM shop.items ORDER BY id')).trim().split('\n').filter(Boolean).map(Number);
 const COUNT = 'restoreVerifySql=SELECT COUNT(*) AS n FROM shop.items';
 
@@ -123,3 +125,30 @@ describe('restore --as-replica-of', () => {
     expect(await rows('db2')).toEqual(await rows('db1'));
   });
 });
+
+describe('restore that runs out of disk', () => {
+  it('copy-back into a full tmpfs datadir is rolled back: the original is back and answers with all its rows', async () => {
+    const b = await backupOf('db1');
+    cpSync(`${root('db1')}${b}`, `${root('db2')}${b}`, { recursive: true });
+    // db2's /srv/mysql becomes a tmpfs with room for its datadir plus 16 MB (12 MB of them are InnoDB's ibtmp1 while
+    // it runs): the copy-back cannot fit next to the old datadir, the old one alone starts again
+    const pidFile = `${root('db2')}${lab.state.db!.pidFile}`;
+    const pid = Number((await mustRun('cat', [pidFile])).trim());
+    await killPids([pid], 30_000);
+    expect(isAlive(pid)).toBe(false);
+    const usedMb = Math.ceil(Number((await mustRun('du', ['-sm', `${root('db2')}/srv/mysql/data`])).split('\t')[0]));
+    await mustRun('nsenter', ['--target', String(host('db2').pid), '--mount', '--', 'sh', '-c',
+      `mkdir -p /srv/mysql.disk && cp -a /srv/mysql/data /srv/mysql/log /srv/mysql.disk/ && mount -t tmpfs -o size=${usedMb + 16}m,mode=750,uid=$(id -u mysql),gid=$(id -g mysql) tmpfs /srv/mysql` +
+      ' && cp -a /srv/mysql.disk/. /srv/mysql/ && rm -rf /srv/mysql.disk']);
+    await startDbHost(lab, 'db2', 15_000);
+    const before = await rows('db2');
+    expect(before.length).toBeGreaterThan(0);
+    const r = await onDb('db2', ['--set', COUNT, 'restore', b]);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.stdout).toMatch(/restore failed at "copy back [^"]+": mariabackup --copy-back failed/);
+    expect(r.stdout).toMatch(/No space left on device|Errcode: 28|error 28/i);
+    expect(r.stdout).toMatch(/the original datadir is back in \/srv\/mysql\/data and the server answers again/);
+    expect(await rows('db2')).toEqual(before);
+  }, 120_000);
+});
+
