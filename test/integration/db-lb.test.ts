@@ -120,4 +120,17 @@ describe('installMysqlchk and haproxyMysql', () => {
     expect(bad.code).not.toBe(0);
     expect(files.map(sha)).toEqual(sums);
   });
+
+  it('ensurePackages: nothing to do when all are installed; --dry-run shows the apt-get install of the missing one only', async () => {
+    const fx = ['-f', 'test/fixtures/db/fabfiles', 'lab', '-H', 'db1'];
+    const ok = await fab([...fx, 'ensurePkgs:rsyslog;logrotate'], { env: { FAB_LAB_DIR: dir } });
+    expect(ok.code, ok.stdout).toBe(0);
+    expect(ok.stdout).toMatch(/missing: none/);
+    expect(ok.stdout).not.toMatch(/apt-get/);
+    const dry = await fab([...fx, '--dry-run', 'ensurePkgs:rsyslog;fabts-no-such-package'], { env: { FAB_LAB_DIR: dir } });
+    expect(dry.code, dry.stdout).toBe(0);
+    expect(dry.stdout).toMatch(/would install: fabts-no-such-package\n/);
+    expect(dry.stdout).toMatch(/apt-get install -y -q fabts-no-such-package$/m);
+  });
 });
+
