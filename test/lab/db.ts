@@ -97,7 +97,7 @@ export async function prepareDbTier(state: LabState, db: LabDb): Promise<void> {
     const h = state.hosts[name]!;
     const root = h.root;
     rmSync(root + BASE, { recursive: true, force: true });
-    for (const d of [BASE, `${BASE}/log`, db.datadir, RUN]) {
+    for (const d of [BASE, `${BASE}/log`, `${BASE}/tmp`, db.datadir, RUN]) {
       mkdirSync(root + d, { recursive: true, mode: 0o750 });
       chownSync(root + d, mysql.uid, mysql.gid);
     }
@@ -105,7 +105,9 @@ export async function prepareDbTier(state: LabState, db: LabDb): Promise<void> {
     rmSync(root + CONF, { force: true }); // the seeded copy is a symlink into the system's /etc/alternatives
     writeFileSync(root + CONF, myCnf(db, h.address, i + 1), { mode: 0o644 });
     await mustRun('mariadb-install-db', ['--no-defaults', `--datadir=${root}${db.datadir}`, `--user=${db.serverUser}`,
-      '--auth-root-authentication-method=normal', '--skip-test-db', '--innodb-log-file-size=8M'], { timeoutMs: 60_000 });
+      '--auth-root-authentication-method=normal', '--skip-test-db', '--innodb-log-file-size=8M',
+      // its own tmpdir: the bootstrap server's temp tables in a shared /tmp were seen to vanish under parallel runs
+      `--tmpdir=${root}${BASE}/tmp`], { timeoutMs: 60_000 });
   }));
 }
 
