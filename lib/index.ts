@@ -20,3 +20,11 @@ export { rolling, RollingError, type RollingOptions, type RollingReport } from '
 export * as gates from './health/gates.js';
 export * as deploy from './recipes/deploy.js';
 export { lbKind, setLbBackend } from './recipes/lb.js';
+export { blockInFile, setBlock, type BlockOptions } from './files/block.js';
+export * as services from './system/service.js';
+export { ensurePackages } from './system/packages.js';
+export { sql, SqlError, type DbCredentials, type Row } from './db/client.js';
+export * as mysql from './recipes/mysql.js';
+export * as mysqlBackup from './recipes/mysql-backup.js';
+export * as mysqlchk from './recipes/mysqlchk.js';
+export * as haproxyLogging from './recipes/haproxy-logging.js';

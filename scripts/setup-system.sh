@@ -9,7 +9,7 @@
 set -euo pipefail
 
 PACKAGES=(openssh-server openssh-client sudo nginx haproxy socat iproute2 iptables util-linux
-  python3 python3-venv curl)
+  python3 python3-venv curl mariadb-server mariadb-client mariadb-backup rsyslog logrotate)
 USER_NOPASSWD=fabts  # sudo NOPASSWD: ALL
 USER_PASSWD=fabtspw  # sudo ALL with a password (the lab sets a random one at `up` time)
 SUDOERS=/etc/sudoers.d/fabts-lab
@@ -32,7 +32,7 @@ for p in "${PACKAGES[@]}"; do
     missing_pkgs+=("$p")
   fi
 done
-for c in sshd ssh ssh-keygen sudo visudo unshare nsenter ip chpasswd nginx haproxy socat tar; do  # lb labs: nginx, haproxy, socat, tar
+for c in sshd ssh ssh-keygen sudo visudo unshare nsenter ip chpasswd nginx haproxy socat tar mariadbd mariabackup; do  # lb labs: nginx, haproxy, socat, tar; db labs: mariadb
   if ! PATH="$PATH:/usr/sbin:/sbin" command -v "$c" >/dev/null 2>&1; then
     missing+=("command $c")
   fi

@@ -12,14 +12,14 @@ import { readState } from './files.js';
 import { LAB_NETS, defaultLabDir, linkCliLab } from './repo.js';
 import type { ExtraHostOptions } from './types.js';
 
-const USAGE = `usage: lab up [--dir D] [--net N] [--web N] [--jump] [--lb] [--host NAME:ROLE,ROLE[:/BIND,/BIND]]...
+const USAGE = `usage: lab up [--dir D] [--net N] [--web N] [--jump] [--lb] [--db] [--host NAME:ROLE,ROLE[:/BIND,/BIND]]...
        lab down [--dir D]
        lab status [--dir D] [--json]`;
 
-interface Args { cmd: string; dir: string; net: number; web: number; jump: boolean; lb: boolean; json: boolean; hosts: ExtraHostOptions[] }
+interface Args { cmd: string; dir: string; net: number; web: number; jump: boolean; lb: boolean; db: boolean; json: boolean; hosts: ExtraHostOptions[] }
 
 export function parseArgs(argv: string[]): Args {
-  const a: Args = { cmd: argv[0] ?? '', dir: '', net: LAB_NETS.cli, web: 3, jump: false, lb: false, json: false, hosts: [] };
+  const a: Args = { cmd: argv[0] ?? '', dir: '', net: LAB_NETS.cli, web: 3, jump: false, lb: false, db: false, json: false, hosts: [] };
   for (let i = 1; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = () => {
@@ -37,6 +37,7 @@ export function parseArgs(argv: string[]): Args {
     else if (flag === '--web') a.web = int();
     else if (flag === '--jump') a.jump = true;
     else if (flag === '--lb') a.lb = true;
+    else if (flag === '--db') a.db = true;
     else if (flag === '--json') a.json = true;
     else if (flag === '--host') {
       const [name = '', roles = '', binds = ''] = value().split(':');
@@ -91,7 +92,7 @@ export async function main(argv: string[], out: Out = (l) => console.log(l)): Pr
   const a = parseArgs(argv);
   if (a.cmd === 'up') {
     const t0 = performance.now();
-    const lab = await startLab({ dir: a.dir, net: a.net, web: a.web, jump: a.jump, lb: a.lb, extraHosts: a.hosts });
+    const lab = await startLab({ dir: a.dir, net: a.net, web: a.web, jump: a.jump, lb: a.lb, db: a.db, extraHosts: a.hosts });
     const ms = Math.round(performance.now() - t0);
     if (a.dir === defaultLabDir()) linkCliLab();
     out(`lab up: ${Object.keys(lab.state.hosts).length} hosts${a.lb ? ' + web tier' : ''} in ${ms} ms (${a.dir})`);

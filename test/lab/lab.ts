@@ -8,6 +8,7 @@ import { ensureKey, fingerprint, hostDir, hostRoot, logTail, prepareHost, readSp
 import { createJumpNet, destroyJumpNet } from './netns.js';
 import { findLabProcesses, isAlive, killPids, procCmdline, procComm, procStartTime, signal, waitInNamespaces } from './proc.js';
 import { ensureLabFolder, labBase } from './repo.js';
+import { dbInfo, prepareDbTier, startDbTier } from './db.js';
 import { hostSpecs } from './specs.js';
 import type { LabHost, LabService, LabState, SpawnInHostOptions, StartLabOptions } from './types.js';
 import { hostServiceKinds, prepareWebTier, spawnHostServices, startWebTier, waitHostServices, webTierInfo } from './webtier.js';
@@ -177,7 +178,7 @@ export async function startLab(opts: StartLabOptions): Promise<Lab> {
   const net = opts.net ?? 11;
   if (!Number.isInteger(net) || net < 1 || net > 254) throw new Error(`lab: net must be 1..254, got ${net}`);
   const web = opts.web ?? 3;
-  const specs = hostSpecs({ net, web, extra: opts.extraHosts ?? [], jump: !!opts.jump, lb: !!opts.lb });
+  const specs = hostSpecs({ net, web, extra: opts.extraHosts ?? [], jump: !!opts.jump, lb: !!opts.lb, db: !!opts.db });
   const user = account(LAB_USER);
   account(LAB_SUDO_USER);
 
@@ -211,6 +212,10 @@ export async function startLab(opts: StartLabOptions): Promise<Lab> {
     state.lb = webTierInfo(specs, LAB_USER, opts.lbBackends);
     prepareWebTier(state, state.lb, user);
   }
+  if (opts.db) {
+    state.db = dbInfo(specs);
+    await prepareDbTier(state, state.db);
+  }
   writeFileSync(state.knownHosts, knownHosts(specs.map((s, i) => ({ address: s.address, port: s.port, pubKey: pubs[i]! }))));
   writeFileSync(state.sshConfig, sshConfig(state));
 
@@ -227,6 +232,7 @@ export async function startLab(opts: StartLabOptions): Promise<Lab> {
     const failed = results.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error).message ?? r.reason)] : []));
     if (failed.length) throw new Error(failed.slice(0, 3).join('\n') + (failed.length > 3 ? `\n(and ${failed.length - 3} more hosts failed)` : ''));
     if (state.lb) await startWebTier(lab, timeout);
+    if (state.db) await startDbTier(lab, timeout);
   } catch (e) {
     await lab.stop().catch(() => { /* report the original error */ });
     throw e;

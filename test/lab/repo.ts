@@ -59,6 +59,7 @@ export const LAB_NETS = {
   labTests: 13 + NET_OFFSET,   // lab.test.ts, lab-lifecycle.test.ts
   bench: 14 + NET_OFFSET,      // bench/*
   webTests: 15 + NET_OFFSET,   // web-app.test.ts, lb.test.ts
+  dbTests: 16 + NET_OFFSET,    // test/integration/db-*.test.ts (db: true labs)
 } as const;
 export const TEST_LAB_NET = LAB_NETS.test;
 export const TEST_LAB_WEB = 10;

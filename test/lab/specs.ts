@@ -3,14 +3,15 @@ import { HAPROXY_BINDS, NGINX_BINDS } from './lb.js';
 import { SSH_PORT } from './host.js';
 import type { HostSpec } from './host.js';
 import { jumpNet } from './netns.js';
+import { dbSpecs } from './db.js';
 import type { ExtraHostOptions } from './types.js';
 
 const NAME_RE = /^[a-z0-9][a-z0-9-]{0,30}$/;
 const RESERVED_BINDS = ['/etc/hostname', '/etc/hosts', '/srv', '/run'];
 
-export interface SpecOptions { net: number; web: number; extra: ExtraHostOptions[]; jump: boolean; lb: boolean }
+export interface SpecOptions { net: number; web: number; extra: ExtraHostOptions[]; jump: boolean; lb: boolean; db?: boolean }
 
-export function hostSpecs({ net, web, extra, jump, lb }: SpecOptions): HostSpec[] {
+export function hostSpecs({ net, web, extra, jump, lb, db }: SpecOptions): HostSpec[] {
   const specs: HostSpec[] = [];
   const next = () => `127.${net}.0.${specs.length + 1}`; // web1..webN, lb1, lb2, extras: consecutive addresses
   for (let i = 1; i <= web; i++) specs.push({ name: `web${i}`, address: next(), port: SSH_PORT, roles: ['web'], binds: [] });
@@ -19,6 +20,7 @@ export function hostSpecs({ net, web, extra, jump, lb }: SpecOptions): HostSpec[
     specs.push({ name: 'lb1', address: next(), port: SSH_PORT, roles: ['lb'], binds: NGINX_BINDS, lbKind: 'nginx' });
     specs.push({ name: 'lb2', address: next(), port: SSH_PORT, roles: ['lb'], binds: HAPROXY_BINDS, lbKind: 'haproxy' });
   }
+  if (db) for (const d of dbSpecs()) specs.push({ ...d, address: next() });
   for (const x of extra) {
     for (const b of x.binds ?? []) {
       if (!b.startsWith('/') || b.includes('..') || b.endsWith('/') || RESERVED_BINDS.includes(b)) {

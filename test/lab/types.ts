@@ -123,6 +123,39 @@ export interface LabState {
   services?: Record<string, LabService>;
   /** the web tier (lab started with lb: true) */
   lb?: LabLb;
+  /** the db tier (lab started with db: true) */
+  db?: LabDb;
+}
+
+/** The db tier of a `db: true` lab (paths are inside each db host). */
+export interface LabDb {
+  /** 'db1', 'db2': mariadbd on <address>:port, server ids 1, 2 */
+  hosts: string[];
+  port: number;
+  /** the server's option file (root:root 0644) */
+  conf: string;
+  datadir: string;
+  /** where backups go (root-only) */
+  backupRoot: string;
+  socket: string;
+  pidFile: string;
+  /** the user mariadbd runs as, owner of datadir */
+  serverUser: string;
+  /** login with all privileges, on localhost and % (password in lab.json only) */
+  user: string;
+  password: string;
+  /** login with REPLICATION SLAVE */
+  replUser: string;
+  replPassword: string;
+  /** an empty database made at start */
+  database: string;
+  /** the HAProxy host for MySQL (role lb), its config, pid file and reload command (as root) */
+  lb: string;
+  lbConf: string;
+  lbPidFile: string;
+  lbReload: string;
+  /** shell command, as root inside the host: start mariadbd detached (stop: TERM to the pid in pidFile) */
+  start: string;
 }
 
 export interface ExtraHostOptions {
@@ -153,6 +186,8 @@ export interface StartLabOptions {
   lb?: boolean;
   /** with lb: how many web hosts (web1..webN) the LBs list; default all of them */
   lbBackends?: number;
+  /** the db tier: db1 and db2 with role 'db', each running mariadbd (see test/lab/db.ts) */
+  db?: boolean;
 }
 
 export interface SpawnInHostOptions {

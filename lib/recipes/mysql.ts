@@ -1,0 +1,101 @@
+import { secret, sh, type ShellCommand } from '../commands/quote.js';
+import { FabError, UsageError } from '../errors.js';
+import type { TaskContext } from '../run/context.js';
+import { sql, type DbCredentials, type Row } from '../db/client.js';
+import { serviceDef, serviceStatus, type ServiceDef } from '../system/service.js';
+
+/**
+ * Settings of a MySQL/MariaDB host, shared by the backup, restore and health-check recipes:
+ * mysqlDefaultsFile (/etc/mysql/my.cnf), mysqlUser (root), mysqlPassword (or $FAB_MYSQL_PASSWORD),
+ * mysqlSocket, mysqlHost, mysqlPort (3306), mysqlDatadir (/var/lib/mysql), mysqlServerUser (mysql),
+ * mysqlService (mariadb: systemd unit, or <name>Start / <name>PidFile settings), backupRoot
+ * (/var/backups/mysql), backupKeep (7), backupTool (auto: mariabackup, xtrabackup, innobackupex).
+ */
+export interface MysqlSettings {
+  defaultsFile: string;
+  creds: DbCredentials;
+  datadir: string;
+  serverUser: string;
+  service: ServiceDef;
+  backupRoot: string;
+  keep: number;
+  tool: string;
+  port: number;
+}
+
+export function mysqlSettings(ctx: TaskContext): MysqlSettings {
+  const s = ctx.settings;
+  const password = s.has('mysqlPassword') ? s.string('mysqlPassword') : process.env.FAB_MYSQL_PASSWORD;
+  const port = s.number('mysqlPort', 3306);
+  const creds: DbCredentials = {
+    user: s.string('mysqlUser', 'root'),
+    ...(password ? { password: secret(password) } : {}),
+    ...(s.has('mysqlSocket') ? { socket: s.string('mysqlSocket') } : { host: s.string('mysqlHost', '127.0.0.1'), port }),
+  };
+  const keep = s.number('backupKeep', 7);
+  if (!Number.isInteger(keep) || keep < 1) throw new UsageError(`setting backupKeep must be a whole number >= 1, got ${keep}`, '--set backupKeep=7');
+  return {
+    defaultsFile: s.string('mysqlDefaultsFile', '/etc/mysql/my.cnf'), creds, port,
+    datadir: s.string('mysqlDatadir', '/var/lib/mysql').replace(/\/+$/, ''), serverUser: s.string('mysqlServerUser', 'mysql'),
+    service: serviceDef(ctx, s.string('mysqlService', 'mariadb')),
+    backupRoot: s.string('backupRoot', '/var/backups/mysql').replace(/\/+$/, ''), keep, tool: s.string('backupTool', 'auto'),
+  };
+}
+
+/** SQL as the configured login (as root on the host, so socket auth works too). */
+export function mysqlQuery(ctx: TaskContext, m: MysqlSettings, statements: string, display?: string): Promise<Row[]> {
+  return sql(ctx, { ...m.creds, include: m.defaultsFile }, statements, { sudo: true, timeoutMs: 30_000, ...(display ? { display } : {}) });
+}
+
+/** Does the server answer a query (and is its process alive, when we can tell)? */
+export async function mysqlAnswers(ctx: TaskContext, m: MysqlSettings): Promise<boolean> {
+  await mysqlQuery(ctx, m, 'SELECT 1');
+  return true;
+}
+
+export async function serverRunning(ctx: TaskContext, m: MysqlSettings): Promise<boolean> {
+  try { return await serviceStatus(ctx, m.service); } catch { return true; /* no way to tell: rely on queries */ }
+}
+
+/** Pure: SQL string literal. */
+export function sqlString(v: string): string {
+  return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+export const TOOLS = ['mariabackup', 'xtrabackup', 'innobackupex'] as const;
+
+export async function detectTool(ctx: TaskContext, m: MysqlSettings): Promise<string> {
+  if (m.tool !== 'auto') return m.tool;
+  const r = await ctx.run(sh`for t in ${[...TOOLS]}; do command -v "$t" >/dev/null 2>&1 && { echo "$t"; exit 0; }; done; PATH="$PATH:/usr/sbin"; exit 1`).quiet().nothrow().probe();
+  if (!r.ok) throw new FabError(`[${ctx.host.name}] no backup tool found (${TOOLS.join(', ')}); install mariadb-backup or percona-xtrabackup, or set backupTool`);
+  return r.stdout.trim();
+}
+
+/** Pure: the tool's command lines (innobackupex has its own grammar). `cnf`: the option file, as a shell word. */
+export function toolCommand(tool: string, action: 'backup' | 'prepare' | 'copy-back', dir: string, cnf: ShellCommand): ShellCommand {
+  const inno = /innobackupex/.test(tool);
+  if (action === 'backup') return inno ? sh`${tool} --defaults-file=${cnf} --no-timestamp ${dir}` : sh`${tool} --defaults-file=${cnf} --backup --target-dir=${dir}`;
+  if (action === 'prepare') return inno ? sh`${tool} --apply-log ${dir}` : sh`${tool} --prepare --target-dir=${dir}`;
+  return inno ? sh`${tool} --defaults-file=${cnf} --copy-back ${dir}` : sh`${tool} --defaults-file=${cnf} --copy-back --target-dir=${dir}`;
+}
+
+export const completedOk = (out: string): boolean => /completed OK!\s*$/.test(out.trimEnd().split('\n').slice(-3).join('\n'));
+
+/** Pure: `2026-12-02_17-58-01` (UTC), sortable. */
+export function stamp(d: Date): string {
+  return d.toISOString().slice(0, 19).replace('T', '_').replace(/:/g, '-');
+}
+export const STAMP = /^\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d$/;
+
+/** Pure: which backup dirs to delete so that the newest `keep` stay (other names are never touched). */
+export function backupsToRemove(names: readonly string[], keep: number): string[] {
+  const ours = names.filter((n) => STAMP.test(n)).sort();
+  return ours.slice(0, Math.max(0, ours.length - keep));
+}
+
+/** Pure: `xtrabackup_binlog_info` ("mysql-bin.000003\t1980\t0-1-8"). */
+export function parseBinlogInfo(text: string): { file: string; pos: number; gtid?: string } {
+  const [file, pos, gtid] = text.trim().split(/\s+/);
+  if (!file || !pos || !/^\d+$/.test(pos)) throw new FabError(`binlog info "${text.trim()}" is not "<file> <position> [gtid]"`);
+  return { file, pos: Number(pos), ...(gtid ? { gtid } : {}) };
+}
