@@ -1,3 +1,4 @@
+import { validateHostSet } from '../registry/validate.js';
 import { FabfileError, UsageError, errorMessage } from '../errors.js';
 import { selectHosts } from '../exec/select.js';
 import { arg } from '../registry/args.js';
@@ -22,7 +23,8 @@ export interface Plan {
 
 /** `fab -H a,b -- uptime`: an ad-hoc task that runs the remainder as typed. */
 export const adhoc = task({ description: 'ad-hoc command', args: { command: arg.string() } }, async (ctx, { command }) => {
-  await ctx.run(command);
+  // Nobody reads its result: stdout is shown, not kept (1 GB of output runs in bounded memory).
+  await ctx.run(command, { discardStdout: true });
 });
 adhoc.name = adhoc.shortName = 'command';
 
@@ -38,6 +40,7 @@ export async function makePlan(reg: Registry, inv: Invocation): Promise<Plan> {
       if (err instanceof UsageError) throw err;
       throw new FabfileError(hs.file ?? name, `host set ${name}: ${errorMessage(err)}`);
     }
+    validateHostSet(hs.file ?? name, name, def);
     for (const t of targetsOf(name, def)) if (!pool.some((p) => p.name === t.name)) pool.push(t);
   }
   const haveSet = inv.hostSets.length > 0;

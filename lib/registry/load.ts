@@ -4,6 +4,7 @@ import { loadModule } from '../loader/require-ts.js';
 import { FabfileError, UsageError, errorMessage } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';
 import { isHostSet, type HostSet } from './hostset.js';
+import { validateArgDefaults } from './validate.js';
 import { isTask, type Task } from './task.js';
 
 export interface Registry {
@@ -81,6 +82,7 @@ export async function loadRegistry(cwd: string, explicit: readonly string[], opt
         value.shortName = exportName;
         value.name = exp === 'default' ? exportName : `${prefix}${exportName}`;
         value.file = file;
+        validateArgDefaults(file, value.name, value.spec.args);
         reg.tasks.push(value);
       } else if (isHostSet(value)) {
         const other = reg.hostSets.get(exportName);

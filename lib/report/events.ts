@@ -81,24 +81,4 @@ export class EventBus {
   }
 }
 
-/** Splits a byte stream into whole lines; `flush` gives the last partial line at exit. */
-export class LineSplitter {
-  private buf = '';
-  private readonly decoder = new TextDecoder();
-  constructor(private readonly onLine: (line: string) => void) {}
-
-  push(chunk: Buffer | string): void {
-    this.buf += typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = this.buf.indexOf('\n')) !== -1) {
-      this.onLine(this.buf.slice(0, nl).replace(/\r$/, ''));
-      this.buf = this.buf.slice(nl + 1);
-    }
-  }
-
-  flush(): void {
-    this.buf += this.decoder.decode();
-    if (this.buf !== '') this.onLine(this.buf);
-    this.buf = '';
-  }
-}
+export { LineSplitter } from './lines.js';

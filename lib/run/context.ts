@@ -12,6 +12,7 @@ import type { Transport } from '../transport/types.js';
 import { als, scopeFor } from './als.js';
 import { RunCommand, RunResult, type RunOptions } from './result.js';
 import { runCommand, type RunConfig } from './runner.js';
+import { DEFAULT_OUTPUT_LIMIT } from './capture.js';
 import { ROOT_SCOPE, applyScope, scopeCd, scopeEnv, scopePrefix, sudoWrap, type SudoOptions } from './scope.js';
 import { Prompts, type ConfirmOptions, type PromptOptions } from './prompts.js';
 import * as files from '../files/helpers.js';
@@ -68,12 +69,19 @@ export class TaskContext {
     return this.rt.connect();
   }
 
+  /** The `output_limit` setting: bytes of each stream a command's result keeps. */
+  private outputLimit(): number {
+    const n = this.rt.settings.number('output_limit', DEFAULT_OUTPUT_LIMIT);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`setting "output_limit" is ${n}`, 'use a whole number of bytes, e.g. --set output_limit=1048576');
+    return n;
+  }
+
   run(cmd: string | ShellCommand, opts: RunOptions = {}): RunCommand {
     const scope = scopeFor(this);
     const requested = toCommand(cmd);
     return new RunCommand(async (o) => {
       const t = await this.rt.connect();
-      return runCommand(t, { host: this.host.name, requested, executed: applyScope(scope, requested), sudo: false, local: false }, { ...o, warnOnly: scope.warnOnly || this.rt.cfg.warnOnly }, this.rt.cfg);
+      return runCommand(t, { host: this.host.name, requested, executed: applyScope(scope, requested), sudo: false, local: false }, { ...o, warnOnly: scope.warnOnly || this.rt.cfg.warnOnly, outputLimit: o.outputLimit ?? this.outputLimit() }, this.rt.cfg);
     }, opts);
   }
 
@@ -83,7 +91,7 @@ export class TaskContext {
     const executed = sudoWrap(applyScope(scope, requested), opts, this.rt.cfg.marks);
     return new RunCommand(async (o) => {
       const t = await this.rt.connect();
-      return runCommand(t, { host: this.host.name, requested, executed, sudo: true, local: false }, { ...o, warnOnly: scope.warnOnly || this.rt.cfg.warnOnly }, this.rt.cfg);
+      return runCommand(t, { host: this.host.name, requested, executed, sudo: true, local: false }, { ...o, warnOnly: scope.warnOnly || this.rt.cfg.warnOnly, outputLimit: o.outputLimit ?? this.outputLimit() }, this.rt.cfg);
     }, opts);
   }
 
@@ -93,7 +101,7 @@ export class TaskContext {
     const requested = toCommand(cmd);
     return new RunCommand(async (o) => {
       const t = await this.rt.localTransport();
-      return runCommand(t, { host: this.host.name, requested, executed: applyScope(scope, requested), sudo: false, local: true }, { ...o, warnOnly: scope.warnOnly || this.rt.cfg.warnOnly }, this.rt.cfg);
+      return runCommand(t, { host: this.host.name, requested, executed: applyScope(scope, requested), sudo: false, local: true }, { ...o, warnOnly: scope.warnOnly || this.rt.cfg.warnOnly, outputLimit: o.outputLimit ?? this.outputLimit() }, this.rt.cfg);
     }, opts);
   }
 

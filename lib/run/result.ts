@@ -12,6 +12,8 @@ export class RunResult {
     readonly signal: string | null = null,
     /** True when --dry-run skipped the command. */
     readonly skipped = false,
+    /** Set when output beyond the `output_limit` setting was not kept: bytes left out of each stream. */
+    readonly truncated?: { stdout: number; stderr: number; limit: number },
   ) {}
 
   get ok(): boolean {
@@ -37,6 +39,10 @@ export interface RunOptions {
   stdin?: string | Buffer;
   /** Read-only: still runs under --dry-run. */
   probe?: boolean;
+  /** Bytes of stdout (and of stderr) the result keeps; the rest is shown but not kept. */
+  outputLimit?: number;
+  /** Nobody reads stdout (an ad-hoc command): show it, keep none of it. */
+  discardStdout?: boolean;
 }
 
 /** Parses `5s`, `500ms`, `2m` or a number of milliseconds. */

@@ -1,7 +1,9 @@
 import type { Prompts } from './prompts.js';
 import type { Secret, ShellCommand } from '../commands/quote.js';
 import { CommandError, CommandTimeoutError, InterruptedError, SudoError, tail } from '../errors.js';
-import { LineSplitter, type EventBus } from '../report/events.js';
+import type { EventBus } from '../report/events.js';
+import { LineSplitter } from '../report/lines.js';
+import { BoundedBuffer, BoundedLines, DEFAULT_OUTPUT_LIMIT } from './capture.js';
 import type { ExecResult, Transport } from '../transport/types.js';
 import { RunResult, type RunOptions } from './result.js';
 import type { SudoMarks } from './scope.js';
@@ -58,8 +60,10 @@ export async function runCommand(transport: Transport, req: CommandRequest, opts
   if (cfg.signal.aborted) throw new InterruptedError();
 
   const started = Date.now();
-  const out: Buffer[] = [];
-  const err: string[] = [];
+  // Shown output streams line by line; the result keeps at most outputLimit bytes of each stream.
+  const limit = opts.outputLimit ?? DEFAULT_OUTPUT_LIMIT;
+  const out = new BoundedBuffer(opts.discardStdout ? 0 : limit);
+  const err = new BoundedLines(limit);
   const line = (stream: 'stdout' | 'stderr') => (text: string) => {
     if (stream === 'stderr') err.push(text);
     if (!opts.quiet) events.emit({ type: 'output', host: req.host, id, stream, line: text });
@@ -117,8 +121,12 @@ export async function runCommand(transport: Transport, req: CommandRequest, opts
   if (cfg.signal.aborted) throw new InterruptedError();
   if (gate?.failure) throw new SudoError(req.host, requested, gate.failure);
   if (timedOut) throw new CommandTimeoutError(req.host, requested, timeoutMs!);
-  const stderr = err.length ? `${err.join('\n')}\n` : '';
-  const res = new RunResult(req.host, requested, executed, Buffer.concat(out).toString('utf8'), stderr, result.code, result.signal);
+  const cut = (out.cut && !opts.discardStdout) || err.cut ? { stdout: out.dropped, stderr: err.dropped, limit } : undefined;
+  const res = new RunResult(req.host, requested, executed, out.text(), err.text(), result.code, result.signal, false, cut);
+  if (cut) {
+    const what = [out.cut && !opts.discardStdout ? `stdout ${out.dropped}` : '', err.cut ? `stderr ${err.dropped}` : ''].filter(Boolean).join(', ');
+    events.emit({ type: 'message', host: req.host, level: 'warning', text: `output kept for the result was cut at ${limit} bytes (${what} bytes not kept): ${requested}; --set output_limit=BYTES keeps more` });
+  }
   if (!res.ok && !opts.nothrow && !opts.warnOnly) {
     throw new CommandError(req.host, requested, executed, res.code, events.mask(tail(res.stderr)), res.signal);
   }
