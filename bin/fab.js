@@ -27,13 +27,21 @@ process.on('SIGINT', () => {
   const what = interrupts.interrupt();
   if (what === 'graceful') process.stderr.write('\nfab: interrupted; the hosts in progress finish their steps, no new host starts (Ctrl-C again to stop at once)\n');
   else if (what === 'abort') process.stderr.write('\nfab: interrupted; stopping commands and closing connections (Ctrl-C again to quit at once)\n');
-  else process.exit(130);
+  else process.exit(interrupts.exitCode ?? 130);
 });
+// A CI timeout (SIGTERM) or a closed terminal (SIGHUP): stop at once, but still clean up and report.
+for (const sig of ['SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    interrupted = true;
+    if (interrupts.terminate(sig) === 'exit') process.exit(interrupts.exitCode);
+    process.stderr.write(`\nfab: ${sig}; stopping commands and closing connections\n`);
+  });
+}
 
 // `fab ... | head` closes the pipe early: that is not an error worth a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err) => {
-    if (err.code === 'EPIPE') process.exit(interrupted ? 130 : 0);
+    if (err.code === 'EPIPE' || err.code === 'EIO') process.exit(interrupted ? (interrupts.exitCode ?? 130) : 0);
     throw err;
   });
 }
@@ -48,4 +56,4 @@ const code = await main(argv, {
   interrupts,
 });
 // Let stdout drain (pipes are asynchronous) before exiting.
-process.stdout.write('', () => process.exit(code));
+process.stdout.write('', () => process.exit(interrupts.exitCode ?? code));

@@ -1,4 +1,4 @@
-import { ConnectError, HostKeyError } from '../errors.js';
+import { ConnectError, HostKeyError, InterruptedError } from '../errors.js';
 import { parseHostString, type HostTarget } from '../registry/hostset.js';
 import type { EventBus } from '../report/events.js';
 import type { SshOptions } from '../transport/endpoint.js';
@@ -12,6 +12,8 @@ export interface ConnectionOptions {
   events: EventBus;
   /** Finds a host of the loaded host sets by name (for jump hosts); undefined for raw names. */
   lookup(name: string): HostTarget | undefined;
+  /** Aborted on Ctrl-C: connects in progress give up at once (the late connection is closed). */
+  signal?: AbortSignal;
 }
 
 /** A host named on the command line that is in no host set: `user@host:port`, completed by ssh_config. */
@@ -34,10 +36,28 @@ export class Connections {
   get(target: HostTarget, key = target.name): Promise<Transport> {
     let p = this.open.get(key);
     if (!p) {
-      p = this.connect(target);
+      p = this.abortable(this.connect(target));
       this.open.set(key, p);
     }
     return p;
+  }
+
+  /** Rejects with InterruptedError as soon as the run is aborted, instead of waiting out the connect timeout. */
+  private abortable(connecting: Promise<Transport>): Promise<Transport> {
+    const signal = this.opts.signal;
+    if (!signal) return connecting;
+    return new Promise<Transport>((resolve, reject) => {
+      const onAbort = (): void => {
+        reject(new InterruptedError());
+        connecting.then((t) => t.close(), () => undefined);
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      connecting.then(
+        (t) => (signal.removeEventListener('abort', onAbort), resolve(t)),
+        (err: unknown) => (signal.removeEventListener('abort', onAbort), reject(err)),
+      );
+    });
   }
 
   private async connect(target: HostTarget): Promise<Transport> {

@@ -17,6 +17,21 @@ export class Interrupts {
     return () => this.gracefulHandlers.delete(handler);
   }
 
+  /** Set by SIGTERM/SIGHUP: the exit code the run ends with (128 + signal number). */
+  exitCode: number | undefined;
+
+  /**
+   * SIGTERM (a CI timeout) or SIGHUP (a closed terminal): like a second Ctrl-C, at once. Commands are
+   * stopped, connections closed, the journal and the summary written; fab exits 143 or 129.
+   */
+  terminate(signal: 'SIGTERM' | 'SIGHUP'): 'abort' | 'exit' {
+    this.exitCode ??= signal === 'SIGTERM' ? 143 : 129;
+    this.count = Math.max(this.count, 1);
+    if (this.hard.signal.aborted) return 'exit';
+    this.hard.abort();
+    return 'abort';
+  }
+
   interrupt(): 'graceful' | 'abort' | 'exit' {
     this.count++;
     if (this.count === 1 && this.gracefulHandlers.size) {
