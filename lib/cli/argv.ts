@@ -64,9 +64,13 @@ function setOption(opts: FabOptions, def: OptionDef, value: string | boolean, fl
   if (!given.has(opts)) given.set(opts, new Set());
   given.get(opts)!.add(def.key);
   switch (def.type) {
-    case 'flag':
-      o[def.key] = value === true || value === 'true';
+    case 'flag': {
+      // --color=maybe used to mean false; only a yes/no value is a flag's value.
+      const v = typeof value === 'boolean' ? value : /^(true|yes|1|on)$/i.test(value) ? true : /^(false|no|0|off)$/i.test(value) ? false : undefined;
+      if (v === undefined) throw new UsageError(`${flagText}: expected no value, or true/false, got ${JSON.stringify(value)}`, `write --${def.long} or --no-${def.long}`);
+      o[def.key] = v;
       return;
+    }
     case 'string':
       o[def.key] = String(value);
       return;

@@ -10,6 +10,7 @@ import { parseSetOption } from './fabric-grammar.js';
 import { describeText, listText } from './help.js';
 import { contextHelp, helpRequested } from './help-anywhere.js';
 import { helpText } from './options.js';
+import { checkOptions } from './option-checks.js';
 import { makePlan } from './plan.js';
 import { confirmGuards } from './guards.js';
 import { listJson, shortlist } from './list-json.js';
@@ -87,6 +88,8 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
     // cli > FAB_* > project config > user config > defaults (lib/config/config.ts).
     const configured = applyConfig(inv.options, explicitOptions(inv.options), loadConfig(reg.root ?? io.cwd, io.env));
     const opts = (inv.options = configured.options);
+    // Every source of option values (command line, FAB_*, config files) goes through the same checks.
+    checkOptions(opts);
     if (opts.shortlist) return io.stdout(shortlist(reg)), 0;
     if (opts.list && opts.json) return io.stdout(`${JSON.stringify(await listJson(reg, io.cwd))}\n`), 0;
     if (opts.list) return io.stdout(`${listText(reg, io.cwd)}\n`), 0;

@@ -1,5 +1,6 @@
 import { ConnectError, HostKeyError, InterruptedError } from '../errors.js';
-import { parseHostString, type HostTarget } from '../registry/hostset.js';
+import type { HostTarget } from '../registry/hostset.js';
+import { parseHostSpec } from './host-pattern.js';
 import type { EventBus } from '../report/events.js';
 import type { SshOptions } from '../transport/endpoint.js';
 import type { SshConfigFile } from '../transport/sshconfig.js';
@@ -18,7 +19,7 @@ export interface ConnectionOptions {
 
 /** A host named on the command line that is in no host set: `user@host:port`, completed by ssh_config. */
 export function rawTarget(spec: string): HostTarget {
-  const { user, host, port } = parseHostString(spec);
+  const { user, host, port } = parseHostSpec(spec);
   return { name: spec, address: host, keys: [], transport: 'ssh', roles: [], settings: {}, ...(user ? { user } : {}), ...(port ? { port } : {}) };
 }
 

@@ -2,6 +2,7 @@ import { UsageError } from '../errors.js';
 import type { HostTarget } from '../registry/hostset.js';
 import { didYouMean } from '../util/suggest.js';
 import { rawTarget } from './connections.js';
+import { globRe, isGlob } from './host-pattern.js';
 
 export interface SelectionInput {
   /** Targets of the host sets named on the command line, in their order. */
@@ -14,8 +15,6 @@ export interface SelectionInput {
   taskName?: string;
 }
 
-const isGlob = (s: string) => /[*?[]/.test(s);
-const globRe = (g: string) => new RegExp(`^${g.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
 
 /**
  * Which hosts a task runs on, with Fabric 1's precedence: per-task `hosts=`/`roles=` first, then

@@ -2,9 +2,9 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import type { EventSink, FabEvent, HostSummary, RollingHostReport } from './events.js';
 import { LiveRolling } from './live.js';
 
-/** Output groups, after Fabric's --hide/--show. */
-export type Group = 'running' | 'stdout' | 'stderr' | 'status' | 'warnings' | 'user';
-export const GROUPS: readonly Group[] = ['running', 'stdout', 'stderr', 'status', 'warnings', 'user'];
+import { GROUPS, type Group } from './groups.js';
+
+export { GROUPS, type Group };
 
 export function visibleGroups(hide: readonly string[], show: readonly string[]): Set<Group> {
   const expand = (g: string): Group[] => (g === 'output' ? ['stdout', 'stderr'] : g === 'everything' ? [...GROUPS] : GROUPS.includes(g as Group) ? [g as Group] : []);

@@ -69,3 +69,39 @@ describe('malformed host sets and task arguments', () => {
     expect(r.code).toBe(0);
   });
 });
+
+describe('option values and host patterns', () => {
+  it.each([
+    [['-P', '-z', '1.5'], /--pool-size \(-z\) 1\.5: expected a whole number from 1[\s\S]*fix:/],
+    [['-P', '-z', '0'], /--pool-size \(-z\) 0/],
+    [['--port', '70000'], /--port 70000: expected a whole number from 1 to 65535/],
+    [['--port', '0'], /--port 0/],
+    [['-n', '0'], /--connection-attempts \(-n\) 0/],
+    [['-t', '0'], /--timeout \(-t\) 0: expected more than 0 seconds/],
+    [['--hide', 'nosuch'], /--hide: unknown output group "nosuch"\n {2}fix: groups are: running, stdout/],
+    [['--color=maybe'], /--color=maybe: expected no value, or true\/false[\s\S]*fix: write --color or --no-color/],
+    [['--set', 'a'], /--set "a": "a" has no value\n {2}fix: write --set a=VALUE/],
+    [['-H', 'web1:99999'], /host "web1:99999": port "99999" is not a port number/],
+    [['-H', '[::1'], /host "\[::1": unbalanced or misplaced brackets/],
+  ])('fab %j -- true is a usage error, exit 2, and touches no host', async (opts, message) => {
+    // Raw -H hosts are parsed without a host set (in a set, -H names must be its hosts).
+    const r = await fab([...(opts[0] === '-H' ? [] : ['lab', '-x', 'web*']), ...opts, '--', 'true']);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+  });
+
+  it('takes brackets in -H literally: web[12] is no host of the set, not web1 and web2', async () => {
+    const r = await fab(['lab', '-H', 'web[12]', '--', 'true']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/web\[12\]/);
+    expect(r.stdout).not.toMatch(/\[web1\]/);
+  });
+
+  it('still matches globs: web? picks web1..web9', async () => {
+    const r = await fab(['lab', '-H', 'web?', '-P', '--hide', 'running', '--', 'hostname']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/9 hosts: 9 ok/);
+  });
+});

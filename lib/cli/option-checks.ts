@@ -1,0 +1,33 @@
+/**
+ * Values of fab's options, checked once they are all known (from the command line, or from any other
+ * source of defaults): a bad value is a usage error naming the option and the fix (exit 2), before
+ * anything connects. Kept apart from the parser so every source of option values goes through it.
+ */
+import { UsageError } from '../errors.js';
+import { GROUPS } from '../report/groups.js';
+import { parseSetOption } from './fabric-grammar.js';
+import type { FabOptions } from './options.js';
+
+const GROUP_WORDS = [...GROUPS, 'output', 'everything'];
+
+function whole(name: string, v: number | undefined, min: number, max: number, fix: string): void {
+  if (v === undefined) return;
+  if (!Number.isInteger(v) || v < min || v > max) throw new UsageError(`${name} ${v}: expected a whole number from ${min} to ${max}`, fix);
+}
+
+function positive(name: string, v: number | undefined, fix: string): void {
+  if (v !== undefined && !(v > 0)) throw new UsageError(`${name} ${v}: expected more than 0 seconds`, fix);
+}
+
+export function checkOptions(o: FabOptions): void {
+  whole('--pool-size (-z)', o.poolSize, 1, 10_000, 'give the number of hosts to run at once, e.g. -P -z 5');
+  whole('--port', o.port, 1, 65_535, 'use a port from 1 to 65535, e.g. --port 2222');
+  whole('--connection-attempts (-n)', o.connectionAttempts, 1, 100, 'give how many times to try each host, e.g. -n 3');
+  positive('--timeout (-t)', o.timeout, 'give the connect timeout in seconds, e.g. -t 10');
+  positive('--command-timeout (-T)', o.commandTimeout, 'give the command timeout in seconds, e.g. -T 60, or leave it out for none');
+  for (const [flag, list] of [['--hide', o.hide], ['--show', o.show]] as const) {
+    const bad = list.filter((g) => !GROUP_WORDS.includes(g));
+    if (bad.length) throw new UsageError(`${flag}: unknown output group ${bad.map((g) => `"${g}"`).join(', ')}`, `groups are: ${GROUP_WORDS.join(', ')}`);
+  }
+  for (const s of o.set) parseSetOption(s);
+}
