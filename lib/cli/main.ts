@@ -112,7 +112,7 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
     }
     if (password) events.addSecret(password);
     const { consoleSink, jsonSink, visibleGroups } = await import('../report/console.js');
-    events.subscribe(opts.json ? jsonSink(io.stdout) : consoleSink({ color: opts.color, groups: visibleGroups(opts.hide, opts.show), write: io.stdout, live: io.stdoutIsTTY === true }));
+    events.subscribe(opts.json ? jsonSink(io.stdout) : consoleSink({ color: opts.color, groups: visibleGroups(opts.hide, opts.show), write: io.stdout, live: io.stdoutIsTTY === true, safe: io.stdoutIsTTY === true && !opts.rawOutput }));
 
     const interactive = io.stdinIsTTY && !opts.abortOnPrompts;
     const ask = interactive ? await import('./prompt.js') : undefined;

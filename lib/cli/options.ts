@@ -28,6 +28,7 @@ export interface FabOptions {
   hide: string[];
   show: string[];
   json: boolean;
+  rawOutput: boolean;
   dryRun: boolean;
   breakLock: boolean;
   color: boolean;
@@ -75,6 +76,7 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'abortOnPrompts', long: 'abort-on-prompts', type: 'flag', help: 'fail instead of prompting (always the case without a TTY)' },
   { key: 'hide', long: 'hide', type: 'list', arg: 'GROUPS', help: 'hide output groups: running, stdout, stderr, status, warnings, output' },
   { key: 'show', long: 'show', type: 'list', arg: 'GROUPS', help: 'show output groups hidden by default' },
+  { key: 'rawOutput', long: 'raw-output', type: 'flag', help: "on a terminal, pass remote control characters through (default: shown as ^M, ^[)" },
   { key: 'json', long: 'json', type: 'flag', help: 'print one NDJSON event per line instead of text' },
   { key: 'dryRun', long: 'dry-run', type: 'flag', help: 'show what would change (file diffs) and change nothing' },
   { key: 'breakLock', long: 'break-lock', type: 'flag', help: "take a rolling deploy's lock even if another run holds it (warns)" },
@@ -104,6 +106,7 @@ export function defaultOptions(): FabOptions {
     hide: [],
     show: [],
     json: false,
+    rawOutput: false,
     dryRun: false,
     breakLock: false,
     color: process.stdout.isTTY === true && !process.env.NO_COLOR,

@@ -1,6 +1,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { EventSink, FabEvent, HostSummary, RollingHostReport } from './events.js';
 import { LiveRolling } from './live.js';
+import { visibleControls } from './terminal-safe.js';
 
 import { GROUPS, type Group } from './groups.js';
 
@@ -20,7 +21,9 @@ const PALETTE = ['cyan', 'magenta', 'yellow', 'blue', 'green', 'cyanBright', 'ma
  * Human output: every line is `[host] kind: text`, written whole with one write, so parallel hosts
  * never interleave mid-line; each host keeps one colour for the run.
  */
-export function consoleSink(opts: { color: boolean; groups: Set<Group>; write?: (s: string) => void; live?: boolean }): EventSink {
+export function consoleSink(opts: { color: boolean; groups: Set<Group>; write?: (s: string) => void; live?: boolean; safe?: boolean }): EventSink {
+  // On a terminal (unless --raw-output), remote text shows its control characters instead of obeying them.
+  const shown = opts.safe ? visibleControls : (s: string) => s;
   const c: ChalkInstance = new Chalk({ level: opts.color ? 1 : 0 });
   const out = opts.write ?? ((s: string) => void process.stdout.write(s));
   // On a terminal a rolling run gets a live table; everything else scrolls above it.
@@ -42,12 +45,12 @@ export function consoleSink(opts: { color: boolean; groups: Set<Group>; write?: 
       case 'task.start':
         return e.task === 'command' ? undefined : line('status', e.host, `Executing task '${e.task}'`);
       case 'task.end':
-        if (!e.ok && e.error) return line('status', e.host, c.red(`FAILED ${e.task}: ${e.error.message}`));
+        if (!e.ok && e.error) return line('status', e.host, c.red(`FAILED ${e.task}: ${e.error.message.split('\n').map(shown).join('\n')}`));
         return;
       case 'command.start':
         return line('running', e.host, `${e.dryRun ? 'would ' : ''}${e.local ? 'local' : e.sudo ? 'sudo' : 'run'}: ${e.requested}`);
       case 'output':
-        return line(e.stream, e.host, `${e.stream === 'stdout' ? 'out' : c.yellow('err')}: ${e.line}`);
+        return line(e.stream, e.host, `${e.stream === 'stdout' ? 'out' : c.yellow('err')}: ${shown(e.line)}`);
       case 'transfer':
         return line('running', e.host, `${e.direction}: ${e.direction === 'put' ? `${e.local} -> ${e.remote}` : `${e.remote} -> ${e.local}`} (${e.bytes} bytes)`);
       case 'file.change':
