@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /**
  * Ctrl-C, in steps. A rolling run registers a graceful handler: the first Ctrl-C lets the hosts in
  * progress finish their steps (through undrain) and starts no more. Otherwise, or on the next
@@ -7,6 +9,11 @@ export class Interrupts {
   readonly hard = new AbortController();
   private count = 0;
   private readonly gracefulHandlers = new Set<() => void>();
+
+  constructor() {
+    // Every running command and pending connect listens for the abort: -P over many hosts is not a leak.
+    setMaxListeners(0, this.hard.signal);
+  }
 
   get signal(): AbortSignal {
     return this.hard.signal;

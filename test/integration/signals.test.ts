@@ -66,3 +66,12 @@ describe('Ctrl-C during connects', () => {
     }
   });
 });
+
+describe('small ones', () => {
+  it('runs -P over more than 10 hosts without a MaxListenersExceededWarning', async () => {
+    const r = await fab(['lab', '-P', '--hide', 'running,stdout', '--', 'sleep 0.5']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/1[1-9] hosts: 1[1-9] ok/);
+    expect(r.stderr).not.toMatch(/MaxListenersExceededWarning/);
+  });
+});
