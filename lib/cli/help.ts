@@ -6,9 +6,13 @@ import type { Task } from '../registry/task.js';
 const firstLine = (s?: string) => (s ?? '').trim().split('\n')[0] ?? '';
 
 /** `fab --list`: tasks grouped by fabfile with their one-line descriptions, then the host sets. */
-export function listText(reg: Registry, cwd: string): string {
+export function listText(reg: Registry, cwd: string, explicit: readonly string[] = []): string {
   const out: string[] = [];
-  if (!reg.tasks.length) out.push('No tasks found (looked for ./fabfiles/ or ./fabfile.ts, upwards from here; use -f PATH).');
+  if (!reg.tasks.length) {
+    // With -f, say where fab looked: the default search path was not used.
+    const where = explicit.length ? `in ${explicit.join(', ')} (from -f)` : '(looked for ./fabfiles/ or ./fabfile.ts, upwards from here; use -f PATH)';
+    out.push(`No tasks found ${where}.`);
+  }
   const byFile = new Map<string, Task[]>();
   for (const t of reg.tasks) byFile.set(t.file!, [...(byFile.get(t.file!) ?? []), t]);
   const width = Math.max(0, ...reg.tasks.map((t) => t.shortName!.length));

@@ -92,7 +92,7 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
     checkOptions(opts);
     if (opts.shortlist) return io.stdout(shortlist(reg)), 0;
     if (opts.list && opts.json) return io.stdout(`${JSON.stringify(await listJson(reg, io.cwd))}\n`), 0;
-    if (opts.list) return io.stdout(`${listText(reg, io.cwd)}\n`), 0;
+    if (opts.list) return io.stdout(`${listText(reg, io.cwd, pre.fabfile)}\n`), 0;
     if (opts.display) return io.stdout(`${describeText(requireTask(reg, opts.display), io.cwd)}\n`), 0;
     if (!inv.tasks.length && inv.command === undefined) {
       throw new UsageError('nothing to do: no task and no command', 'fab --list shows the tasks; fab -H HOST -- CMD runs a command');

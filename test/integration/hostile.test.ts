@@ -64,6 +64,14 @@ describe('malformed host sets and task arguments', () => {
     expect(r.code).toBe(2);
   });
 
+  it('-l on an -f fabfile without tasks names that file, not the default search path', async () => {
+    const dir = project({ 'ops/empty.ts': 'export const notATask = 1;\n' });
+    const r = await fab(['-f', join(dir, 'ops/empty.ts'), '-l'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`No tasks found in ${join(dir, 'ops/empty.ts')} (from -f).`);
+    expect(r.stdout).not.toMatch(/looked for \.\/fabfiles/);
+  });
+
   it('still runs a well-formed host set', async () => {
     const r = await fabLab(['-H', 'web1', 'echoArg', 'fine']);
     expect(r.code).toBe(0);
