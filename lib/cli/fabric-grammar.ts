@@ -82,13 +82,13 @@ export function parseTaskWord(word: string): TaskWord {
   return out;
 }
 
-/** `--set k=v,k2=a\,b` -> { k: 'v', k2: 'a,b' }; a bare key (Fabric: True) is refused, so a typo is not silently true. */
+/** `--set k=v,flag,k2=a\,b` -> { k: 'v', flag: 'true', k2: 'a,b' } (Fabric sets a bare key to True). */
 export function parseSetOption(text: string): Record<string, string> {
   const list = parseKeyValueList(text, '--set');
   const out: Record<string, string> = {};
   for (const key of list.positional) {
     if (key.trim() === '') throw new UsageError(`--set "${text}": empty setting name`, 'write --set key=value,key2=value2');
-    throw new UsageError(`--set "${text}": "${key.trim()}" has no value`, `write --set ${key.trim()}=VALUE (e.g. ${key.trim()}=true)`);
+    out[key.trim()] = 'true';
   }
   for (const [k, v] of list.named) out[k] = v;
   return out;

@@ -29,5 +29,6 @@ export function checkOptions(o: FabOptions): void {
     const bad = list.filter((g) => !GROUP_WORDS.includes(g));
     if (bad.length) throw new UsageError(`${flag}: unknown output group ${bad.map((g) => `"${g}"`).join(', ')}`, `groups are: ${GROUP_WORDS.join(', ')}`);
   }
+  // A bare key is Fabric's True (`--set debug`); a malformed list is refused here, before anything runs.
   for (const s of o.set) parseSetOption(s);
 }

@@ -31,7 +31,7 @@ export async function runPlan(plan: Plan, o: RunPlanOptions): Promise<RunOutcome
   const nonce = randomBytes(6).toString('hex');
   const cfg: RunConfig = { ...o.cfg, events: o.events, signal: o.signal, marks: { prompt: `[fab-sudo-${nonce}] password: `, start: `fab-start-${nonce}` } };
   const byName = new Map(plan.pool.map((t) => [t.name, t]));
-  const connections = new Connections({ ssh: o.ssh, ...(o.sshConfigPath ? { sshConfigPath: o.sshConfigPath } : {}), events: o.events, lookup: (n) => byName.get(n), });
+  const connections = new Connections({ ssh: o.ssh, ...(o.sshConfigPath ? { sshConfigPath: o.sshConfigPath } : {}), events: o.events, lookup: (n) => byName.get(n), signal: o.signal });
   const executor = new Executor({ cfg, connections, parallel: o.parallel, ...(o.poolSize ? { poolSize: o.poolSize } : {}), skipBadHosts: o.skipBadHosts, settingsOverrides: o.settingsOverrides, pool: plan.pool, haveSet: plan.haveSet });
   const hostNames = [...new Set(plan.steps.flatMap((s) => s.hosts.map((h) => h.name)))];
   o.events.emit({ type: 'run.start', runId: nonce, tasks: plan.steps.map((s) => s.task.name!), hosts: hostNames, parallel: o.parallel, dryRun: cfg.dryRun });
