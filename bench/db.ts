@@ -9,11 +9,8 @@ import { rootSql } from '../test/lab/db.js';
 import { startLab } from '../test/lab/lab.js';
 import { LAB_NETS, labDir, repoRoot } from '../test/lab/repo.js';
 import { fmt, median, timeCommand } from './measure.js';
+import { argOf } from './args.js';
 
-const argOf = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? dflt : process.argv[i + 1]!;
-};
 const runs = Number(argOf('runs', '3'));
 const mb = Number(argOf('mb', '200'));
 const root = repoRoot();

@@ -8,11 +8,8 @@ import { join } from 'node:path';
 import { startLab } from '../test/lab/lab.js';
 import { LAB_NETS, labDir as labDir_, repoRoot } from '../test/lab/repo.js';
 import { fmt, median, timeCommand } from './measure.js';
+import { argOf } from './args.js';
 
-const argOf = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? dflt : process.argv[i + 1]!;
-};
 const runs = Number(argOf('runs', '5'));
 const sizes = argOf('sizes', '10,50').split(',').map(Number);
 const root = repoRoot();

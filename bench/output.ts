@@ -10,11 +10,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLab } from '../test/lab/lab.js';
 import { LAB_NETS, labDir as labDir_, repoRoot } from '../test/lab/repo.js';
+import { argOf } from './args.js';
 
-const argOf = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? dflt : process.argv[i + 1]!;
-};
 const gb = Number(argOf('gb', '1'));
 const lineMb = Number(argOf('line-mb', '40'));
 const root = repoRoot();

@@ -11,11 +11,8 @@ import { buildAppTarball } from '../test/lab/app.js';
 import { startLab } from '../test/lab/lab.js';
 import { LAB_NETS, labDir as labDir_, repoRoot } from '../test/lab/repo.js';
 import { median } from './measure.js';
+import { argOf } from './args.js';
 
-const argOf = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? dflt : process.argv[i + 1]!;
-};
 const runs = Number(argOf('runs', '3'));
 const web = Number(argOf('web', '3'));
 const root = repoRoot();
