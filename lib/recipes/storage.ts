@@ -31,7 +31,8 @@ export async function probeDevices(ctx: TaskContext, devices: readonly string[])
       path,
       exists: lines.includes('@exists'),
       blkid: parseExport(lines.filter((l) => !l.startsWith('@')).join('\n')),
-      mounts: lsblk.map((r) => (r[2] ?? '').replace(/\\x20/g, ' ')).filter(Boolean),
+      // only the disk and its partitions: an array or LV built on it shows up in lsblk too (its own checks cover it)
+      mounts: lsblk.filter((r) => r[1] === 'disk' || r[1] === 'part').map((r) => (r[2] ?? '').replace(/\\x20/g, ' ')).filter(Boolean),
       partitions: lsblk.filter((r) => r[1] === 'part').map((r) => `/dev/${r[0]}`),
       ...(vg !== undefined ? { vg } : {}),
     });

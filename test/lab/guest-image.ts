@@ -69,7 +69,10 @@ LVM
 # boot as a real machine would: assemble arrays from mdadm.conf, activate VGs, mount fstab
 modprobe raid0 2>/dev/null; mdadm --assemble --scan >/dev/null 2>&1
 vgchange -ay >/dev/null 2>&1; vgmknodes >/dev/null 2>&1
-mount -a -O no_netdev 2>/dev/null
+# no udev, so no /dev/disk/by-uuid: resolve fstab's UUID= lines with blkid, as systemd's fstab generator would
+grep '^UUID=' /etc/fstab | while read -r spec mp fs opts _; do
+  dev=$(blkid -U "\${spec#UUID=}") && mkdir -p "$mp" && mount -t "$fs" -o "$opts" "$dev" "$mp" || echo "guestlab: cannot mount $spec on $mp" > /dev/console
+done
 ip link set lo up
 IF=$(ls /sys/class/net | grep -vx lo | head -n1)
 ip addr add 10.0.2.15/24 dev "$IF" && ip link set "$IF" up && ip route add default via 10.0.2.2
