@@ -28,3 +28,4 @@ export * as mysql from './recipes/mysql.js';
 export * as mysqlBackup from './recipes/mysql-backup.js';
 export * as mysqlchk from './recipes/mysqlchk.js';
 export * as haproxyLogging from './recipes/haproxy-logging.js';
+export * as storage from './recipes/storage.js';

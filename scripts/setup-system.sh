@@ -10,6 +10,9 @@ set -euo pipefail
 
 PACKAGES=(openssh-server openssh-client sudo nginx haproxy socat iproute2 iptables util-linux
   python3 python3-venv curl mariadb-server mariadb-client mariadb-backup rsyslog logrotate)
+# The storage guest (test/lab/guest.ts): Debian's kernel under qemu, md/LVM/XFS tools shared from this host.
+# Installed with --no-install-recommends (qemu's recommends are large and unneeded).
+GUEST_PACKAGES=(qemu-system-x86 linux-image-amd64 busybox-static cpio kmod mdadm lvm2 xfsprogs e2fsprogs)
 USER_NOPASSWD=fabts  # sudo NOPASSWD: ALL
 USER_PASSWD=fabtspw  # sudo ALL with a password (the lab sets a random one at `up` time)
 SUDOERS=/etc/sudoers.d/fabts-lab
@@ -23,15 +26,18 @@ if [ "${1:-}" = "--print-packages" ]; then
   echo "${PACKAGES[*]}"
   exit 0
 fi
+if [ "${1:-}" = "--print-guest-packages" ]; then
+  echo "${GUEST_PACKAGES[*]}"
+  exit 0
+fi
 
 missing_pkgs=()
+missing_guest=()
 missing=()
 
-for p in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-    missing_pkgs+=("$p")
-  fi
-done
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+for p in "${PACKAGES[@]}"; do installed "$p" || missing_pkgs+=("$p"); done
+for p in "${GUEST_PACKAGES[@]}"; do installed "$p" || missing_guest+=("$p"); done
 for c in sshd ssh ssh-keygen sudo visudo unshare nsenter ip chpasswd nginx haproxy socat tar mariadbd mariabackup; do  # lb labs: nginx, haproxy, socat, tar; db labs: mariadb
   if ! PATH="$PATH:/usr/sbin:/sbin" command -v "$c" >/dev/null 2>&1; then
     missing+=("command $c")
@@ -59,7 +65,7 @@ sudoers_ok() {
 # Only root can read /etc/sudoers.d (0750); others rely on the user checks above.
 if [ "$(id -u)" -eq 0 ] && ! sudoers_ok; then missing+=("sudoers $SUDOERS"); fi
 
-if [ ${#missing_pkgs[@]} -eq 0 ] && [ ${#missing[@]} -eq 0 ]; then
+if [ ${#missing_pkgs[@]} -eq 0 ] && [ ${#missing_guest[@]} -eq 0 ] && [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 
@@ -67,6 +73,7 @@ if [ "$(id -u)" -ne 0 ]; then
   {
     echo "setup-system: the fabts test lab needs system changes, but this is not running as root."
     [ ${#missing_pkgs[@]} -gt 0 ] && echo "  missing packages: ${missing_pkgs[*]}"
+    [ ${#missing_guest[@]} -gt 0 ] && echo "  missing packages (storage guest): ${missing_guest[*]}"
     for m in "${missing[@]}"; do echo "  missing: $m"; done
     echo "Fix: run as root:  sudo bash scripts/setup-system.sh"
     echo "  (installs packages with apt-get, creates users $USER_NOPASSWD and $USER_PASSWD with home"
@@ -75,9 +82,9 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 2
 fi
 
-echo "setup-system: installing/creating: ${missing_pkgs[*]} ${missing[*]}" >&2
+echo "setup-system: installing/creating: ${missing_pkgs[*]} ${missing_guest[*]} ${missing[*]}" >&2
 
-if [ ${#missing_pkgs[@]} -gt 0 ]; then
+if [ ${#missing_pkgs[@]} -gt 0 ] || [ ${#missing_guest[@]} -gt 0 ]; then
   # Never let package installs start daemons (no systemd here either).
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
@@ -86,6 +93,7 @@ if [ ${#missing_pkgs[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq "${PACKAGES[@]}"
+  apt-get install -y -qq --no-install-recommends "${GUEST_PACKAGES[@]}"
 fi
 
 for u in "$USER_NOPASSWD" "$USER_PASSWD"; do

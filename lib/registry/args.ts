@@ -3,8 +3,8 @@
  * is false (Fabric 1 passed every value as a string), and `fab -d TASK` can describe it.
  */
 
-export type ArgKind = 'string' | 'number' | 'boolean' | 'choice';
-export type ArgValue = string | number | boolean;
+export type ArgKind = 'string' | 'number' | 'boolean' | 'choice' | 'list';
+export type ArgValue = string | number | boolean | readonly string[];
 
 export interface ArgSpec<T> {
   readonly kind: ArgKind;
@@ -88,7 +88,15 @@ export const arg = {
       },
       { ...base(opts), choices },
     ),
+  /** `a,b,c` (one command-line word) or `a;b;c` (inside `task:name=a;b`): a list of non-empty strings. */
+  list: (opts?: ArgOptions<readonly string[]>): ArgSpec<readonly string[]> => make('list', parseList, base(opts)),
 };
+
+export function parseList(raw: string | boolean): readonly string[] {
+  const items = parseString(raw).split(/[,;]/).map((s) => s.trim());
+  if (items.some((s) => s === '')) throw new ArgParseError(`expected a list like a,b,c (or a;b;c), got ${JSON.stringify(raw)}`);
+  return items;
+}
 
 export type ArgSpecs = Record<string, ArgSpec<unknown>>;
 export type ArgsOf<A extends ArgSpecs> = { [K in keyof A]: A[K] extends ArgSpec<infer T> ? T : never };
@@ -103,7 +111,7 @@ export function kebab(name: string): string {
 }
 
 export function describeArg(name: string, spec: ArgSpec<unknown>): string {
-  const type = spec.kind === 'choice' ? (spec.choices ?? []).join('|') : spec.kind;
+  const type = spec.kind === 'choice' ? (spec.choices ?? []).join('|') : spec.kind === 'list' ? 'a,b,...' : spec.kind;
   const dflt = spec.hasDefault
     ? spec.defaultValue === undefined
       ? ' (optional)'
