@@ -68,6 +68,7 @@ function defaultFits(spec: ArgSpec<unknown>): boolean {
     case 'boolean': return typeof v === 'boolean';
     case 'string': return typeof v === 'string';
     case 'choice': return typeof v === 'string' && (spec.choices ?? []).includes(v);
+    case 'list': return Array.isArray(v) && v.every((x) => typeof x === 'string');
   }
 }
 
@@ -75,8 +76,10 @@ function defaultFits(spec: ArgSpec<unknown>): boolean {
 export function validateArgDefaults(file: string, task: string, args: ArgSpecs | undefined): void {
   for (const [name, spec] of Object.entries(args ?? {})) {
     if (!spec.hasDefault || defaultFits(spec)) continue;
-    const want = spec.kind === 'choice' ? `one of ${(spec.choices ?? []).map((c) => JSON.stringify(c)).join(', ')}` : `a ${spec.kind}`;
-    const example = spec.kind === 'number' ? '3' : spec.kind === 'boolean' ? 'false' : JSON.stringify(spec.choices?.[0] ?? 'text');
+    const want = spec.kind === 'choice' ? `one of ${(spec.choices ?? []).map((c) => JSON.stringify(c)).join(', ')}`
+      : spec.kind === 'list' ? 'an array of strings' : `a ${spec.kind}`;
+    const example = spec.kind === 'number' ? '3' : spec.kind === 'boolean' ? 'false' : spec.kind === 'list' ? '["a", "b"]'
+      : JSON.stringify(spec.choices?.[0] ?? 'text');
     throw new UsageError(
       `${file}: task ${task}: argument "${name}" is declared ${spec.kind} but its default is ${show(spec.defaultValue)}`,
       `make the default ${want}, e.g. { default: ${example} }, or declare the argument as arg.${typeof spec.defaultValue === 'string' ? 'string' : typeof spec.defaultValue}()`,
