@@ -45,5 +45,5 @@ try {
   mkdirSync(join(root, '.fab/bench'), { recursive: true });
   writeFileSync(join(root, '.fab/bench/db.json'), JSON.stringify(res, null, 2) + '\n');
 } finally {
-  await lab.stop();
+  await lab.remove();
 }

@@ -43,7 +43,7 @@ try {
   results.startup = { list, version, nodeBare: bare };
   console.log(`start-up: fab --list ${fmt(list)}, fab --version ${fmt(version)}, node -e 0 ${fmt(bare)} (median of 20, warm)`);
 } finally {
-  await lab.stop();
+  await lab.remove();
 }
 mkdirSync(join(root, '.fab', 'bench'), { recursive: true });
 writeFileSync(join(root, '.fab', 'bench', 'fanout.json'), `${JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)}\n`);

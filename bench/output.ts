@@ -46,7 +46,7 @@ try {
       + `ssh > /dev/null ${s.s.toFixed(1)} s (${(f.s / s.s).toFixed(1)}x)`);
   }
 } finally {
-  await lab.stop();
+  await lab.remove();
 }
 mkdirSync(join(root, '.fab', 'bench'), { recursive: true });
 writeFileSync(join(root, '.fab', 'bench', 'output.json'), `${JSON.stringify({ date: new Date().toISOString(), gb, lineMb, results }, null, 2)}\n`);

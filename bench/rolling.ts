@@ -47,7 +47,7 @@ try {
     console.log(`run ${r + 1}: wall ${wall.toFixed(2)} s for ${web} hosts; per host: drain ${per.drain.toFixed(2)} s, action ${per.action.toFixed(2)} s, gates ${per.gates.toFixed(2)} s, undrain ${per.undrain.toFixed(2)} s; overhead ${((wall - spent.action - spent.gates) / web).toFixed(2)} s/host`);
   }
 } finally {
-  await lab.stop();
+  await lab.remove();
 }
 const m = (f: (r: (typeof rows)[number]) => number) => median(rows.map(f));
 console.log(`median over ${runs} runs: overhead ${m((r) => r.overheadPerHost).toFixed(2)} s per host (wall minus action and gates), of which drain ${m((r) => r.perHost.drain).toFixed(2)} s and undrain ${m((r) => r.perHost.undrain).toFixed(2)} s; wall ${m((r) => r.wall).toFixed(2)} s`);

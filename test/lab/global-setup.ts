@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startLab } from './lab.js';
 import type { Lab } from './lab.js';
 import { isAlive, procStartTime, sleep } from './proc.js';
-import { TEST_LAB_NET, TEST_LAB_WEB, ensureLabFolder, labBase, testLabDir, testRunDir } from './repo.js';
+import { TEST_LAB_NET, TEST_LAB_WEB, ensureLabFolder, labBase, removeEmptyLabFolders, testLabDir, testRunDir } from './repo.js';
 
 let lab: Lab | undefined;
 let locked = false;
@@ -70,6 +70,7 @@ export async function teardown(): Promise<void> {
   } finally {
     if (locked) {
       rmSync(testRunDir(), { recursive: true, force: true });
+      removeEmptyLabFolders(testRunDir());
       rmSync(lockFile(), { force: true });
     }
     locked = false;

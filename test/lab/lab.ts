@@ -7,7 +7,7 @@ import { APP_PORT } from './app.js';
 import { ensureKey, fingerprint, hostDir, hostRoot, logTail, prepareHost, readSpec, spawnSshd, sshdConfigPath, waitReady } from './host.js';
 import { createJumpNet, destroyJumpNet } from './netns.js';
 import { findLabProcesses, isAlive, killPids, procCmdline, procComm, procStartTime, signal, waitInNamespaces } from './proc.js';
-import { ensureLabFolder, labBase } from './repo.js';
+import { ensureLabFolder, labBase, removeEmptyLabFolders } from './repo.js';
 import { dbInfo, prepareDbTier, startDbTier } from './db.js';
 import { hostSpecs } from './specs.js';
 import type { LabHost, LabService, LabState, SpawnInHostOptions, StartLabOptions } from './types.js';
@@ -159,6 +159,13 @@ export class Lab {
     rmSync(labJsonPath(this.dir), { force: true });
     for (const h of Object.values(this.state.hosts)) { h.pid = 0; delete h.services; }
     this.state.services = {};
+  }
+
+  /** stop(), then delete the lab dir (keys, host files, datadirs) and this clone's folder once it is empty. */
+  async remove(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+    removeEmptyLabFolders(this.dir);
   }
 }
 

@@ -1,7 +1,7 @@
 // Locate the fabts repository root from this file's location, and the places where labs keep their state.
 // Works both from test/lab/*.ts (vitest) and from the compiled dist/test/lab/*.js (npm run lab).
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, rmdirSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,6 +36,13 @@ export function ensureLabFolder(dir: string): string {
   mkdirSync(dir, { recursive: true, mode: 0o711 });
   for (const d of chain) chmodSync(d, 0o711);
   return dir;
+}
+
+/** Remove the empty folders from dirname(dir) up to (not including) labBase(). */
+export function removeEmptyLabFolders(dir: string): void {
+  for (let d = dirname(dir); d.startsWith(`${labBase()}/`); d = dirname(d)) {
+    try { rmdirSync(d); } catch { return; } // not empty (another lab of this clone), or gone
+  }
 }
 
 /** A lab dir of this clone, e.g. labDir('lab-test'); labDir('test', 'lab-unit') for the labs of one test run. */
