@@ -21,10 +21,12 @@ const tail = (ctx: TaskContext, out: string) => ctx.config.events.mask(out.trimE
 export async function backup(ctx: TaskContext): Promise<BackupResult> {
   const m = mysqlSettings(ctx);
   const tool = await detectTool(ctx, m);
-  const dir = `${m.backupRoot}/${stamp(new Date())}`;
-  const partial = `${dir}.partial`;
+  const base = `${m.backupRoot}/${stamp(new Date())}`;
   const t0 = Date.now();
-  await ctx.sudo(sh`mkdir -p -m 700 ${m.backupRoot} && mkdir -m 700 ${partial}`).quiet();
+  // Two backups within one second get <stamp>-2, -3, ...: the name is picked on the host, where the dirs are.
+  const made = await ctx.sudo(sh`mkdir -p -m 700 ${m.backupRoot} && d=${base} && n=1 && while [ -e "$d" ] || [ -e "$d.partial" ]; do n=$((n+1)); d=${base}-$n; done && mkdir -m 700 "$d.partial" && printf '%s\n' "$d"`).quiet();
+  const dir = made.stdout.trim() || base; // empty under --dry-run
+  const partial = `${dir}.partial`;
   try {
     const b = await runWithCredentials(ctx, { ...m.creds, include: m.defaultsFile }, `${toolCommand(tool, 'backup', partial, raw('"$FAB_MY_CNF"')).text} </dev/null 2>&1`, {
       sudo: true, display: `(${tool} --backup --target-dir=${partial} as ${m.creds.user ?? 'default user'}, password in a temp defaults file)`,

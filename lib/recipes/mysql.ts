@@ -85,7 +85,7 @@ export const completedOk = (out: string): boolean => /completed OK!\s*$/.test(ou
 export function stamp(d: Date): string {
   return d.toISOString().slice(0, 19).replace('T', '_').replace(/:/g, '-');
 }
-export const STAMP = /^\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d$/;
+export const STAMP = /^\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d(-\d+)?$/;
 
 /** Pure: which backup dirs to delete so that the newest `keep` stay (other names are never touched). */
 export function backupsToRemove(names: readonly string[], keep: number): string[] {

@@ -1,5 +1,5 @@
 // xtrabackup.ts against real MariaDB + mariabackup in a `db: true` lab (db1, db2) of its own.
-import { cpSync, existsSync, readdirSync, truncateSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, truncateSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fab } from '../helpers/fab.js';
 import { startLab, type Lab } from '../lab/lab.js';
@@ -106,7 +106,22 @@ describe('backup and restore on db1', () => {
     const r = await onDb('db1', ['--set', 'backupKeep=2', 'backup']);
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toMatch(/removed \d+ old backup/);
-    expect(readdirSync(`${root('db1')}/srv/backups`).filter((n) => /^\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d$/.test(n))).toHaveLength(2);
+    expect(readdirSync(`${root('db1')}/srv/backups`).filter((n) => /^\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d(-\d+)?$/.test(n))).toHaveLength(2);
+  });
+
+  it('two backups within one second get distinct dirs (<stamp>-2), never a failed rename', async () => {
+    // Taken names for this second and the next 30: the backup must pick a suffixed one.
+    const backups = `${root('db1')}/srv/backups`;
+    const taken = Array.from({ length: 31 }, (_, i) => new Date(Date.now() + i * 1000).toISOString().slice(0, 19).replace('T', '_').replace(/:/g, '-'));
+    for (const t of taken) mkdirSync(`${backups}/${t}`, { recursive: true });
+    try {
+      const r = await onDb('db1', ['--set', 'backupKeep=100', 'backup']); // the taken names look newer: keep them all
+      expect(r.code, r.stdout).toBe(0);
+      const dir = /backup (\/srv\/backups\/\S+): /.exec(r.stdout)?.[1];
+      expect(dir).toMatch(/^\/srv\/backups\/\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d-2$/);
+    } finally {
+      for (const t of taken) rmSync(`${backups}/${t}`, { recursive: true, force: true });
+    }
   });
 });
 
