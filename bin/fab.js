@@ -13,7 +13,7 @@ if (argv[0] === '--version' || argv[0] === '-V') {
 let main, Interrupts;
 try {
   ({ main } = await import('../dist/lib/cli/main.js'));
-  ({ Interrupts } = await import('../dist/lib/exec/interrupt.js'));
+  ({ Interrupts } = await import('../dist/lib/run/interrupt.js'));
 } catch (err) {
   if (err.code !== 'ERR_MODULE_NOT_FOUND') throw err;
   process.stderr.write('fab: dist/ is missing; run `npm run build` (npm ci does it) in the fabts folder\n');

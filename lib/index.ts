@@ -3,8 +3,8 @@
  * Kept light: nothing here loads ssh2 or execa until a task runs a command.
  */
 export { task, type Task, type TaskSpec } from './registry/task.js';
-export { arg, type ArgSpec } from './registry/args.js';
-export { hostSet, type HostSet, type HostSetDef, type HostDef, type HostTarget } from './registry/hostset.js';
+export { arg, type ArgSpec } from './model/args.js';
+export { hostSet, type HostSet, type HostSetDef, type HostDef, type HostTarget } from './model/hostset.js';
 export { sh, quote, secret, raw, type ShellCommand } from './commands/quote.js';
 export { run, sudo, local, put, get, cd, withEnv, prefix, warnOnly, execute, settings, currentHost, context, log, prompt, confirm, abort } from './run/dsl.js';
 export { sed, comment, uncomment, append, contains, exists, uploadTemplate, editFile } from './run/dsl.js';
@@ -12,7 +12,7 @@ export type { PromptOptions, ConfirmOptions, Validate } from './run/prompts.js';
 export type { EditOptions, EditResult } from './files/edit.js';
 export { TaskContext } from './run/context.js';
 export { RunResult } from './run/result.js';
-export { Settings } from './settings.js';
+export { Settings } from './model/settings.js';
 export * from './errors.js';
 export * as nginx from './recipes/nginx.js';
 export * as haproxy from './recipes/haproxy.js';

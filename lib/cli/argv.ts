@@ -1,8 +1,8 @@
 import { UsageError } from '../errors.js';
-import { camel } from '../registry/args.js';
+import { camel } from '../model/args.js';
 import { didYouMean } from '../util/suggest.js';
 import { parseTaskWord } from './fabric-grammar.js';
-import { byLong, byShort, defaultOptions, OPTIONS, type FabOptions, type OptionDef } from './options.js';
+import { byLong, byShort, defaultOptions, OPTIONS, type FabOptions, type OptionDef } from '../config/options.js';
 
 /**
  * The `fab` command line, pure: `fab [SET...] [opts] TASK[:args] [POS...] [--arg v] ... [-- CMD]`.

@@ -1,12 +1,12 @@
 import { relative } from 'node:path';
 import { errorMessage } from '../errors.js';
-import { targetsOf, type HostSet, type HostTarget } from '../registry/hostset.js';
+import { targetsOf, type HostSet, type HostTarget } from '../model/hostset.js';
 import { findTask, type Registry } from '../registry/load.js';
 import type { Task } from '../registry/task.js';
 import { parseArgv, type ParseContext } from './argv.js';
 import { parseTaskWord } from './fabric-grammar.js';
 import { describeText } from './help.js';
-import { byShort, helpText } from './options.js';
+import { byShort, helpText } from '../config/options.js';
 
 /**
  * `-h`/`--help` anywhere before `--` means help, never a run: `fab prod disableLb web1 --help` shows

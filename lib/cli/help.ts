@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { describeArg } from '../registry/args.js';
+import { describeArg } from '../model/args.js';
 import type { Registry } from '../registry/load.js';
 import type { Task } from '../registry/task.js';
 

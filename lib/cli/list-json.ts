@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import { errorMessage } from '../errors.js';
-import { targetsOf } from '../registry/hostset.js';
+import { targetsOf } from '../model/hostset.js';
 import type { Registry } from '../registry/load.js';
 
 /** `fab --list --json`: what tools and completion scripts need, as one JSON document. */

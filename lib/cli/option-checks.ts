@@ -6,7 +6,7 @@
 import { UsageError } from '../errors.js';
 import { GROUPS } from '../report/groups.js';
 import { parseSetOption } from './fabric-grammar.js';
-import type { FabOptions } from './options.js';
+import type { FabOptions } from '../config/options.js';
 
 const GROUP_WORDS = [...GROUPS, 'output', 'everything'];
 

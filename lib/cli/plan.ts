@@ -1,25 +1,16 @@
-import { validateHostSet } from '../registry/validate.js';
+import { validateHostSet } from '../model/validate.js';
 import { FabfileError, UsageError, errorMessage } from '../errors.js';
 import { selectHosts } from '../exec/select.js';
-import { arg } from '../registry/args.js';
-import { targetsOf, type HostTarget } from '../registry/hostset.js';
+import { arg } from '../model/args.js';
+import { targetsOf, type HostTarget } from '../model/hostset.js';
 import { requireTask, type Registry } from '../registry/load.js';
 import { bindArgs, task, type Task } from '../registry/task.js';
-import type { ArgValue } from '../registry/args.js';
+import type { ArgValue } from '../model/args.js';
 import type { Invocation } from './argv.js';
+import type { Plan, PlannedTask } from '../exec/run-plan.js';
 
-export interface PlannedTask {
-  task: Task;
-  args: Record<string, ArgValue | undefined>;
-  hosts: HostTarget[];
-}
+export type { Plan, PlannedTask };
 
-export interface Plan {
-  steps: PlannedTask[];
-  /** Every host of the named host sets (for execute(), jump hosts and roles). */
-  pool: HostTarget[];
-  haveSet: boolean;
-}
 
 /** `fab -H a,b -- uptime`: an ad-hoc task that runs the remainder as typed. */
 export const adhoc = task({ description: 'ad-hoc command', args: { command: arg.string() } }, async (ctx, { command }) => {

@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError, errorMessage } from '../errors.js';
-import { OPTIONS, type FabOptions, type OptionDef } from '../cli/options.js';
-import { ArgParseError, camel, parseBoolean } from '../registry/args.js';
-import type { SettingValue } from '../settings.js';
+import { OPTIONS, type FabOptions, type OptionDef } from './options.js';
+import { ArgParseError, camel, parseBoolean } from '../model/args.js';
+import type { SettingValue } from '../model/settings.js';
 import { didYouMean } from '../util/suggest.js';
 
 /**

@@ -1,5 +1,5 @@
 import { ConnectError, HostKeyError, InterruptedError } from '../errors.js';
-import type { HostTarget } from '../registry/hostset.js';
+import type { HostTarget } from '../model/hostset.js';
 import { parseHostSpec } from './host-pattern.js';
 import type { EventBus } from '../report/events.js';
 import type { SshOptions } from '../transport/endpoint.js';

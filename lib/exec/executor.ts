@@ -1,14 +1,14 @@
 import pLimit from 'p-limit';
 import { ConnectError, GroupError, InterruptedError, UsageError, errorMessage } from '../errors.js';
-import { camel, type ArgValue } from '../registry/args.js';
-import type { HostTarget } from '../registry/hostset.js';
+import { camel, type ArgValue } from '../model/args.js';
+import type { HostTarget } from '../model/hostset.js';
 import type { Task } from '../registry/task.js';
 import type { ErrorInfo, HostStatus } from '../report/events.js';
 import { als } from '../run/als.js';
 import { TaskContext, type ExecuteTarget, type HostRuntime } from '../run/context.js';
 import type { RunConfig } from '../run/runner.js';
 import { ROOT_SCOPE } from '../run/scope.js';
-import { Settings } from '../settings.js';
+import { Settings } from '../model/settings.js';
 import type { Connections } from './connections.js';
 import { selectHosts } from './select.js';
 

@@ -1,11 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import { InterruptedError, UsageError } from '../errors.js';
-import type { Plan } from '../cli/plan.js';
+import type { HostTarget } from '../model/hostset.js';
+import type { Task } from '../registry/task.js';
+import type { ArgValue } from '../model/args.js';
 import type { EventBus, HostSummary } from '../report/events.js';
 import type { RunConfig } from '../run/runner.js';
 import type { SshOptions } from '../transport/endpoint.js';
 import { Connections } from './connections.js';
 import { Executor, type HostOutcome } from './executor.js';
+
+export interface PlannedTask {
+  task: Task;
+  args: Record<string, ArgValue | undefined>;
+  hosts: HostTarget[];
+}
+
+export interface Plan {
+  steps: PlannedTask[];
+  /** Every host of the named host sets (for execute(), jump hosts and roles). */
+  pool: HostTarget[];
+  haveSet: boolean;
+}
 
 export interface RunPlanOptions {
   events: EventBus;

@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import type { HostTarget } from '../registry/hostset.js';
+import type { HostTarget } from '../model/hostset.js';
 import { didYouMean } from '../util/suggest.js';
 import { rawTarget } from './connections.js';
 import { globRe, isGlob } from './host-pattern.js';

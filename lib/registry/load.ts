@@ -3,8 +3,8 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { loadModule } from '../loader/require-ts.js';
 import { FabfileError, UsageError, errorMessage } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';
-import { isHostSet, type HostSet } from './hostset.js';
-import { validateArgDefaults } from './validate.js';
+import { isHostSet, type HostSet } from '../model/hostset.js';
+import { validateArgDefaults } from '../model/validate.js';
 import { isTask, type Task } from './task.js';
 
 export interface Registry {

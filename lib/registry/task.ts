@@ -1,4 +1,4 @@
-import { ArgParseError, camel, kebab, type ArgSpecs, type ArgsOf, type ArgValue } from './args.js';
+import { ArgParseError, camel, kebab, type ArgSpecs, type ArgsOf, type ArgValue } from '../model/args.js';
 import { UsageError } from '../errors.js';
 import type { TaskContext } from '../run/context.js';
 

@@ -1,7 +1,7 @@
 import { userInfo, hostname } from 'node:os';
 import { sh } from '../commands/quote.js';
 import { FabError } from '../errors.js';
-import type { HostTarget } from '../registry/hostset.js';
+import type { HostTarget } from '../model/hostset.js';
 import type { TaskContext } from '../run/context.js';
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { FabError, InterruptedError, UsageError, errorMessage } from '../errors.js';
-import type { HostTarget } from '../registry/hostset.js';
+import type { HostTarget } from '../model/hostset.js';
 import type { RollingHostReport, RollingState } from '../report/events.js';
 import type { ExecuteTarget, TaskContext } from '../run/context.js';
 import { toMs } from '../run/result.js';

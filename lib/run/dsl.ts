@@ -4,8 +4,8 @@
  */
 import type { ShellCommand } from '../commands/quote.js';
 import type { Task } from '../registry/task.js';
-import type { ArgValue } from '../registry/args.js';
-import type { Settings } from '../settings.js';
+import type { ArgValue } from '../model/args.js';
+import type { Settings } from '../model/settings.js';
 import { currentFrame } from './als.js';
 import type { ExecuteTarget, SudoRunOptions, TaskContext } from './context.js';
 import type { ConfirmOptions, PromptOptions } from './prompts.js';

@@ -8,7 +8,7 @@ import type { ExecResult, Transport } from '../transport/types.js';
 import { RunResult, type RunOptions } from './result.js';
 import type { SudoMarks } from './scope.js';
 import { SudoGate } from './sudo-gate.js';
-import type { Interrupts } from '../exec/interrupt.js';
+import type { Interrupts } from './interrupt.js';
 
 /** What every command of a run shares: the event stream, global switches, the sudo password. */
 export interface RunConfig {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
-import type { HostTarget } from '../registry/hostset.js';
+import type { HostTarget } from '../model/hostset.js';
 import { expandHome, type SshConfigEntry } from './sshconfig.js';
 
 /** Options from the command line that apply to every SSH connection of a run. */

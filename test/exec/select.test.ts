@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { selectHosts, type SelectionInput } from '../../lib/exec/select.js';
-import { targetsOf } from '../../lib/registry/hostset.js';
+import { targetsOf } from '../../lib/model/hostset.js';
 
 const pool = targetsOf('prod', {
   hosts: { nginx1: { roles: ['lb'] }, nginx2: { roles: ['lb'] }, web1: {}, web2: {}, web10: {}, db1: { roles: ['db'] } },

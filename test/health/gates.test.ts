@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GateError, http, tcp, waitFor } from '../../lib/health/gates.js';
 import type { TaskContext } from '../../lib/run/context.js';
-import { Settings } from '../../lib/settings.js';
+import { Settings } from '../../lib/model/settings.js';
 
 let port = 0;
 let hits = 0;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { REPO, fab } from '../helpers/fab.js';
 import { applyConfig, envLayer, parseConfig } from '../../lib/config/config.js';
-import { defaultOptions } from '../../lib/cli/options.js';
+import { defaultOptions } from '../../lib/config/options.js';
 
 const PROJECT = `${REPO}test/fixtures/configured`;
 const projectFile = join(PROJECT, '.fabts.json');

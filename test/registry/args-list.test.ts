@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeText } from '../../lib/cli/help.js';
 import { UsageError } from '../../lib/errors.js';
-import { arg } from '../../lib/registry/args.js';
+import { arg } from '../../lib/model/args.js';
 import { bindArgs, task } from '../../lib/registry/task.js';
 import { parseTaskWord } from '../../lib/cli/fabric-grammar.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../lib/errors.js';
-import { arg } from '../../lib/registry/args.js';
+import { arg } from '../../lib/model/args.js';
 import { bindArgs, task } from '../../lib/registry/task.js';
 
 const deploy = task(

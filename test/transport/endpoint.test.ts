@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONNECT_TIMEOUT_MS, resolveEndpoint, type SshOptions } from '../../lib/transport/endpoint.js';
-import type { HostTarget } from '../../lib/registry/hostset.js';
+import type { HostTarget } from '../../lib/model/hostset.js';
 import type { SshConfigEntry } from '../../lib/transport/sshconfig.js';
 
 const target: HostTarget = { name: 'web1', address: 'web1', keys: [], transport: 'ssh', roles: [], settings: {} };
