@@ -1,18 +1,33 @@
 import { defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 
+const LAB_TESTS = ['test/integration/**/*.test.ts', 'test/lab/**/*.test.ts'];
+
 export default defineConfig({
   resolve: {
     // Fabfiles import 'fabts'; inside tests that must be the same module instance as lib/.
-    alias: { fabts: fileURLToPath(new URL('./lib/index.ts', import.meta.url)) },
+    alias: {
+      'fabts/testing': fileURLToPath(new URL('./lib/testing/index.ts', import.meta.url)),
+      fabts: fileURLToPath(new URL('./lib/index.ts', import.meta.url)),
+    },
   },
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/lab/global-setup.ts'],
-    // Integration suites share one lab; running files one at a time keeps them out of each other's way
-    // on a 2-core machine and keeps host state predictable.
-    fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    projects: [
+      // Pure code and the scripted transport: no root, no lab, no network (`npm run test:unit`).
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: LAB_TESTS } },
+      {
+        extends: true,
+        test: {
+          name: 'lab',
+          include: LAB_TESTS,
+          globalSetup: ['test/lab/global-setup.ts'],
+          // Integration suites share one lab; running files one at a time keeps them out of each other's way
+          // on a 2-core machine and keeps host state predictable.
+          fileParallelism: false,
+        },
+      },
+    ],
   },
 });

@@ -2,15 +2,15 @@
  * The fabfile API: `import { task, arg, hostSet, run, sudo, sh } from 'fabts'`.
  * Kept light: nothing here loads ssh2 or execa until a task runs a command.
  */
-export { task, type Task, type TaskSpec } from './registry/task.js';
+export { task, type Task, type TaskSpec } from './task/task.js';
 export { arg, type ArgSpec } from './model/args.js';
 export { hostSet, type HostSet, type HostSetDef, type HostDef, type HostTarget } from './model/hostset.js';
 export { sh, quote, secret, raw, type ShellCommand } from './commands/quote.js';
-export { run, sudo, local, put, get, cd, withEnv, prefix, warnOnly, execute, settings, currentHost, context, log, prompt, confirm, abort } from './run/dsl.js';
-export { sed, comment, uncomment, append, contains, exists, uploadTemplate, editFile } from './run/dsl.js';
+export { run, sudo, local, put, get, cd, withEnv, prefix, warnOnly, execute, settings, currentHost, context, log, prompt, confirm, abort } from './task/dsl.js';
+export { sed, comment, uncomment, append, contains, exists, uploadTemplate, editFile } from './task/dsl.js';
 export type { PromptOptions, ConfirmOptions, Validate } from './run/prompts.js';
 export type { EditOptions, EditResult } from './files/edit.js';
-export { TaskContext } from './run/context.js';
+export { TaskContext } from './task/context.js';
 export { RunResult } from './run/result.js';
 export { Settings } from './model/settings.js';
 export * from './errors.js';

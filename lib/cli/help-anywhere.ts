@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import { errorMessage } from '../errors.js';
 import { targetsOf, type HostSet, type HostTarget } from '../model/hostset.js';
 import { findTask, type Registry } from '../registry/load.js';
-import type { Task } from '../registry/task.js';
+import type { Task } from '../task/task.js';
 import { parseArgv, type ParseContext } from './argv.js';
 import { parseTaskWord } from './fabric-grammar.js';
 import { describeText } from './help.js';

@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 import { describeArg } from '../model/args.js';
 import type { Registry } from '../registry/load.js';
-import type { Task } from '../registry/task.js';
+import type { Task } from '../task/task.js';
 
 const firstLine = (s?: string) => (s ?? '').trim().split('\n')[0] ?? '';
 

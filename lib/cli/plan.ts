@@ -4,7 +4,7 @@ import { selectHosts } from '../exec/select.js';
 import { arg } from '../model/args.js';
 import { targetsOf, type HostTarget } from '../model/hostset.js';
 import { requireTask, type Registry } from '../registry/load.js';
-import { bindArgs, task, type Task } from '../registry/task.js';
+import { bindArgs, task, type Task } from '../task/task.js';
 import type { ArgValue } from '../model/args.js';
 import type { Invocation } from './argv.js';
 import type { Plan, PlannedTask } from '../exec/run-plan.js';

@@ -1,6 +1,6 @@
 import { raw, Secret, sh, type ShellCommand } from '../commands/quote.js';
 import { FabError } from '../errors.js';
-import type { TaskContext } from '../run/context.js';
+import type { Host } from '../run/host.js';
 import type { RunResult } from '../run/result.js';
 
 /**
@@ -67,8 +67,8 @@ export interface WithCredentialsOptions {
 }
 
 /** Run `command` (using "$FAB_MY_CNF") with the credentials in a temp defaults file; never throws on exit code. */
-export async function runWithCredentials(ctx: TaskContext, creds: DbCredentials, command: string, o: WithCredentialsOptions): Promise<RunResult> {
-  if (creds.password) ctx.config.events.addSecret(creds.password.reveal());
+export async function runWithCredentials(ctx: Host, creds: DbCredentials, command: string, o: WithCredentialsOptions): Promise<RunResult> {
+  if (creds.password) ctx.events.addSecret(creds.password.reveal());
   const cnf = Buffer.from(defaultsFileText(creds), 'utf8');
   const script = withDefaultsFile(cnf.length, command);
   const cmd: ShellCommand = raw(sh`sh -c ${script}`.text, o.display);
@@ -106,7 +106,7 @@ export interface SqlOptions { client?: string; sudo?: boolean; database?: string
  * without results give []). The SQL goes on
  * stdin, so CHANGE MASTER TO ... PASSWORD stays off the command line; its display is `(sql on ...)`.
  */
-export async function sql(ctx: TaskContext, creds: DbCredentials, statements: string, opts: SqlOptions = {}): Promise<Row[]> {
+export async function sql(ctx: Host, creds: DbCredentials, statements: string, opts: SqlOptions = {}): Promise<Row[]> {
   const client = opts.client ?? 'mariadb';
   const db = opts.database ? ` ${sh`${opts.database}`.text}` : '';
   const target = creds.socket ?? `${creds.host ?? 'localhost'}:${creds.port ?? 3306}`;
@@ -117,6 +117,6 @@ export async function sql(ctx: TaskContext, creds: DbCredentials, statements: st
     ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
   });
   if (r.skipped) return [];
-  if (!r.ok) throw new SqlError(ctx.host.name, display, r.code, ctx.config.events.mask(r.stderr.trim().split('\n').slice(-5).join('\n')));
+  if (!r.ok) throw new SqlError(ctx.host.name, display, r.code, ctx.events.mask(r.stderr.trim().split('\n').slice(-5).join('\n')));
   return parseBatch(r.stdout);
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { InterruptedError, UsageError } from '../errors.js';
 import type { HostTarget } from '../model/hostset.js';
-import type { Task } from '../registry/task.js';
+import type { Task } from '../task/task.js';
 import type { ArgValue } from '../model/args.js';
 import type { EventBus, HostSummary } from '../report/events.js';
 import type { RunConfig } from '../run/runner.js';

@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import type { TaskContext } from '../run/context.js';
+import type { Host } from '../run/host.js';
 import { editFile, type EditOptions, type EditResult } from './edit.js';
 import type { Transformed } from './transforms.js';
 
@@ -35,6 +35,6 @@ export function setBlock(text: string, name: string, body: string | undefined, o
 }
 
 /** Insert/replace (or with state 'absent' remove) a managed block, atomically through editFile. */
-export function blockInFile(ctx: TaskContext, path: string, name: string, body: string, opts: BlockOptions & EditOptions = {}): Promise<EditResult> {
+export function blockInFile(ctx: Host, path: string, name: string, body: string, opts: BlockOptions & EditOptions = {}): Promise<EditResult> {
   return editFile(ctx, path, (t) => setBlock(t, name, body, opts), { create: opts.state !== 'absent', ...opts });
 }

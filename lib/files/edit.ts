@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import { raw, sh } from '../commands/quote.js';
 import { FileEditError, UsageError } from '../errors.js';
-import type { TaskContext } from '../run/context.js';
+import type { Host } from '../run/host.js';
+import { absolutePath } from '../run/paths.js';
 import { commitScript, EXIT } from './commit-script.js';
 import type { Transformed } from './transforms.js';
 
@@ -44,7 +45,7 @@ const ATTEMPTS = 3;
  * Read a remote file, transform it in memory, and replace it atomically if it changed. Nothing is
  * written when nothing changes, under --dry-run, or when `expect` or `validate` fails.
  */
-export async function editFile(ctx: TaskContext, path: string, transform: (text: string) => Transformed | string, opts: EditOptions = {}): Promise<EditResult> {
+export async function editFile(ctx: Host, path: string, transform: (text: string) => Transformed | string, opts: EditOptions = {}): Promise<EditResult> {
   const host = ctx.host.name;
   const abs = await absolutePath(ctx, path);
   if (opts.validate !== undefined && !opts.validate.includes('%s')) {
@@ -64,7 +65,7 @@ export async function editFile(ctx: TaskContext, path: string, transform: (text:
     const diff = changed ? await unifiedDiff(abs, before, res.text) : '';
     const result: EditResult = { host, path: abs, changed, diff, matched: res.matched, dryRun: ctx.dryRun };
     if (!changed || ctx.dryRun) {
-      ctx.config.events.emit({ type: 'file.change', host, path: abs, changed, diff, dryRun: ctx.dryRun });
+      ctx.events.emit({ type: 'file.change', host, path: abs, changed, diff, dryRun: ctx.dryRun });
       return result;
     }
     const outcome = await commit(ctx, abs, Buffer.from(res.text, 'utf8'), snap, sudo, opts);
@@ -72,7 +73,7 @@ export async function editFile(ctx: TaskContext, path: string, transform: (text:
       if (attempt < ATTEMPTS) continue;
       throw new FileEditError(host, abs, `the file kept changing while we edited it (${ATTEMPTS} attempts); nothing written, the other writer's change is kept`);
     }
-    ctx.config.events.emit({ type: 'file.change', host, path: abs, changed, diff, dryRun: false });
+    ctx.events.emit({ type: 'file.change', host, path: abs, changed, diff, dryRun: false });
     return { ...result, ...(opts.backup && snap.data !== undefined ? { backup: `${abs}${opts.backup}` } : {}) };
   }
 }
@@ -81,21 +82,16 @@ export async function editFile(ctx: TaskContext, path: string, transform: (text:
  * Relative paths follow `cd`; `~/x` is the login user's home (asked once from the host), since
  * neither SFTP nor a quoted path expands it.
  */
-export async function absolutePath(ctx: TaskContext, path: string): Promise<string> {
-  const p = ctx.remotePath(path);
-  if (p !== '~' && !p.startsWith('~/')) return p;
-  const home = (await ctx.unscoped(() => ctx.run(raw('printf %s "$HOME"', '(home directory)')).quiet().probe())).stdout;
-  return posix.join(home, p.slice(1));
-}
+export { absolutePath };
 
-async function needsSudo(ctx: TaskContext, path: string): Promise<boolean> {
+async function needsSudo(ctx: Host, path: string): Promise<boolean> {
   // The login user can do it alone when it may read the file, owns it (so the rename keeps the owner), and may write the folder.
   const check = sh`{ [ ! -e ${path} ] || { [ -r ${path} ] && [ -O ${path} ]; }; } && [ -w ${posix.dirname(path)} ]`;
   const r = await ctx.unscoped(() => ctx.run(raw(check.text, `(can the login user replace ${path}?)`)).quiet().nothrow().probe());
   return !r.ok;
 }
 
-async function readRemote(ctx: TaskContext, path: string, sudo: boolean, create: boolean): Promise<Snapshot> {
+async function readRemote(ctx: Host, path: string, sudo: boolean, create: boolean): Promise<Snapshot> {
   const host = ctx.host.name;
   let data: Buffer | undefined;
   if (sudo) {
@@ -119,7 +115,7 @@ async function readRemote(ctx: TaskContext, path: string, sudo: boolean, create:
   return { data, hash: data === undefined ? 'absent' : sha256(data) };
 }
 
-async function commit(ctx: TaskContext, path: string, content: Buffer, snap: Snapshot, sudo: boolean, opts: EditOptions): Promise<'done' | 'changed'> {
+async function commit(ctx: Host, path: string, content: Buffer, snap: Snapshot, sudo: boolean, opts: EditOptions): Promise<'done' | 'changed'> {
   const host = ctx.host.name;
   const t = await ctx.connection();
   const upload = `/tmp/.fab-edit-${randomBytes(8).toString('hex')}`;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { sh } from '../commands/quote.js';
 import { FileEditError } from '../errors.js';
-import type { TaskContext } from '../run/context.js';
+import type { Host } from '../run/host.js';
 import { absolutePath, editFile, type EditOptions, type EditResult } from './edit.js';
 import { appendText, commentText, containsText, renderTemplate, sedText, uncommentText, type ContainsOptions, type Pattern, type SedOptions } from './transforms.js';
 
@@ -12,20 +12,20 @@ import { appendText, commentText, containsText, renderTemplate, sedText, uncomme
 
 export type Replacement = string | ((match: string, ...groups: string[]) => string);
 
-export function sed(ctx: TaskContext, path: string, before: Pattern, after: Replacement, opts: SedOptions & EditOptions = {}): Promise<EditResult> {
+export function sed(ctx: Host, path: string, before: Pattern, after: Replacement, opts: SedOptions & EditOptions = {}): Promise<EditResult> {
   return editFile(ctx, path, (t) => sedText(t, before, after, opts), { backup: '.bak', ...opts });
 }
 
-export function comment(ctx: TaskContext, path: string, pattern: Pattern, opts: { char?: string } & EditOptions = {}): Promise<EditResult> {
+export function comment(ctx: Host, path: string, pattern: Pattern, opts: { char?: string } & EditOptions = {}): Promise<EditResult> {
   return editFile(ctx, path, (t) => commentText(t, pattern, opts.char), { backup: '.bak', ...opts });
 }
 
-export function uncomment(ctx: TaskContext, path: string, pattern: Pattern, opts: { char?: string } & EditOptions = {}): Promise<EditResult> {
+export function uncomment(ctx: Host, path: string, pattern: Pattern, opts: { char?: string } & EditOptions = {}): Promise<EditResult> {
   return editFile(ctx, path, (t) => uncommentText(t, pattern, opts.char), { backup: '.bak', ...opts });
 }
 
 /** Adds the lines that are missing (creating the file unless `create: false`). */
-export function append(ctx: TaskContext, path: string, text: string | readonly string[], opts: { partial?: boolean } & EditOptions = {}): Promise<EditResult> {
+export function append(ctx: Host, path: string, text: string | readonly string[], opts: { partial?: boolean } & EditOptions = {}): Promise<EditResult> {
   return editFile(ctx, path, (t) => appendText(t, text, opts.partial), { create: true, ...opts });
 }
 
@@ -33,7 +33,7 @@ export function append(ctx: TaskContext, path: string, text: string | readonly s
  * The file's text, or undefined when it does not exist (read-only: runs under --dry-run too).
  * 'auto' reads as the login user and falls back to sudo when that is refused.
  */
-export async function readText(ctx: TaskContext, path: string, sudo: boolean | 'auto'): Promise<string | undefined> {
+export async function readText(ctx: Host, path: string, sudo: boolean | 'auto'): Promise<string | undefined> {
   const abs = await absolutePath(ctx, path);
   if (sudo === 'auto') {
     try {
@@ -55,12 +55,12 @@ export async function readText(ctx: TaskContext, path: string, sudo: boolean | '
 }
 
 /** Does the file contain the text (or a line matching the RegExp)? A missing file contains nothing. */
-export async function contains(ctx: TaskContext, path: string, text: Pattern, opts: ContainsOptions & { sudo?: boolean } = {}): Promise<boolean> {
+export async function contains(ctx: Host, path: string, text: Pattern, opts: ContainsOptions & { sudo?: boolean } = {}): Promise<boolean> {
   const body = await readText(ctx, path, opts.sudo === true);
   return body !== undefined && containsText(body, text, opts);
 }
 
-export async function exists(ctx: TaskContext, path: string, opts: { sudo?: boolean } = {}): Promise<boolean> {
+export async function exists(ctx: Host, path: string, opts: { sudo?: boolean } = {}): Promise<boolean> {
   const abs = await absolutePath(ctx, path);
   if (opts.sudo) return (await ctx.unscoped(() => ctx.sudo(sh`test -e ${abs}`).quiet().nothrow().probe())).ok;
   const t = await ctx.connection();
@@ -69,7 +69,7 @@ export async function exists(ctx: TaskContext, path: string, opts: { sudo?: bool
 
 /** Render a local `{{ name }}` template and install it on the host (atomically, validated, diffed). */
 export async function uploadTemplate(
-  ctx: TaskContext,
+  ctx: Host,
   localPath: string,
   remotePath: string,
   context: Record<string, string | number | boolean>,

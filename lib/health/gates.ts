@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import type { ShellCommand } from '../commands/quote.js';
-import type { TaskContext } from '../run/context.js';
+import type { Host } from '../run/host.js';
 import { toMs } from '../run/result.js';
 import { httpGet } from './http-get.js';
 
@@ -17,7 +17,7 @@ export interface GateResult {
 
 export interface Gate {
   name: string;
-  check(ctx: TaskContext): Promise<GateResult>;
+  check(ctx: Host): Promise<GateResult>;
   rise: number;
   intervalMs: number;
   timeoutMs: number;
@@ -34,7 +34,7 @@ function timing(t: GateTiming): Pick<Gate, 'rise' | 'intervalMs' | 'timeoutMs'> 
 }
 
 /** `{name}`, `{address}` and settings (`{appPort}`) in a URL or address are filled in per host. */
-export function forHost(template: string, ctx: TaskContext): string {
+export function forHost(template: string, ctx: Host): string {
   return template.replace(/\{(\w+)\}/g, (m, key: string) => {
     if (key === 'name' || key === 'host') return ctx.host.name;
     if (key === 'address') return ctx.host.address;
@@ -121,7 +121,7 @@ export class GateError extends Error {
 export type GateProgress = (gate: Gate, attempt: number, result: GateResult) => void;
 
 /** Retry one gate until `rise` consecutive passes, or throw a GateError with the last failure. */
-export async function waitFor(ctx: TaskContext, gate: Gate, onAttempt?: GateProgress, signal?: AbortSignal): Promise<void> {
+export async function waitFor(ctx: Host, gate: Gate, onAttempt?: GateProgress, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + gate.timeoutMs;
   let streak = 0;
   let last = 'none (it passed, but not enough times in a row)';

@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { sh } from '../commands/quote.js';
 import { FabError, UsageError } from '../errors.js';
-import type { TaskContext } from '../run/context.js';
+import type { Host } from '../run/host.js';
 
 /**
  * Releases under `<appRoot>/releases/<version>`, `current` and `previous` symlinks switched
@@ -21,7 +21,7 @@ export interface AppSettings {
   python: string;
 }
 
-export function appSettings(ctx: TaskContext): AppSettings {
+export function appSettings(ctx: Host): AppSettings {
   const s = ctx.settings;
   return {
     root: s.string('appRoot', '/srv/app'),
@@ -97,7 +97,7 @@ export function remoteArtifact(url: string, sha256: string | undefined, version?
 }
 
 /** Upload to the host (under its own name: pip insists on wheel names) and check the bytes arrived whole. */
-async function upload(ctx: TaskContext, s: AppSettings, a: Artifact): Promise<{ dir: string; file: string }> {
+async function upload(ctx: Host, s: AppSettings, a: Artifact): Promise<{ dir: string; file: string }> {
   const dir = `${s.root}/releases/.upload-${a.version}-${randomBytes(4).toString('hex')}`;
   const file = `${dir}/${fileName(a)}`;
   await ctx.run(sh`mkdir -- ${dir}`).quiet();
@@ -122,7 +122,7 @@ async function upload(ctx: TaskContext, s: AppSettings, a: Artifact): Promise<{ 
  * from the uploaded file; the dir is renamed into place only when complete. A release of the same
  * version from another artifact (a fixed build) is replaced, with a warning.
  */
-async function prepareRelease(ctx: TaskContext, s: AppSettings, a: Artifact, inPlace: boolean, build: (dir: string, uploaded: string) => Promise<void>): Promise<'new' | 'present' | 'replaced'> {
+async function prepareRelease(ctx: Host, s: AppSettings, a: Artifact, inPlace: boolean, build: (dir: string, uploaded: string) => Promise<void>): Promise<'new' | 'present' | 'replaced'> {
   const rel = `${s.root}/releases/${a.version}`;
   await ctx.run(sh`mkdir -p -- ${`${s.root}/releases`} ${`${s.root}/shared`}`).quiet();
   const marker = await ctx.run(sh`cat -- ${`${rel}/.fab-release`} 2>/dev/null || { [ -e ${rel} ] && echo incomplete; }`).quiet().nothrow().probe();
@@ -150,13 +150,13 @@ async function prepareRelease(ctx: TaskContext, s: AppSettings, a: Artifact, inP
   return have ? 'replaced' : 'new';
 }
 
-const readlink = async (ctx: TaskContext, link: string) => (await ctx.run(sh`readlink -- ${link} || true`).quiet().probe()).stdout.trim();
+const readlink = async (ctx: Host, link: string) => (await ctx.run(sh`readlink -- ${link} || true`).quiet().probe()).stdout.trim();
 
 /** Point `name` at `target` atomically: a new symlink under a temporary name renamed over the old one. */
-const switchLink = (ctx: TaskContext, s: AppSettings, name: string, target: string) =>
+const switchLink = (ctx: Host, s: AppSettings, name: string, target: string) =>
   ctx.run(sh`cd -- ${s.root} && ln -sfn -- ${target} ${`.${name}.tmp`} && mv -Tf -- ${`.${name}.tmp`} ${name}`).quiet();
 
-async function restart(ctx: TaskContext, s: AppSettings): Promise<void> {
+async function restart(ctx: Host, s: AppSettings): Promise<void> {
   await (s.restartSudo ? ctx.sudo(s.restart) : ctx.run(s.restart));
 }
 
@@ -164,7 +164,7 @@ async function restart(ctx: TaskContext, s: AppSettings): Promise<void> {
  * Make `version` current (the old current becomes `previous`), restart, and keep the last N releases.
  * Nothing happens when it is current already, unless its files were just replaced.
  */
-async function activate(ctx: TaskContext, s: AppSettings, version: string, replaced: boolean): Promise<boolean> {
+async function activate(ctx: Host, s: AppSettings, version: string, replaced: boolean): Promise<boolean> {
   const target = `releases/${version}`;
   const current = await readlink(ctx, `${s.root}/current`);
   if (current === target && !replaced) return false;
@@ -175,7 +175,7 @@ async function activate(ctx: TaskContext, s: AppSettings, version: string, repla
   return true;
 }
 
-async function cleanup(ctx: TaskContext, s: AppSettings): Promise<void> {
+async function cleanup(ctx: Host, s: AppSettings): Promise<void> {
   const keep = new Set([await readlink(ctx, `${s.root}/current`), await readlink(ctx, `${s.root}/previous`)].map((l) => l.replace(/^releases\//, '')));
   const byAge = (await ctx.run(sh`ls -1t -- ${`${s.root}/releases`}`).quiet().probe()).lines();
   const old = byAge.filter((r) => !keep.has(r)).slice(Math.max(0, s.keep - keep.size));
@@ -189,14 +189,14 @@ export interface DeployResult {
 }
 
 /** A tarball whose top level becomes the release directory. */
-export async function deployTarball(ctx: TaskContext, a: Artifact): Promise<DeployResult> {
+export async function deployTarball(ctx: Host, a: Artifact): Promise<DeployResult> {
   const s = appSettings(ctx);
   const r = await prepareRelease(ctx, s, a, false, (dir, uploaded) => ctx.run(sh`tar -xzf ${uploaded} -C ${dir}`).quiet().then(() => undefined));
   return { version: a.version, unpacked: r !== 'present', switched: await activate(ctx, s, a.version, r === 'replaced') };
 }
 
 /** A wheel installed with `pip --no-index` into a virtualenv inside the release. */
-export async function deployWheel(ctx: TaskContext, a: Artifact): Promise<DeployResult> {
+export async function deployWheel(ctx: Host, a: Artifact): Promise<DeployResult> {
   const s = appSettings(ctx);
   const r = await prepareRelease(ctx, s, a, true, async (dir, uploaded) => {
     await ctx.run(sh`${s.python} -m venv -- ${`${dir}/venv`}`).quiet();
@@ -210,7 +210,7 @@ export async function deployWheel(ctx: TaskContext, a: Artifact): Promise<Deploy
  * path with a .pth file (zipimport loads it), then checked by importing `appEggModule` (default: the
  * egg's project name) with the venv's python. The check runs before the switch.
  */
-export async function deployEgg(ctx: TaskContext, a: Artifact): Promise<DeployResult> {
+export async function deployEgg(ctx: Host, a: Artifact): Promise<DeployResult> {
   const s = appSettings(ctx);
   const egg = fileName(a);
   const module = ctx.settings.string('appEggModule', egg.split('-')[0]!.replace(/\W/g, '_'));
@@ -226,7 +226,7 @@ export async function deployEgg(ctx: TaskContext, a: Artifact): Promise<DeployRe
 }
 
 /** Any artifact fab knows, by its kind. */
-export function deployArtifact(ctx: TaskContext, a: Artifact): Promise<DeployResult> {
+export function deployArtifact(ctx: Host, a: Artifact): Promise<DeployResult> {
   return a.kind === 'wheel' ? deployWheel(ctx, a) : a.kind === 'egg' ? deployEgg(ctx, a) : deployTarball(ctx, a);
 }
 
@@ -237,7 +237,7 @@ export interface ReleaseInfo {
 }
 
 /** The releases on this host, oldest first, with which is current and previous. */
-export async function listReleases(ctx: TaskContext): Promise<ReleaseInfo[]> {
+export async function listReleases(ctx: Host): Promise<ReleaseInfo[]> {
   const s = appSettings(ctx);
   const cur = (await readlink(ctx, `${s.root}/current`)).replace(/^releases\//, '');
   const prev = (await readlink(ctx, `${s.root}/previous`)).replace(/^releases\//, '');
@@ -246,7 +246,7 @@ export async function listReleases(ctx: TaskContext): Promise<ReleaseInfo[]> {
 }
 
 /** Switch `current` back to `previous` (they swap), or to the release `to`, and restart. */
-export async function rollbackRelease(ctx: TaskContext, to?: string): Promise<string> {
+export async function rollbackRelease(ctx: Host, to?: string): Promise<string> {
   const s = appSettings(ctx);
   let prev = await readlink(ctx, `${s.root}/previous`);
   if (to !== undefined) {

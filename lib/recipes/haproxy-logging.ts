@@ -1,7 +1,7 @@
 import { FabError } from '../errors.js';
 import { setBlock } from '../files/block.js';
 import { editFile } from '../files/edit.js';
-import type { TaskContext } from '../run/context.js';
+import type { Host } from '../run/host.js';
 
 /**
  * HAProxy's syslog (facility local0) into its own file through rsyslog, with the flood limits
@@ -26,7 +26,7 @@ export interface LoggingSettings {
   rotate: number;
 }
 
-export function loggingSettings(ctx: TaskContext): LoggingSettings {
+export function loggingSettings(ctx: Host): LoggingSettings {
   const s = ctx.settings;
   return {
     logFile: s.string('haproxyLogFile', '/var/log/haproxy.log'), rsyslogConf: s.string('rsyslogConf', '/etc/rsyslog.conf'),
@@ -79,7 +79,7 @@ ${l.logFile} {
 `;
 }
 
-export async function haproxyLogging(ctx: TaskContext): Promise<{ changed: boolean }> {
+export async function haproxyLogging(ctx: Host): Promise<{ changed: boolean }> {
   const l = loggingSettings(ctx);
   const rsyslogCheck = 'rsyslogd -N1 -f %s';
   const drop = await editFile(ctx, l.dropIn, () => rsyslogDropIn(l), { sudo: true, create: true, mode: 0o644, validate: rsyslogCheck });

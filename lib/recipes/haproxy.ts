@@ -1,7 +1,7 @@
 import { raw, sh } from '../commands/quote.js';
 import { FabError, FileEditError } from '../errors.js';
 import { editFile, type EditResult } from '../files/edit.js';
-import type { TaskContext } from '../run/context.js';
+import type { Host } from '../run/host.js';
 import { adminDisabled, HaproxyConfError, parseStat, setServerDisabled, type StatRow } from './haproxy-conf.js';
 
 export interface HaproxySettings {
@@ -12,7 +12,7 @@ export interface HaproxySettings {
   drainTimeoutMs: number;
 }
 
-export function haproxySettings(ctx: TaskContext): HaproxySettings {
+export function haproxySettings(ctx: Host): HaproxySettings {
   const s = ctx.settings;
   return {
     socket: s.string('haproxySocket', '/run/haproxy/admin.sock'),
@@ -24,7 +24,7 @@ export function haproxySettings(ctx: TaskContext): HaproxySettings {
 }
 
 /** One command on the admin socket (as root: the socket is root's). `probe` for read-only commands. */
-export async function haproxyAdmin(ctx: TaskContext, s: HaproxySettings, command: string, probe = false): Promise<string> {
+export async function haproxyAdmin(ctx: Host, s: HaproxySettings, command: string, probe = false): Promise<string> {
   const cmd = sh`printf '%s\\n' ${command} | socat -t 5 stdio unix-connect:${s.socket}`;
   const c = ctx.sudo(raw(cmd.text, `(haproxy ${s.socket}: ${command})`)).quiet();
   const out = (await (probe ? c.probe() : c)).stdout;
@@ -34,7 +34,7 @@ export async function haproxyAdmin(ctx: TaskContext, s: HaproxySettings, command
   return out;
 }
 
-export async function haproxyStatus(ctx: TaskContext, s: HaproxySettings = haproxySettings(ctx)): Promise<StatRow[]> {
+export async function haproxyStatus(ctx: Host, s: HaproxySettings = haproxySettings(ctx)): Promise<StatRow[]> {
   return parseStat(await haproxyAdmin(ctx, s, 'show stat', true));
 }
 
@@ -42,7 +42,7 @@ export async function haproxyStatus(ctx: TaskContext, s: HaproxySettings = hapro
  * Take a server out of the backend: persist `disabled` in the config (validated), set it to drain,
  * wait for its current sessions to end, then maint. Putting it back: remove `disabled`, set ready.
  */
-export async function setHaproxyServer(ctx: TaskContext, server: string, enabled: boolean, force = false): Promise<EditResult> {
+export async function setHaproxyServer(ctx: Host, server: string, enabled: boolean, force = false): Promise<EditResult> {
   const s = haproxySettings(ctx);
   const rows = (await haproxyStatus(ctx, s)).filter((r) => r.backend === s.backend);
   const row = rows.find((r) => r.server === server);
@@ -71,7 +71,7 @@ export async function setHaproxyServer(ctx: TaskContext, server: string, enabled
   return edit;
 }
 
-async function waitDrained(ctx: TaskContext, s: HaproxySettings, server: string): Promise<void> {
+async function waitDrained(ctx: Host, s: HaproxySettings, server: string): Promise<void> {
   const deadline = Date.now() + s.drainTimeoutMs;
   for (let round = 0; ; round++) {
     const row = (await haproxyStatus(ctx, s)).find((r) => r.backend === s.backend && r.server === server);

@@ -1,6 +1,6 @@
 import { raw, sh } from '../commands/quote.js';
 import { FabError, UsageError, errorMessage } from '../errors.js';
-import type { TaskContext } from '../run/context.js';
+import type { TaskContext } from '../task/context.js';
 import { runWithCredentials } from '../db/client.js';
 import { serviceStart, serviceStop, waitUntil } from '../system/service.js';
 import {
@@ -16,7 +16,7 @@ import {
 
 export interface BackupResult { dir: string; tool: string; bytes: number; ms: number; removed: string[] }
 
-const tail = (ctx: TaskContext, out: string) => ctx.config.events.mask(out.trimEnd().split('\n').slice(-6).join('\n'));
+const tail = (ctx: TaskContext, out: string) => ctx.events.mask(out.trimEnd().split('\n').slice(-6).join('\n'));
 
 export async function backup(ctx: TaskContext): Promise<BackupResult> {
   const m = mysqlSettings(ctx);
@@ -117,7 +117,7 @@ export async function restore(ctx: TaskContext, dir: string, opts: RestoreOption
 
 /** Put the original datadir back and start it; the error says what failed and how the host is now. */
 async function rollBack(ctx: TaskContext, m: MysqlSettings, step: string, cause: unknown, moved: boolean, keptAs: string, timeoutMs: number): Promise<FabError> {
-  const why = `[${ctx.host.name}] restore failed at "${step}": ${ctx.config.events.mask(errorMessage(cause))}`;
+  const why = `[${ctx.host.name}] restore failed at "${step}": ${ctx.events.mask(errorMessage(cause))}`;
   try {
     await serviceStop(ctx, m.service).catch(() => undefined);
     if (moved) await ctx.sudo(sh`rm -rf -- ${m.datadir} && mv -T -- ${keptAs} ${m.datadir}`).quiet();
@@ -146,7 +146,7 @@ async function startReplica(ctx: TaskContext, m: MysqlSettings, master: { host: 
   const user = ctx.settings.string('replicationUser', 'repl');
   const pw = ctx.settings.has('replicationPassword') ? ctx.settings.string('replicationPassword') : process.env.FAB_REPLICATION_PASSWORD;
   if (!pw) throw new UsageError('--as-replica-of needs the replication password', 'set replicationPassword in the host settings or FAB_REPLICATION_PASSWORD');
-  ctx.config.events.addSecret(pw);
+  ctx.events.addSecret(pw);
   const stmt = `STOP SLAVE; RESET SLAVE ALL; CHANGE MASTER TO MASTER_HOST=${sqlString(master.address)}, MASTER_PORT=${master.port}, ` +
     `MASTER_USER=${sqlString(user)}, MASTER_PASSWORD=${sqlString(pw)}, MASTER_LOG_FILE=${sqlString(b.file)}, MASTER_LOG_POS=${b.pos}; START SLAVE`;
   await mysqlQuery(ctx, m, stmt, `(CHANGE MASTER TO ${master.host}:${master.port} as ${user}, ${b.file}:${b.pos}; START SLAVE)`);

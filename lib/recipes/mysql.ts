@@ -1,6 +1,6 @@
 import { secret, sh, type ShellCommand } from '../commands/quote.js';
 import { FabError, UsageError } from '../errors.js';
-import type { TaskContext } from '../run/context.js';
+import type { Host } from '../run/host.js';
 import { sql, type DbCredentials, type Row } from '../db/client.js';
 import { serviceDef, serviceStatus, type ServiceDef } from '../system/service.js';
 
@@ -23,7 +23,7 @@ export interface MysqlSettings {
   port: number;
 }
 
-export function mysqlSettings(ctx: TaskContext): MysqlSettings {
+export function mysqlSettings(ctx: Host): MysqlSettings {
   const s = ctx.settings;
   const password = s.has('mysqlPassword') ? s.string('mysqlPassword') : process.env.FAB_MYSQL_PASSWORD;
   const port = s.number('mysqlPort', 3306);
@@ -43,17 +43,17 @@ export function mysqlSettings(ctx: TaskContext): MysqlSettings {
 }
 
 /** SQL as the configured login (as root on the host, so socket auth works too). */
-export function mysqlQuery(ctx: TaskContext, m: MysqlSettings, statements: string, display?: string): Promise<Row[]> {
+export function mysqlQuery(ctx: Host, m: MysqlSettings, statements: string, display?: string): Promise<Row[]> {
   return sql(ctx, { ...m.creds, include: m.defaultsFile }, statements, { sudo: true, timeoutMs: 30_000, ...(display ? { display } : {}) });
 }
 
 /** Does the server answer a query (and is its process alive, when we can tell)? */
-export async function mysqlAnswers(ctx: TaskContext, m: MysqlSettings): Promise<boolean> {
+export async function mysqlAnswers(ctx: Host, m: MysqlSettings): Promise<boolean> {
   await mysqlQuery(ctx, m, 'SELECT 1');
   return true;
 }
 
-export async function serverRunning(ctx: TaskContext, m: MysqlSettings): Promise<boolean> {
+export async function serverRunning(ctx: Host, m: MysqlSettings): Promise<boolean> {
   try { return await serviceStatus(ctx, m.service); } catch { return true; /* no way to tell: rely on queries */ }
 }
 
@@ -64,7 +64,7 @@ export function sqlString(v: string): string {
 
 export const TOOLS = ['mariabackup', 'xtrabackup', 'innobackupex'] as const;
 
-export async function detectTool(ctx: TaskContext, m: MysqlSettings): Promise<string> {
+export async function detectTool(ctx: Host, m: MysqlSettings): Promise<string> {
   if (m.tool !== 'auto') return m.tool;
   const r = await ctx.run(sh`for t in ${[...TOOLS]}; do command -v "$t" >/dev/null 2>&1 && { echo "$t"; exit 0; }; done; PATH="$PATH:/usr/sbin"; exit 1`).quiet().nothrow().probe();
   if (!r.ok) throw new FabError(`[${ctx.host.name}] no backup tool found (${TOOLS.join(', ')}); install mariadb-backup or percona-xtrabackup, or set backupTool`);

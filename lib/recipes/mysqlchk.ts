@@ -3,7 +3,7 @@ import { raw, secret, sh } from '../commands/quote.js';
 import { FabError, UsageError } from '../errors.js';
 import { blockInFile } from '../files/block.js';
 import { editFile, type EditResult } from '../files/edit.js';
-import type { TaskContext } from '../run/context.js';
+import type { TaskContext } from '../task/context.js';
 import { defaultsFileText } from '../db/client.js';
 import { serviceManager, waitUntil } from '../system/service.js';
 import { mysqlSettings } from './mysql.js';
@@ -40,7 +40,7 @@ export async function installMysqlchk(ctx: TaskContext): Promise<MysqlchkResult>
   const dbHost = s.string('mysqlchkDbHost', '127.0.0.1');
   const user = s.string('mysqlchkUser', m.creds.user ?? 'root');
   const password = s.has('mysqlchkPassword') ? s.string('mysqlchkPassword') : m.creds.password?.reveal();
-  if (password) ctx.config.events.addSecret(password);
+  if (password) ctx.events.addSecret(password);
   const cnf = defaultsFileText({ user, ...(password ? { password: secret(password) } : {}) });
   const script = await editFile(ctx, SCRIPT, () => MYSQLCHK_PY, { sudo: true, create: true, mode: 0o755 });
   const login = await putSecretFile(ctx, CNF, cnf);

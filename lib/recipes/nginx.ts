@@ -3,7 +3,7 @@ import { FabError, FileEditError } from '../errors.js';
 import { editFile, type EditResult } from '../files/edit.js';
 import { readText } from '../files/helpers.js';
 import { httpGet } from '../health/http-get.js';
-import type { TaskContext } from '../run/context.js';
+import type { Host } from '../run/host.js';
 import { listUpstreams, setBackend, UpstreamError, type UpstreamServer } from './nginx-conf.js';
 
 /** Where nginx lives on a host: settings, so a distro nginx, an init.d script or a private `-p` nginx all fit. */
@@ -18,7 +18,7 @@ export interface NginxSettings {
   reloadTimeoutMs: number;
 }
 
-export function nginxSettings(ctx: TaskContext): NginxSettings {
+export function nginxSettings(ctx: Host): NginxSettings {
   const s = ctx.settings;
   const sudo = s.string('nginxSudo', 'auto');
   const health = s.string('nginxHealthUrl', s.string('lbHealthUrl', ''));
@@ -34,10 +34,10 @@ export function nginxSettings(ctx: TaskContext): NginxSettings {
 }
 
 /** Run a command as root when the settings say so (and always for signalling a root-owned nginx). */
-const asRoot = (ctx: TaskContext, s: NginxSettings, cmd: Parameters<TaskContext['run']>[0]) => (s.sudo === false ? ctx.run(cmd) : ctx.sudo(cmd));
+const asRoot = (ctx: Host, s: NginxSettings, cmd: Parameters<Host['run']>[0]) => (s.sudo === false ? ctx.run(cmd) : ctx.sudo(cmd));
 
 /** Take a backend out of (or put it back into) every upstream of the conf, then reload and check nginx. */
-export async function setNginxBackend(ctx: TaskContext, backend: string, enabled: boolean, force = false): Promise<EditResult> {
+export async function setNginxBackend(ctx: Host, backend: string, enabled: boolean, force = false): Promise<EditResult> {
   const s = nginxSettings(ctx);
   let edit: EditResult;
   try {
@@ -58,7 +58,7 @@ export async function setNginxBackend(ctx: TaskContext, backend: string, enabled
 }
 
 /** Without a pre-check (an included file cannot be tested alone), test the whole conf and put the old file back on failure. */
-async function testAfterWrite(ctx: TaskContext, s: NginxSettings, edit: EditResult): Promise<void> {
+async function testAfterWrite(ctx: Host, s: NginxSettings, edit: EditResult): Promise<void> {
   const t = await asRoot(ctx, s, 'nginx -t -q').nothrow();
   if (t.ok) return;
   await asRoot(ctx, s, sh`mv -f -- ${`${edit.path}.fab-bak`} ${edit.path}`);
@@ -69,7 +69,7 @@ async function testAfterWrite(ctx: TaskContext, s: NginxSettings, edit: EditResu
  * `nginx -s reload`, then wait until every worker of the old configuration has exited: from then on
  * no request goes to a disabled backend. Old workers finish their requests first, so none fails.
  */
-export async function reloadNginx(ctx: TaskContext, s: NginxSettings = nginxSettings(ctx)): Promise<void> {
+export async function reloadNginx(ctx: Host, s: NginxSettings = nginxSettings(ctx)): Promise<void> {
   const master = (await asRoot(ctx, s, sh`cat -- ${s.pidFile}`).quiet().probe()).toString().trim();
   const workers = async () => (await asRoot(ctx, s, sh`pgrep -P ${master} || true`).quiet().probe()).lines();
   const old = await workers();
@@ -84,7 +84,7 @@ export async function reloadNginx(ctx: TaskContext, s: NginxSettings = nginxSett
 }
 
 /** nginx still runs (its master answers signal 0) and, when configured, its health URL answers 200. */
-export async function checkNginx(ctx: TaskContext, s: NginxSettings = nginxSettings(ctx)): Promise<void> {
+export async function checkNginx(ctx: Host, s: NginxSettings = nginxSettings(ctx)): Promise<void> {
   const alive = await asRoot(ctx, s, sh`kill -0 "$(cat -- ${s.pidFile})"`).quiet().nothrow().probe();
   if (!alive.ok) throw new FabError(`[${ctx.host.name}] nginx is not running (no live master in ${s.pidFile})`);
   if (!s.healthUrl) return;
@@ -92,7 +92,7 @@ export async function checkNginx(ctx: TaskContext, s: NginxSettings = nginxSetti
   if (res.status !== 200) throw new FabError(`[${ctx.host.name}] nginx health URL ${s.healthUrl} answered ${res.status || res.body}`);
 }
 
-export async function nginxStatus(ctx: TaskContext): Promise<UpstreamServer[]> {
+export async function nginxStatus(ctx: Host): Promise<UpstreamServer[]> {
   const s = nginxSettings(ctx);
   const text = await readText(ctx, s.conf, s.sudo);
   if (text === undefined) throw new FileEditError(ctx.host.name, s.conf, 'no such file');

@@ -1,6 +1,6 @@
 import { sh, type ShellCommand } from '../commands/quote.js';
 import { FabError } from '../errors.js';
-import type { TaskContext } from '../run/context.js';
+import type { Host } from '../run/host.js';
 import {
   kernelName, lvPath, nothingToDo, parseExport, parseMdstat, refusals, sameArray, stripePlan, unstripePlan,
   type DeviceFacts, type MdArray, type PlanStep, type StackFacts, type StripeOptions,
@@ -15,10 +15,10 @@ export class StorageError extends FabError {
   override name = 'StorageError';
 }
 
-const probe = (ctx: TaskContext, cmd: ShellCommand) => ctx.sudo(cmd).quiet().probe().nothrow();
+const probe = (ctx: Host, cmd: ShellCommand) => ctx.sudo(cmd).quiet().probe().nothrow();
 
 /** blkid, lsblk and pvs facts for each device, in one round trip. */
-export async function probeDevices(ctx: TaskContext, devices: readonly string[]): Promise<DeviceFacts[]> {
+export async function probeDevices(ctx: Host, devices: readonly string[]): Promise<DeviceFacts[]> {
   const script = sh`for d in ${devices}; do echo "@dev $d"; [ -b "$d" ] || continue; echo "@exists"; blkid -p -o export -- "$d" 2>/dev/null; lsblk -nr -o NAME,TYPE,MOUNTPOINT -- "$d" | sed 's/^/@lsblk /'; done`;
   const out = (await probe(ctx, script)).stdout;
   const pvs = await pvRows(ctx);
@@ -41,16 +41,16 @@ export async function probeDevices(ctx: TaskContext, devices: readonly string[])
 }
 
 /** pvs: PV path -> VG name ('' when in no VG). Empty without lvm2. */
-async function pvRows(ctx: TaskContext): Promise<Map<string, string>> {
+async function pvRows(ctx: Host): Promise<Map<string, string>> {
   const r = await probe(ctx, sh`pvs --noheadings --separator '|' -o pv_name,vg_name 2>/dev/null`);
   return new Map(r.lines().map((l) => l.trim().split('|')).map(([pv = '', vg = '']): [string, string] => [pv.trim(), vg.trim()]));
 }
 
-export async function readArrays(ctx: TaskContext): Promise<MdArray[]> {
+export async function readArrays(ctx: Host): Promise<MdArray[]> {
   return parseMdstat((await probe(ctx, sh`cat /proc/mdstat 2>/dev/null`)).stdout);
 }
 
-async function stackFacts(ctx: TaskContext, o: StripeOptions, arrays: MdArray[]): Promise<StackFacts> {
+async function stackFacts(ctx: Host, o: StripeOptions, arrays: MdArray[]): Promise<StackFacts> {
   const found = sameArray(o.devices, arrays);
   const lv = lvPath(o);
   const ok = async (cmd: ShellCommand) => (await probe(ctx, cmd)).ok;
@@ -88,7 +88,7 @@ export interface StripeResult {
 }
 
 /** Check every device, then build and run the plan; a second run with the same options does nothing. */
-export async function stripe(ctx: TaskContext, o: StripeOptions): Promise<StripeResult> {
+export async function stripe(ctx: Host, o: StripeOptions): Promise<StripeResult> {
   if (!o.devices.length) throw new StorageError('stripe needs at least one device');
   const missingTools = (await probe(ctx, sh`for c in mdadm pvcreate ${o.fs === 'xfs' ? 'mkfs.xfs' : 'mkfs.ext4'}; do command -v $c >/dev/null || echo $c; done`)).lines();
   if (missingTools.length) {
@@ -125,7 +125,7 @@ function wipeSteps(devices: readonly string[], arrays: readonly MdArray[]): Plan
 }
 
 /** Undo stripe: needs force; leaves the devices without superblock or signature. */
-export async function unstripe(ctx: TaskContext, o: Pick<StripeOptions, 'devices' | 'vg' | 'lv' | 'mount' | 'force'>): Promise<string[]> {
+export async function unstripe(ctx: Host, o: Pick<StripeOptions, 'devices' | 'vg' | 'lv' | 'mount' | 'force'>): Promise<string[]> {
   if (!o.force) throw new StorageError(`[${ctx.host.name}] unstripe destroys the data on ${o.devices.join(', ')}: pass --force`);
   const a = sameArray(o.devices, await readArrays(ctx));
   const steps = unstripePlan(o, a ? `/dev/${a.name}` : '/dev/md0');
@@ -143,7 +143,7 @@ export interface StorageStatus {
   readahead: Record<string, number>;
 }
 
-export async function storageStatus(ctx: TaskContext): Promise<StorageStatus> {
+export async function storageStatus(ctx: Host): Promise<StorageStatus> {
   const arrays = await readArrays(ctx);
   const lvs = (await probe(ctx, sh`lvs --noheadings -o vg_name,lv_name,lv_size,devices 2>/dev/null`)).lines().map((l) => l.trim());
   const mounts = (await probe(ctx, sh`grep -E '^/dev/(mapper|md)' /proc/mounts`)).lines();

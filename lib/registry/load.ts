@@ -5,7 +5,7 @@ import { FabfileError, UsageError, errorMessage } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';
 import { isHostSet, type HostSet } from '../model/hostset.js';
 import { validateArgDefaults } from '../model/validate.js';
-import { isTask, type Task } from './task.js';
+import { isTask, type Task } from '../task/task.js';
 
 export interface Registry {
   root?: string;

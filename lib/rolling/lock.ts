@@ -2,7 +2,7 @@ import { userInfo, hostname } from 'node:os';
 import { sh } from '../commands/quote.js';
 import { FabError } from '../errors.js';
 import type { HostTarget } from '../model/hostset.js';
-import type { TaskContext } from '../run/context.js';
+import type { TaskContext } from '../task/context.js';
 
 /**
  * A deploy lock on every host of a rolling run, so two operators cannot roll the same hosts at once:

@@ -3,7 +3,7 @@ import { userInfo } from 'node:os';
 import { FabError, InterruptedError, UsageError, errorMessage } from '../errors.js';
 import type { HostTarget } from '../model/hostset.js';
 import type { RollingHostReport, RollingState } from '../report/events.js';
-import type { ExecuteTarget, TaskContext } from '../run/context.js';
+import { runConfigOf, type ExecuteTarget, type TaskContext } from '../task/context.js';
 import { toMs } from '../run/result.js';
 import { waitFor, type Gate } from '../health/gates.js';
 import { Journal, summarizeRun, runsDir } from './journal.js';
@@ -54,11 +54,11 @@ export class RollingError extends FabError {
  * journalled in .fab/runs/<id>.ndjson, so `fab resume <id>` skips the hosts already done.
  */
 export async function rolling(ctx: TaskContext, target: ExecuteTarget, opts: RollingOptions): Promise<RollingReport> {
-  const run = ctx.config.run;
+  const run = runConfigOf(ctx).run;
   if (!run) throw new UsageError('rolling() needs to run inside fab (it keeps a journal of the run)');
   const hosts = Array.isArray(target) && typeof target[0] === 'object' ? [...(target as HostTarget[])] : ctx.resolveHosts(target);
   if (!hosts.length) throw new UsageError('rolling: no hosts to roll');
-  const events = ctx.config.events;
+  const events = ctx.events;
   const id = run.resume ?? `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
   const journal = Journal.create(run.root, id);
   const done = new Set<string>();
@@ -86,21 +86,21 @@ export async function rolling(ctx: TaskContext, target: ExecuteTarget, opts: Rol
   let outcome: RollingReport['outcome'] = 'complete';
   try {
     for (const [i, batch] of batches.entries()) {
-      if (stopping || ctx.config.signal.aborted) {
+      if (stopping || runConfigOf(ctx).signal.aborted) {
         outcome = 'interrupted';
         break;
       }
       if (i > 0 && opts.pause) await new Promise((r) => setTimeout(r, toMs(opts.pause!)));
       events.emit({ type: 'rolling.batch', id, index: i + 1, hosts: batch.map((h) => h.name) });
       await Promise.all(batch.map((h) => oneHost(ctx, id, h, opts, set)));
-      if (ctx.config.signal.aborted) outcome = 'interrupted';
+      if (runConfigOf(ctx).signal.aborted) outcome = 'interrupted';
       const failed = [...state.values()].filter((r) => r.state === 'failed').length;
       if (overBudget(failed, budget)) {
         outcome = 'halted';
         break;
       }
     }
-    if (outcome === 'complete' && (stopping || ctx.config.signal.aborted)) outcome = [...state.values()].every((r) => r.state === 'done') ? 'complete' : 'interrupted';
+    if (outcome === 'complete' && (stopping || runConfigOf(ctx).signal.aborted)) outcome = [...state.values()].every((r) => r.state === 'done') ? 'complete' : 'interrupted';
   } finally {
     unregister();
     await release().catch(() => undefined);
@@ -142,7 +142,7 @@ async function oneHost(ctx: TaskContext, id: string, host: HostTarget, opts: Rol
     if (opts.undrain) await opts.undrain(host, ctx);
     set(host.name, 'done', { step: 'done', drained: false, ms: Date.now() - started });
   } catch (err) {
-    if (ctx.config.signal.aborted || err instanceof InterruptedError) return fail(new InterruptedError());
+    if (runConfigOf(ctx).signal.aborted || err instanceof InterruptedError) return fail(new InterruptedError());
     if (opts.onFailure === 'rollback' && opts.rollback && (step === 'action' || step === 'gates')) {
       const failedAt = step;
       const why = errorMessage(err).split('\n')[0]!;
@@ -162,10 +162,10 @@ async function oneHost(ctx: TaskContext, id: string, host: HostTarget, opts: Rol
 }
 
 async function runGates(ctx: TaskContext, id: string, host: HostTarget, gates: readonly Gate[]): Promise<void> {
-  const events = ctx.config.events;
+  const events = ctx.events;
   await ctx.on(host, async (h) => {
     for (const g of gates) {
-      await waitFor(h, g, (gate, attempt, r) => events.emit({ type: 'rolling.gate', id, host: host.name, gate: gate.name, attempt, ok: r.ok, detail: r.detail }), ctx.config.signal);
+      await waitFor(h, g, (gate, attempt, r) => events.emit({ type: 'rolling.gate', id, host: host.name, gate: gate.name, attempt, ok: r.ok, detail: r.detail }), runConfigOf(ctx).signal);
     }
   });
 }

@@ -1,11 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { UsageError } from '../errors.js';
-import type { TaskContext } from './context.js';
+import type { Host } from './host.js';
 import { ROOT_SCOPE, type Scope } from './scope.js';
 
 /** The current host's context and scope, per async call chain: safe in parallel, no global `env`. */
 export interface Frame {
-  ctx: TaskContext;
+  ctx: Host;
   scope: Scope;
 }
 
@@ -17,7 +17,7 @@ export function currentFrame(): Frame {
   return f;
 }
 
-export function scopeFor(ctx: TaskContext): Scope {
+export function scopeFor(ctx: Host): Scope {
   const f = als.getStore();
   return f && f.ctx === ctx ? f.scope : ROOT_SCOPE;
 }

@@ -1,6 +1,6 @@
 import { sh } from '../commands/quote.js';
 import { UsageError } from '../errors.js';
-import type { TaskContext } from '../run/context.js';
+import type { Host } from '../run/host.js';
 
 const NAME = /^[a-z0-9][a-z0-9+.-]+$/;
 
@@ -14,7 +14,7 @@ export function missingPackages(wanted: readonly string[], dpkgOut: string): str
  * Ensure Debian packages are installed: `apt-get install -y` only those missing (none: no apt at all).
  * Under --dry-run the install command is shown, not run. Returns what was (or would be) installed.
  */
-export async function ensurePackages(ctx: TaskContext, packages: readonly string[]): Promise<string[]> {
+export async function ensurePackages(ctx: Host, packages: readonly string[]): Promise<string[]> {
   for (const p of packages) if (!NAME.test(p)) throw new UsageError(`package name ${JSON.stringify(p)} is not a Debian package name`, 'use lower-case names like mariadb-server');
   if (!packages.length) return [];
   const q = await ctx.unscoped(() => ctx.run(sh`dpkg-query -W -f=${'${Package} ${Status}\\n'} ${[...packages]}`).quiet().nothrow().probe());

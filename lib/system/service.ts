@@ -1,6 +1,6 @@
 import { raw, sh, type ShellCommand } from '../commands/quote.js';
 import { FabError } from '../errors.js';
-import type { TaskContext } from '../run/context.js';
+import type { Host } from '../run/host.js';
 
 /**
  * Start/stop/status of a named service: systemd where the host runs it (/run/systemd/system exists),
@@ -17,7 +17,7 @@ export interface ServiceDef {
 
 export type ServiceManager = 'systemd' | 'commands';
 
-export function serviceDef(ctx: TaskContext, name: string): ServiceDef {
+export function serviceDef(ctx: Host, name: string): ServiceDef {
   const s = ctx.settings;
   const opt = (k: string) => (s.has(`${name}${k}`) ? s.string(`${name}${k}`) : undefined);
   const start = opt('Start');
@@ -27,7 +27,7 @@ export function serviceDef(ctx: TaskContext, name: string): ServiceDef {
   return { name, ...(start ? { start } : {}), ...(stop ? { stop } : {}), ...(status ? { status } : {}), ...(pidFile ? { pidFile } : {}) };
 }
 
-export async function serviceManager(ctx: TaskContext): Promise<ServiceManager> {
+export async function serviceManager(ctx: Host): Promise<ServiceManager> {
   const r = await ctx.unscoped(() => ctx.run(raw('test -d /run/systemd/system', '(is systemd running?)')).quiet().nothrow().probe());
   return r.ok ? 'systemd' : 'commands';
 }
@@ -48,34 +48,34 @@ export function serviceCommand(def: ServiceDef, action: 'start' | 'stop' | 'stat
   return undefined;
 }
 
-function need(ctx: TaskContext, def: ServiceDef, action: string, cmd: ShellCommand | undefined): ShellCommand {
+function need(ctx: Host, def: ServiceDef, action: string, cmd: ShellCommand | undefined): ShellCommand {
   if (cmd) return cmd;
   throw new FabError(`[${ctx.host.name}] service ${def.name}: no systemd here and no way to ${action} it; set ${def.name}${action[0]!.toUpperCase()}${action.slice(1)}` +
     `${action === 'start' ? '' : ` or ${def.name}PidFile`} in the host settings`);
 }
 
-export async function serviceStatus(ctx: TaskContext, def: ServiceDef): Promise<boolean> {
+export async function serviceStatus(ctx: Host, def: ServiceDef): Promise<boolean> {
   const cmd = need(ctx, def, 'status', serviceCommand(def, 'status', await serviceManager(ctx)));
   return (await ctx.unscoped(() => ctx.sudo(cmd).quiet().nothrow().probe())).ok;
 }
 
-export async function serviceStart(ctx: TaskContext, def: ServiceDef): Promise<void> {
+export async function serviceStart(ctx: Host, def: ServiceDef): Promise<void> {
   const cmd = need(ctx, def, 'start', serviceCommand(def, 'start', await serviceManager(ctx)));
   await ctx.unscoped(() => ctx.sudo(cmd).quiet());
 }
 
-export async function serviceStop(ctx: TaskContext, def: ServiceDef): Promise<void> {
+export async function serviceStop(ctx: Host, def: ServiceDef): Promise<void> {
   const cmd = need(ctx, def, 'stop', serviceCommand(def, 'stop', await serviceManager(ctx)));
   await ctx.unscoped(() => ctx.sudo(cmd).quiet());
 }
 
-export async function serviceRestart(ctx: TaskContext, def: ServiceDef): Promise<void> {
+export async function serviceRestart(ctx: Host, def: ServiceDef): Promise<void> {
   await serviceStop(ctx, def);
   await serviceStart(ctx, def);
 }
 
 /** Poll `ready` every 100 ms until it resolves true; the last error is in the timeout message. */
-export async function waitUntil(ctx: TaskContext, what: string, ready: () => Promise<boolean>, timeoutMs = 30_000): Promise<number> {
+export async function waitUntil(ctx: Host, what: string, ready: () => Promise<boolean>, timeoutMs = 30_000): Promise<number> {
   if (ctx.dryRun) return 0;
   const t0 = Date.now();
   let last = '';

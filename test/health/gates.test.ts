@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GateError, http, tcp, waitFor } from '../../lib/health/gates.js';
-import type { TaskContext } from '../../lib/run/context.js';
+import type { TaskContext } from '../../lib/task/context.js';
 import { Settings } from '../../lib/model/settings.js';
 
 let port = 0;

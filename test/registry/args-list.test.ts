@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeText } from '../../lib/cli/help.js';
 import { UsageError } from '../../lib/errors.js';
 import { arg } from '../../lib/model/args.js';
-import { bindArgs, task } from '../../lib/registry/task.js';
+import { bindArgs, task } from '../../lib/task/task.js';
 import { parseTaskWord } from '../../lib/cli/fabric-grammar.js';
 
 const stripe = task({ args: { devices: arg.list({ description: 'block devices' }), tags: arg.list({ default: ['a'] }) } }, async () => {});

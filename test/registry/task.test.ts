@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../lib/errors.js';
 import { arg } from '../../lib/model/args.js';
-import { bindArgs, task } from '../../lib/registry/task.js';
+import { bindArgs, task } from '../../lib/task/task.js';
 
 const deploy = task(
   {
