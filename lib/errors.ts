@@ -63,14 +63,27 @@ export class CommandTimeoutError extends FabError {
   }
 }
 
+/**
+ * Why a connect failed. Retries skip what another attempt cannot fix (auth, host-key, config); with
+ * --skip-bad-hosts every kind but host-key marks the host unreachable instead of failed.
+ */
+export type ConnectFailure = 'auth' | 'refused' | 'unreachable' | 'dns' | 'timeout' | 'host-key' | 'config' | 'other';
+
 export class ConnectError extends FabError {
   override name = 'ConnectError';
   constructor(
     readonly host: string,
     readonly target: string,
     readonly reason: string,
+    readonly kind: ConnectFailure = 'other',
+    message = `[${host}] cannot connect to ${target}: ${reason}`,
   ) {
-    super(`[${host}] cannot connect to ${target}: ${reason}`);
+    super(message);
+  }
+
+  /** Worth another attempt: the network or the host may come back; a key or password will not change. */
+  get retryable(): boolean {
+    return !['auth', 'host-key', 'config'].includes(this.kind);
   }
 }
 
@@ -88,17 +101,17 @@ export class ConnectionLostError extends FabError {
 
 export type HostKeyProblem = 'unknown' | 'changed' | 'revoked';
 
-export class HostKeyError extends FabError {
+export class HostKeyError extends ConnectError {
   override name = 'HostKeyError';
   constructor(
-    readonly host: string,
-    readonly target: string,
+    host: string,
+    target: string,
     readonly problem: HostKeyProblem,
     readonly offered: string,
     readonly known: string[],
     readonly files: string[],
   ) {
-    super(HostKeyError.describe(host, target, problem, offered, known, files));
+    super(host, target, `host key ${problem}`, 'host-key', HostKeyError.describe(host, target, problem, offered, known, files));
   }
 
   private static describe(host: string, target: string, problem: HostKeyProblem, offered: string, known: string[], files: string[]): string {
@@ -169,4 +182,80 @@ export function errorMessage(err: unknown): string {
 /** `abort(message)` in a fabfile (Fabric's abort), or a confirmation answered no: stop, exit 1. */
 export class AbortError extends FabError {
   override name = 'AbortError';
+}
+
+/** A recipe step failed on a host; the message says what and in which state the host was left. */
+export class RecipeError extends FabError {
+  override name = 'RecipeError';
+  constructor(
+    readonly host: string | undefined,
+    readonly detail: string,
+  ) {
+    super(host === undefined ? detail : `[${host}] ${detail}`);
+  }
+}
+
+export type NginxProblem = 'not-running' | 'reload-timeout' | 'unhealthy';
+export class NginxError extends RecipeError {
+  override name = 'NginxError';
+  constructor(host: string, readonly problem: NginxProblem, detail: string) {
+    super(host, detail);
+  }
+}
+
+export type HaproxyProblem = 'refused' | 'unknown-server' | 'last-server' | 'drain-timeout';
+export class HaproxyError extends RecipeError {
+  override name = 'HaproxyError';
+  constructor(host: string, readonly problem: HaproxyProblem, detail: string) {
+    super(host, detail);
+  }
+}
+
+export type DeployProblem = 'checksum' | 'download' | 'damaged' | 'import' | 'no-release';
+export class DeployError extends RecipeError {
+  override name = 'DeployError';
+  constructor(host: string | undefined, readonly problem: DeployProblem, detail: string) {
+    super(host, detail);
+  }
+}
+
+/** A service that could not be started, stopped or reached in time. */
+export class ServiceError extends RecipeError {
+  override name = 'ServiceError';
+}
+
+/** A backup or restore step; restores say whether the original datadir is back. */
+export class BackupError extends RecipeError {
+  override name = 'BackupError';
+}
+
+/** The deploy lock is held by another run (or could not be taken). */
+export class LockError extends FabError {
+  override name = 'LockError';
+}
+
+/** A health gate that did not pass `rise` times in a row within its timeout. */
+export class GateError extends FabError {
+  override name = 'GateError';
+  constructor(
+    readonly gate: string,
+    readonly host: string,
+    readonly attempts: number,
+    readonly last: string,
+  ) {
+    super(`[${host}] gate "${gate}" did not pass after ${attempts} attempt(s); last failure: ${last}`);
+  }
+}
+
+/** SQL that failed on a host: the client's exit code and the (masked) tail of its stderr. */
+export class SqlError extends FabError {
+  override name = 'SqlError';
+  constructor(
+    readonly host: string,
+    readonly what: string,
+    readonly code: number | null,
+    readonly stderrTail: string,
+  ) {
+    super(`[${host}] ${what} failed (exit ${code})${stderrTail ? `:\n    ${stderrTail.split('\n').join('\n    ')}` : ''}`);
+  }
 }

@@ -23,7 +23,7 @@ export { lbKind, setLbBackend } from './recipes/lb.js';
 export { blockInFile, setBlock, type BlockOptions } from './files/block.js';
 export * as services from './system/service.js';
 export { ensurePackages } from './system/packages.js';
-export { sql, SqlError, type DbCredentials, type Row } from './db/client.js';
+export { sql, type DbCredentials, type Row } from './db/client.js';
 export * as mysql from './recipes/mysql.js';
 export * as mysqlBackup from './recipes/mysql-backup.js';
 export * as mysqlchk from './recipes/mysqlchk.js';

@@ -7,6 +7,7 @@ import { requireTask, type Registry } from '../registry/load.js';
 import { bindArgs, task, type Task } from '../task/task.js';
 import type { ArgValue } from '../model/args.js';
 import type { Invocation } from './argv.js';
+import { ADHOC_TASK } from '../report/events.js';
 import type { Plan, PlannedTask } from '../exec/run-plan.js';
 
 export type { Plan, PlannedTask };
@@ -17,7 +18,7 @@ export const adhoc = task({ description: 'ad-hoc command', args: { command: arg.
   // Nobody reads its result: stdout is shown, not kept (1 GB of output runs in bounded memory).
   await ctx.run(command, { discardStdout: true });
 });
-adhoc.name = adhoc.shortName = 'command';
+adhoc.name = adhoc.shortName = ADHOC_TASK;
 
 /** Resolve host sets, arguments and hosts of every task before anything runs: bad input touches no host. */
 export async function makePlan(reg: Registry, inv: Invocation): Promise<Plan> {

@@ -1,5 +1,7 @@
 import { raw, Secret, sh, type ShellCommand } from '../commands/quote.js';
-import { FabError } from '../errors.js';
+import { FabError, SqlError } from '../errors.js';
+
+export { SqlError };
 import type { Host } from '../run/host.js';
 import type { RunResult } from '../run/result.js';
 
@@ -92,12 +94,6 @@ export function parseBatch(out: string): Row[] {
   });
 }
 
-export class SqlError extends FabError {
-  override name = 'SqlError';
-  constructor(readonly host: string, readonly what: string, readonly code: number | null, readonly stderrTail: string) {
-    super(`[${host}] ${what} failed (exit ${code})${stderrTail ? `:\n    ${stderrTail.split('\n').join('\n    ')}` : ''}`);
-  }
-}
 
 export interface SqlOptions { client?: string; sudo?: boolean; database?: string; timeoutMs?: number; /** shown instead of the SQL */ display?: string }
 

@@ -1,4 +1,4 @@
-import { ConnectError, HostKeyError, InterruptedError } from '../errors.js';
+import { ConnectError, InterruptedError } from '../errors.js';
 import type { HostTarget } from '../model/hostset.js';
 import { parseHostSpec } from './host-pattern.js';
 import type { EventBus } from '../report/events.js';
@@ -15,7 +15,14 @@ export interface ConnectionOptions {
   lookup(name: string): HostTarget | undefined;
   /** Aborted on Ctrl-C: connects in progress give up at once (the late connection is closed). */
   signal?: AbortSignal;
+  /** Opens hosts' transports instead of SSH (fabts/testing's scripted transport); ssh2 when absent. */
+  factory?: TransportFactory;
+  /** The transport of `local()` commands; execa's when absent. */
+  localFactory?: () => Promise<Transport>;
 }
+
+/** Opens the transport of one host. */
+export type TransportFactory = (target: HostTarget) => Promise<Transport>;
 
 /** A host named on the command line that is in no host set: `user@host:port`, completed by ssh_config. */
 export function rawTarget(spec: string): HostTarget {
@@ -30,6 +37,7 @@ export function rawTarget(spec: string): HostTarget {
  */
 export class Connections {
   private readonly open = new Map<string, Promise<Transport>>();
+  private localTransport?: Promise<Transport>;
   private configFile?: Promise<SshConfigFile>;
 
   constructor(private readonly opts: ConnectionOptions) {}
@@ -41,6 +49,11 @@ export class Connections {
       this.open.set(key, p);
     }
     return p;
+  }
+
+  /** The operator's own machine, for `local()`: its own slot, so a host named "local" is just a host. */
+  local(): Promise<Transport> {
+    return (this.localTransport ??= this.opts.localFactory ? this.opts.localFactory() : openLocal());
   }
 
   /** Rejects with InterruptedError as soon as the run is aborted, instead of waiting out the connect timeout. */
@@ -62,10 +75,8 @@ export class Connections {
   }
 
   private async connect(target: HostTarget): Promise<Transport> {
-    if (target.transport === 'local') {
-      const { LocalTransport } = await import('../transport/local.js');
-      return new LocalTransport();
-    }
+    if (this.opts.factory) return this.opts.factory(target);
+    if (target.transport === 'local') return openLocal();
     const [{ resolveEndpoint, describeEndpoint }, { openSsh }, { SshTransport }, { SshConfigFile }] = await Promise.all([
       import('../transport/endpoint.js'),
       import('../transport/ssh-connect.js'),
@@ -84,8 +95,7 @@ export class Connections {
         this.opts.events.emit({ type: 'connect', host: target.name, target: `${describeEndpoint(ep)}${ep.jump ? ` via ${ep.jump}` : ''}`, ms: Date.now() - started });
         return new SshTransport(ssh, target.name, describeEndpoint(ep));
       } catch (err) {
-        const retry = err instanceof ConnectError && !/authentication failed/.test(err.reason) && attempt < this.opts.ssh.attempts;
-        if (err instanceof HostKeyError || !retry) throw err;
+        if (!(err instanceof ConnectError && err.retryable && attempt < this.opts.ssh.attempts)) throw err;
         this.opts.events.emit({ type: 'message', host: target.name, level: 'warning', text: `${err.message}; attempt ${attempt + 1} of ${this.opts.ssh.attempts}` });
         await new Promise((r) => setTimeout(r, 1000));
       }
@@ -95,7 +105,7 @@ export class Connections {
   /** ProxyJump `a` or `a,b`: the last hop is reached through the ones before it (recursively); hops are pooled. */
   private async viaJump(jump: string, forHost: string): Promise<SshTransport> {
     const hops = jump.split(',').map((s) => s.trim()).filter(Boolean);
-    if (hops.includes(forHost)) throw new ConnectError(forHost, jump, 'the host is its own jump host (ProxyJump loop)');
+    if (hops.includes(forHost)) throw new ConnectError(forHost, jump, 'the host is its own jump host (ProxyJump loop)', 'config');
     const last = hops.pop()!;
     const base = this.opts.lookup(last) ?? rawTarget(last);
     const hop: HostTarget = hops.length ? { ...base, jump: hops.join(',') } : base;
@@ -103,8 +113,14 @@ export class Connections {
   }
 
   async closeAll(): Promise<void> {
-    const all = [...this.open.values()];
+    const all = [...this.open.values(), ...(this.localTransport ? [this.localTransport] : [])];
     this.open.clear();
+    this.localTransport = undefined;
     await Promise.all(all.map((p) => p.then((t) => t.close(), () => undefined)));
   }
+}
+
+async function openLocal(): Promise<Transport> {
+  const { LocalTransport } = await import('../transport/local.js');
+  return new LocalTransport();
 }

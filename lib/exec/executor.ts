@@ -3,7 +3,7 @@ import { ConnectError, GroupError, InterruptedError, UsageError, errorMessage } 
 import { camel, type ArgValue } from '../model/args.js';
 import type { HostTarget } from '../model/hostset.js';
 import type { Task } from '../task/task.js';
-import type { ErrorInfo, HostStatus } from '../report/events.js';
+import { ONCE_HOST, type ErrorInfo, type HostStatus } from '../report/events.js';
 import { als } from '../run/als.js';
 import { TaskContext, type ExecuteTarget, type HostRuntime } from '../task/context.js';
 import type { RunConfig } from '../run/runner.js';
@@ -34,15 +34,14 @@ export interface ExecutorOptions {
   haveSet: boolean;
 }
 
-/** The summary row of a task that ran once. */
-export const ONCE = '(once)';
 
 /** Stands in for "no host" in tasks that run once without any host selected. */
 export const NO_HOST: HostTarget = { name: 'local', address: 'localhost', keys: [], transport: 'local', roles: [], settings: {} };
 
 export function errorInfo(err: Error): ErrorInfo {
   const code = (err as { code?: unknown }).code;
-  return { name: err.name, message: err.message, ...(typeof code === 'number' || code === null ? { code } : {}) };
+  const kind = err instanceof ConnectError ? { kind: err.kind } : {};
+  return { name: err.name, message: err.message, ...(typeof code === 'number' || code === null ? { code } : {}), ...kind };
 }
 
 /** Runs a task over hosts: serially (stopping at the first failure, as Fabric does) or in a p-limit pool. */
@@ -78,7 +77,7 @@ export class Executor {
     const { cfg } = this.opts;
     // A task that runs once speaks for the whole run, not for the first host.
     const label = once ? undefined : host.name;
-    const who = once ? ONCE : host.name;
+    const who = once ? ONCE_HOST : host.name;
     const started = Date.now();
     const rt = this.runtimeFor(host, hosts, task);
     cfg.events.emit({ type: 'task.start', task, ...(label ? { host: label } : {}) });
@@ -89,7 +88,7 @@ export class Executor {
       return { host: who, task, status: 'ok', value, ms: Date.now() - started };
     } catch (e) {
       const err = e instanceof Error ? e : new Error(errorMessage(e));
-      const status: HostStatus = cfg.signal.aborted || err instanceof InterruptedError ? 'interrupted' : err instanceof ConnectError && this.opts.skipBadHosts ? 'unreachable' : 'failed';
+      const status: HostStatus = cfg.signal.aborted || err instanceof InterruptedError ? 'interrupted' : err instanceof ConnectError && err.kind !== 'host-key' && this.opts.skipBadHosts ? 'unreachable' : 'failed';
       cfg.events.emit({ type: 'task.end', task, ...(label ? { host: label } : {}), ok: false, ms: Date.now() - started, error: errorInfo(err) });
       return { host: who, task, status, error: err, ms: Date.now() - started };
     }
@@ -108,7 +107,7 @@ export class Executor {
         if (host === NO_HOST) return Promise.reject(new UsageError(`task ${task} has no host to run on`, 'name a host set, or pass -H/-R'));
         return connections.get(host);
       },
-      localTransport: () => connections.get(NO_HOST),
+      localTransport: () => connections.local(),
       execute: (sub, target, subArgs) => this.execute(sub, target, subArgs),
       contextFor: (other) => new TaskContext(this.runtimeFor(other, hosts, task)),
       resolveTarget: (target) => this.resolveTarget(target, task),

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { InterruptedError, UsageError } from '../errors.js';
+import { ConnectError, InterruptedError, UsageError } from '../errors.js';
 import type { HostTarget } from '../model/hostset.js';
 import type { Task } from '../task/task.js';
 import type { ArgValue } from '../model/args.js';
 import type { EventBus, HostSummary } from '../report/events.js';
 import type { RunConfig } from '../run/runner.js';
 import type { SshOptions } from '../transport/endpoint.js';
-import { Connections } from './connections.js';
+import type { Transport } from '../transport/types.js';
+import { Connections, type TransportFactory } from './connections.js';
 import { Executor, type HostOutcome } from './executor.js';
 
 export interface PlannedTask {
@@ -32,6 +33,9 @@ export interface RunPlanOptions {
   skipBadHosts: boolean;
   settingsOverrides: Record<string, string>;
   signal: AbortSignal;
+  /** Transports other than SSH (fabts/testing). */
+  factory?: TransportFactory;
+  localFactory?: () => Promise<Transport>;
 }
 
 export interface RunOutcome {
@@ -46,7 +50,7 @@ export async function runPlan(plan: Plan, o: RunPlanOptions): Promise<RunOutcome
   const nonce = randomBytes(6).toString('hex');
   const cfg: RunConfig = { ...o.cfg, events: o.events, signal: o.signal, marks: { prompt: `[fab-sudo-${nonce}] password: `, start: `fab-start-${nonce}` } };
   const byName = new Map(plan.pool.map((t) => [t.name, t]));
-  const connections = new Connections({ ssh: o.ssh, ...(o.sshConfigPath ? { sshConfigPath: o.sshConfigPath } : {}), events: o.events, lookup: (n) => byName.get(n), signal: o.signal });
+  const connections = new Connections({ ssh: o.ssh, ...(o.sshConfigPath ? { sshConfigPath: o.sshConfigPath } : {}), events: o.events, lookup: (n) => byName.get(n), signal: o.signal, ...(o.factory ? { factory: o.factory } : {}), ...(o.localFactory ? { localFactory: o.localFactory } : {}) });
   const executor = new Executor({ cfg, connections, parallel: o.parallel, ...(o.poolSize ? { poolSize: o.poolSize } : {}), skipBadHosts: o.skipBadHosts, settingsOverrides: o.settingsOverrides, pool: plan.pool, haveSet: plan.haveSet });
   const hostNames = [...new Set(plan.steps.flatMap((s) => s.hosts.map((h) => h.name)))];
   o.events.emit({ type: 'run.start', runId: nonce, tasks: plan.steps.map((s) => s.task.name!), hosts: hostNames, parallel: o.parallel, dryRun: cfg.dryRun });
@@ -74,7 +78,9 @@ function summarize(outcomes: HostOutcome[]): HostSummary[] {
   for (const o of outcomes) {
     const prev = out.get(o.host);
     if (prev && prev.status !== 'ok') continue;
-    out.set(o.host, { host: o.host, status: o.status, task: o.task, ...(o.error && !(o.error instanceof InterruptedError) ? { reason: o.error.message } : {}) });
+    const reason = o.error && !(o.error instanceof InterruptedError) ? { reason: o.error.message } : {};
+    const kind = o.error instanceof ConnectError ? { kind: o.error.kind } : {};
+    out.set(o.host, { host: o.host, status: o.status, task: o.task, ...reason, ...kind });
   }
   return [...out.values()];
 }

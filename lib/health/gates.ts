@@ -3,6 +3,9 @@ import type { ShellCommand } from '../commands/quote.js';
 import type { Host } from '../run/host.js';
 import { toMs } from '../run/result.js';
 import { httpGet } from './http-get.js';
+import { GateError } from '../errors.js';
+
+export { GateError };
 
 /**
  * Health gates: a check plus how to retry it. A gate passes after `rise` consecutive successes,
@@ -107,16 +110,6 @@ export const command = (cmd: string | ShellCommand, opts: GateTiming = {}): Gate
 /** A command on the operator's machine (a test battery), with FAB_HOST and FAB_HOST_ADDRESS set. */
 export const local = (cmd: string | ShellCommand, opts: GateTiming = {}): Gate => commandGate('local', cmd, opts);
 
-export class GateError extends Error {
-  constructor(
-    readonly gate: string,
-    readonly host: string,
-    readonly attempts: number,
-    readonly last: string,
-  ) {
-    super(`[${host}] gate "${gate}" did not pass after ${attempts} attempt(s); last failure: ${last}`);
-  }
-}
 
 export type GateProgress = (gate: Gate, attempt: number, result: GateResult) => void;
 

@@ -1,5 +1,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { EventSink, FabEvent, HostSummary, RollingHostReport } from './events.js';
+import { ADHOC_TASK, ONCE_HOST, type EventSink, type FabEvent, type HostSummary, type RollingHostReport } from './events.js';
 import { LiveRolling } from './live.js';
 import { visibleControls } from './terminal-safe.js';
 
@@ -43,7 +43,7 @@ export function consoleSink(opts: { color: boolean; groups: Set<Group>; write?: 
     if (live?.update(e)) return;
     switch (e.type) {
       case 'task.start':
-        return e.task === 'command' ? undefined : line('status', e.host, `Executing task '${e.task}'`);
+        return e.task === ADHOC_TASK ? undefined : line('status', e.host, `Executing task '${e.task}'`);
       case 'task.end':
         if (!e.ok && e.error) return line('status', e.host, c.red(`FAILED ${e.task}: ${e.error.message.split('\n').map(shown).join('\n')}`));
         return;
@@ -95,12 +95,12 @@ export function consoleSink(opts: { color: boolean; groups: Set<Group>; write?: 
     if (!hosts.length) return;
     const count = (s: string) => hosts.filter((h) => h.status === s).length;
     const parts = ['ok', 'failed', 'unreachable', 'interrupted', 'not run', 'skipped'].filter((s) => count(s)).map((s) => `${count(s)} ${s}`);
-    const what = hosts.every((h) => h.host === '(once)') ? `${hosts.map((h) => h.task).join(', ')}, once` : `${hosts.length} host${hosts.length === 1 ? '' : 's'}`;
+    const what = hosts.every((h) => h.host === ONCE_HOST) ? `${hosts.map((h) => h.task).join(', ')}, once` : `${hosts.length} host${hosts.length === 1 ? '' : 's'}`;
     write(`\n${ok ? c.green('Done') : c.red('Failed')} in ${(ms / 1000).toFixed(1)}s. ${what}: ${parts.join(', ')}\n`);
     const width = Math.max(...hosts.map((h) => h.host.length));
     for (const h of hosts.filter((x) => x.status !== 'ok')) {
       const first = h.reason?.split('\n')[0]?.replace(`[${h.host}] `, '');
-      const reason = first ? ` ${h.task && h.task !== 'command' ? `${h.task}: ` : ''}${first}` : '';
+      const reason = first ? ` ${h.task && h.task !== ADHOC_TASK ? `${h.task}: ` : ''}${first}` : '';
       write(`  ${h.host.padEnd(width)}  ${c.red(h.status)}${reason}\n`);
     }
   }

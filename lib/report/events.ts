@@ -7,7 +7,14 @@ export interface ErrorInfo {
   name: string;
   message: string;
   code?: number | null;
+  /** For connect failures: auth, refused, unreachable, dns, timeout, host-key, config or other. */
+  kind?: string;
 }
+
+/** The summary's host column for a task that ran once (runsOnce, or no host selected). */
+export const ONCE_HOST = '(once)';
+/** The task name of `fab -H h -- cmd`: its output needs no "Executing task" line. */
+export const ADHOC_TASK = 'command';
 
 export type HostStatus = 'ok' | 'failed' | 'skipped' | 'unreachable' | 'interrupted' | 'not run';
 
@@ -16,6 +23,8 @@ export interface HostSummary {
   status: HostStatus;
   task?: string;
   reason?: string;
+  /** Why a host could not be reached (ConnectError kinds). */
+  kind?: string;
 }
 
 export type FabEvent =

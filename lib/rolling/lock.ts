@@ -1,6 +1,8 @@
 import { userInfo, hostname } from 'node:os';
 import { sh } from '../commands/quote.js';
-import { FabError } from '../errors.js';
+import { LockError } from '../errors.js';
+
+export { LockError };
 import type { HostTarget } from '../model/hostset.js';
 import type { TaskContext } from '../task/context.js';
 
@@ -9,9 +11,6 @@ import type { TaskContext } from '../task/context.js';
  * a directory created atomically (mkdir), holding who took it, when, and for which run.
  */
 
-export class LockError extends FabError {
-  override name = 'LockError';
-}
 
 const info = (runId: string) => `run=${runId} user=${userInfo().username}@${hostname()} time=${new Date().toISOString()}`;
 

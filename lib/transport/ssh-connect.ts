@@ -3,7 +3,7 @@ import { createConnection } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import type { AnyAuthMethod, ConnectConfig } from 'ssh2';
-import { ConnectError, HostKeyError } from '../errors.js';
+import { ConnectError, HostKeyError, type ConnectFailure } from '../errors.js';
 import { describeEndpoint, type SshEndpoint } from './endpoint.js';
 import { appendKnownHost, checkHostKey, describeKey, entryMatches, hostToken, loadKnownHosts, preferredHostKeyAlgorithms, type HostKeyVerdict } from './knownhosts.js';
 
@@ -23,7 +23,7 @@ export async function openSsh(ep: SshEndpoint, acceptNew: boolean, sock?: Duplex
     try {
       auth.push({ type: 'publickey' as const, username: ep.user, key: await readFile(file) });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConnectError(ep.name, describeEndpoint(ep), `cannot read key ${file}: ${(err as Error).message}`);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConnectError(ep.name, describeEndpoint(ep), `cannot read key ${file}: ${(err as Error).message}`, 'config');
     }
   }
 
@@ -64,18 +64,20 @@ export async function openSsh(ep: SshEndpoint, acceptNew: boolean, sock?: Duplex
       const knownKeys = verdict.kind === 'changed' ? verdict.known.map((e) => `${describeKey(e.key)} (${e.file}:${e.line})`) : [];
       throw new HostKeyError(ep.name, hostToken(ep.host, ep.port), verdict.kind, describeKey(offered), knownKeys, ep.knownHosts);
     }
-    throw new ConnectError(ep.name, describeEndpoint(ep), reason(err, ep));
+    const [kind, why] = reason(err, ep);
+    throw new ConnectError(ep.name, describeEndpoint(ep), why, kind);
   }
 }
 
-function reason(err: unknown, ep: SshEndpoint): string {
+function reason(err: unknown, ep: SshEndpoint): [ConnectFailure, string] {
   const e = err as NodeJS.ErrnoException & { level?: string };
-  if (e.code === 'ECONNREFUSED') return 'connection refused';
-  if (e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH') return 'no route to host';
-  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return `cannot resolve ${ep.host}`;
-  if (e.code === 'ETIMEDOUT' || /timed out/i.test(e.message)) return `timed out after ${ep.connectTimeoutMs / 1000}s`;
+  if (e.code === 'ECONNREFUSED') return ['refused', 'connection refused'];
+  if (e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH') return ['unreachable', 'no route to host'];
+  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return ['dns', `cannot resolve ${ep.host}`];
+  if (e.code === 'ETIMEDOUT' || /timed out/i.test(e.message)) return ['timeout', `timed out after ${ep.connectTimeoutMs / 1000}s`];
   if (e.level === 'client-authentication' || /authentication methods failed/i.test(e.message)) {
-    return `authentication failed for user ${ep.user} (tried ${[process.env.SSH_AUTH_SOCK ? 'agent' : '', ...ep.keys].filter(Boolean).join(', ') || 'no keys'})`;
+    const tried = [process.env.SSH_AUTH_SOCK ? 'agent' : '', ...ep.keys].filter(Boolean).join(', ') || 'no keys';
+    return ['auth', `authentication failed for user ${ep.user} (tried ${tried})`];
   }
-  return e.message;
+  return ['other', e.message];
 }

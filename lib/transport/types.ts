@@ -31,7 +31,7 @@ export interface FileStat {
 }
 
 export interface Transport {
-  readonly kind: 'ssh' | 'local' | 'fake';
+  readonly kind: 'ssh' | 'local' | 'scripted' | 'fake';
   /** Start `command` (a full shell command line, already quoted) and return at once. */
   exec(command: string, opts: ExecOptions): Promise<RemoteProcess>;
   put(localPath: string, remotePath: string, opts?: { mode?: number }): Promise<number>;
