@@ -1,7 +1,29 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { hostSet, UsageError, type HostDef } from 'fabts';
-import type { LabHost, LabState } from '../test/lab/types.js';
+
+/** The parts of the lab's lab.json this host set reads (test/lab writes it; its writer is checked against this type). */
+export interface LabJson {
+  user: string;
+  clientKey: string;
+  knownHosts: string;
+  hosts: Record<string, LabJsonHost>;
+  lb?: { app: { hosts: string[]; root: string; restart: string; port: number; health: string } };
+  db?: {
+    hosts: string[]; conf: string; socket: string; port: number; user: string; password: string; datadir: string;
+    serverUser: string; backupRoot: string; start: string; pidFile: string; replUser: string; replPassword: string;
+    lb: string; lbConf: string; lbReload: string;
+  };
+}
+interface LabJsonHost {
+  name: string;
+  address: string;
+  port: number;
+  roles: string[];
+  root: string;
+  jump?: string;
+  lbKind?: string;
+}
 
 /**
  * The embedded lab: real sshd hosts on loopback, started with `npm run lab -- up` (add --lb for
@@ -10,15 +32,15 @@ import type { LabHost, LabState } from '../test/lab/types.js';
  */
 export const lab = hostSet(() => {
   const dir = process.env.FAB_LAB_DIR ?? fileURLToPath(new URL('../.fab/lab', import.meta.url));
-  let state: LabState;
+  let state: LabJson;
   try {
-    state = JSON.parse(readFileSync(`${dir}/lab.json`, 'utf8')) as LabState;
+    state = JSON.parse(readFileSync(`${dir}/lab.json`, 'utf8')) as LabJson;
   } catch {
     throw new UsageError(`the lab is not running (no ${dir}/lab.json)`, 'start it with `npm run lab -- up` (as root), or set FAB_LAB_DIR');
   }
   const app = state.lb?.app;
   const db = state.db;
-  const host = (h: LabHost): HostDef => ({
+  const host = (h: LabJsonHost): HostDef => ({
     address: h.address,
     port: h.port,
     roles: h.roles,

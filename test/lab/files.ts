@@ -5,6 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, w
 import { dirname } from 'node:path';
 import { mustRun } from './proc.js';
 import type { LabState } from './types.js';
+import type { LabJson } from '../../hosts/lab.js';
 
 export const LAB_USER = 'fabts';
 export const LAB_SUDO_USER = 'fabtspw';
@@ -26,7 +27,8 @@ export function readState(dir: string): LabState | undefined {
 export function writeState(state: LabState): void {
   const p = labJsonPath(state.dir);
   const tmp = `${p}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+  const json: LabJson = state; // what hosts/lab.ts reads must be what this writes
+  writeFileSync(tmp, JSON.stringify(json, null, 2) + '\n', { mode: 0o600 });
   chmodSync(tmp, 0o600);
   renameSync(tmp, p);
 }
