@@ -4,6 +4,7 @@ import { runPlan } from '../exec/run-plan.js';
 import type { ArgValue } from '../model/args.js';
 import type { HostTarget } from '../model/hostset.js';
 import type { SettingValue } from '../model/settings.js';
+import { Interrupts } from '../run/interrupt.js';
 import { Prompts } from '../run/prompts.js';
 import type { Task } from '../task/context.js';
 import { ScriptedTransport } from './scripted.js';
@@ -25,6 +26,8 @@ export interface RunTaskOptions {
   yes?: boolean;
   /** Answers `local()` commands; a fresh scripted transport (that answers nothing) when absent. */
   local?: ScriptedTransport;
+  /** For rolling(): where `.fab/runs/` (the journal) goes, and `fab resume <id>`'s id. */
+  rolling?: { root: string; resume?: string; breakLock?: boolean };
 }
 
 export interface TaskRun {
@@ -65,6 +68,7 @@ export async function runTask(t: Task, o: RunTaskOptions): Promise<TaskRun> {
       warnOnly: o.warnOnly ?? false,
       dryRun: o.dryRun ?? false,
       prompts: new Prompts({ yes: o.yes ?? false, answers: o.answers ?? {}, secret: (v) => bus.addSecret(v) }),
+      ...(o.rolling ? { run: { argv: ['(runTask)'], breakLock: false, ...o.rolling, interrupts: new Interrupts() } } : {}),
     },
     // Never used: every host's transport comes from the script.
     ssh: { identity: [], acceptNew: false, attempts: 1, keepaliveMs: 0 },
