@@ -11,6 +11,7 @@ export { sed, comment, uncomment, append, contains, exists, uploadTemplate, edit
 export type { PromptOptions, ConfirmOptions, Validate } from './run/prompts.js';
 export type { EditOptions, EditResult } from './files/edit.js';
 export { TaskContext } from './task/context.js';
+export type { Host, HostEvents, PutOptions } from './run/host.js';
 export { RunResult } from './run/result.js';
 export { Settings } from './model/settings.js';
 export * from './errors.js';

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as gates from '../../lib/health/gates.js';
 import type { FabEvent } from '../../lib/report/events.js';
 import { rolling } from '../../lib/rolling/rolling.js';
+import type { Size } from '../../lib/rolling/plan.js';
 import { task } from '../../lib/task/task.js';
 import { ScriptedTransport, runTask, type SeenCommand } from '../../lib/testing/index.js';
 
@@ -20,7 +21,7 @@ const tmp = () => {
 const LOCK = '/srv/app/.fab-deploy.lock';
 const isLock = (c: SeenCommand) => c.command.includes(LOCK);
 const trail: string[] = [];
-const roll = (batch: (number | string)[], maxFailures = 0) =>
+const roll = (batch: Size[], maxFailures = 0) =>
   task({ runsOnce: true }, (ctx) =>
     rolling(ctx, ctx.hosts, {
       batch,

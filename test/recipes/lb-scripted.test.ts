@@ -1,0 +1,87 @@
+// The nginx reload wait and the HAProxy drain loop, on scripted LB hosts (the lab tests run them on real ones).
+import { describe, expect, it } from 'vitest';
+import { setHaproxyServer } from '../../lib/recipes/haproxy.js';
+import { setNginxBackend } from '../../lib/recipes/nginx.js';
+import { task } from '../../lib/task/task.js';
+import { ScriptedTransport, runTask, type SeenCommand } from '../../lib/testing/index.js';
+
+const NGINX = 'upstream app {\n    server web1:8080;\n    server web2:8080;\n}\n';
+const has = (s: string) => (c: SeenCommand) => c.command.includes(s);
+
+/** An nginx host whose workers are replaced one poll at a time after the reload. */
+function nginxHost(workerPolls: string[][]): { t: ScriptedTransport; polls: () => number } {
+  let poll = 0;
+  const t = new ScriptedTransport('lb1')
+    .on(has('[ -w '), { code: 1 }) // the login user cannot replace the conf: edit as root
+    .on(has('base64 -w0'), { stdout: Buffer.from(NGINX).toString('base64') })
+    .once((c) => c.command.startsWith('sh -c '))
+    .on(has('nginx.pid'), (c) => (c.command.startsWith('kill -0') ? {} : { stdout: '100\n' }))
+    .on(has('pgrep -P 100'), () => ({ stdout: `${workerPolls[Math.min(poll++, workerPolls.length - 1)]!.join('\n')}\n` }))
+    .once('nginx -s reload');
+  return { t, polls: () => poll };
+}
+const disable = (server: string) => task({}, (ctx) => setNginxBackend(ctx, server, false));
+const nginxSettings = { nginxReloadTimeout: 0.5 };
+
+describe('nginx: disable a backend, reload, wait for the old workers', () => {
+  it('returns only once every worker of the old configuration has exited', async () => {
+    const { t, polls } = nginxHost([['201', '202'], ['202', '301'], ['301', '302']]);
+    const r = await runTask(disable('web2'), { hosts: { lb1: { transport: t, settings: nginxSettings } } });
+    expect(r.exitCode).toBe(0);
+    t.verify();
+    expect(polls()).toBe(3); // before the reload, one old worker still there, then all new
+    const order = t.commands.map((c) => c.command).filter((c) => /reload|pgrep|kill -0/.test(c));
+    expect(order[1]).toBe('nginx -s reload');
+    expect(order.at(-1)).toMatch(/^kill -0/); // the master still answers after the reload
+    expect(r.value('lb1')).toMatchObject({ changed: true });
+  });
+
+  it('fails with the old workers named when they outlive the reload timeout', async () => {
+    const { t } = nginxHost([['201', '202'], ['201', '301']]);
+    const r = await runTask(disable('web2'), { hosts: { lb1: { transport: t, settings: nginxSettings } } });
+    expect(r.exitCode).toBe(1);
+    expect(r.error('lb1')!.message).toMatch(/nginx did not finish reloading within 0.5s \(old workers 201 still running\)/);
+  });
+});
+
+const stat = (rows: [string, string, string][]) =>
+  `# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status\n` +
+  rows.map(([sv, scur, status]) => `app,${sv},0,0,${scur},0,,0,0,0,0,0,,0,0,0,0,${status}`).join('\n') +
+  '\n';
+const HAPROXY = 'backend app\n    server web1 10.0.0.1:8080 check\n    server web2 10.0.0.2:8080 check\n';
+
+/** An HAProxy host whose `show stat` answers come from `stats`, one per call (the last repeats). */
+function haproxyHost(stats: string[]): { t: ScriptedTransport; admin: string[] } {
+  const admin: string[] = [];
+  let n = 0;
+  const t = new ScriptedTransport('lb2')
+    .on(has('show stat'), () => ({ stdout: stats[Math.min(n++, stats.length - 1)]! }))
+    .on(has('base64 -w0'), { stdout: Buffer.from(HAPROXY).toString('base64') })
+    .once((c) => c.command.startsWith('sh -c '))
+    .on(has('set server'), (c) => (admin.push(/set server (\S+ state \w+)/.exec(c.command)![1]!), { stdout: '\n' }));
+  return { t, admin };
+}
+const drain = task({}, (ctx) => setHaproxyServer(ctx, 'web2', false));
+
+describe('HAProxy: drain a server until its sessions end, then maint', () => {
+  it('waits while sessions remain, then puts the server in maint', async () => {
+    const { t, admin } = haproxyHost([
+      stat([['web1', '0', 'UP'], ['web2', '3', 'UP']]),
+      stat([['web1', '0', 'UP'], ['web2', '2', 'DRAIN']]),
+      stat([['web1', '0', 'UP'], ['web2', '0', 'DRAIN']]),
+    ]);
+    const r = await runTask(drain, { hosts: { lb2: t } });
+    expect(r.exitCode).toBe(0);
+    t.verify();
+    expect(admin).toEqual(['app/web2 state drain', 'app/web2 state maint']);
+    expect(t.commands.filter(has('show stat'))).toHaveLength(3); // the guard's read, then two polls
+  });
+
+  it('leaves the server in drain and says how many sessions remain after the drain timeout', async () => {
+    const { t, admin } = haproxyHost([stat([['web1', '0', 'UP'], ['web2', '4', 'UP']])]);
+    const r = await runTask(drain, { hosts: { lb2: { transport: t, settings: { haproxyDrainTimeout: 0.3 } } } });
+    expect(r.exitCode).toBe(1);
+    expect(admin).toEqual(['app/web2 state drain']);
+    expect(r.error('lb2')!.message).toMatch(/app\/web2 still has 4 session\(s\) after 0.3s of draining; it stays in drain/);
+  });
+});
