@@ -10,11 +10,10 @@ const LIB = join(dirOf(import.meta.url), '../../lib');
  * narrow Host interface (run/host.ts); the transports, events and data model sit at the bottom.
  */
 const LAYERS: readonly string[][] = [
-  ['index', 'cli'],
+  ['index', 'cli', 'testing'],
   ['config'],
   ['exec'],
   ['registry'],
-  ['testing'],
   ['rolling'],
   ['recipes'],
   ['task'],
