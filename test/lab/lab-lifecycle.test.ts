@@ -146,7 +146,8 @@ describe('lifecycle', () => {
     expect(await tcpProbe(`127.${NET}.0.1`, 2222)).toBe('ECONNREFUSED'); // web1 was stopped again
   });
 
-  it('starts and stops 50 hosts quickly', async () => {
+  // Its start-up time is printed (and measured in bench/), not asserted: a loaded machine must not fail it.
+  it('starts and stops 50 hosts', async () => {
     const dir = testRunDir('lab-unit-50');
     const t0 = performance.now();
     const big = await startLab({ dir, net: NET, web: 50 });
@@ -159,7 +160,6 @@ describe('lifecycle', () => {
       await big.stop();
       console.log(`[lab] 50 hosts: up ${Math.round(up)} ms, down ${Math.round(performance.now() - t1)} ms`);
     }
-    expect(up).toBeLessThan(10_000);
     expect(findLabProcesses(dir).size).toBe(0);
   });
 
@@ -197,11 +197,10 @@ describe('shared lab and system setup', () => {
     for (const url of [s.lb!.nginx.url, s.lb!.haproxy.url]) expect((await httpGet(url)).body).toMatch(/^web\d+ v\S+\n$/);
   });
 
-  it('scripts/setup-system.sh is a fast no-op when everything is present', async () => {
-    const t0 = performance.now();
+  // How fast it is belongs to a benchmark, not to a test that a loaded machine can fail.
+  it('scripts/setup-system.sh is a no-op when everything is present', async () => {
     const r = await run('bash', [join(ROOT, 'scripts/setup-system.sh')]);
-    expect(r).toMatchObject({ code: 0, stderr: '' });
-    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
     expect(statSync('/etc/sudoers.d/fabts-lab').mode & 0o777).toBe(0o440);
     expect((await run('visudo', ['-cf', '/etc/sudoers.d/fabts-lab'])).code).toBe(0);
     expect((await run('getent', ['shadow', 'fabts'])).stdout.split(':')[1]).not.toMatch(/^!/);
