@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import type * as ZxCore from 'zx/core';
 import { Secret } from '../commands/quote.js';
 import { UsageError } from '../errors.js';
-import { als, currentFrame, type Frame } from './als.js';
+import { als, currentFrame, scopeFor, type Frame } from './als.js';
 import { HostContext, runtimeOf } from './host-context.js';
 import { scopeLcd } from './scope.js';
 import { newCommandId } from './runner.js';
@@ -96,18 +96,22 @@ function command(frame: Frame, extra: ZxOptions, pieces: TemplateStringsArray, a
   return core.$({ ...opts, log: () => {} })`:`;
 }
 
-function shell(extra: ZxOptions): BoundShell {
+/** The frame is looked up when a command runs, so `$({ quiet: true })` can be made once and used anywhere. */
+function shell(extra: ZxOptions, frame: () => Frame): BoundShell {
   function bound(pieces: TemplateStringsArray, ...args: unknown[]): ProcessPromise;
   function bound(opts: ZxOptions): BoundShell;
   function bound(first: TemplateStringsArray | ZxOptions, ...args: unknown[]): ProcessPromise | BoundShell {
-    if (Array.isArray(first) && 'raw' in first) return command(currentFrame(), extra, first as TemplateStringsArray, args);
-    return shell({ ...extra, ...(first as ZxOptions) });
+    if (Array.isArray(first) && 'raw' in first) return command(frame(), extra, first as TemplateStringsArray, args);
+    return shell({ ...extra, ...(first as ZxOptions) }, frame);
   }
   return bound;
 }
 
 /** zx's `$`, bound to the current task and host (AsyncLocalStorage); outside a task it throws a UsageError. */
-export const $: BoundShell = shell({});
+export const $: BoundShell = shell({}, currentFrame);
+
+/** `ctx.$`: bound to that host's context (and its lcd/withEnv scope where it is the current one). */
+export const shellFor = (ctx: HostContext): BoundShell => shell({}, () => ({ ctx, scope: scopeFor(ctx) }));
 
 /** Fabric's `lcd`: `$` commands inside fn run in this local directory (relative paths join the outer one). */
 export function lcd<T>(path: string, fn: () => T): T {

@@ -132,6 +132,21 @@ describe('$ (zx) bound to the task', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  it('ctx.$ is bound to its own host, also from inside another host\'s call chain', async () => {
+    const { cfg, events } = testConfig();
+    const make = (name: string) => {
+      const host = { name, address: `127.0.0.${name.length}`, roles: [] } as unknown as HostRuntime['host'];
+      return new TaskContext({ host, hosts: [host], settings: new Settings({}), task: 't', cfg } as unknown as HostRuntime);
+    };
+    const [a, b] = [make('web1'), make('db10')];
+    const out = await als.run({ ctx: a, scope: ROOT_SCOPE }, () => a.withEnv({ X: 'x' }, async () => [
+      (await a.$`echo "$FAB_HOST $X"`).stdout,
+      (await b.$`echo "$FAB_HOST $FAB_HOST_ADDRESS \${X-}"`).stdout, // a's withEnv is not b's
+    ]));
+    expect(out).toEqual(['web1 x\n', 'db10 127.0.0.4 \n']);
+    expect(of(events, 'command.start').map((e) => e.host)).toEqual(['web1', 'db10']);
+  });
+
   it('outside a task is a UsageError', () => {
     expect(() => $`true`).toThrow(UsageError);
     expect(() => lcd('/tmp', () => 1)).toThrow(UsageError);
