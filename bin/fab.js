@@ -10,6 +10,19 @@ if (argv[0] === '--version' || argv[0] === '-V') {
   process.exit(0);
 }
 
+// Shell completion runs on every Tab: load only what it needs, never main's imports.
+if (argv[0] === '__complete') {
+  let completeCommand;
+  try {
+    ({ completeCommand } = await import('../dist/lib/cli/complete-command.js'));
+  } catch {
+    process.exit(0);
+  }
+  const out = await completeCommand(argv.slice(1), process.cwd(), process.env);
+  process.stdout.write(out, () => process.exit(0));
+  await new Promise(() => {}); // the write callback exits: nothing below runs
+}
+
 let main, Interrupts;
 try {
   ({ main } = await import('../dist/lib/cli/main.js'));

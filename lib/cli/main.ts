@@ -67,6 +67,8 @@ async function load(argv: string[], cwd: string, fabfile: string[]): Promise<{ r
 /** load -> parse -> plan -> execute -> report; returns the exit code (0 ok, 1 a task failed, 2 bad input, 130 interrupted). */
 export async function main(argv: string[], io: MainIO, resume?: string): Promise<number> {
   try {
+    if (argv[0] === 'completion') return io.stdout((await import('./completion-scripts.js')).completionScript(argv[1])), 0;
+    if (argv[0] === '__complete') return io.stdout(await (await import('./complete-command.js')).completeCommand(argv.slice(1), io.cwd, io.env)), 0;
     const pre = preScan(argv);
     if (pre.version) return io.stdout(`fab ${version()}\n`), 0;
     if (pre.help) return io.stdout(`${helpText(version())}\n`), 0;

@@ -131,6 +131,7 @@ export function helpText(version: string): string {
     'usage: fab [HOSTSET...] [options] TASK[:ARG,KEY=VAL] [POSITIONAL...] [--ARG VALUE] ... [-- SHELL COMMAND]',
     '       fab runs                 rolling runs recorded in .fab/runs',
     '       fab resume RUN_ID        continue a halted or interrupted rolling run',
+    '       fab completion SHELL     print the completion script for bash, zsh or fish',
     '',
     '  fab prod disableLb web1            host set prod, task disableLb, argument web1',
     '  fab prod disableLb:web1 enableLb:web2',

@@ -46,11 +46,13 @@ export interface CommandRequest {
 }
 
 let nextId = 1;
+/** Command ids are unique in the process: `$` (run/zx.ts) takes its ids from here too. */
+export const newCommandId = (): number => nextId++;
 const KILL_GRACE_MS = 3000;
 
 /** Runs one command: streams whole lines as events, feeds sudo's password on its prompt, applies timeouts. */
 export async function runCommand(transport: Transport, req: CommandRequest, opts: RunOptions & { warnOnly: boolean }, cfg: RunConfig): Promise<RunResult> {
-  const id = nextId++;
+  const id = newCommandId();
   const { events } = cfg;
   const requested = events.mask(req.requested.display);
   const executed = events.mask(req.executed.display);

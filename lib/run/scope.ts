@@ -1,10 +1,12 @@
-import { posix } from 'node:path';
+import { posix, resolve as resolveLocal } from 'node:path';
 import { join, quote, raw, sh, toCommand, type ShellCommand } from '../commands/quote.js';
 import { UsageError } from '../errors.js';
 
 /** Settings that `cd`, `withEnv`, `prefix` and `warnOnly` scope around a block, without globals. */
 export interface Scope {
   readonly cwd?: string;
+  /** `lcd`: the local directory for `$` (zx) commands; unset means the process cwd. */
+  readonly localCwd?: string;
   readonly env: Readonly<Record<string, string>>;
   readonly prefixes: readonly ShellCommand[];
   readonly warnOnly: boolean;
@@ -17,6 +19,12 @@ export function scopeCd(scope: Scope, path: string): Scope {
   if (path === '') throw new UsageError('cd(""): empty path', 'pass a directory');
   const starts = path.startsWith('/') || path.startsWith('~') || scope.cwd === undefined;
   return { ...scope, cwd: starts ? path : posix.join(scope.cwd!, path) };
+}
+
+/** `lcd('build')` inside `lcd('/src')` is /src/build; relative to the process cwd at the top. */
+export function scopeLcd(scope: Scope, path: string): Scope {
+  if (path === '') throw new UsageError('lcd(""): empty path', 'pass a local directory');
+  return { ...scope, localCwd: resolveLocal(scope.localCwd ?? process.cwd(), path) };
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -6,6 +6,7 @@ import { Prompts, type ConfirmOptions, type PromptOptions } from '../run/prompts
 import type { RunResult } from '../run/result.js';
 import type { RunConfig } from '../run/runner.js';
 import { ROOT_SCOPE } from '../run/scope.js';
+import { shellFor, type BoundShell } from '../run/zx.js';
 import { FILE_HELPERS, type FileHelpers } from './file-helpers.js';
 import type { ArgSpecs, ArgsOf } from '../model/args.js';
 
@@ -97,6 +98,11 @@ export class TaskContext extends HostContext {
   }
   private prompts(): Prompts {
     return (this.#rt.cfg.prompts ??= new Prompts({ yes: false, answers: {} }));
+  }
+
+  /** zx's `$` for local commands, bound to this host: `await ctx.$\`git rev-parse HEAD\`` (see run/zx.ts). */
+  get $(): BoundShell {
+    return shellFor(this);
   }
 }
 

@@ -1,0 +1,87 @@
+/**
+ * `fab __complete SHELL -- WORDS...`: the hidden subcommand the completion scripts call. It loads the
+ * fabfiles and host sets of the current directory (through the loader's content-hash cache; no SSH),
+ * asks the pure engine (complete.ts) and prints one candidate per line. It never fails loudly: a
+ * fabfile that does not load still leaves the options and host sets to complete.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { errorMessage } from '../errors.js';
+import { targetsOf } from '../model/hostset.js';
+import { loadRegistry, type Registry } from '../registry/load.js';
+import { preScan } from './argv.js';
+import { complete, type Completion, type CompletionModel } from './complete.js';
+import { splitLine } from './complete-line.js';
+
+async function model(reg: Registry): Promise<CompletionModel> {
+  const tasks = reg.tasks.map((t) => ({
+    name: t.name!,
+    shortName: t.shortName!,
+    args: Object.entries(t.spec.args ?? {}).map(([name, s]) => ({
+      name,
+      kind: s.kind,
+      required: !s.hasDefault,
+      ...(s.choices ? { choices: s.choices } : {}),
+    })),
+  }));
+  const hostSets: CompletionModel['hostSets'][number][] = [];
+  for (const [name, hs] of reg.hostSets) {
+    try {
+      const hosts = targetsOf(name, await hs.resolve());
+      hostSets.push({ name, hosts: hosts.map((h) => h.name), roles: [...new Set(hosts.flatMap((h) => h.roles))] });
+    } catch {
+      hostSets.push({ name, hosts: [], roles: [] });
+    }
+  }
+  return { tasks, hostSets, runIds: runIds(reg.root) };
+}
+
+function runIds(root: string | undefined): string[] {
+  try {
+    return root ? readdirSync(join(root, '.fab', 'runs')).filter((f) => f.endsWith('.ndjson')).map((f) => f.slice(0, -7)) : [];
+  } catch {
+    return []; // no runs yet
+  }
+}
+
+async function loadQuietly(cwd: string, words: readonly string[]): Promise<Registry | undefined> {
+  const { fabfile } = preScan(words);
+  for (const hostsOnly of [false, true]) {
+    try {
+      return await loadRegistry(cwd, fabfile, { hostsOnly });
+    } catch {
+      /* a broken fabfile: try the host sets alone */
+    }
+  }
+  return undefined;
+}
+
+/** Bash splits words at COMP_WORDBREAKS (`:` and `=` among them) and replaces only the last piece. */
+export function forBash(c: Completion, cur: string, wordbreaks: string): string[] {
+  let cut = -1;
+  for (let i = 0; i < cur.length; i++) if (wordbreaks.includes(cur[i]!)) cut = i;
+  return c.words.map((w) => (cut !== -1 && w.startsWith(cur.slice(0, cut + 1)) ? w.slice(cut + 1) : w));
+}
+
+export function formatCompletion(c: Completion, lines: string[]): string {
+  const directives = [...(c.nospace ? [':nospace'] : []), ...(c.files ? [':files'] : [])];
+  return [...directives, ...lines].map((l) => `${l}\n`).join('');
+}
+
+/** argv: `SHELL -- WORDS...`; bash gives the line up to the cursor as one word, the others the words after `fab`. */
+export async function completeCommand(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const shell = argv[0] ?? '';
+  const rest = argv.slice(argv.indexOf('--') + 1);
+  const words = shell === 'bash' ? splitLine(rest[0] ?? '').slice(1) : [...rest];
+  if (!words.length) words.push('');
+  try {
+    const reg = await loadQuietly(cwd, words.slice(0, -1));
+    const c = complete(words, reg ? await model(reg) : { tasks: [], hostSets: [] });
+    const cur = words.at(-1)!;
+    return formatCompletion(c, shell === 'bash' ? forBash(c, cur, env.FAB_COMP_WORDBREAKS ?? '"\'><=;|&(:') : c.words);
+  } catch (err) {
+    // Completion must never print an error into the user's command line.
+    if (env.FAB_COMPLETE_DEBUG) process.stderr.write(`fab __complete: ${errorMessage(err)}\n`);
+    return '';
+  }
+}
