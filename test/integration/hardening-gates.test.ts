@@ -65,7 +65,7 @@ describe('command gate (on the host)', () => {
   it('counts rise in a row: fails twice, then passes on the 3rd and 4th attempt', async () => {
     await labSsh(testLab(), 'web9', `rm -f ${COUNTER}`);
     const cmd = `n=$(($(cat ${COUNTER} 2>/dev/null || echo 0) + 1)); echo $n > ${COUNTER}; [ $n -ge 3 ] || { echo "not yet: $n" >&2; exit 1; }`;
-    const r = await gate('web9', ['--kind', 'command', '--target', cmd, '--rise', '2']);
+    const r = await gate('web9', ['--kind', 'command', '--target', cmd, '--rise', '2', '--timeout', '30s']);
     expect(r.code).toBe(0);
     expect(attempts(r.stdout)).toEqual(['1 failed', '2 failed', '3 ok', '4 ok']);
     expect(r.stdout).toContain('attempt 2 failed: exit 1: not yet: 2');
@@ -75,7 +75,7 @@ describe('command gate (on the host)', () => {
   it('a flapping check never reaches rise 2 and fails at its timeout with the last failure', async () => {
     await labSsh(testLab(), 'web9', `rm -f ${COUNTER}`);
     const cmd = `n=$(($(cat ${COUNTER} 2>/dev/null || echo 0) + 1)); echo $n > ${COUNTER}; [ $((n % 2)) -eq 0 ] || { echo "odd $n" >&2; exit 4; }`;
-    const r = await gate('web9', ['--kind', 'command', '--target', cmd, '--rise', '2', '--interval', '100ms', '--timeout', '1500ms']);
+    const r = await gate('web9', ['--kind', 'command', '--target', cmd, '--rise', '2', '--interval', '100ms', '--timeout', '3s']);
     expect(r.code).toBe(1);
     const tries = attempts(r.stdout);
     expect(tries.length).toBeGreaterThanOrEqual(4);
