@@ -148,5 +148,20 @@ describe('keep-N pruning of releases (appKeep)', () => {
     await deploy('4.7', 1);
     expect(releases()).toEqual(['4.6', '4.7']);
     expect([link('current'), link('previous')]).toEqual(['releases/4.7', 'releases/4.6']);
+
+    // --dry-run shows what a real deploy would prune (the links it would switch, not the ones there now).
+    const dry = await fab([...keep(2).slice(0, -2), '--dry-run', 'deployApp', '--artifact', await buildAppTarball(art, '4.8')]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('[web10] would run: cd -- /srv/keepapp/releases && rm -rf -- 4.6');
+    expect(releases()).toEqual(['4.6', '4.7']);
+  });
+
+  it('an absolute current/previous link (older layouts, the lab\'s own /srv/app) is never pruned either', async () => {
+    await labSsh(testLab(), 'web10', 'cd /srv/keepapp && ln -sfn /srv/keepapp/releases/4.6 current && ln -sfn /srv/keepapp/releases/4.7 previous');
+    await deploy('4.9', 1);
+    expect([link('current'), link('previous')]).toEqual(['releases/4.9', '/srv/keepapp/releases/4.6']);
+    expect(releases()).toEqual(['4.6', '4.9']);
+    const list = await fab([...keep(1), 'releases']);
+    expect(list.stdout).toMatch(/\[web10\] 4\.6 +\(previous\)/);
   });
 });
