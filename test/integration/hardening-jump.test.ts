@@ -47,6 +47,11 @@ describe('ProxyJump through two hops (bastion, then private1, then private2)', (
     expect(r.stdout + r.stderr).not.toMatch(/ProxyJump loop/);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('[private2] out: private2');
+    // The gateway may be one of the run's hosts: it is reached as configured, not through itself.
+    const both = await fab(['lab', '-H', 'private1,private2', '-g', 'private1', '--', 'hostname']);
+    expect(both.code).toBe(0);
+    expect(both.stdout).toContain('[private1] out: private1');
+    expect(both.stdout).toContain('[private2] out: private2');
     // One hop short: bastion cannot route to private2; the failure names the target, and it is not a loop.
     const short = await fab(['lab', '-H', 'private2', '-g', 'bastion', '-t', '3', '-n', '1', '--', 'hostname']);
     expect(short.code).toBe(1);
