@@ -1,8 +1,9 @@
-import { ConnectError, InterruptedError } from '../errors.js';
+import type { Duplex } from 'node:stream';
+import { ConnectError, HostKeyError, InterruptedError, errorMessage } from '../errors.js';
 import type { HostTarget } from '../model/hostset.js';
 import { parseHostSpec } from './host-pattern.js';
 import type { EventBus } from '../report/events.js';
-import type { SshOptions } from '../transport/endpoint.js';
+import type { SshEndpoint, SshOptions } from '../transport/endpoint.js';
 import type { SshConfigFile } from '../transport/sshconfig.js';
 import type { SshTransport } from '../transport/ssh.js';
 import type { Transport } from '../transport/types.js';
@@ -42,10 +43,11 @@ export class Connections {
 
   constructor(private readonly opts: ConnectionOptions) {}
 
-  get(target: HostTarget, key = target.name): Promise<Transport> {
+  /** `hop`: a jump host on the way to another host; -g (gateway) is for the targets, not for their hops. */
+  get(target: HostTarget, key = target.name, hop = false): Promise<Transport> {
     let p = this.open.get(key);
     if (!p) {
-      p = this.abortable(this.connect(target));
+      p = this.abortable(this.connect(target, hop));
       this.open.set(key, p);
     }
     return p;
@@ -74,7 +76,7 @@ export class Connections {
     });
   }
 
-  private async connect(target: HostTarget): Promise<Transport> {
+  private async connect(target: HostTarget, hop: boolean): Promise<Transport> {
     if (this.opts.factory) return this.opts.factory(target);
     if (target.transport === 'local') return openLocal();
     const [{ resolveEndpoint, describeEndpoint }, { openSsh }, { SshTransport }, { SshConfigFile }] = await Promise.all([
@@ -84,13 +86,14 @@ export class Connections {
       import('../transport/sshconfig.js'),
     ]);
     this.configFile ??= SshConfigFile.load(this.opts.sshConfigPath);
-    const ep = resolveEndpoint(target, (await this.configFile).lookup(target.name), this.opts.ssh);
+    const { gateway, ...noGateway } = this.opts.ssh;
+    const ep = resolveEndpoint(target, (await this.configFile).lookup(target.name), hop || !gateway ? noGateway : this.opts.ssh);
     const started = Date.now();
     let via: Awaited<ReturnType<typeof this.viaJump>> | undefined;
     if (ep.jump) via = await this.viaJump(ep.jump, target.name);
     for (let attempt = 1; ; attempt++) {
       try {
-        const sock = via ? await via.forward(ep.host, ep.port) : undefined;
+        const sock = via ? await this.forward(via, ep, target.name) : undefined;
         const ssh = await openSsh(ep, this.opts.ssh.acceptNew, sock);
         this.opts.events.emit({ type: 'connect', host: target.name, target: `${describeEndpoint(ep)}${ep.jump ? ` via ${ep.jump}` : ''}`, ms: Date.now() - started });
         return new SshTransport(ssh, target.name, describeEndpoint(ep));
@@ -102,14 +105,25 @@ export class Connections {
     }
   }
 
+  /** The jump host's channel to the target; its refusal (target down, no route) is a connect error, retried like one. */
+  private async forward(via: SshTransport, ep: SshEndpoint, name: string): Promise<Duplex> {
+    try {
+      return await via.forward(ep.host, ep.port);
+    } catch (err) {
+      throw new ConnectError(name, `${ep.user}@${ep.host}:${ep.port} via ${ep.jump}`, `the jump host could not reach it: ${errorMessage(err)}`);
+    }
+  }
+
   /** ProxyJump `a` or `a,b`: the last hop is reached through the ones before it (recursively); hops are pooled. */
   private async viaJump(jump: string, forHost: string): Promise<SshTransport> {
     const hops = jump.split(',').map((s) => s.trim()).filter(Boolean);
     if (hops.includes(forHost)) throw new ConnectError(forHost, jump, 'the host is its own jump host (ProxyJump loop)', 'config');
     const last = hops.pop()!;
     const base = this.opts.lookup(last) ?? rawTarget(last);
-    const hop: HostTarget = hops.length ? { ...base, jump: hops.join(',') } : base;
-    return (await this.get(hop, hops.length ? `${hops.join(',')},${last}` : last)) as SshTransport;
+    // A hop that jumps the way its host set says already shares that host's connection.
+    const own = !hops.length || hops.join(',') === base.jump;
+    const hop: HostTarget = own ? base : { ...base, jump: hops.join(',') };
+    return (await this.get(hop, own ? last : `${hops.join(',')},${last}`, true)) as SshTransport;
   }
 
   async closeAll(): Promise<void> {

@@ -1,9 +1,9 @@
 import { connect } from 'node:net';
 import type { ShellCommand } from '../commands/quote.js';
+import { CommandTimeoutError, GateError } from '../errors.js';
 import type { Host } from '../run/host.js';
 import { toMs } from '../run/result.js';
 import { httpGet } from './http-get.js';
-import { GateError } from '../errors.js';
 
 export { GateError };
 
@@ -20,7 +20,11 @@ export interface GateResult {
 
 export interface Gate {
   name: string;
-  check(ctx: Host): Promise<GateResult>;
+  /** The name with this host's values filled in ({address}, settings), for messages. */
+  label?(ctx: Host): string;
+  /** `budgetMs`: what is left of the gate's timeout; a check should not take much longer (http and tcp have
+   * their own per-try timeouts; a command is stopped at the budget). */
+  check(ctx: Host, budgetMs?: number): Promise<GateResult>;
   rise: number;
   intervalMs: number;
   timeoutMs: number;
@@ -58,6 +62,7 @@ export function http(url: string, opts: HttpGateOptions = {}): Gate {
   const perRequest = toMs(opts.requestTimeout ?? '2s');
   return {
     name: `http ${url}`,
+    label: (ctx) => `http ${forHost(url, ctx)}`,
     ...timing(opts),
     async check(ctx) {
       const u = forHost(url, ctx);
@@ -77,6 +82,7 @@ export function tcp(address: string, port: number, opts: GateTiming & { connectT
   const perTry = toMs(opts.connectTimeout ?? '2s');
   return {
     name: `tcp ${address}:${port}`,
+    label: (ctx) => `tcp ${forHost(address, ctx)}:${port}`,
     ...timing(opts),
     check: (ctx) =>
       new Promise((resolve) => {
@@ -93,13 +99,23 @@ export function tcp(address: string, port: number, opts: GateTiming & { connectT
   };
 }
 
+const MIN_COMMAND_CHECK_MS = 1000;
+
 function commandGate(where: 'command' | 'local', cmd: string | ShellCommand, opts: GateTiming): Gate {
   return {
     name: `${where} ${typeof cmd === 'string' ? cmd : cmd.display}`,
     ...timing(opts),
-    async check(ctx) {
-      const r = await (where === 'local' ? ctx.local(cmd) : ctx.run(cmd)).quiet().nothrow().probe();
-      return { ok: r.ok, detail: r.ok ? 'exit 0' : `exit ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' / ')}` };
+    async check(ctx, budgetMs) {
+      // A check that hangs must not hold the gate past its timeout: it is stopped (signalled) at the budget,
+      // but given at least a second, so a last attempt just before the deadline can still pass.
+      const wait = Math.max(MIN_COMMAND_CHECK_MS, Math.round(budgetMs ?? this.timeoutMs));
+      try {
+        const r = await (where === 'local' ? ctx.local(cmd) : ctx.run(cmd)).quiet().nothrow().probe().timeout(wait);
+        return { ok: r.ok, detail: r.ok ? 'exit 0' : `exit ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' / ')}` };
+      } catch (err) {
+        if (err instanceof CommandTimeoutError) return { ok: false, detail: `no answer within ${wait} ms (stopped)` };
+        throw err;
+      }
     },
   };
 }
@@ -118,13 +134,14 @@ export async function waitFor(ctx: Host, gate: Gate, onAttempt?: GateProgress, s
   const deadline = Date.now() + gate.timeoutMs;
   let streak = 0;
   let last = 'none (it passed, but not enough times in a row)';
+  const name = gate.label?.(ctx) ?? gate.name;
   for (let attempt = 1; ; attempt++) {
-    const r = await gate.check(ctx);
+    const r = await gate.check(ctx, Math.max(1, deadline - Date.now()));
     onAttempt?.(gate, attempt, r);
     if (!r.ok) last = r.detail;
     streak = r.ok ? streak + 1 : 0;
     if (streak >= gate.rise) return;
-    if (Date.now() + gate.intervalMs > deadline || signal?.aborted) throw new GateError(gate.name, ctx.host.name, attempt, last);
+    if (Date.now() + gate.intervalMs > deadline || signal?.aborted) throw new GateError(name, ctx.host.name, attempt, last);
     await new Promise((res) => setTimeout(res, gate.intervalMs));
   }
 }

@@ -110,7 +110,8 @@ async function upload(ctx: Host, s: AppSettings, a: Artifact): Promise<{ dir: st
     }
   } else await ctx.put(a.path, file);
   const sum = (await ctx.run(sh`sha256sum -- ${file}`).quiet()).stdout.split(/\s+/)[0];
-  if (sum !== a.sha256) {
+  // Under --dry-run nothing was uploaded: the check is shown, not made.
+  if (sum !== a.sha256 && !ctx.dryRun) {
     await ctx.run(sh`rm -rf -- ${dir}`).quiet();
     throw new FabError(`[${ctx.host.name}] ${a.url ? 'download' : 'upload'} of ${fileName(a)} arrived damaged: sha256 ${sum} on the host, ${a.sha256} here`);
   }
@@ -150,6 +151,12 @@ async function prepareRelease(ctx: Host, s: AppSettings, a: Artifact, inPlace: b
   return have ? 'replaced' : 'new';
 }
 
+/** The release a link points to: `releases/1.2` or `<appRoot>/releases/1.2` (older layouts, the lab's) -> `1.2`. */
+function releaseOf(s: AppSettings, link: string): string {
+  for (const prefix of ['releases/', `${s.root}/releases/`]) if (link.startsWith(prefix)) return link.slice(prefix.length);
+  return link;
+}
+
 const readlink = async (ctx: Host, link: string) => (await ctx.run(sh`readlink -- ${link} || true`).quiet().probe()).stdout.trim();
 
 /** Point `name` at `target` atomically: a new symlink under a temporary name renamed over the old one. */
@@ -167,16 +174,23 @@ async function restart(ctx: Host, s: AppSettings): Promise<void> {
 async function activate(ctx: Host, s: AppSettings, version: string, replaced: boolean): Promise<boolean> {
   const target = `releases/${version}`;
   const current = await readlink(ctx, `${s.root}/current`);
-  if (current === target && !replaced) return false;
-  if (current && current !== target) await switchLink(ctx, s, 'previous', current);
+  const same = releaseOf(s, current) === version;
+  if (same && !replaced) return false;
+  const previous = current && !same ? current : await readlink(ctx, `${s.root}/previous`);
+  if (current && !same) await switchLink(ctx, s, 'previous', current);
   await switchLink(ctx, s, 'current', target);
   await restart(ctx, s);
-  await cleanup(ctx, s);
+  await cleanup(ctx, s, [target, previous]);
   return true;
 }
 
-async function cleanup(ctx: Host, s: AppSettings): Promise<void> {
-  const keep = new Set([await readlink(ctx, `${s.root}/current`), await readlink(ctx, `${s.root}/previous`)].map((l) => l.replace(/^releases\//, '')));
+/**
+ * Keep the newest `appKeep` releases, and always what `current` and `previous` now point to. The links are
+ * passed in, not read back: under --dry-run they were not switched, and the plan must show what a real run
+ * would prune.
+ */
+async function cleanup(ctx: Host, s: AppSettings, links: string[]): Promise<void> {
+  const keep = new Set(links.filter(Boolean).map((l) => releaseOf(s, l)));
   const byAge = (await ctx.run(sh`ls -1t -- ${`${s.root}/releases`}`).quiet().probe()).lines();
   const old = byAge.filter((r) => !keep.has(r)).slice(Math.max(0, s.keep - keep.size));
   if (old.length) await ctx.run(sh`cd -- ${`${s.root}/releases`} && rm -rf -- ${old}`).quiet();
@@ -239,8 +253,8 @@ export interface ReleaseInfo {
 /** The releases on this host, oldest first, with which is current and previous. */
 export async function listReleases(ctx: Host): Promise<ReleaseInfo[]> {
   const s = appSettings(ctx);
-  const cur = (await readlink(ctx, `${s.root}/current`)).replace(/^releases\//, '');
-  const prev = (await readlink(ctx, `${s.root}/previous`)).replace(/^releases\//, '');
+  const cur = releaseOf(s, await readlink(ctx, `${s.root}/current`));
+  const prev = releaseOf(s, await readlink(ctx, `${s.root}/previous`));
   const dirs = (await ctx.run(sh`cd -- ${`${s.root}/releases`} 2>/dev/null && ls -1tr -- . || true`).quiet().probe()).lines().filter((d) => d && !d.startsWith('.'));
   return dirs.map((version) => ({ version, current: version === cur, previous: version === prev }));
 }
@@ -257,12 +271,12 @@ export async function rollbackRelease(ctx: Host, to?: string): Promise<string> {
       throw new FabError(`[${ctx.host.name}] no complete release ${to} in ${s.root}/releases (releases: ${have}); nothing changed`);
     }
     prev = `releases/${to}`;
-    if ((await readlink(ctx, `${s.root}/current`)) === prev) return to;
+    if (releaseOf(s, await readlink(ctx, `${s.root}/current`)) === to) return to;
   }
   if (!prev) throw new FabError(`[${ctx.host.name}] no previous release to roll back to in ${s.root}`);
   const current = await readlink(ctx, `${s.root}/current`);
   await switchLink(ctx, s, 'current', prev);
   if (current) await switchLink(ctx, s, 'previous', current);
   await restart(ctx, s);
-  return prev.replace(/^releases\//, '');
+  return releaseOf(s, prev);
 }

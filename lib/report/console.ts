@@ -66,7 +66,7 @@ export function consoleSink(opts: { color: boolean; groups: Set<Group>; write?: 
       case 'run.end':
         return summary(e.hosts, e.ok, e.ms);
       case 'rolling.start':
-        return line('status', undefined, `Rolling run ${e.id}${e.resumed ? ' (resumed)' : ''}: batches ${e.batches.map((b) => `[${b.join(' ')}]`).join(' ')}; hosts allowed to fail: ${e.maxFailures}${e.skipped.length ? `; already done: ${e.skipped.join(' ')}` : ''}`);
+        return line('status', undefined, `Rolling run ${e.id}${e.resumed ? ' (resumed)' : ''}${e.dryRun ? ' (dry run: nothing is changed)' : ''}: batches ${e.batches.map((b) => `[${b.join(' ')}]`).join(' ')}; hosts allowed to fail: ${e.maxFailures}${e.skipped.length ? `; already done: ${e.skipped.join(' ')}` : ''}`);
       case 'rolling.batch':
         return line('status', undefined, `Batch ${e.index}: ${e.hosts.join(', ')}`);
       case 'rolling.host':
@@ -74,15 +74,15 @@ export function consoleSink(opts: { color: boolean; groups: Set<Group>; write?: 
       case 'rolling.gate':
         return line(e.ok ? 'running' : 'warnings', e.host, `gate attempt ${e.attempt} ${e.ok ? 'passed' : 'failed'}: ${e.detail}`);
       case 'rolling.end':
-        return rollingReport(e.id, e.outcome, e.hosts, e.resume);
+        return rollingReport(e.id, e.outcome, e.hosts, e.resume, e.dryRun);
       default:
         return;
     }
   };
 
-  function rollingReport(id: string, outcome: string, hosts: RollingHostReport[], resume?: string) {
+  function rollingReport(id: string, outcome: string, hosts: RollingHostReport[], resume?: string, dryRun?: boolean) {
     const w = Math.max(...hosts.map((h) => h.host.length));
-    write(`\nRolling run ${id}: ${outcome === 'complete' ? c.green(outcome) : c.red(outcome)}\n`);
+    write(`\nRolling run ${id}${dryRun ? ' (dry run)' : ''}: ${outcome === 'complete' ? c.green(outcome) : c.red(outcome)}\n`);
     for (const h of hosts) {
       const state = h.state === 'failed' ? c.red(`failed at ${h.step}`) : h.state === 'done' ? c.green('done') : h.state;
       const extra = [h.release ? `release ${h.release}` : '', h.drained ? c.yellow('still out of the load balancer') : '', h.state === 'failed' ? h.detail ?? '' : ''].filter(Boolean).join('; ');

@@ -39,11 +39,11 @@ export type FabEvent =
   | { type: 'file.change'; host: string; path: string; changed: boolean; diff: string; dryRun: boolean }
   | { type: 'message'; host?: string; level: 'info' | 'warning'; text: string }
   | { type: 'run.end'; ok: boolean; exitCode: number; ms: number; hosts: HostSummary[] }
-  | { type: 'rolling.start'; id: string; batches: string[][]; maxFailures: number; resumed: boolean; skipped: string[] }
+  | { type: 'rolling.start'; id: string; batches: string[][]; maxFailures: number; resumed: boolean; skipped: string[]; dryRun?: boolean }
   | { type: 'rolling.batch'; id: string; index: number; hosts: string[] }
   | { type: 'rolling.host'; id: string; host: string; state: RollingState; step?: string; detail?: string; release?: string }
   | { type: 'rolling.gate'; id: string; host: string; gate: string; attempt: number; ok: boolean; detail: string }
-  | { type: 'rolling.end'; id: string; outcome: 'complete' | 'halted' | 'interrupted'; hosts: RollingHostReport[]; resume?: string };
+  | { type: 'rolling.end'; id: string; outcome: 'complete' | 'halted' | 'interrupted'; hosts: RollingHostReport[]; resume?: string; dryRun?: boolean };
 
 export type RollingState = 'untouched' | 'draining' | 'deploying' | 'gating' | 'rolling back' | 'undraining' | 'done' | 'failed' | 'skipped';
 

@@ -1,10 +1,11 @@
 import { userInfo, hostname } from 'node:os';
-import { sh } from '../commands/quote.js';
+import { posix } from 'node:path';
+import { sh, type ShellCommand } from '../commands/quote.js';
 import { LockError } from '../errors.js';
-
-export { LockError };
 import type { HostTarget } from '../model/hostset.js';
 import type { TaskContext } from '../task/context.js';
+
+export { LockError };
 
 /**
  * A deploy lock on every host of a rolling run, so two operators cannot roll the same hosts at once:
@@ -13,6 +14,20 @@ import type { TaskContext } from '../task/context.js';
 
 
 const info = (runId: string) => `run=${runId} user=${userInfo().username}@${hostname()} time=${new Date().toISOString()}`;
+
+/** Exit 75 and the holder's line when the lock is held; 0 when taken. */
+export const LOCK_HELD = 75;
+
+/**
+ * Take the lock directory atomically (mkdir). Its folder may not exist before the first deploy, so it is made
+ * first. Only a lock that is there counts as held; any other failure (permissions, a file in the way) is
+ * reported as itself by a second mkdir.
+ */
+export function takeLockCommand(dir: string, holder: string): ShellCommand {
+  const lock = sh`mkdir -- ${dir}`;
+  return sh`mkdir -p -- ${posix.dirname(dir)} && if ${lock} 2>/dev/null; then printf '%s\\n' ${holder} > ${`${dir}/holder`}; \
+elif [ -d ${dir} ]; then cat -- ${`${dir}/holder`} 2>/dev/null || echo unknown; exit ${LOCK_HELD}; else ${lock}; fi`;
+}
 
 async function takeOne(ctx: TaskContext, host: HostTarget, dir: string, runId: string, breakLock: boolean): Promise<void> {
   await ctx.on(host, async (h) => {
@@ -23,8 +38,8 @@ async function takeOne(ctx: TaskContext, host: HostTarget, dir: string, runId: s
         await h.run(sh`rm -rf -- ${dir}`).quiet();
       }
     }
-    const r = await h.run(sh`mkdir -- ${dir} 2>/dev/null && printf '%s\\n' ${info(runId)} > ${dir}/holder || { cat -- ${dir}/holder 2>/dev/null || echo unknown; exit 75; }`).quiet().nothrow();
-    if (r.code === 75) {
+    const r = await h.run(takeLockCommand(dir, info(runId))).quiet().nothrow();
+    if (r.code === LOCK_HELD) {
       const holder = r.stdout.trim();
       if (holder.includes(`run=${runId} `)) return; // our own lock, e.g. when resuming
       throw new LockError(`[${host.name}] deploy lock ${dir} is held: ${holder}\n  fix: wait for that run to end, or pass --break-lock if it is dead`);

@@ -60,7 +60,10 @@ export async function rolling(ctx: TaskContext, target: ExecuteTarget, opts: Rol
   if (!hosts.length) throw new UsageError('rolling: no hosts to roll');
   const events = ctx.events;
   const id = run.resume ?? `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
+  // A dry run changes nothing here either: no journal to list or resume (a resumed one is only read).
+  const dry = ctx.dryRun;
   const journal = Journal.create(run.root, id);
+  const append: Journal['append'] = dry ? () => undefined : (rec) => journal.append(rec);
   const done = new Set<string>();
   if (run.resume) {
     for (const [h, rec] of summarizeRun(journal.file).hosts) if (rec.state === 'done') done.add(h);
@@ -70,13 +73,13 @@ export async function rolling(ctx: TaskContext, target: ExecuteTarget, opts: Rol
   const budget = failureBudget(opts.maxFailures ?? 0, hosts.length);
   const state = new Map<string, RollingHostReport>(hosts.map((h) => [h.name, done.has(h.name) ? { host: h.name, state: 'done', drained: false, detail: 'done in an earlier attempt' } : { host: h.name, state: 'untouched', drained: false }]));
 
-  journal.append({ kind: 'start', id, time: new Date().toISOString(), user: userInfo().username, task: ctx.task, argv: run.argv, hosts: hosts.map((h) => h.name), batches: batches.map((b) => b.map((h) => h.name)), cwd: process.cwd() });
-  events.emit({ type: 'rolling.start', id, batches: batches.map((b) => b.map((h) => h.name)), maxFailures: budget, resumed: !!run.resume, skipped: [...done] });
+  append({ kind: 'start', id, time: new Date().toISOString(), user: userInfo().username, task: ctx.task, argv: run.argv, hosts: hosts.map((h) => h.name), batches: batches.map((b) => b.map((h) => h.name)), cwd: process.cwd() });
+  events.emit({ type: 'rolling.start', id, batches: batches.map((b) => b.map((h) => h.name)), maxFailures: budget, resumed: !!run.resume, skipped: [...done], ...(dry ? { dryRun: true } : {}) });
 
   const set = (host: string, s: RollingState, extra: Partial<RollingHostReport> = {}) => {
     const r = { ...state.get(host)!, state: s, ...extra };
     state.set(host, r);
-    journal.append({ kind: 'step', time: new Date().toISOString(), host, state: s, ...(r.step ? { step: r.step } : {}), ...(r.detail ? { detail: r.detail } : {}), ...(r.release ? { release: r.release } : {}) });
+    append({ kind: 'step', time: new Date().toISOString(), host, state: s, ...(r.step ? { step: r.step } : {}), ...(r.detail ? { detail: r.detail } : {}), ...(r.release ? { release: r.release } : {}) });
     events.emit({ type: 'rolling.host', id, host, state: s, ...(r.step ? { step: r.step } : {}), ...(r.detail ? { detail: r.detail } : {}), ...(r.release ? { release: r.release } : {}) });
   };
 
@@ -106,9 +109,9 @@ export async function rolling(ctx: TaskContext, target: ExecuteTarget, opts: Rol
     await release().catch(() => undefined);
   }
   const report: RollingReport = { id, outcome, hosts: hosts.map((h) => state.get(h.name)!) };
-  const resume = outcome === 'complete' ? undefined : `fab resume ${id}`;
-  journal.append({ kind: 'end', time: new Date().toISOString(), outcome });
-  events.emit({ type: 'rolling.end', id, outcome, hosts: report.hosts, ...(resume ? { resume } : {}) });
+  const resume = outcome === 'complete' || dry ? undefined : `fab resume ${id}`;
+  append({ kind: 'end', time: new Date().toISOString(), outcome });
+  events.emit({ type: 'rolling.end', id, outcome, hosts: report.hosts, ...(resume ? { resume } : {}), ...(dry ? { dryRun: true } : {}) });
   if (outcome === 'interrupted') throw new InterruptedError();
   if (outcome === 'halted' || report.hosts.some((r) => r.state === 'failed')) {
     const failed = report.hosts.filter((r) => r.state === 'failed');
@@ -165,6 +168,11 @@ async function runGates(ctx: TaskContext, id: string, host: HostTarget, gates: r
   const events = ctx.events;
   await ctx.on(host, async (h) => {
     for (const g of gates) {
+      // Under --dry-run there is no new release to check.
+      if (h.dryRun) {
+        events.emit({ type: 'message', host: host.name, level: 'info', text: `would wait for gate ${g.label?.(h) ?? g.name}` });
+        continue;
+      }
       await waitFor(h, g, (gate, attempt, r) => events.emit({ type: 'rolling.gate', id, host: host.name, gate: gate.name, attempt, ok: r.ok, detail: r.detail }), runConfigOf(ctx).signal);
     }
   });

@@ -61,7 +61,9 @@ export function resolveEndpoint(target: HostTarget, cfg: SshConfigEntry, opts: S
     keepaliveMs: cfg.serverAliveInterval ? cfg.serverAliveInterval * 1000 : opts.keepaliveMs,
     keepaliveCountMax: cfg.serverAliveCountMax ?? 3,
   };
-  const jump = opts.gateway ?? target.jump ?? cfg.proxyJump;
+  // -g is for the hosts of the run; a gateway that is itself one of them is reached as it is configured.
+  const gateway = opts.gateway?.split(',').some((h) => h.trim() === target.name) ? undefined : opts.gateway;
+  const jump = gateway ?? target.jump ?? cfg.proxyJump;
   if (jump) ep.jump = jump;
   return ep;
 }

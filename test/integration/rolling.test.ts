@@ -157,17 +157,21 @@ describe('rollingDeploy on the lab (nginx + HAProxy in front of web1..web3)', ()
   it('a second Ctrl-C stops at once; the host in progress restarts from its drain on resume', async () => {
     const file = await build('v7', { startDelayMs: 4000 });
     let sent = 0;
+    let secondAt = 0;
     const r = await roll(['--artifact', file], {
       onStdout: (out, kill) => {
         if (sent === 0 && /\[web1\] gating/.test(out)) {
           sent = 1;
           kill('SIGINT');
-          setTimeout(() => kill('SIGINT'), 300);
+          setTimeout(() => ((secondAt = Date.now()), kill('SIGINT')), 300);
         }
       },
     });
     expect(r.code).toBe(130);
-    expect(r.ms).toBeLessThan(4000 + 3000);
+    // Measured from the second Ctrl-C, not from start-up (which a loaded machine stretches): fab exits well
+    // before the app's 4 s start delay would have let the gate pass.
+    expect(secondAt).toBeGreaterThan(0);
+    expect(Date.now() - secondAt).toBeLessThan(3000);
     expect(r.stdout).toMatch(/web1 +failed at gates/);
     const id = runId(r.stdout);
     const resumed = await fab(['resume', id, '--hide', 'running']);

@@ -185,7 +185,7 @@ export async function startLab(opts: StartLabOptions): Promise<Lab> {
   const net = opts.net ?? 11;
   if (!Number.isInteger(net) || net < 1 || net > 254) throw new Error(`lab: net must be 1..254, got ${net}`);
   const web = opts.web ?? 3;
-  const specs = hostSpecs({ net, web, extra: opts.extraHosts ?? [], jump: !!opts.jump, lb: !!opts.lb, db: !!opts.db });
+  const specs = hostSpecs({ net, web, extra: opts.extraHosts ?? [], jump: !!opts.jump, jump2: !!opts.jump2, lb: !!opts.lb, db: !!opts.db });
   const user = account(LAB_USER);
   account(LAB_SUDO_USER);
 
@@ -228,9 +228,9 @@ export async function startLab(opts: StartLabOptions): Promise<Lab> {
 
   const lab = new Lab(state);
   try {
-    if (opts.jump) {
-      const j = await createJumpNet(net);
-      state.netns = [j.bastionNs, j.privateNs];
+    if (opts.jump || opts.jump2) {
+      const j = await createJumpNet(net, !!opts.jump2);
+      state.netns = [j.bastionNs, j.privateNs, ...(opts.jump2 ? [j.private2Ns] : [])];
     }
     for (const s of specs) state.hosts[s.name]!.pid = spawnSshd(dir, s);
     writeState(state); // pids on record before waiting, so a crash here can still be cleaned up

@@ -177,6 +177,8 @@ export interface StartLabOptions {
   extraHosts?: ExtraHostOptions[];
   /** add 'bastion' and 'private1' (reachable only through bastion), each in its own network namespace */
   jump?: boolean;
+  /** jump, plus 'private2' (10.<net>.3.2) reachable only through private1: ProxyJump bastion,private1 */
+  jump2?: boolean;
   /** per-host readiness timeout, default 15000 ms */
   readyTimeoutMs?: number;
   /**

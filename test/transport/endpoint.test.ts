@@ -17,3 +17,15 @@ describe('resolveEndpoint: connect timeout', () => {
     expect(resolveEndpoint(target, cfg(entry), { ...base, ...opts }).connectTimeoutMs).toBe(want);
   });
 });
+
+describe('resolveEndpoint: jump host', () => {
+  it.each([
+    ['-g over the host set and ssh_config', { gateway: 'gw' }, { jump: 'set' }, { proxyJump: 'cfg' }, 'gw'],
+    ['the host set over ssh_config', {}, { jump: 'set' }, { proxyJump: 'cfg' }, 'set'],
+    ['ssh_config alone', {}, {}, { proxyJump: 'cfg' }, 'cfg'],
+    ['-g naming the host itself: its own config, not a loop', { gateway: 'web1' }, { jump: 'set' }, {}, 'set'],
+    ['-g chain containing the host: reached directly', { gateway: 'a, web1' }, {}, {}, undefined],
+  ])('%s', (_name, opts, t, entry, want) => {
+    expect(resolveEndpoint({ ...target, ...t }, cfg(entry), { ...base, ...opts }).jump).toBe(want);
+  });
+});
