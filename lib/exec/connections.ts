@@ -91,8 +91,8 @@ export class Connections {
     for (let attempt = 1; ; attempt++) {
       try {
         const sock = via ? await via.forward(ep.host, ep.port) : undefined;
-        const ssh = await openSsh(ep, this.opts.ssh.acceptNew, sock);
-        this.opts.events.emit({ type: 'connect', host: target.name, target: `${describeEndpoint(ep)}${ep.jump ? ` via ${ep.jump}` : ''}`, ms: Date.now() - started });
+        const ssh = await openSsh(ep, this.opts.ssh.acceptNew, sock, this.opts.ssh.credentials);
+        this.opts.events.emit({ type: 'connect', host: target.name, target: `${describeEndpoint(ep)}${ep.jump ? ` via ${ep.jump}` : ep.proxyCommand ? ' via ProxyCommand' : ''}`, ms: Date.now() - started });
         return new SshTransport(ssh, target.name, describeEndpoint(ep));
       } catch (err) {
         if (!(err instanceof ConnectError && err.retryable && attempt < this.opts.ssh.attempts)) throw err;

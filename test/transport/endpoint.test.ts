@@ -5,7 +5,7 @@ import type { SshConfigEntry } from '../../lib/transport/sshconfig.js';
 
 const target: HostTarget = { name: 'web1', address: 'web1', keys: [], transport: 'ssh', roles: [], settings: {} };
 const base: SshOptions = { identity: [], acceptNew: false, attempts: 1, keepaliveMs: 15_000 };
-const cfg = (c: Partial<SshConfigEntry>): SshConfigEntry => ({ identityFiles: [], knownHostsFiles: [], identitiesOnly: false, ...c });
+const cfg = (c: Partial<SshConfigEntry>): SshConfigEntry => ({ identityFiles: [], knownHostsFiles: [], identitiesOnly: false, certificateFiles: [], ...c });
 
 describe('resolveEndpoint: connect timeout', () => {
   it.each([
