@@ -4,8 +4,6 @@ import { expandHome, expandTokens } from './ssh-tokens.js';
 
 /** Options that add up over every matching block instead of first-wins. */
 const ACCUMULATE = new Set(['identityfile', 'certificatefile']);
-/** ProxyJump and ProxyCommand exclude each other: whichever is set first wins (readconf.c). */
-const PROXY = new Set(['proxyjump', 'proxycommand']);
 const MAX_DEPTH = 16;
 
 export interface EvalEnv {
@@ -22,19 +20,22 @@ export interface EvalEnv {
 /** Values by lower-case keyword: the first value set, or all of them for IdentityFile/CertificateFile. */
 export type ConfigValues = Map<string, string[]>;
 
-/** `*` and `?` wildcards, case-insensitive (OpenSSH's match_pattern on host names). */
-export function matchPattern(text: string, pattern: string): boolean {
-  const re = pattern.toLowerCase().replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${re}$`, 's').test(text.toLowerCase());
+/**
+ * `*` and `?` wildcards. ssh(1) compares `Host` patterns with the name as typed, case and all, but
+ * `Match host`/`originalhost` lists without case (match_hostname), as measured against `ssh -G`.
+ */
+export function matchPattern(text: string, pattern: string, caseless = false): boolean {
+  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${re}$`, caseless ? 'is' : 's').test(text);
 }
 
 /** A pattern list (`a,b,!c`): no negated pattern may match and at least one plain one must. */
-export function matchList(text: string, patterns: readonly string[]): boolean {
+export function matchList(text: string, patterns: readonly string[], caseless = false): boolean {
   let hit = false;
   for (const p of patterns) {
     if (p.startsWith('!')) {
-      if (matchPattern(text, p.slice(1))) return false;
-    } else if (matchPattern(text, p)) hit = true;
+      if (matchPattern(text, p.slice(1), caseless)) return false;
+    } else if (matchPattern(text, p, caseless)) hit = true;
   }
   return hit;
 }
@@ -94,7 +95,10 @@ class Evaluator {
       return;
     }
     if (this.values.has(l.keyword)) return;
-    if (PROXY.has(l.keyword) && [...PROXY].some((k) => this.values.has(k))) return;
+    // ProxyJump and ProxyCommand exclude each other, first set wins; `ProxyJump none` does not count
+    // (OpenSSH 9.2, checked against ssh -G), `ProxyCommand none` does.
+    if (l.keyword === 'proxyjump' && this.values.has('proxycommand')) return;
+    if (l.keyword === 'proxycommand' && (this.values.get('proxyjump')?.[0] ?? 'none').toLowerCase() !== 'none') return;
     // A command keeps its words as written; ssh hands it to the shell.
     this.values.set(l.keyword, l.keyword === 'proxycommand' || l.keyword === 'localcommand' ? [l.args.join(' ')] : l.args);
   }
@@ -136,9 +140,9 @@ class Evaluator {
     const user = this.get('user') ?? this.env.localUser;
     switch (word) {
       case 'host':
-        return matchList(this.currentHost(), list);
+        return matchList(this.currentHost(), list, true);
       case 'originalhost':
-        return matchList(this.env.alias, list);
+        return matchList(this.env.alias, list, true);
       case 'user':
         return matchList(user, list);
       case 'localuser':

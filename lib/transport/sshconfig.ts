@@ -97,8 +97,8 @@ export function entryOf(alias: string, v: ConfigValues, file: string): SshConfig
     certificateFiles: v.get('certificatefile') ?? [],
   };
   const hostName = one('hostname');
-  // HostName takes %h (the alias) and %% only.
-  if (hostName) entry.hostName = hostName.replace(/%(h|%)/g, (_m, c: string) => (c === 'h' ? alias : '%'));
+  // HostName takes %h (the alias) and %% only; ssh lower-cases the result.
+  if (hostName) entry.hostName = hostName.replace(/%(h|%)/g, (_m, c: string) => (c === 'h' ? alias : '%')).toLowerCase();
   const user = one('user');
   if (user) entry.user = user;
   const port = num('port', 'Port');
