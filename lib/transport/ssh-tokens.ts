@@ -28,11 +28,15 @@ export function localUser(): string {
   }
 }
 
+/** The tokens each option accepts (ssh_config(5), OpenSSH 9.2); the rest take them all. */
+const ALLOWED: Record<string, string> = { ProxyCommand: '%hnpr' };
+
 /**
- * Expands %h %n %p %r %u %d %i %l %L %j %C %% as OpenSSH does; an unknown token is an error there, so
- * it is one here (naming the option), rather than a path with a literal `%x` in it.
+ * Expands %h %n %p %r %u %d %i %l %L %j %C %% as OpenSSH does; a token the option does not accept is
+ * an error there, so it is one here (naming the option), rather than a literal `%x` passed on.
  */
 export function expandTokens(value: string, t: TokenValues, option: string): string {
+  const allowed = ALLOWED[option];
   const local = hostname();
   const table: Record<string, () => string> = {
     h: () => t.host,
@@ -49,7 +53,7 @@ export function expandTokens(value: string, t: TokenValues, option: string): str
     '%': () => '%',
   };
   return value.replace(/%(.?)/g, (_m, c: string) => {
-    const f = table[c];
+    const f = allowed && !allowed.includes(c) ? undefined : table[c];
     if (!f) throw new TokenError(option, value, c ? `%${c}` : '%');
     return f();
   });

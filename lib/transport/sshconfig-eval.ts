@@ -5,6 +5,7 @@ import { expandHome, expandTokens } from './ssh-tokens.js';
 /** Options that add up over every matching block instead of first-wins. */
 const ACCUMULATE = new Set(['identityfile', 'certificatefile']);
 const MAX_DEPTH = 16;
+const COMMANDS = new Set(['proxycommand', 'localcommand', 'remotecommand', 'knownhostscommand']);
 
 export interface EvalEnv {
   /** The host as given (%n): Host blocks match it. */
@@ -99,8 +100,8 @@ class Evaluator {
     // (OpenSSH 9.2, checked against ssh -G), `ProxyCommand none` does.
     if (l.keyword === 'proxyjump' && this.values.has('proxycommand')) return;
     if (l.keyword === 'proxycommand' && (this.values.get('proxyjump')?.[0] ?? 'none').toLowerCase() !== 'none') return;
-    // A command keeps its words as written; ssh hands it to the shell.
-    this.values.set(l.keyword, l.keyword === 'proxycommand' || l.keyword === 'localcommand' ? [l.args.join(' ')] : l.args);
+    // A command is kept as written, quotes and all: ssh hands it to the shell.
+    this.values.set(l.keyword, COMMANDS.has(l.keyword) ? [l.rest] : l.args);
   }
 
   private get(key: string): string | undefined {

@@ -8,6 +8,8 @@ export interface ConfigLine {
   /** lower case, as OpenSSH compares keywords */
   keyword: string;
   args: string[];
+  /** The arguments as written: ProxyCommand and the like go to the shell untouched. */
+  rest: string;
 }
 
 /** Splits the arguments of a line as OpenSSH's argv_split: whitespace, "double" and 'single' quotes, \ escapes. */
@@ -51,7 +53,7 @@ export function parseConfigText(text: string, file: string): ConfigLine[] {
     } catch (err) {
       throw new SshConfigSyntaxError(file, n + 1, (err as Error).message);
     }
-    lines.push({ file, line: n + 1, keyword: m[1]!.toLowerCase(), args });
+    lines.push({ file, line: n + 1, keyword: m[1]!.toLowerCase(), args, rest: m[2] ?? '' });
   });
   return lines;
 }

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rawTarget } from '../../lib/exec/connections.js';
@@ -147,4 +147,34 @@ describe('ssh_config: fab agrees with ssh -G', () => {
       for (const host of hosts) expect({ host, ...(await fab(cfg, host)) }).toEqual({ host, ...sshG(cfg, host) });
     });
   }
+});
+
+describe('ssh_config tokens: fab expands ProxyCommand as ssh runs it', () => {
+  it('%h %p %r %n %% and ~ in a real ssh run', async () => {
+    const out = join(dir, 'tokens.out');
+    const cfg = file('tokens.conf', `Host tok
+  HostName Tok.Example
+  User remote
+  Port 2022
+  ProxyCommand env sh -c 'printf "[%%s]" "$@" > ${out}' sh %h %p %r %n %% ~
+`);
+    try {
+      execFileSync('ssh', ['-F', cfg, '-o', 'BatchMode=yes', 'tok', 'true'], { stdio: 'ignore' });
+    } catch {
+      /* the proxy sends no banner: ssh fails after running it */
+    }
+    // The proxy's stdout (ssh's connection) stays open until printf has written, so the file is complete here.
+    const bySsh = readFileSync(out, 'utf8');
+    rmSync(out);
+    const ep = resolveEndpoint(rawTarget('tok'), (await SshConfigFile.load(cfg)).lookup('tok'), { identity: [], acceptNew: false, attempts: 1, keepaliveMs: 0 });
+    expect(ep.proxyCommand).toBeDefined();
+    try {
+      execFileSync('/bin/sh', ['-c', ep.proxyCommand!], { stdio: 'ignore' });
+    } catch {
+      /* as above */
+    }
+    const byFab = readFileSync(out, 'utf8');
+    expect(bySsh).toBe(`[tok.example][2022][remote][tok][%][${homedir()}]`);
+    expect(byFab).toBe(bySsh);
+  });
 });
