@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { OpenSSHAgent, utils, type AnyAuthMethod, type AuthenticationType, type BaseAgent, type ParsedKey } from 'ssh2';
+import ssh2, { type AnyAuthMethod, type AuthenticationType, type BaseAgent, type ParsedKey } from 'ssh2';
 import { ConnectError } from '../errors.js';
 import type { Credentials } from './credentials.js';
 import { describeEndpoint, type SshEndpoint } from './endpoint.js';
 
+// ssh2 is CommonJS: its classes come from the default export under Node's ESM loader.
+const { OpenSSHAgent, utils } = ssh2;
 type Step = () => Promise<AnyAuthMethod | undefined>;
 
 /** An agent that offers only the keys given as identities (IdentitiesOnly yes with an agent). */
@@ -14,7 +16,7 @@ class OnlyTheseKeys extends OpenSSHAgent {
   ) {
     super(socket);
   }
-  override getIdentities(cb: Parameters<OpenSSHAgent['getIdentities']>[0]): void {
+  override getIdentities(cb: Parameters<InstanceType<typeof OpenSSHAgent>['getIdentities']>[0]): void {
     super.getIdentities((err, keys) => {
       if (err || !keys) return cb(err, keys);
       cb(null, keys.filter((k) => this.allowed.some((a) => a.equals((k as ParsedKey).getPublicSSH()))));
