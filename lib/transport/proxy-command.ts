@@ -9,6 +9,8 @@ export interface ProxySocket {
   /** How it ended, if it has (e.g. "exit 1"). */
   exitStatus(): string | undefined;
   stop(): void;
+  /** Resolves when the command has exited, or after `ms` (a failed connect waits for its status). */
+  ended(ms: number): Promise<void>;
 }
 
 /**
@@ -22,6 +24,7 @@ export function startProxyCommand(command: string): ProxySocket {
   const child = spawn('/bin/sh', ['-c', `exec ${command}`], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env });
   let stderr = '';
   let status: string | undefined;
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
   child.stderr.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-2000);
   });
@@ -50,5 +53,6 @@ export function startProxyCommand(command: string): ProxySocket {
     stderrTail: () => stderr.trim().split('\n').slice(-3).join(' | '),
     exitStatus: () => status,
     stop,
+    ended: (ms) => Promise.race([exited, new Promise<void>((r) => setTimeout(r, ms).unref())]),
   };
 }

@@ -68,9 +68,15 @@ export async function openSsh(ep: SshEndpoint, acceptNew: boolean, sock?: Duplex
       const knownKeys = verdict.kind === 'changed' ? verdict.known.map((e) => `${describeKey(e.key)} (${e.file}:${e.line})`) : [];
       throw new HostKeyError(ep.name, hostToken(ep.host, ep.port), verdict.kind, describeKey(offered), knownKeys, ep.knownHosts);
     }
-    const [kind, why] = reason(err, ep, auth.tried);
-    const via = proxy ? `; ProxyCommand ${ep.proxyCommand} ${[proxy.exitStatus(), proxy.stderrTail()].filter(Boolean).join(': ') || 'running'}` : '';
-    throw new ConnectError(ep.name, describeEndpoint(ep), why + via, kind);
+    let [kind, why] = reason(err, ep, auth.tried);
+    if (proxy) {
+      await proxy.ended(1000);
+      const status = proxy.exitStatus();
+      // The proxy's exit is the real cause of a broken pipe or a lost handshake.
+      if (status && kind === 'other') why = 'the ProxyCommand ended before the SSH handshake';
+      why += `; ProxyCommand ${ep.proxyCommand} ${[status ?? 'still running', proxy.stderrTail()].filter(Boolean).join(': ')}`;
+    }
+    throw new ConnectError(ep.name, describeEndpoint(ep), why, kind);
   }
 }
 
