@@ -45,6 +45,8 @@ export class AuthPlan {
   readonly tried: string[] = [];
   /** Why we stopped early (a key nobody can unlock): reported instead of "all methods failed". */
   failure?: ConnectError;
+  /** A key skipped because nobody could unlock it. */
+  private locked?: ConnectError;
   private readonly steps: Array<{ method: AuthenticationType; label: string; make: Step }> = [];
 
   constructor(
@@ -94,8 +96,10 @@ export class AuthPlan {
     if (given !== undefined && opens(given)) return { type: 'publickey', username: this.ep.user, key: data, passphrase: given };
     const asked = this.creds?.passphrase(file, opens);
     if (!asked) {
+      // Later methods (another key, a password) may still log in; if none does, this is the reason given.
       const why = given !== undefined ? 'FAB_KEY_PASSPHRASE does not unlock it' : 'no terminal to ask for its passphrase';
-      throw this.configError(`key ${file} is passphrase-protected and ${why}`, 'set FAB_KEY_PASSPHRASE, add the key to ssh-agent (ssh-add), or run fab on a terminal');
+      this.locked ??= this.configError(`key ${file} is passphrase-protected and ${why}`, 'set FAB_KEY_PASSPHRASE, add the key to ssh-agent (ssh-add), or run fab on a terminal');
+      return undefined;
     }
     try {
       return { type: 'publickey', username: this.ep.user, key: data, passphrase: await asked };
@@ -119,6 +123,7 @@ export class AuthPlan {
         this.tried.push(step.label);
         return next(method);
       }
+      if (this.locked) this.failure = this.locked;
       next(false);
     })().catch((err: unknown) => {
       this.failure = err instanceof ConnectError ? err : this.configError((err as Error).message);

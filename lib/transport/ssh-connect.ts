@@ -87,7 +87,7 @@ function reason(err: unknown, ep: SshEndpoint, tried: string[]): [ConnectFailure
   if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return ['dns', `cannot resolve ${ep.host}`];
   if (e.code === 'ETIMEDOUT' || /timed out/i.test(e.message)) return ['timeout', `timed out after ${ep.connectTimeoutMs / 1000}s`];
   if (e.level === 'client-authentication' || /authentication methods failed/i.test(e.message)) {
-    return ['auth', `authentication failed for user ${ep.user} (tried ${tried.join(', ') || 'no keys, no agent, no password'})`];
+    return ['auth', `authentication failed for user ${ep.user} (tried ${tried.join(', ') || 'no keys'})`];
   }
   return ['other', e.message];
 }

@@ -116,7 +116,7 @@ describe('ssh-agent', () => {
     expect(viaCfg.code, viaCfg.stdout).toBe(0);
     const off = await fab(['--ssh-config', web1('  IdentityAgent none\n  IdentitiesOnly yes\n'), '-H', 'w', '--', 'true'], { env: { SSH_AUTH_SOCK: agentSock } });
     expect(off.code).toBe(1);
-    expect(off.stdout).toMatch(/tried no keys, no agent/);
+    expect(off.stdout).toMatch(/\(tried no keys\)/);
   });
 });
 
