@@ -63,7 +63,12 @@ function agentSocket(value: string | undefined, t: TokenValues, env: NodeJS.Proc
  * Precedence, as with OpenSSH (command line > config): fab's command line, then the host set,
  * then ssh_config, then defaults. %-tokens and ~ are expanded with the final host, port and user.
  */
-export function resolveEndpoint(target: HostTarget, cfg: SshConfigEntry, opts: SshOptions, env: NodeJS.ProcessEnv = process.env): SshEndpoint {
+export function resolveEndpoint(
+  target: HostTarget,
+  cfg: SshConfigEntry,
+  opts: SshOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): SshEndpoint {
   const explicitAddress = target.address !== target.name;
   const host = explicitAddress ? target.address : (cfg.hostName ?? target.address);
   const port = opts.port ?? target.port ?? cfg.port ?? 22;
@@ -72,7 +77,9 @@ export function resolveEndpoint(target: HostTarget, cfg: SshConfigEntry, opts: S
   const t: TokenValues = { host, alias: target.name, port, user, ...(jump ? { jump } : {}) };
   try {
     const path = (option: string) => (p: string) => expandPath(p, t, option);
-    const keys = opts.identity.length ? opts.identity.map(expandHome) : [...target.keys.map(expandHome), ...cfg.identityFiles.map(path('IdentityFile'))];
+    const keys = opts.identity.length
+      ? opts.identity.map(expandHome)
+      : [...target.keys.map(expandHome), ...cfg.identityFiles.map(path('IdentityFile'))];
     const defaults = DEFAULT_KEYS.map((k) => `${homedir()}/.ssh/${k}`).filter((k) => existsSync(k));
     const knownHosts = opts.knownHosts
       ? [expandHome(opts.knownHosts)]
@@ -82,7 +89,9 @@ export function resolveEndpoint(target: HostTarget, cfg: SshConfigEntry, opts: S
           ? cfg.knownHostsFiles.map(path('UserKnownHostsFile'))
           : [`${homedir()}/.ssh/known_hosts`, `${homedir()}/.ssh/known_hosts2`];
     const fwd = opts.forwardAgent === true || cfg.forwardAgent === true || typeof cfg.forwardAgent === 'string';
-    const agent = typeof cfg.forwardAgent === 'string' && !opts.forwardAgent ? agentSocket(cfg.forwardAgent, t, env) : agentSocket(cfg.identityAgent, t, env);
+    // `ForwardAgent /path` names the agent to forward; ssh2 has one agent per connection, used for both.
+    const fwdSocket = typeof cfg.forwardAgent === 'string' && !opts.forwardAgent;
+    const agent = agentSocket(fwdSocket ? (cfg.forwardAgent as string) : cfg.identityAgent, t, env);
     const ep: SshEndpoint = {
       name: target.name,
       host,
@@ -103,7 +112,8 @@ export function resolveEndpoint(target: HostTarget, cfg: SshConfigEntry, opts: S
     else if (cfg.proxyCommand) ep.proxyCommand = expandTokens(cfg.proxyCommand, t, 'ProxyCommand');
     return ep;
   } catch (err) {
-    if (err instanceof TokenError) throw new UsageError(`host ${target.name}: ${err.message}`, 'use %h %n %p %r %u %d %i %l %L %j %C or %% (ssh_config(5) TOKENS)');
+    const fix = 'use %h %n %p %r %u %d %i %l %L %j %C or %% (ssh_config(5) TOKENS)';
+    if (err instanceof TokenError) throw new UsageError(`host ${target.name}: ${err.message}`, fix);
     throw err;
   }
 }

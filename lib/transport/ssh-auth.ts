@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import ssh2, { type AnyAuthMethod, type AuthenticationType, type BaseAgent, type ParsedKey } from 'ssh2';
+import ssh2, { type AnyAuthMethod, type AuthenticationType, type BaseAgent, type ParsedKey, type Prompt } from 'ssh2';
 import { ConnectError } from '../errors.js';
 import type { Credentials } from './credentials.js';
 import { describeEndpoint, type SshEndpoint } from './endpoint.js';
@@ -56,7 +56,8 @@ export class AuthPlan {
     const user = ep.user;
     if (ep.agent) {
       const socket = ep.agent;
-      this.steps.push({ method: 'publickey', label: 'agent', make: async () => ({ type: 'agent', username: user, agent: await this.agent(socket) }) });
+      const make = async (): Promise<AnyAuthMethod> => ({ type: 'agent', username: user, agent: await this.agent(socket) });
+      this.steps.push({ method: 'publickey', label: 'agent', make });
     }
     for (const file of ep.keys) this.steps.push({ method: 'publickey', label: file, make: () => this.keyFile(file) });
     if (creds?.passwordAuth) {
@@ -69,7 +70,8 @@ export class AuthPlan {
         if (password === undefined) return undefined;
         // Answer the hidden prompts (the password) once; a second round means it was wrong.
         let rounds = 0;
-        return { type: 'keyboard-interactive', username: user, prompt: (_n, _i, _l, prompts, finish) => finish(rounds++ ? [] : prompts.map((p) => (p.echo ? '' : password))) };
+        const answer = (prompts: Prompt[]): string[] => (rounds++ ? [] : prompts.map((p) => (p.echo ? '' : password)));
+        return { type: 'keyboard-interactive', username: user, prompt: (_n, _i, _l, prompts, finish) => finish(answer(prompts)) };
       } });
     }
   }
@@ -98,7 +100,8 @@ export class AuthPlan {
     if (!asked) {
       // Later methods (another key, a password) may still log in; if none does, this is the reason given.
       const why = given !== undefined ? 'FAB_KEY_PASSPHRASE does not unlock it' : 'no terminal to ask for its passphrase';
-      this.locked ??= this.configError(`key ${file} is passphrase-protected and ${why}`, 'set FAB_KEY_PASSPHRASE, add the key to ssh-agent (ssh-add), or run fab on a terminal');
+      const fix = 'set FAB_KEY_PASSPHRASE, add the key to ssh-agent (ssh-add), or run fab on a terminal';
+      this.locked ??= this.configError(`key ${file} is passphrase-protected and ${why}`, fix);
       return undefined;
     }
     try {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,6 +84,20 @@ describe('password logins', () => {
     const r = await fab(['--ssh-config', passwordConfig(pw), '-H', 'a', '--', 'true']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/authentication failed for user fabtspw \(tried no keys\)/);
+  });
+
+  it('a passphrase-protected key nobody can unlock is skipped, and the password still logs in', async () => {
+    const key = join(pw.dir, 'locked');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'some phrase', '-f', key]);
+    const cfg = passwordConfig(pw);
+    writeFileSync(join(pw.dir, 'locked.conf'), readFileSync(cfg, 'utf8').replace(/IdentitiesOnly yes/g, `IdentitiesOnly yes\n  IdentityFile ${key}`));
+    const ok = await fab(['--ssh-config', join(pw.dir, 'locked.conf'), '-H', 'a', '--', 'whoami'], { env: { FAB_PASSWORD: lab().sudoPassword } });
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('out: fabtspw');
+    // Nothing else logs in: the locked key is the reason given.
+    const no = await fab(['--ssh-config', join(pw.dir, 'locked.conf'), '-H', 'a', '--', 'true']);
+    expect(no.code).toBe(1);
+    expect(no.stdout).toContain(`key ${key} is passphrase-protected and no terminal to ask for its passphrase`);
   });
 
   it('-I asks once on a terminal, for all parallel hosts', async () => {
