@@ -84,7 +84,7 @@ export class Connections {
       import('../transport/sshconfig.js'),
     ]);
     this.configFile ??= SshConfigFile.load(this.opts.sshConfigPath);
-    const ep = resolveEndpoint(target, (await this.configFile).lookup(target.name), this.opts.ssh);
+    const ep = resolveEndpoint(target, (await this.configFile).lookup(target.name, this.opts.ssh.user ?? target.user), this.opts.ssh);
     const started = Date.now();
     let via: Awaited<ReturnType<typeof this.viaJump>> | undefined;
     if (ep.jump) via = await this.viaJump(ep.jump, target.name);

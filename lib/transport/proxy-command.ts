@@ -46,6 +46,8 @@ export function startProxyCommand(command: string): ProxySocket {
   });
   const sock = Duplex.from({ readable: child.stdout, writable: child.stdin });
   sock.on('close', stop);
+  // destroy() (fab closing the connection) raises an AbortError on the stream: that is the normal end.
+  sock.on('error', () => undefined);
   // A write after the proxy exited (EPIPE) ends the connection; the connect error reports it.
   child.stdin.on('error', () => undefined);
   return {

@@ -11,6 +11,8 @@ export interface EvalEnv {
   /** The host as given (%n): Host blocks match it. */
   alias: string;
   localUser: string;
+  /** A login user given outside the file (fab's -u, the host set): it wins over User and is what `Match user` sees. */
+  user?: string;
   /** ~/.ssh: relative Include paths of user files start there. */
   sshDir: string;
   read(path: string): string | undefined;
@@ -48,9 +50,11 @@ export function matchList(text: string, patterns: readonly string[], caseless = 
  */
 export function evaluateConfig(file: string, text: string, env: EvalEnv): ConfigValues {
   const first = new Evaluator(env, false);
+  if (env.user) first.values.set('user', [env.user]);
   first.run(parseConfigText(text, file), 0);
   if (!first.wantFinal) return first.values;
   const final = new Evaluator(env, true, first.values);
+  if (env.user) final.values.set('user', [env.user]);
   final.run(parseConfigText(text, file), 0);
   return final.values;
 }

@@ -53,11 +53,12 @@ export class SshConfigFile {
   }
 
   /** The raw values for `alias` (lower-case keywords), as ssh(1) would read them. */
-  values(alias: string): ConfigValues {
+  values(alias: string, user?: string): ConfigValues {
     if (this.text === undefined) return new Map();
     try {
       return evaluateConfig(this.path, this.text, {
         alias,
+        ...(user ? { user } : {}),
         localUser: localUser(),
         sshDir: `${homedir()}/.ssh`,
         read: (f) => {
@@ -75,8 +76,9 @@ export class SshConfigFile {
     }
   }
 
-  lookup(alias: string): SshConfigEntry {
-    return entryOf(alias, this.values(alias), this.path);
+  /** `user`: fab's -u or the host set's user, which `Match user` must see (as `ssh -l`). */
+  lookup(alias: string, user?: string): SshConfigEntry {
+    return entryOf(alias, this.values(alias, user), this.path);
   }
 }
 

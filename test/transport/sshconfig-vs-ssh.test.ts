@@ -23,8 +23,8 @@ const file = (name: string, text: string): string => {
 const FIELDS = ['hostname', 'user', 'port', 'identityfile', 'proxyjump', 'proxycommand', 'userknownhostsfile', 'connecttimeout', 'forwardagent'];
 const DEFAULT_IDS = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa'].map((k) => `~/.ssh/${k}`);
 
-function sshG(cfg: string, host: string): Record<string, string> {
-  const out = execFileSync('ssh', ['-G', '-F', cfg, host], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+function sshG(cfg: string, host: string, user?: string): Record<string, string> {
+  const out = execFileSync('ssh', ['-G', '-F', cfg, ...(user ? ['-l', user] : []), host], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   const r: Record<string, string[]> = {};
   for (const line of out.split('\n')) {
     const [k, ...v] = line.split(' ');
@@ -33,12 +33,12 @@ function sshG(cfg: string, host: string): Record<string, string> {
   return Object.fromEntries(FIELDS.map((f) => [f, (r[f] ?? []).join(' | ')]));
 }
 
-async function fab(cfg: string, host: string): Promise<Record<string, string>> {
-  const e = (await SshConfigFile.load(cfg)).lookup(host);
-  const ep = resolveEndpoint(rawTarget(host), e, { identity: [], acceptNew: false, attempts: 1, keepaliveMs: 0 });
+async function fab(cfg: string, host: string, user?: string): Promise<Record<string, string>> {
+  const e = (await SshConfigFile.load(cfg)).lookup(host, user);
+  const ep = resolveEndpoint(rawTarget(host), e, { identity: [], acceptNew: false, attempts: 1, keepaliveMs: 0, ...(user ? { user } : {}) });
   return {
     hostname: e.hostName ?? host.toLowerCase(),
-    user: e.user ?? localUser(),
+    user: user ?? e.user ?? localUser(),
     port: String(e.port ?? 22),
     // ssh -G prints IdentityFile as written (tokens unexpanded), or its default list.
     identityfile: (e.identityFiles.length ? e.identityFiles : DEFAULT_IDS).join(' | '),
@@ -54,7 +54,7 @@ const inc1 = file('inc-10.conf', 'Host inc1\n  HostName included.example\n  Port
 file('inc-20.conf', 'Host inc1 inc2\n  User incuser\n  Port 9999\n');
 file('block.conf', 'User fromblock\nIdentityFile ~/.ssh/block_key\nHost other\n  User other\n');
 
-const CASES: Array<[string, string, string[]]> = [
+const CASES: Array<[string, string, string[], string?]> = [
   [
     'Host blocks, first value wins, tokens, Host * defaults',
     `Host web1
@@ -138,13 +138,24 @@ Match all
 `,
     ['q', 'f', 'zzz'],
   ],
+  [
+    'a login user from fab (-u, as ssh -l) wins over User and is what Match user sees',
+    `Host *
+  User cfguser
+Match user ops
+  Port 2024
+  UserKnownHostsFile /kh/%r
+`,
+    ['h1'],
+    'ops',
+  ],
 ];
 
 describe('ssh_config: fab agrees with ssh -G', () => {
-  for (const [name, text, hosts] of CASES) {
+  for (const [name, text, hosts, user] of CASES) {
     it(name, async () => {
       const cfg = file(`${name.replace(/\W+/g, '_')}.conf`, text);
-      for (const host of hosts) expect({ host, ...(await fab(cfg, host)) }).toEqual({ host, ...sshG(cfg, host) });
+      for (const host of hosts) expect({ host, ...(await fab(cfg, host, user)) }).toEqual({ host, ...sshG(cfg, host, user) });
     });
   }
 });
