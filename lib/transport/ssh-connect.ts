@@ -16,8 +16,10 @@ import { appendKnownHost, checkHostKey, describeKey, entryMatches, hostToken, lo
  */
 export async function openSsh(ep: SshEndpoint, acceptNew: boolean, sock?: Duplex, creds?: Credentials): Promise<NodeSSH> {
   if (ep.certificateFiles.length) {
-    const why = `CertificateFile ${ep.certificateFiles[0]} (ssh_config): the embedded ssh2 transport cannot log in with OpenSSH user certificates`;
-    throw new ConnectError(ep.name, describeEndpoint(ep), `${why} (fix: use the openssh transport, fab --persist, or remove CertificateFile for this host)`, 'config');
+    const cert = ep.certificateFiles[0];
+    const why = `CertificateFile ${cert} (ssh_config): the embedded ssh2 transport cannot log in with OpenSSH user certificates`;
+    const fix = 'use the openssh transport (the system ssh client), or remove CertificateFile for this host';
+    throw new ConnectError(ep.name, describeEndpoint(ep), `${why} (fix: ${fix})`, 'config');
   }
   const known = await loadKnownHosts(ep.knownHosts);
   const mine = known.filter((e) => !e.marker && entryMatches(e, ep.host, ep.port));
