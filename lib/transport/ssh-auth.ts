@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import ssh2, { type AnyAuthMethod, type AuthenticationType, type BaseAgent, type ParsedKey, type Prompt } from 'ssh2';
 import { ConnectError } from '../errors.js';
 import type { Credentials } from './credentials.js';
@@ -21,6 +21,14 @@ class OnlyTheseKeys extends OpenSSHAgent {
       if (err || !keys) return cb(err, keys);
       cb(null, keys.filter((k) => this.allowed.some((a) => a.equals((k as ParsedKey).getPublicSSH()))));
     });
+  }
+}
+
+async function isSocket(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isSocket();
+  } catch {
+    return false;
   }
 }
 
@@ -56,7 +64,9 @@ export class AuthPlan {
     const user = ep.user;
     if (ep.agent) {
       const socket = ep.agent;
-      const make = async (): Promise<AnyAuthMethod> => ({ type: 'agent', username: user, agent: await this.agent(socket) });
+      // A stale SSH_AUTH_SOCK (agent gone) is skipped, as ssh does: ssh2 would fail the whole connect on it.
+      const make = async (): Promise<AnyAuthMethod | undefined> =>
+        (await isSocket(socket)) ? { type: 'agent', username: user, agent: await this.agent(socket) } : undefined;
       this.steps.push({ method: 'publickey', label: 'agent', make });
     }
     for (const file of ep.keys) this.steps.push({ method: 'publickey', label: file, make: () => this.keyFile(file) });

@@ -111,6 +111,12 @@ describe('ssh-agent', () => {
     expect(named.code, named.stdout).toBe(0);
   });
 
+  it('a stale SSH_AUTH_SOCK is skipped and the key file logs in', async () => {
+    const r = await fab(['--ssh-config', web1(`  IdentityFile ${lab().clientKey}\n`), '-H', 'w', '--', 'hostname'], { env: { SSH_AUTH_SOCK: join(dir, 'gone.sock') } });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('out: web1');
+  });
+
   it('IdentityAgent picks the socket (or none)', async () => {
     const viaCfg = await fab(['--ssh-config', web1(`  IdentityAgent ${agentSock}\n`), '-H', 'w', '--', 'true']);
     expect(viaCfg.code, viaCfg.stdout).toBe(0);
