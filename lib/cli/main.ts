@@ -128,6 +128,7 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
     // A dry run changes nothing, so its guards are not asked.
     if (!opts.dryRun) await confirmGuards(plan, prompts);
 
+    const credentials = await (await import('./login.js')).loginCredentials(opts, io.env, interactive, (v) => events.addSecret(v));
     const { runPlan } = await import('../exec/run-plan.js');
     const result = await runPlan(plan, {
       events,
@@ -149,6 +150,8 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
         ...(opts.timeout ? { connectTimeoutMs: opts.timeout * 1000 } : {}),
         attempts: Math.max(1, opts.connectionAttempts),
         keepaliveMs: 15_000,
+        forwardAgent: opts.forwardAgent,
+        credentials,
       },
       ...(opts.sshConfig ? { sshConfigPath: opts.sshConfig } : {}),
       parallel: opts.parallel,

@@ -25,8 +25,8 @@ export interface ConfigLayer {
 
 export const envName = (o: OptionDef): string => `FAB_${o.long.toUpperCase().replace(/-/g, '_')}`;
 
-/** FAB_SUDO_PASSWORD has always been the password itself, not the --sudo-password flag. */
-const ENV_OPTIONS = CONFIGURABLE.filter((o) => o.key !== 'sudoPassword');
+/** FAB_SUDO_PASSWORD and FAB_PASSWORD are the passwords themselves, not the --sudo-password/--password flags. */
+const ENV_OPTIONS = CONFIGURABLE.filter((o) => o.key !== 'sudoPassword' && o.key !== 'password');
 
 export function userConfigPath(env: NodeJS.ProcessEnv): string {
   return join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config'), 'fabts', 'config.json');

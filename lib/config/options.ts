@@ -24,6 +24,9 @@ export interface FabOptions {
   knownHosts?: string;
   acceptNew: boolean;
   sudoPassword: boolean;
+  password: boolean;
+  initialPasswordPrompt: boolean;
+  forwardAgent: boolean;
   abortOnPrompts: boolean;
   hide: string[];
   show: string[];
@@ -72,6 +75,9 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'sshConfig', long: 'ssh-config', type: 'string', arg: 'PATH', help: 'ssh config file (default ~/.ssh/config)' },
   { key: 'knownHosts', long: 'known-hosts', type: 'string', arg: 'PATH', help: 'known_hosts file (default ~/.ssh/known_hosts)' },
   { key: 'acceptNew', long: 'accept-new', type: 'flag', help: 'trust and record unknown host keys (changed keys are still refused)' },
+  { key: 'password', long: 'password', short: 'p', type: 'flag', help: 'also log in with a password: FAB_PASSWORD, or asked once on a terminal when a host wants one' },
+  { key: 'initialPasswordPrompt', long: 'initial-password-prompt', short: 'I', type: 'flag', help: 'ask for the login password once, up front (implies -p)' },
+  { key: 'forwardAgent', long: 'forward-agent', short: 'A', type: 'flag', help: "forward your ssh-agent to the hosts (root there can use it; off by default)" },
   { key: 'sudoPassword', long: 'sudo-password', type: 'flag', help: 'ask for the sudo password once, up front (or set FAB_SUDO_PASSWORD)' },
   { key: 'abortOnPrompts', long: 'abort-on-prompts', type: 'flag', help: 'fail instead of prompting (always the case without a TTY)' },
   { key: 'hide', long: 'hide', type: 'list', arg: 'GROUPS', help: 'hide output groups: running, stdout, stderr, status, warnings, output' },
@@ -102,6 +108,9 @@ export function defaultOptions(): FabOptions {
     skipBadHosts: false,
     acceptNew: false,
     sudoPassword: false,
+    password: false,
+    initialPasswordPrompt: false,
+    forwardAgent: false,
     abortOnPrompts: false,
     hide: [],
     show: [],

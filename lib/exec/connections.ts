@@ -87,15 +87,15 @@ export class Connections {
     ]);
     this.configFile ??= SshConfigFile.load(this.opts.sshConfigPath);
     const { gateway, ...noGateway } = this.opts.ssh;
-    const ep = resolveEndpoint(target, (await this.configFile).lookup(target.name), hop || !gateway ? noGateway : this.opts.ssh);
+    const ep = resolveEndpoint(target, (await this.configFile).lookup(target.name, this.opts.ssh.user ?? target.user), hop || !gateway ? noGateway : this.opts.ssh);
     const started = Date.now();
     let via: Awaited<ReturnType<typeof this.viaJump>> | undefined;
     if (ep.jump) via = await this.viaJump(ep.jump, target.name);
     for (let attempt = 1; ; attempt++) {
       try {
         const sock = via ? await this.forward(via, ep, target.name) : undefined;
-        const ssh = await openSsh(ep, this.opts.ssh.acceptNew, sock);
-        this.opts.events.emit({ type: 'connect', host: target.name, target: `${describeEndpoint(ep)}${ep.jump ? ` via ${ep.jump}` : ''}`, ms: Date.now() - started });
+        const ssh = await openSsh(ep, this.opts.ssh.acceptNew, sock, this.opts.ssh.credentials);
+        this.opts.events.emit({ type: 'connect', host: target.name, target: `${describeEndpoint(ep)}${ep.jump ? ` via ${ep.jump}` : ep.proxyCommand ? ' via ProxyCommand' : ''}`, ms: Date.now() - started });
         return new SshTransport(ssh, target.name, describeEndpoint(ep));
       } catch (err) {
         if (!(err instanceof ConnectError && err.retryable && attempt < this.opts.ssh.attempts)) throw err;

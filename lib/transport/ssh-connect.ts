@@ -1,31 +1,31 @@
-import { readFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
-import type { AnyAuthMethod, ConnectConfig } from 'ssh2';
+import type { ConnectConfig } from 'ssh2';
 import { ConnectError, HostKeyError, type ConnectFailure } from '../errors.js';
 import { describeEndpoint, type SshEndpoint } from './endpoint.js';
+import { AuthPlan } from './ssh-auth.js';
+import type { Credentials } from './credentials.js';
+import { startProxyCommand, type ProxySocket } from './proxy-command.js';
 import { appendKnownHost, checkHostKey, describeKey, entryMatches, hostToken, loadKnownHosts, preferredHostKeyAlgorithms, type HostKeyVerdict } from './knownhosts.js';
 
 /**
  * Opens one SSH connection (node-ssh over ssh2): strict host key checking against known_hosts,
- * agent then key files, connect timeout and keepalive, optionally through a jump host's channel.
+ * agent, key files, then password (ssh-auth.ts), connect timeout and keepalive, optionally through
+ * a jump host's channel or a ProxyCommand.
  */
-export async function openSsh(ep: SshEndpoint, acceptNew: boolean, sock?: Duplex): Promise<NodeSSH> {
+export async function openSsh(ep: SshEndpoint, acceptNew: boolean, sock?: Duplex, creds?: Credentials): Promise<NodeSSH> {
+  if (ep.certificateFiles.length) {
+    const cert = ep.certificateFiles[0];
+    const why = `CertificateFile ${cert} (ssh_config): the embedded ssh2 transport cannot log in with OpenSSH user certificates`;
+    const fix = 'use the openssh transport (the system ssh client), or remove CertificateFile for this host';
+    throw new ConnectError(ep.name, describeEndpoint(ep), `${why} (fix: ${fix})`, 'config');
+  }
   const known = await loadKnownHosts(ep.knownHosts);
   const mine = known.filter((e) => !e.marker && entryMatches(e, ep.host, ep.port));
   let verdict: HostKeyVerdict | undefined;
   let offered: Buffer | undefined;
-
-  const auth: AnyAuthMethod[] = [];
-  if (process.env.SSH_AUTH_SOCK) auth.push({ type: 'agent' as const, username: ep.user, agent: process.env.SSH_AUTH_SOCK });
-  for (const file of ep.keys) {
-    try {
-      auth.push({ type: 'publickey' as const, username: ep.user, key: await readFile(file) });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConnectError(ep.name, describeEndpoint(ep), `cannot read key ${file}: ${(err as Error).message}`, 'config');
-    }
-  }
+  const auth = new AuthPlan(ep, creds);
 
   const config: ConnectConfig = {
     host: ep.host,
@@ -35,7 +35,9 @@ export async function openSsh(ep: SshEndpoint, acceptNew: boolean, sock?: Duplex
     keepaliveInterval: ep.keepaliveMs,
     keepaliveCountMax: ep.keepaliveCountMax,
     algorithms: { serverHostKey: preferredHostKeyAlgorithms(mine) as never },
-    authHandler: auth.length ? (auth as never) : (['none'] as never),
+    authHandler: auth.handler as never,
+    // The agent socket is also what ssh2 forwards (auth-agent@openssh.com) on every session channel.
+    ...(ep.agent ? { agent: ep.agent, agentForward: ep.forwardAgent } : {}),
     hostVerifier: ((key: Buffer, verify: (ok: boolean) => void) => {
       offered = key;
       verdict = checkHostKey(known, ep.host, ep.port, key);
@@ -52,7 +54,9 @@ export async function openSsh(ep: SshEndpoint, acceptNew: boolean, sock?: Duplex
   };
   // Our own TCP socket, so TCP_NODELAY holds from the first handshake packet: with Nagle and the
   // server's delayed ACK, every small write after a reply (a sudo EOF, a key exchange step) waits ~40 ms.
-  config.sock = (sock ?? createConnection({ host: ep.host, port: ep.port }).setNoDelay(true)) as never;
+  let proxy: ProxySocket | undefined;
+  if (!sock && ep.proxyCommand) proxy = startProxyCommand(ep.proxyCommand);
+  config.sock = (sock ?? proxy?.sock ?? createConnection({ host: ep.host, port: ep.port }).setNoDelay(true)) as never;
 
   const ssh = new NodeSSH();
   try {
@@ -60,24 +64,32 @@ export async function openSsh(ep: SshEndpoint, acceptNew: boolean, sock?: Duplex
     return ssh;
   } catch (err) {
     ssh.dispose();
+    proxy?.stop();
+    if (auth.failure) throw auth.failure;
     if (verdict && offered && verdict.kind !== 'match' && !(verdict.kind === 'unknown' && acceptNew)) {
       const knownKeys = verdict.kind === 'changed' ? verdict.known.map((e) => `${describeKey(e.key)} (${e.file}:${e.line})`) : [];
       throw new HostKeyError(ep.name, hostToken(ep.host, ep.port), verdict.kind, describeKey(offered), knownKeys, ep.knownHosts);
     }
-    const [kind, why] = reason(err, ep);
+    let [kind, why] = reason(err, ep, auth.tried);
+    if (proxy) {
+      await proxy.ended(1000);
+      const status = proxy.exitStatus();
+      // The proxy's exit is the real cause of a broken pipe or a lost handshake.
+      if (status && kind === 'other') why = 'the ProxyCommand ended before the SSH handshake';
+      why += `; ProxyCommand ${ep.proxyCommand} ${[status ?? 'still running', proxy.stderrTail()].filter(Boolean).join(': ')}`;
+    }
     throw new ConnectError(ep.name, describeEndpoint(ep), why, kind);
   }
 }
 
-function reason(err: unknown, ep: SshEndpoint): [ConnectFailure, string] {
+function reason(err: unknown, ep: SshEndpoint, tried: string[]): [ConnectFailure, string] {
   const e = err as NodeJS.ErrnoException & { level?: string };
   if (e.code === 'ECONNREFUSED') return ['refused', 'connection refused'];
   if (e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH') return ['unreachable', 'no route to host'];
   if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return ['dns', `cannot resolve ${ep.host}`];
   if (e.code === 'ETIMEDOUT' || /timed out/i.test(e.message)) return ['timeout', `timed out after ${ep.connectTimeoutMs / 1000}s`];
   if (e.level === 'client-authentication' || /authentication methods failed/i.test(e.message)) {
-    const tried = [process.env.SSH_AUTH_SOCK ? 'agent' : '', ...ep.keys].filter(Boolean).join(', ') || 'no keys';
-    return ['auth', `authentication failed for user ${ep.user} (tried ${tried})`];
+    return ['auth', `authentication failed for user ${ep.user} (tried ${tried.join(', ') || 'no keys'})`];
   }
   return ['other', e.message];
 }
