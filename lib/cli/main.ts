@@ -10,7 +10,8 @@ import { parseSetOption } from './fabric-grammar.js';
 import { describeText, listText } from './help.js';
 import { contextHelp, helpRequested } from './help-anywhere.js';
 import { helpText } from '../config/options.js';
-import { checkOptions } from './option-checks.js';
+import { checkOptions, persistDuration } from './option-checks.js';
+import type { FabOptions } from '../config/options.js';
 import { makePlan } from './plan.js';
 import { confirmGuards } from './guards.js';
 import { listJson, shortlist } from './list-json.js';
@@ -86,12 +87,17 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
       io.stderr(`fab: resuming run ${argv[1]}: fab ${again.join(' ')}\n`);
       return main(again, io, argv[1]);
     }
+    if (argv.length === 1 && argv[0] === '--persist-stop') {
+      const { stopPersistent } = await import('../transport/openssh-connect.js');
+      return io.stdout(`closed ${await stopPersistent()} kept connection(s)\n`), 0;
+    }
     const { reg, inv } = await load(argv, io.cwd, pre.fabfile);
     // cli > FAB_* > project config > user config > defaults (lib/config/config.ts).
     const configured = applyConfig(inv.options, explicitOptions(inv.options), loadConfig(reg.root ?? io.cwd, io.env));
     const opts = (inv.options = configured.options);
     // Every source of option values (command line, FAB_*, config files) goes through the same checks.
     checkOptions(opts);
+    if (opts.persistStop) throw new UsageError('--persist-stop is a command of its own', 'run fab --persist-stop alone');
     if (opts.shortlist) return io.stdout(shortlist(reg)), 0;
     if (opts.list && opts.json) return io.stdout(`${JSON.stringify(await listJson(reg, io.cwd))}\n`), 0;
     if (opts.list) return io.stdout(`${listText(reg, io.cwd, pre.fabfile)}\n`), 0;
@@ -154,6 +160,7 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
         credentials,
       },
       ...(opts.sshConfig ? { sshConfigPath: opts.sshConfig } : {}),
+      ...openSshChoice(opts),
       parallel: opts.parallel,
       ...(opts.poolSize ? { poolSize: opts.poolSize } : {}),
       skipBadHosts: opts.skipBadHosts,
@@ -169,4 +176,11 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
     io.stderr(`fab: internal error: ${err instanceof Error ? (err.stack ?? err.message) : errorMessage(err)}\n`);
     return 1;
   }
+}
+
+/** --persist (or --ssh-client openssh) runs over the system ssh client; otherwise the embedded ssh2. */
+function openSshChoice(opts: FabOptions): { openssh?: { persistMs?: number; acceptNew: boolean; sshConfigPath?: string } } {
+  const persistMs = persistDuration(opts.persist);
+  if (!persistMs && opts.sshClient !== 'openssh') return {};
+  return { openssh: { acceptNew: opts.acceptNew, ...(persistMs ? { persistMs } : {}), ...(opts.sshConfig ? { sshConfigPath: opts.sshConfig } : {}) } };
 }

@@ -4,6 +4,7 @@ import type { HostTarget } from '../model/hostset.js';
 import { parseHostSpec } from './host-pattern.js';
 import type { EventBus } from '../report/events.js';
 import type { SshEndpoint, SshOptions } from '../transport/endpoint.js';
+import type { OpenSshOptions } from '../transport/openssh-connect.js';
 import type { SshConfigFile } from '../transport/sshconfig.js';
 import type { SshTransport } from '../transport/ssh.js';
 import type { Transport } from '../transport/types.js';
@@ -20,6 +21,8 @@ export interface ConnectionOptions {
   factory?: TransportFactory;
   /** The transport of `local()` commands; execa's when absent. */
   localFactory?: () => Promise<Transport>;
+  /** Use the system's OpenSSH client (ControlMaster) instead of the embedded ssh2; needed by --persist. */
+  openssh?: OpenSshOptions;
 }
 
 /** Opens the transport of one host. */
@@ -93,6 +96,14 @@ export class Connections {
     if (ep.jump) via = await this.viaJump(ep.jump, target.name);
     for (let attempt = 1; ; attempt++) {
       try {
+        if (this.opts.openssh) {
+          const { openOpenSsh } = await import('../transport/openssh-connect.js');
+          // With openssh on, every hop is an OpenSshTransport too (viaJump goes through get()).
+          const { transport, reused } = await openOpenSsh(ep, this.opts.openssh, via as unknown as Parameters<typeof openOpenSsh>[2]);
+          const where = `${describeEndpoint(ep)}${ep.jump ? ` via ${ep.jump}` : ''}${reused ? ' (warm)' : ''}`;
+          this.opts.events.emit({ type: 'connect', host: target.name, target: where, ms: Date.now() - started });
+          return transport;
+        }
         const sock = via ? await this.forward(via, ep, target.name) : undefined;
         const ssh = await openSsh(ep, this.opts.ssh.acceptNew, sock, this.opts.ssh.credentials);
         this.opts.events.emit({ type: 'connect', host: target.name, target: `${describeEndpoint(ep)}${ep.jump ? ` via ${ep.jump}` : ep.proxyCommand ? ' via ProxyCommand' : ''}`, ms: Date.now() - started });

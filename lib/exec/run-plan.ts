@@ -7,6 +7,7 @@ import type { EventBus, HostSummary } from '../report/events.js';
 import type { RunConfig } from '../run/runner.js';
 import type { SshOptions } from '../transport/endpoint.js';
 import type { Transport } from '../transport/types.js';
+import type { OpenSshOptions } from '../transport/openssh-connect.js';
 import { Connections, type TransportFactory } from './connections.js';
 import { Executor, type HostOutcome } from './executor.js';
 
@@ -28,6 +29,8 @@ export interface RunPlanOptions {
   cfg: Omit<RunConfig, 'events' | 'marks' | 'signal'>;
   ssh: SshOptions;
   sshConfigPath?: string;
+  /** The system's OpenSSH client instead of ssh2 (--ssh-client openssh, --persist). */
+  openssh?: OpenSshOptions;
   parallel: boolean;
   poolSize?: number;
   skipBadHosts: boolean;
@@ -50,7 +53,7 @@ export async function runPlan(plan: Plan, o: RunPlanOptions): Promise<RunOutcome
   const nonce = randomBytes(6).toString('hex');
   const cfg: RunConfig = { ...o.cfg, events: o.events, signal: o.signal, marks: { prompt: `[fab-sudo-${nonce}] password: `, start: `fab-start-${nonce}` } };
   const byName = new Map(plan.pool.map((t) => [t.name, t]));
-  const connections = new Connections({ ssh: o.ssh, ...(o.sshConfigPath ? { sshConfigPath: o.sshConfigPath } : {}), events: o.events, lookup: (n) => byName.get(n), signal: o.signal, ...(o.factory ? { factory: o.factory } : {}), ...(o.localFactory ? { localFactory: o.localFactory } : {}) });
+  const connections = new Connections({ ssh: o.ssh, ...(o.sshConfigPath ? { sshConfigPath: o.sshConfigPath } : {}), events: o.events, lookup: (n) => byName.get(n), signal: o.signal, ...(o.factory ? { factory: o.factory } : {}), ...(o.localFactory ? { localFactory: o.localFactory } : {}), ...(o.openssh ? { openssh: o.openssh } : {}) });
   const executor = new Executor({ cfg, connections, parallel: o.parallel, ...(o.poolSize ? { poolSize: o.poolSize } : {}), skipBadHosts: o.skipBadHosts, settingsOverrides: o.settingsOverrides, pool: plan.pool, haveSet: plan.haveSet });
   const hostNames = [...new Set(plan.steps.flatMap((s) => s.hosts.map((h) => h.name)))];
   o.events.emit({ type: 'run.start', runId: nonce, tasks: plan.steps.map((s) => s.task.name!), hosts: hostNames, parallel: o.parallel, dryRun: cfg.dryRun });
