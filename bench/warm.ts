@@ -9,11 +9,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLab } from '../test/lab/lab.js';
 import { LAB_NETS, labDir as labDir_, repoRoot } from '../test/lab/repo.js';
-import { fmt, median, timeCommand } from './measure.js';
+import { fmt, median } from './measure.js';
 import { argOf } from './args.js';
 
 const runs = Number(argOf('runs', '5'));
@@ -31,13 +31,21 @@ const lab = await startLab({ dir: labDir, net: LAB_NETS.bench, web: Math.max(...
 const cfg = lab.state.sshConfig;
 const env = { ...process.env, FAB_LAB_DIR: labDir, NO_COLOR: '1', XDG_RUNTIME_DIR: xdg };
 const names = (n: number) => Array.from({ length: n }, (_, i) => `web${i + 1}`);
-const sh = (script: string) => () => timeCommand('sh', ['-c', script], { env });
+interface Cost { wall: number; cpu: number }
+/** Wall time and CPU (user + system of the command and every child it waited for: ssh clients, fab's node). */
+function timed(cmd: string, args: string[], cwd = root): Cost {
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S', cmd, ...args], { env, cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  const m = /TIME (\S+) (\S+) (\S+)\s*$/.exec(String(r.stderr));
+  if (r.status !== 0 || !m) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${String(r.stderr).slice(-500)}`);
+  return { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]) };
+}
+const sh = (script: string) => () => timed('sh', ['-c', script]);
 const ssh = `ssh -F ${cfg} -o BatchMode=yes`;
 const fresh = `${ssh} -o KexAlgorithms=curve25519-sha256`;
 const viaMaster = `${ssh} -o ControlMaster=no -o ControlPath=${cm}/%n`;
 const xargs = (hosts: string[], perHost: string) => `printf '%s\\n' ${hosts.join(' ')} | xargs -P ${conc} -I{} sh -c '${perHost}'`;
-const fab = (args: string[]) => () => timeCommand(fabBin, args, { env, cwd: root });
-const npxFab = (args: string[]) => () => timeCommand('npx', ['fab', ...args], { env, cwd: root });
+const fab = (args: string[]) => () => timed(fabBin, args);
+const npxFab = (args: string[]) => () => timed('npx', ['fab', ...args]);
 
 function startMasters(hosts: string[]): void {
   const r = spawnSync('sh', ['-c', xargs(hosts, `${fresh} -o ControlMaster=yes -o ControlPath=${cm}/%n -o ControlPersist=600 -fN {}`)], { env });
@@ -46,17 +54,19 @@ function startMasters(hosts: string[]): void {
 const stopMasters = (hosts: string[]) => spawnSync('sh', ['-c', xargs(hosts, `${ssh} -o ControlPath=${cm}/%n -O exit {} 2>/dev/null`)]);
 
 /** Runs every case `runs` times, alternating, and prints medians and ratios to the first case. */
-function compare(title: string, cases: Record<string, () => number>): Record<string, number> {
-  const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+function compare(title: string, cases: Record<string, () => Cost>): Record<string, Cost> {
+  const times: Record<string, Cost[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   for (let r = 0; r < runs; r++) for (const [k, f] of Object.entries(cases)) times[k]!.push(f());
-  const med = Object.fromEntries(Object.entries(times).map(([k, t]) => [k, median(t)]));
+  const med = Object.fromEntries(Object.entries(times).map(([k, t]) => [k, { wall: median(t.map((x) => x.wall)), cpu: median(t.map((x) => x.cpu)) }]));
   const base = Object.values(med)[0]!;
-  console.log(`\n${title} (median of ${runs})`);
-  for (const [k, m] of Object.entries(med)) console.log(`  ${k.padEnd(34)} ${fmt(m)}  ${(m / base).toFixed(2)}x`);
+  console.log(`\n${title} (median of ${runs}; wall, ratio | client CPU, ratio)`);
+  for (const [k, m] of Object.entries(med)) {
+    console.log(`  ${k.padEnd(34)} ${fmt(m.wall)} ${(m.wall / base.wall).toFixed(2)}x | ${fmt(m.cpu)} ${(m.cpu / base.cpu).toFixed(2)}x`);
+  }
   return med;
 }
 
-const results: Record<string, unknown> = { runs, concurrency: conc };
+const results: Record<string, unknown> = { runs, concurrency: conc, loadavg: loadavg() };
 try {
   for (const n of sizes) {
     const hosts = names(n);
@@ -84,12 +94,12 @@ try {
     'fab --persist, warm (fab binary)': fab(warmTask),
     'fab --persist, warm (npx fab)': npxFab(warmTask),
     'fab cold (ssh2, default)': fab([...task, 'manyCommands', '--n', '5']),
-    'OpenSSH warm masters': (() => {
+    'OpenSSH warm masters': () => {
       startMasters(hosts);
       const t = sh(xargs(hosts, steps))();
       stopMasters(hosts);
       return t;
-    }),
+    },
   });
 } finally {
   spawnSync(fabBin, ['--persist-stop'], { env });

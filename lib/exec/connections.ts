@@ -82,11 +82,11 @@ export class Connections {
   private async connect(target: HostTarget, hop: boolean): Promise<Transport> {
     if (this.opts.factory) return this.opts.factory(target);
     if (target.transport === 'local') return openLocal();
-    const [{ resolveEndpoint, describeEndpoint }, { openSsh }, { SshTransport }, { SshConfigFile }] = await Promise.all([
+    // ssh2 is loaded only when used: the OpenSSH transport (--persist) does not pay for it.
+    const [{ resolveEndpoint, describeEndpoint }, { SshConfigFile }, ssh2] = await Promise.all([
       import('../transport/endpoint.js'),
-      import('../transport/ssh-connect.js'),
-      import('../transport/ssh.js'),
       import('../transport/sshconfig.js'),
+      this.opts.openssh ? undefined : Promise.all([import('../transport/ssh-connect.js'), import('../transport/ssh.js')]),
     ]);
     this.configFile ??= SshConfigFile.load(this.opts.sshConfigPath);
     const { gateway, ...noGateway } = this.opts.ssh;
@@ -104,6 +104,7 @@ export class Connections {
           this.opts.events.emit({ type: 'connect', host: target.name, target: where, ms: Date.now() - started });
           return transport;
         }
+        const [{ openSsh }, { SshTransport }] = ssh2!;
         const sock = via ? await this.forward(via, ep, target.name) : undefined;
         const ssh = await openSsh(ep, this.opts.ssh.acceptNew, sock, this.opts.ssh.credentials);
         this.opts.events.emit({ type: 'connect', host: target.name, target: `${describeEndpoint(ep)}${ep.jump ? ` via ${ep.jump}` : ep.proxyCommand ? ' via ProxyCommand' : ''}`, ms: Date.now() - started });
