@@ -12,6 +12,7 @@ import { contextHelp, helpRequested } from './help-anywhere.js';
 import { helpText } from '../config/options.js';
 import { checkOptions, persistDuration } from './option-checks.js';
 import type { FabOptions } from '../config/options.js';
+import { parseShard } from '../exec/shard.js';
 import { makePlan } from './plan.js';
 import { confirmGuards } from './guards.js';
 import { listJson, shortlist } from './list-json.js';
@@ -82,6 +83,12 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
     if (argv[0] === 'runs' || argv[0] === 'resume') {
       const { runsCommand, resumeArgv } = await import('./runs.js');
       const root = findFabfiles(io.cwd, []).root ?? io.cwd;
+      if (argv[0] === 'runs' && argv[1] === '--merge') {
+        const { journalFiles, mergeRuns, mergeText } = await import('../rolling/merge.js');
+        const { summarizeRun } = await import('../rolling/journal.js');
+        const merged = mergeRuns(journalFiles(argv.slice(2)).map(summarizeRun));
+        return io.stdout(mergeText(merged)), merged.ok ? 0 : 1;
+      }
       if (argv[0] === 'runs') return io.stdout(runsCommand(root)), 0;
       const again = resumeArgv(root, argv[1]);
       io.stderr(`fab: resuming run ${argv[1]}: fab ${again.join(' ')}\n`);
@@ -161,6 +168,7 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
       },
       ...(opts.sshConfig ? { sshConfigPath: opts.sshConfig } : {}),
       ...openSshChoice(opts),
+      ...(opts.shard ? { shard: parseShard(opts.shard) } : {}),
       parallel: opts.parallel,
       ...(opts.poolSize ? { poolSize: opts.poolSize } : {}),
       skipBadHosts: opts.skipBadHosts,

@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { GROUPS } from '../report/groups.js';
 import { parseSetOption } from './fabric-grammar.js';
 import type { FabOptions } from '../config/options.js';
+import { parseShard } from '../exec/shard.js';
 
 const GROUP_WORDS = [...GROUPS, 'output', 'everything'];
 
@@ -36,6 +37,7 @@ export function checkOptions(o: FabOptions): void {
   if (persistMs && o.sshClient === 'ssh2') {
     throw new UsageError('--persist needs the OpenSSH client, but --ssh-client is ssh2', 'leave out --ssh-client (or use openssh), or give --persist 0');
   }
+  if (o.shard !== undefined) parseShard(o.shard);
   // A bare key is Fabric's True (`--set debug`); a malformed list is refused here, before anything runs.
   for (const s of o.set) parseSetOption(s);
 }

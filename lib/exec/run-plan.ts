@@ -10,6 +10,7 @@ import type { Transport } from '../transport/types.js';
 import type { OpenSshOptions } from '../transport/openssh-connect.js';
 import { Connections, type TransportFactory } from './connections.js';
 import { Executor, type HostOutcome } from './executor.js';
+import { shardOf, type Shard } from './shard.js';
 
 export interface PlannedTask {
   task: Task;
@@ -32,6 +33,8 @@ export interface RunPlanOptions {
   /** The system's OpenSSH client instead of ssh2 (--ssh-client openssh, --persist). */
   openssh?: OpenSshOptions;
   parallel: boolean;
+  /** --shard K/N: this runner's slice of each task's hosts (and of execute()/rolling targets). */
+  shard?: Shard;
   poolSize?: number;
   skipBadHosts: boolean;
   settingsOverrides: Record<string, string>;
@@ -62,7 +65,13 @@ export async function runPlan(plan: Plan, o: RunPlanOptions): Promise<RunOutcome
   try {
     for (const step of plan.steps) {
       if (o.signal.aborted) break;
-      const res = await executor.runTask(step.task, step.hosts, step.args);
+      // A task that runs once runs once per shard; the hosts it rolls over or executes on are sharded.
+      const hosts = o.shard && !step.task.spec.runsOnce ? shardOf(step.hosts, o.shard) : step.hosts;
+      if (step.hosts.length && !hosts.length) {
+        o.events.emit({ type: 'message', host: '-', level: 'info', text: `shard ${o.shard!.k}/${o.shard!.n}: none of the ${step.hosts.length} hosts of ${step.task.name} fall in this shard` });
+        continue;
+      }
+      const res = await executor.runTask(step.task, hosts, step.args);
       outcomes.push(...res);
       if (res.some((r) => r.status === 'failed' || r.status === 'interrupted')) break;
     }
