@@ -61,6 +61,8 @@ export function commonArgs(ep: SshEndpoint, s: OpenSshSetup): string[] {
     ...o('UserKnownHostsFile', ep.knownHosts.map(cfgValue).join(' ') || 'none'),
     // The embedded client reads only the user's files: the same host-key policy on both transports.
     ...o('GlobalKnownHostsFile', 'none'),
+    // --accept-new records plain `[host]:port` lines, as the embedded client does (Debian's default hashes them).
+    ...o('HashKnownHosts', 'no'),
     ...o('ConnectTimeout', Math.max(1, Math.ceil(ep.connectTimeoutMs / 1000))),
     ...o('ServerAliveInterval', Math.max(1, Math.round(ep.keepaliveMs / 1000))),
     ...o('ServerAliveCountMax', ep.keepaliveCountMax),

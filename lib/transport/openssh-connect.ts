@@ -1,4 +1,5 @@
 /** Opens (or finds warm) the OpenSSH master of one endpoint and returns its Transport. */
+import { HostKeyError } from '../errors.js';
 import { controlDirPath, ensureControlDir, socketPath } from './control-dir.js';
 import type { SshEndpoint } from './endpoint.js';
 import { endpointIdentity, type OpenSshSetup } from './openssh-args.js';
@@ -28,8 +29,28 @@ export async function openOpenSsh(ep: SshEndpoint, o: OpenSshOptions, via?: Open
     ...(o.sshConfigPath ? { sshConfigPath: o.sshConfigPath } : {}),
     ...(via ? { viaControlPath: via.controlPath, viaHost: via.hostArg } : {}),
   };
-  const reused = await ensureMaster(ep, setup, persistent);
+  let reused: boolean;
+  try {
+    reused = await ensureMaster(ep, setup, persistent);
+  } catch (err) {
+    throw err instanceof HostKeyError && !via ? await hostKeyDetails(ep, err) : err;
+  }
   return { transport: new OpenSshTransport(ep, setup, persistent), reused };
+}
+
+/**
+ * OpenSSH says only that the key is unknown or changed; the embedded client's check of the same
+ * known_hosts names the offered and the expected fingerprints, so the error reads the same on both
+ * transports. It never records anything (no accept-new here) and only runs after a refusal.
+ */
+async function hostKeyDetails(ep: SshEndpoint, refused: HostKeyError): Promise<HostKeyError> {
+  const { openSsh } = await import('./ssh-connect.js');
+  try {
+    (await openSsh(ep, false)).dispose();
+  } catch (err) {
+    if (err instanceof HostKeyError) return err;
+  }
+  return refused;
 }
 
 /** `fab --persist-stop`: every persistent master of this user exits; returns how many answered. */

@@ -79,6 +79,20 @@ describe('--persist: warm connections across runs (OpenSSH ControlPersist)', () 
     await fab(['--persist-stop'], { env: { XDG_RUNTIME_DIR } });
   });
 
+  it('takes its default from the configuration (FAB_PERSIST); --persist 0 turns it off for one run', async () => {
+    const XDG_RUNTIME_DIR = runtimeDir();
+    const env = { XDG_RUNTIME_DIR, FAB_PERSIST: '30s' };
+    expect((await fab(['lab', '-H', 'web7', '--', 'true'], { env })).code).toBe(0);
+    expect(sockets(XDG_RUNTIME_DIR)).toHaveLength(1);
+    const before = accepted('web7');
+    const off = await fab(['lab', '-H', 'web7', '--persist', '0', '--json', '--', 'true'], { env });
+    expect(connectTarget(off, 'web7')).not.toMatch(/warm/);
+    expect(accepted('web7')).toBe(before + 1);
+    const on = await fab(['lab', '-H', 'web7', '--json', '--', 'true'], { env });
+    expect(connectTarget(on, 'web7')).toMatch(/\(warm\)$/);
+    await fab(['--persist-stop'], { env });
+  });
+
   it('closes an idle master after the persist time', async () => {
     const XDG_RUNTIME_DIR = runtimeDir();
     expect((await fab(['lab', '-H', 'web7', '--persist', '2s', '--', 'true'], { env: { XDG_RUNTIME_DIR } })).code).toBe(0);

@@ -12,7 +12,7 @@ const ep: SshEndpoint = {
 const setup: OpenSshSetup = { controlPath: '/run/u/fabts/p-abc', persistSeconds: 600, acceptNew: false };
 const common = [
   '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', '-o', 'ControlPath=/run/u/fabts/p-abc', '-o', 'HostName=10.0.0.11', '-o', 'Port=2222',
-  '-o', 'User=deploy', '-o', 'StrictHostKeyChecking=yes', '-o', 'UserKnownHostsFile=/kh/a "/kh/b c"', '-o', 'GlobalKnownHostsFile=none',
+  '-o', 'User=deploy', '-o', 'StrictHostKeyChecking=yes', '-o', 'UserKnownHostsFile=/kh/a "/kh/b c"', '-o', 'GlobalKnownHostsFile=none', '-o', 'HashKnownHosts=no',
   '-o', 'ConnectTimeout=3', '-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=3', '-i', '/k/id ed',
 ];
 
