@@ -26,7 +26,8 @@ const rank = (name: string): string => createHash('sha256').update(name).digest(
 
 /** The hosts of shard k of n, in their original order. */
 export function shardOf<T extends { name: string }>(hosts: readonly T[], shard: Shard): T[] {
-  const dealt = [...new Set(hosts.map((h) => h.name))].sort((a, b) => (rank(a) < rank(b) ? -1 : rank(a) > rank(b) ? 1 : a < b ? -1 : 1));
+  const key = (name: string): string => `${rank(name)} ${name}`;
+  const dealt = [...new Set(hosts.map((h) => h.name))].sort((a, b) => (key(a) < key(b) ? -1 : 1));
   const mine = new Set(dealt.filter((_, i) => i % shard.n === shard.k - 1));
   return hosts.filter((h) => mine.has(h.name));
 }

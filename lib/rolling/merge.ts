@@ -21,14 +21,16 @@ export interface MergedRun {
 export function journalFiles(paths: readonly string[]): string[] {
   const out: string[] = [];
   for (const p of paths) {
-    if (!existsSync(p)) throw new UsageError(`fab runs --merge: ${p} does not exist`, 'give the .fab/runs directories (or journal files) of every shard');
+    if (!existsSync(p)) throw new UsageError(`fab runs --merge: ${p} does not exist`, 'give the .fab/runs directories of every shard');
     if (statSync(p).isFile()) out.push(p);
     else {
       const dir = existsSync(runsDir(p)) ? runsDir(p) : p;
       out.push(...readdirSync(dir).filter((f) => f.endsWith('.ndjson')).sort().map((f) => join(dir, f)));
     }
   }
-  if (!out.length) throw new UsageError(`fab runs --merge: no rolling run journals (*.ndjson) in ${paths.join(', ')}`, 'give the .fab/runs directories the shards wrote');
+  if (!out.length) {
+    throw new UsageError(`fab runs --merge: no rolling run journals (*.ndjson) in ${paths.join(', ')}`, 'give the .fab/runs directories the shards wrote');
+  }
   return out;
 }
 
@@ -50,9 +52,12 @@ export function mergeRuns(summaries: readonly RunSummary[]): MergedRun {
       seenIn.set(host, (seenIn.get(host) ?? new Set()).add(shard ?? summary.id));
       const prev = hosts.get(host);
       // A later journal of the same host (e.g. a resumed run) replaces the earlier state.
-      if (!prev || prev.run <= summary.id) hosts.set(host, { host, state: rec.state, run: summary.id, ...(rec.detail ? { detail: rec.detail } : {}) });
+      if (prev && prev.run > summary.id) continue;
+      hosts.set(host, { host, state: rec.state, run: summary.id, ...(rec.detail ? { detail: rec.detail } : {}) });
     }
-    for (const host of summary.start?.hosts ?? []) if (!hosts.has(host)) hosts.set(host, { host, state: 'untouched', run: summary.id });
+    for (const host of summary.start?.hosts ?? []) {
+      if (!hosts.has(host)) hosts.set(host, { host, state: 'untouched', run: summary.id });
+    }
   }
   const ofN = runs.map((r) => r.shard?.split('/')).filter((s): s is string[] => !!s && s.length === 2);
   const n = Math.max(0, ...ofN.map((s) => Number(s[1])));
@@ -60,7 +65,8 @@ export function mergeRuns(summaries: readonly RunSummary[]): MergedRun {
   const missing = Array.from({ length: n }, (_, i) => i + 1).filter((k) => !have.has(k)).map((k) => `${k}/${n}`);
   const overlaps = [...seenIn].filter(([, s]) => s.size > 1).map(([h]) => h).sort();
   const list = [...hosts.values()].sort((a, b) => a.host.localeCompare(b.host, 'en', { numeric: true }));
-  const ok = !missing.length && runs.every((r) => r.summary.outcome === 'complete') && list.every((h) => h.state === 'done' || h.state === 'skipped');
+  const allDone = list.every((h) => h.state === 'done' || h.state === 'skipped');
+  const ok = !missing.length && allDone && runs.every((r) => r.summary.outcome === 'complete');
   return { runs, hosts: list, missing, overlaps, ok };
 }
 
@@ -72,7 +78,9 @@ export function mergeText(m: MergedRun): string {
   const counts = new Map<string, number>();
   for (const h of m.hosts) counts.set(h.state, (counts.get(h.state) ?? 0) + 1);
   lines.push(`${m.hosts.length} hosts: ${[...counts].map(([s, c]) => `${c} ${s}`).join(', ')}`);
-  for (const h of m.hosts) if (h.state !== 'done') lines.push(`  ${h.host}  ${h.state}${h.detail ? `: ${h.detail}` : ''}  (run ${h.run})`);
+  for (const h of m.hosts) {
+    if (h.state !== 'done') lines.push(`  ${h.host}  ${h.state}${h.detail ? `: ${h.detail}` : ''}  (run ${h.run})`);
+  }
   lines.push(m.ok ? 'outcome: complete' : 'outcome: not complete');
   return `${lines.join('\n')}\n`;
 }

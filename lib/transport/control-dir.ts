@@ -29,9 +29,12 @@ export function ensureControlDir(dir: string, uid = process.getuid?.() ?? 0): st
     }
     const fix = `remove it (rm -rf ${dir}) and let fab create it, or point XDG_RUNTIME_DIR elsewhere`;
     if (!st.isDirectory()) throw new UsageError(`control socket directory ${dir} is not a directory`, fix);
-    if (st.uid !== uid) throw new UsageError(`control socket directory ${dir} belongs to uid ${st.uid}, not to you (uid ${uid}): refusing to use its sockets`, fix);
+    if (st.uid !== uid) {
+      throw new UsageError(`control socket directory ${dir} belongs to uid ${st.uid}, not to you (uid ${uid}): refusing to use its sockets`, fix);
+    }
     if ((st.mode & 0o077) !== 0) {
-      throw new UsageError(`control socket directory ${dir} has mode ${(st.mode & 0o777).toString(8)}: others could use its SSH connections`, `chmod 700 ${dir}, or ${fix}`);
+      const mode = (st.mode & 0o777).toString(8);
+      throw new UsageError(`control socket directory ${dir} has mode ${mode}: others could use its SSH connections`, `chmod 700 ${dir}, or ${fix}`);
     }
     return true;
   };
@@ -51,7 +54,8 @@ export function ensureControlDir(dir: string, uid = process.getuid?.() ?? 0): st
 export function socketPath(dir: string, identity: string, persistent: boolean, pid = process.pid): string {
   const path = join(dir, persistent ? `p-${identity}` : `r-${pid}-${identity.slice(0, 16)}`);
   if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
-    throw new UsageError(`control socket path ${path} is too long for a Unix socket`, 'set XDG_RUNTIME_DIR (or HOME) to a shorter directory');
+    const fix = 'set XDG_RUNTIME_DIR (or HOME) to a shorter directory';
+    throw new UsageError(`control socket path ${path} is too long for a Unix socket`, fix);
   }
   return path;
 }

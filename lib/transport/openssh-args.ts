@@ -26,7 +26,13 @@ export interface OpenSshSetup {
  * which keys, which host keys are trusted, through which hops, which config). The connect timeout
  * only matters while connecting, so it is left out.
  */
-export function endpointIdentity(ep: SshEndpoint, extra: { sshConfigPath?: string; via?: string; acceptNew: boolean }): string {
+export interface IdentityExtra {
+  sshConfigPath?: string;
+  via?: string;
+  acceptNew: boolean;
+}
+
+export function endpointIdentity(ep: SshEndpoint, extra: IdentityExtra): string {
   const id = {
     name: ep.name, host: ep.host, port: ep.port, user: ep.user, keys: ep.keys, knownHosts: ep.knownHosts,
     jump: ep.jump ?? null, via: extra.via ?? null, keepalive: [ep.keepaliveMs, ep.keepaliveCountMax],
@@ -74,13 +80,15 @@ export function commonArgs(ep: SshEndpoint, s: OpenSshSetup): string[] {
 
 /** The next hop is reached through the previous hop's own master (`-W`), so the chain is warm too. */
 export function proxyCommand(viaControlPath: string, viaHost: string, ep: SshEndpoint): string {
-  const cmd = ['ssh', '-o', 'BatchMode=yes', '-o', 'ControlMaster=no', '-S', viaControlPath, '-W', `${ep.host}:${ep.port}`, viaHost];
+  const hop = ['-S', viaControlPath, '-W', `${ep.host}:${ep.port}`, viaHost];
+  const cmd = ['ssh', '-o', 'BatchMode=yes', '-o', 'ControlMaster=no', ...hop];
   return cmd.map(quote).join(' ').replace(/%/g, '%%');
 }
 
 /** Starts the master: it authenticates, then goes to the background and stays for persistSeconds after its last client. */
 export function masterArgs(ep: SshEndpoint, s: OpenSshSetup): string[] {
-  return [...commonArgs(ep, s), '-o', 'ControlMaster=yes', '-o', `ControlPersist=${s.persistSeconds}`, '-N', '-f', hostArgument(ep)];
+  const persist = ['-o', 'ControlMaster=yes', '-o', `ControlPersist=${s.persistSeconds}`];
+  return [...commonArgs(ep, s), ...persist, '-N', '-f', hostArgument(ep)];
 }
 
 /** `ssh -O check|exit` on a control socket (only the socket matters; the host argument is required by ssh). */
@@ -121,7 +129,8 @@ export function sshFailure(stderr: string, ep: SshEndpoint): { reason: string; h
   if (/Could not resolve hostname/i.test(s)) return { reason: `cannot resolve ${ep.host}` };
   if (/timed out/i.test(s)) return { reason: `timed out after ${ep.connectTimeoutMs / 1000}s` };
   if (/Permission denied/i.test(s)) {
-    return { reason: `authentication failed for user ${ep.user} (tried ${[process.env.SSH_AUTH_SOCK ? 'agent' : '', ...ep.keys].filter(Boolean).join(', ') || 'no keys'})` };
+    const tried = [process.env.SSH_AUTH_SOCK ? 'agent' : '', ...ep.keys].filter(Boolean).join(', ') || 'no keys';
+    return { reason: `authentication failed for user ${ep.user} (tried ${tried})` };
   }
   return { reason: s.split('\n').filter(Boolean).pop() ?? 'ssh failed' };
 }

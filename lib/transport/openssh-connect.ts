@@ -18,10 +18,18 @@ export interface OpenSshOptions {
 /** A run's own master (no --persist) is closed at the end of the run; this only bounds a crashed run's leftovers. */
 const RUN_MASTER_SECONDS = 600;
 
-export async function openOpenSsh(ep: SshEndpoint, o: OpenSshOptions, via?: OpenSshTransport): Promise<{ transport: OpenSshTransport; reused: boolean }> {
+export async function openOpenSsh(
+  ep: SshEndpoint,
+  o: OpenSshOptions,
+  via?: OpenSshTransport,
+): Promise<{ transport: OpenSshTransport; reused: boolean }> {
   const persistent = o.persistMs !== undefined && o.persistMs > 0;
   const dir = ensureControlDir(o.controlDir ?? controlDirPath());
-  const identity = endpointIdentity(ep, { acceptNew: o.acceptNew, ...(o.sshConfigPath ? { sshConfigPath: o.sshConfigPath } : {}), ...(via ? { via: via.controlPath } : {}) });
+  const identity = endpointIdentity(ep, {
+    acceptNew: o.acceptNew,
+    ...(o.sshConfigPath ? { sshConfigPath: o.sshConfigPath } : {}),
+    ...(via ? { via: via.controlPath } : {}),
+  });
   const setup: OpenSshSetup = {
     controlPath: socketPath(dir, identity, persistent),
     persistSeconds: persistent ? Math.max(1, Math.ceil(o.persistMs! / 1000)) : RUN_MASTER_SECONDS,

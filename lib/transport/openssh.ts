@@ -15,6 +15,12 @@ import { masterAnswers, stopMaster } from './openssh-master.js';
 import type { ExecOptions, ExecResult, FileStat, RemoteProcess, Transport } from './types.js';
 
 const KILL_GRACE_MS = 2000;
+
+interface Quiet {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
 /** Output before the pid line (a chatty rc file) is passed on once this much arrived without it. */
 const PID_SEARCH_LIMIT = 64 * 1024;
 
@@ -47,6 +53,12 @@ export class PidFilter {
   }
 }
 
+interface Client {
+  child: ChildProcessWithoutNullStreams;
+  /** Starts reading stderr through a PidFilter into `out`. */
+  filter: (out: (c: Buffer) => void) => PidFilter;
+}
+
 export class OpenSshTransport implements Transport {
   readonly kind = 'ssh' as const;
   readonly hostArg: string;
@@ -66,12 +78,13 @@ export class OpenSshTransport implements Transport {
   }
 
   /** One ssh client of the master running `command`; the command text goes on stdin (see bootstrapCommand). */
-  private async client(command: string): Promise<{ child: ChildProcessWithoutNullStreams; filter: (out: (c: Buffer) => void) => PidFilter }> {
+  private async client(command: string): Promise<Client> {
     const body = Buffer.from(command, 'utf8');
     const child = spawn('ssh', execArgs(this.ep, this.setup, bootstrapCommand(body.length)), { stdio: 'pipe', detached: true });
     await new Promise<void>((res, rej) => {
       child.once('spawn', res);
-      child.once('error', (e) => rej(new ConnectionLostError(this.ep.name, describeEndpoint(this.ep), `cannot run ssh: ${e.message}`)));
+      const target = describeEndpoint(this.ep);
+      child.once('error', (e) => rej(new ConnectionLostError(this.ep.name, target, `cannot run ssh: ${e.message}`)));
     });
     // A command that never reads its stdin must not crash us with EPIPE.
     child.stdin.on('error', () => {});
@@ -123,7 +136,7 @@ export class OpenSshTransport implements Transport {
   }
 
   /** Runs a helper command, feeding `input`, collecting stdout into `sink` (or memory) and stderr. */
-  private async quiet(command: string, input?: NodeJS.ReadableStream | Buffer, sink?: NodeJS.WritableStream): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  private async quiet(command: string, input?: NodeJS.ReadableStream | Buffer, sink?: NodeJS.WritableStream): Promise<Quiet> {
     const { child, filter } = await this.client(command);
     const err: Buffer[] = [];
     const pids = filter((c) => err.push(c));
@@ -133,7 +146,8 @@ export class OpenSshTransport implements Transport {
     if (input instanceof Buffer) child.stdin.end(input);
     else if (input) await pipeline(input, child.stdin);
     else child.stdin.end();
-    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((res) => child.on('close', (c, s) => res([c, s])));
+    type Exit = [number | null, NodeJS.Signals | null];
+    const [code, signal] = await new Promise<Exit>((res) => child.on('close', (c, s) => res([c, s])));
     pids.end();
     await sinking;
     const r = await this.settle(code, signal, false);
@@ -142,7 +156,8 @@ export class OpenSshTransport implements Transport {
 
   private fileError(path: string, stderr: string): Error {
     const msg = stderr.trim().split('\n').pop() ?? 'failed';
-    const code = /No such file/i.test(msg) ? 'ENOENT' : /Permission denied/i.test(msg) ? 'EACCES' : /Is a directory/i.test(msg) ? 'EISDIR' : 'EIO';
+    const known: [RegExp, string][] = [[/No such file/i, 'ENOENT'], [/Permission denied/i, 'EACCES'], [/Is a directory/i, 'EISDIR']];
+    const code = known.find(([re]) => re.test(msg))?.[1] ?? 'EIO';
     return Object.assign(new Error(`${path}: ${msg.replace(/^.*?: /, '')}`), { code });
   }
 
@@ -184,7 +199,8 @@ export class OpenSshTransport implements Transport {
     }
     const [rawMode, uid, gid, size] = r.stdout.toString('utf8').trim().split(' ');
     const mode = parseInt(rawMode ?? '0', 16);
-    return { mode: mode & 0o7777, uid: Number(uid), gid: Number(gid), size: Number(size), isDirectory: (mode & 0o170000) === 0o040000 };
+    const isDirectory = (mode & 0o170000) === 0o040000;
+    return { mode: mode & 0o7777, uid: Number(uid), gid: Number(gid), size: Number(size), isDirectory };
   }
 
   async close(): Promise<void> {
