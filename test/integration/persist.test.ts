@@ -93,6 +93,22 @@ describe('--persist: warm connections across runs (OpenSSH ControlPersist)', () 
     await fab(['--persist-stop'], { env });
   });
 
+  it('without --persist (--ssh-client openssh), the run closes its own masters and leaves no socket', async () => {
+    const XDG_RUNTIME_DIR = runtimeDir();
+    const masters = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`ControlPath=${XDG_RUNTIME_DIR}`) && alive(Number(p));
+      } catch {
+        return false;
+      }
+    });
+    const r = await fab(['lab', '-H', 'web7,private1', '--ssh-client', 'openssh', '--json', '--', 'hostname'], { env: { XDG_RUNTIME_DIR } });
+    expect(r.code).toBe(0);
+    expect(r.events.filter((e) => e.type === 'output').map((e) => e.type === 'output' && e.line).sort()).toEqual(['private1', 'web7']);
+    expect(readdirSync(join(XDG_RUNTIME_DIR, 'fabts'))).toEqual([]);
+    expect(await until(() => masters().length === 0, 3000)).toBe(true);
+  });
+
   it('closes an idle master after the persist time', async () => {
     const XDG_RUNTIME_DIR = runtimeDir();
     expect((await fab(['lab', '-H', 'web7', '--persist', '2s', '--', 'true'], { env: { XDG_RUNTIME_DIR } })).code).toBe(0);
