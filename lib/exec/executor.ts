@@ -11,7 +11,6 @@ import { ROOT_SCOPE } from '../run/scope.js';
 import { Settings } from '../model/settings.js';
 import type { Connections } from './connections.js';
 import { selectHosts } from './select.js';
-import { shardOf, type Shard } from './shard.js';
 
 export interface HostOutcome {
   host: string;
@@ -33,8 +32,6 @@ export interface ExecutorOptions {
   /** Every host of the selected host sets, for execute() by name or role. */
   pool: readonly HostTarget[];
   haveSet: boolean;
-  /** --shard K/N: execute() and rolling() by name or role take only this shard's slice. */
-  shard?: Shard;
 }
 
 
@@ -129,10 +126,9 @@ export class Executor {
   resolveTarget(target: ExecuteTarget, taskName?: string): HostTarget[] {
     if (Array.isArray(target) && target.length && typeof target[0] === 'object') return [...(target as HostTarget[])];
     const base = { pool: this.opts.pool, haveSet: this.opts.haveSet, global: { hosts: [], roles: [], exclude: [] }, ...(taskName ? { taskName } : {}) };
-    const byRole = typeof target === 'object' && !Array.isArray(target) && 'role' in target;
+    if (typeof target === 'object' && !Array.isArray(target) && 'role' in target) return selectHosts({ ...base, perTask: { roles: [target.role] } });
     const names = typeof target === 'string' ? [target] : (target as string[]);
-    const hosts = selectHosts({ ...base, perTask: byRole ? { roles: [(target as { role: string }).role] } : { hosts: names } });
-    return this.opts.shard ? shardOf(hosts, this.opts.shard) : hosts;
+    return selectHosts({ ...base, perTask: { hosts: names } });
   }
 }
 

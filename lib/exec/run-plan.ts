@@ -33,7 +33,7 @@ export interface RunPlanOptions {
   /** The system's OpenSSH client instead of ssh2 (--ssh-client openssh, --persist). */
   openssh?: OpenSshOptions;
   parallel: boolean;
-  /** --shard K/N: this runner's slice of each task's hosts (and of execute()/rolling targets). */
+  /** --shard K/N: this runner's slice of each task's hosts. */
   shard?: Shard;
   poolSize?: number;
   skipBadHosts: boolean;
@@ -65,8 +65,9 @@ export async function runPlan(plan: Plan, o: RunPlanOptions): Promise<RunOutcome
   try {
     for (const step of plan.steps) {
       if (o.signal.aborted) break;
-      // A task that runs once runs once per shard; the hosts it rolls over or executes on are sharded.
-      const hosts = o.shard && !step.task.spec.runsOnce ? shardOf(step.hosts, o.shard) : step.hosts;
+      // A task that runs once (rollingDeploy) runs once per shard, with the shard's hosts as ctx.hosts.
+      // Hosts a task looks up itself (the load balancers, by role) are not sharded: every shard needs them all.
+      const hosts = o.shard ? shardOf(step.hosts, o.shard) : step.hosts;
       if (step.hosts.length && !hosts.length) {
         o.events.emit({ type: 'message', host: '-', level: 'info', text: `shard ${o.shard!.k}/${o.shard!.n}: none of the ${step.hosts.length} hosts of ${step.task.name} fall in this shard` });
         continue;
