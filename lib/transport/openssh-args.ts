@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { quote } from '../commands/quote.js';
+import type { ConnectFailure } from '../errors.js';
 import type { SshEndpoint } from './endpoint.js';
 
 export interface OpenSshSetup {
@@ -119,20 +120,26 @@ export function killCommand(pid: number, signal = 'TERM'): string {
 }
 
 /** Errors of the ssh client, in the words the embedded transport uses (and whether it is about host keys). */
-export function sshFailure(stderr: string, ep: SshEndpoint): { reason: string; hostKey?: 'unknown' | 'changed' | 'revoked' } {
+export interface SshFailure {
+  reason: string;
+  kind: ConnectFailure;
+  hostKey?: 'unknown' | 'changed' | 'revoked';
+}
+
+export function sshFailure(stderr: string, ep: SshEndpoint): SshFailure {
   const s = stderr.trim();
-  if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for .* has changed/i.test(s)) return { reason: s, hostKey: 'changed' };
-  if (/revoked/i.test(s) && /host key/i.test(s)) return { reason: s, hostKey: 'revoked' };
-  if (/No \S+ host key is known|Host key verification failed/i.test(s)) return { reason: s, hostKey: 'unknown' };
-  if (/Connection refused/i.test(s)) return { reason: 'connection refused' };
-  if (/No route to host|Network is unreachable/i.test(s)) return { reason: 'no route to host' };
-  if (/Could not resolve hostname/i.test(s)) return { reason: `cannot resolve ${ep.host}` };
-  if (/timed out/i.test(s)) return { reason: `timed out after ${ep.connectTimeoutMs / 1000}s` };
+  if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for .* has changed/i.test(s)) return { reason: s, kind: 'host-key', hostKey: 'changed' };
+  if (/revoked/i.test(s) && /host key/i.test(s)) return { reason: s, kind: 'host-key', hostKey: 'revoked' };
+  if (/No \S+ host key is known|Host key verification failed/i.test(s)) return { reason: s, kind: 'host-key', hostKey: 'unknown' };
+  if (/Connection refused/i.test(s)) return { reason: 'connection refused', kind: 'refused' };
+  if (/No route to host|Network is unreachable/i.test(s)) return { reason: 'no route to host', kind: 'unreachable' };
+  if (/Could not resolve hostname/i.test(s)) return { reason: `cannot resolve ${ep.host}`, kind: 'dns' };
+  if (/timed out/i.test(s)) return { reason: `timed out after ${ep.connectTimeoutMs / 1000}s`, kind: 'timeout' };
   if (/Permission denied/i.test(s)) {
     const tried = [process.env.SSH_AUTH_SOCK ? 'agent' : '', ...ep.keys].filter(Boolean).join(', ') || 'no keys';
-    return { reason: `authentication failed for user ${ep.user} (tried ${tried})` };
+    return { reason: `authentication failed for user ${ep.user} (tried ${tried})`, kind: 'auth' };
   }
-  return { reason: s.split('\n').filter(Boolean).pop() ?? 'ssh failed' };
+  return { reason: s.split('\n').filter(Boolean).pop() ?? 'ssh failed', kind: 'other' };
 }
 
 /** `SHA256:...` of the offered key, when OpenSSH printed it (a changed key). */

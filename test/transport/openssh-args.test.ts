@@ -63,17 +63,18 @@ describe('endpoint identity: a master is reused only for the same connection', (
 
 describe('ssh client failures in the embedded transport words', () => {
   it.each([
-    ['ssh: connect to host 10.0.0.11 port 2222: Connection refused', 'connection refused', undefined],
-    ['ssh: connect to host 10.0.0.11 port 2222: No route to host', 'no route to host', undefined],
-    ['ssh: Could not resolve hostname nope: Name or service not known', 'cannot resolve 10.0.0.11', undefined],
-    ['ssh: connect to host 10.0.0.11 port 2222: Connection timed out', 'timed out after 2.5s', undefined],
-    ['deploy@10.0.0.11: Permission denied (publickey).', 'authentication failed for user deploy (tried /k/id ed)', undefined],
-    ['No ED25519 host key is known for [10.0.0.11]:2222 and you have requested strict checking.\nHost key verification failed.', undefined, 'unknown'],
-    ['@@@ WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! @@@\nHost key verification failed.', undefined, 'changed'],
-  ])('%s', (stderr, reason, hostKey) => {
+    ['ssh: connect to host 10.0.0.11 port 2222: Connection refused', 'connection refused', undefined, 'refused'],
+    ['ssh: connect to host 10.0.0.11 port 2222: No route to host', 'no route to host', undefined, 'unreachable'],
+    ['ssh: Could not resolve hostname nope: Name or service not known', 'cannot resolve 10.0.0.11', undefined, 'dns'],
+    ['ssh: connect to host 10.0.0.11 port 2222: Connection timed out', 'timed out after 2.5s', undefined, 'timeout'],
+    ['deploy@10.0.0.11: Permission denied (publickey).', 'authentication failed for user deploy (tried /k/id ed)', undefined, 'auth'],
+    ['No ED25519 host key is known for [10.0.0.11]:2222 and you have requested strict checking.\nHost key verification failed.', undefined, 'unknown', 'host-key'],
+    ['@@@ WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! @@@\nHost key verification failed.', undefined, 'changed', 'host-key'],
+  ])('%s', (stderr, reason, hostKey, kind) => {
     const f = sshFailure(stderr, ep);
     if (reason) expect(f.reason).toBe(reason);
     expect(f.hostKey).toBe(hostKey);
+    expect(f.kind).toBe(kind);
   });
 });
 
