@@ -1,8 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fab } from '../helpers/fab.js';
+import { REPO, fab } from '../helpers/fab.js';
+import { buildAppTarball } from '../lab/app.js';
+import { testLab } from '../lab/shared.js';
+import { summarizeRun } from '../../lib/rolling/journal.js';
 import { Journal } from '../../lib/rolling/journal.js';
 
 const answered = (stdout: string) => [...stdout.matchAll(/^\[(web\d+)\] out: \1$/gm)].map((m) => m[1]!);
@@ -53,5 +56,31 @@ describe('--shard K/N on the lab', () => {
     expect(ok.code).toBe(1);
     const none = await fab(['runs', '--merge', mkdtempSync(join(tmpdir(), 'fab-none-'))]);
     expect(none.code).toBe(2);
+  });
+
+  it('rolls a release out over two shards, each draining from every LB; --merge reports the whole run', async () => {
+    const web = ['web8', 'web9', 'web10'];
+    const file = await buildAppTarball(mkdtempSync(join(tmpdir(), 'fab-shard-art-')), 'v7');
+    const journals: string[] = [];
+    for (const k of [1, 2]) {
+      const r = await fab(['lab', '-H', web.join(','), '--set', 'appRoot=/srv/shardapp,appRestart=true', '--hide', 'running,stdout,stderr',
+        'rollingDeploy', '--artifact', file, '--shard', `${k}/2`]);
+      expect(r.code).toBe(0);
+      const id = /Rolling run (\S+?):/.exec(r.stdout)?.[1];
+      journals.push(join(REPO, '.fab', 'runs', `${id}.ndjson`));
+    }
+    const rolled = journals.map((j) => summarizeRun(j).start!.hosts);
+    expect(rolled.flat().sort()).toEqual([...web].sort());
+    expect(rolled.every((h) => h.length > 0)).toBe(true);
+    for (const h of web) expect(readlinkSync(join(testLab().hosts[h]!.root, 'srv/shardapp/current'))).toBe('releases/v7');
+    const merged = await fab(['runs', '--merge', ...journals]);
+    expect(merged.code).toBe(0);
+    expect(merged.stdout).toMatch(/2 rolling runs merged[\s\S]*shard 1\/2[\s\S]*shard 2\/2[\s\S]*3 hosts: 3 done\noutcome: complete\n$/);
+    // Every shard put its hosts back in both load balancers.
+    const lbs = (await fab(['lab', 'lbStatus', '--hide', 'running,status'])).stdout;
+    for (const h of web) {
+      expect(lbs).toMatch(new RegExp(`${h}:8080 +enabled`));
+      expect(lbs).toMatch(new RegExp(`${h} +UP`));
+    }
   });
 });
