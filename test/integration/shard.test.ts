@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO, fab } from '../helpers/fab.js';
 import { buildAppTarball } from '../lab/app.js';
-import { testLab } from '../lab/shared.js';
+import { labSsh, testLab } from '../lab/shared.js';
 import { summarizeRun } from '../../lib/rolling/journal.js';
 import { Journal } from '../../lib/rolling/journal.js';
 
@@ -59,13 +59,14 @@ describe('--shard K/N on the lab', () => {
   });
 
   it('rolls a release out over two shards, each draining from every LB; --merge reports the whole run', async () => {
-    const web = ['web8', 'web9', 'web10'];
+    const web = ['web1', 'web2', 'web3']; // the hosts both LBs list
     const file = await buildAppTarball(mkdtempSync(join(tmpdir(), 'fab-shard-art-')), 'v7');
     const journals: string[] = [];
+    for (const h of web) expect((await labSsh(testLab(), h, 'mkdir -p /srv/shardapp')).code).toBe(0);
     for (const k of [1, 2]) {
       const r = await fab(['lab', '-H', web.join(','), '--set', 'appRoot=/srv/shardapp,appRestart=true', '--hide', 'running,stdout,stderr',
         'rollingDeploy', '--artifact', file, '--shard', `${k}/2`]);
-      expect(r.code).toBe(0);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
       const id = /Rolling run (\S+?):/.exec(r.stdout)?.[1];
       journals.push(join(REPO, '.fab', 'runs', `${id}.ndjson`));
     }
