@@ -167,7 +167,7 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
         credentials,
       },
       ...(opts.sshConfig ? { sshConfigPath: opts.sshConfig } : {}),
-      ...openSshChoice(opts),
+      ...openSshChoice(opts, io.env),
       ...(opts.shard ? { shard: parseShard(opts.shard) } : {}),
       parallel: opts.parallel,
       ...(opts.poolSize ? { poolSize: opts.poolSize } : {}),
@@ -187,8 +187,13 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
 }
 
 /** --persist (or --ssh-client openssh) runs over the system ssh client; otherwise the embedded ssh2. */
-function openSshChoice(opts: FabOptions): { openssh?: { persistMs?: number; acceptNew: boolean; sshConfigPath?: string } } {
+function openSshChoice(opts: FabOptions, env: NodeJS.ProcessEnv): { openssh?: { persistMs?: number; acceptNew: boolean; sshConfigPath?: string } } {
   const persistMs = persistDuration(opts.persist);
   if (!persistMs && opts.sshClient !== 'openssh') return {};
+  // The ssh client runs in batch mode: a password fab holds cannot reach it (no askpass bridge yet).
+  if (opts.password || opts.initialPasswordPrompt || env.FAB_PASSWORD) {
+    throw new UsageError('password logins (-p, -I, FAB_PASSWORD) work only with the embedded ssh2 client, not with --persist or --ssh-client openssh',
+      'log in with a key (ssh-agent for a passphrase), or leave out --persist / --ssh-client openssh');
+  }
   return { openssh: { acceptNew: opts.acceptNew, ...(persistMs ? { persistMs } : {}), ...(opts.sshConfig ? { sshConfigPath: opts.sshConfig } : {}) } };
 }

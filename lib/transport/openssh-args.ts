@@ -37,6 +37,8 @@ export function endpointIdentity(ep: SshEndpoint, extra: IdentityExtra): string 
   const id = {
     name: ep.name, host: ep.host, port: ep.port, user: ep.user, keys: ep.keys, knownHosts: ep.knownHosts,
     jump: ep.jump ?? null, via: extra.via ?? null, keepalive: [ep.keepaliveMs, ep.keepaliveCountMax],
+    proxy: ep.proxyCommand ?? null, agent: ep.agent ?? null, identitiesOnly: ep.identitiesOnly, forwardAgent: ep.forwardAgent,
+    certificates: ep.certificateFiles,
     config: extra.sshConfigPath ?? null, acceptNew: extra.acceptNew,
   };
   return createHash('sha256').update(JSON.stringify(id)).digest('hex').slice(0, 32);
@@ -73,8 +75,15 @@ export function commonArgs(ep: SshEndpoint, s: OpenSshSetup): string[] {
     ...o('ConnectTimeout', Math.max(1, Math.ceil(ep.connectTimeoutMs / 1000))),
     ...o('ServerAliveInterval', Math.max(1, Math.round(ep.keepaliveMs / 1000))),
     ...o('ServerAliveCountMax', ep.keepaliveCountMax),
+    ...o('IdentitiesOnly', ep.identitiesOnly ? 'yes' : 'no'),
+    // The agent fab resolved (IdentityAgent, else SSH_AUTH_SOCK), or none, as the embedded client uses it.
+    ...o('IdentityAgent', ep.agent ? cfgValue(ep.agent) : 'none'),
+    ...o('ForwardAgent', ep.forwardAgent ? 'yes' : 'no'),
     ...ep.keys.flatMap((k) => ['-i', k]),
+    ...ep.certificateFiles.flatMap((c) => ['-o', `CertificateFile=${cfgValue(c)}`]),
   ];
+  // Its tokens are already expanded: a literal % must not be read as one again.
+  if (ep.proxyCommand && !s.viaControlPath) args.push(...o('ProxyCommand', ep.proxyCommand.replace(/%/g, '%%')));
   if (s.viaControlPath && s.viaHost) args.push(...o('ProxyCommand', proxyCommand(s.viaControlPath, s.viaHost, ep)));
   return args;
 }

@@ -7,13 +7,14 @@ import { PidFilter } from '../../lib/transport/openssh.js';
 
 const ep: SshEndpoint = {
   name: 'web1', host: '10.0.0.11', port: 2222, user: 'deploy', keys: ['/k/id ed'], knownHosts: ['/kh/a', '/kh/b c'],
-  connectTimeoutMs: 2500, keepaliveMs: 15_000, keepaliveCountMax: 3,
+  connectTimeoutMs: 2500, keepaliveMs: 15_000, keepaliveCountMax: 3, identitiesOnly: false, forwardAgent: false, certificateFiles: [],
 };
 const setup: OpenSshSetup = { controlPath: '/run/u/fabts/p-abc', persistSeconds: 600, acceptNew: false };
 const common = [
   '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', '-o', 'ControlPath=/run/u/fabts/p-abc', '-o', 'HostName=10.0.0.11', '-o', 'Port=2222',
   '-o', 'User=deploy', '-o', 'StrictHostKeyChecking=yes', '-o', 'UserKnownHostsFile=/kh/a "/kh/b c"', '-o', 'GlobalKnownHostsFile=none', '-o', 'HashKnownHosts=no',
-  '-o', 'ConnectTimeout=3', '-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=3', '-i', '/k/id ed',
+  '-o', 'ConnectTimeout=3', '-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=3',
+  '-o', 'IdentitiesOnly=no', '-o', 'IdentityAgent=none', '-o', 'ForwardAgent=no', '-i', '/k/id ed',
 ];
 
 describe('OpenSSH command lines (golden)', () => {
@@ -24,6 +25,11 @@ describe('OpenSSH command lines (golden)', () => {
     ['exit', controlArgs('/d/p-1', 'exit'), ['-o', 'BatchMode=yes', '-o', 'ControlPath=/d/p-1', '-O', 'exit', 'fabts-control']],
     ['accept-new and --ssh-config', masterArgs(ep, { ...setup, acceptNew: true, sshConfigPath: '/c' }).slice(0, 2).concat(masterArgs(ep, { ...setup, acceptNew: true }).filter((a) => a.startsWith('Strict'))), ['-F', '/c', 'StrictHostKeyChecking=accept-new']],
     ['a raw user@host:port name uses the address', execArgs({ ...ep, name: 'deploy@10.0.0.11:2222' }, setup, 'B').slice(-3), ['10.0.0.11', '--', 'B']],
+    ['agent, IdentitiesOnly, ForwardAgent, certificates', execArgs({ ...ep, agent: '/run/a gent', identitiesOnly: true, forwardAgent: true, certificateFiles: ['/k/c-cert.pub'] }, setup, 'B')
+      .filter((a) => /^(IdentitiesOnly|IdentityAgent|ForwardAgent|CertificateFile)=/.test(a)),
+    ['IdentitiesOnly=yes', 'IdentityAgent="/run/a gent"', 'ForwardAgent=yes', 'CertificateFile=/k/c-cert.pub']],
+    ['a ProxyCommand (tokens already expanded)', execArgs({ ...ep, proxyCommand: 'nc -X 5 proxy 10.0.0.11 2222 # 100%' }, setup, 'B').filter((a) => a.startsWith('ProxyCommand')),
+      ['ProxyCommand=nc -X 5 proxy 10.0.0.11 2222 # 100%%']],
     ['% in a value is not an ssh token', execArgs(ep, { ...setup, controlPath: '/d/50%' }, 'B').filter((a) => a.startsWith('ControlPath')), ['ControlPath=/d/50%%']],
   ])('%s', (_name, got, want) => expect(got).toEqual(want));
 
@@ -53,7 +59,8 @@ describe('endpoint identity: a master is reused only for the same connection', (
   it.each<[string, string]>([
     ['user', id({ user: 'root' })], ['address', id({ host: '10.0.0.12' })], ['port', id({ port: 22 })], ['keys', id({ keys: ['/k/other'] })],
     ['known_hosts', id({ knownHosts: ['/kh/a'] })], ['jump', id({ jump: 'bastion' })], ['hop master', id({}, { via: '/d/p-hop' })],
-    ['ssh config', id({}, { sshConfigPath: '/c' })], ['accept-new', id({}, { acceptNew: true })], ['keepalive', id({ keepaliveMs: 5000 })],
+    ['ssh config', id({}, { sshConfigPath: '/c' })], ['ProxyCommand', id({ proxyCommand: 'nc x 22' })], ['agent', id({ agent: '/a' })],
+    ['IdentitiesOnly', id({ identitiesOnly: true })], ['ForwardAgent', id({ forwardAgent: true })], ['certificates', id({ certificateFiles: ['/c.pub'] })], ['accept-new', id({}, { acceptNew: true })], ['keepalive', id({ keepaliveMs: 5000 })],
   ])('changes with %s', (_what, other) => expect(other).not.toBe(id({})));
   it('does not change with the connect timeout, and is stable', () => {
     expect(id({ connectTimeoutMs: 99_000 })).toBe(id({}));
