@@ -10,7 +10,9 @@ import { parseSetOption } from './fabric-grammar.js';
 import { describeText, listText } from './help.js';
 import { contextHelp, helpRequested } from './help-anywhere.js';
 import { helpText } from '../config/options.js';
-import { checkOptions } from './option-checks.js';
+import { checkOptions, persistDuration } from './option-checks.js';
+import type { FabOptions } from '../config/options.js';
+import { parseShard } from '../exec/shard.js';
 import { makePlan } from './plan.js';
 import { confirmGuards } from './guards.js';
 import { listJson, shortlist } from './list-json.js';
@@ -81,10 +83,20 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
     if (argv[0] === 'runs' || argv[0] === 'resume') {
       const { runsCommand, resumeArgv } = await import('./runs.js');
       const root = findFabfiles(io.cwd, []).root ?? io.cwd;
+      if (argv[0] === 'runs' && argv[1] === '--merge') {
+        const { journalFiles, mergeRuns, mergeText } = await import('../rolling/merge.js');
+        const { summarizeRun } = await import('../rolling/journal.js');
+        const merged = mergeRuns(journalFiles(argv.slice(2)).map(summarizeRun));
+        return io.stdout(mergeText(merged)), merged.ok ? 0 : 1;
+      }
       if (argv[0] === 'runs') return io.stdout(runsCommand(root)), 0;
       const again = resumeArgv(root, argv[1]);
       io.stderr(`fab: resuming run ${argv[1]}: fab ${again.join(' ')}\n`);
       return main(again, io, argv[1]);
+    }
+    if (argv.length === 1 && argv[0] === '--persist-stop') {
+      const { stopPersistent } = await import('../transport/openssh-connect.js');
+      return io.stdout(`closed ${await stopPersistent()} kept connection(s)\n`), 0;
     }
     const { reg, inv } = await load(argv, io.cwd, pre.fabfile);
     // cli > FAB_* > project config > user config > defaults (lib/config/config.ts).
@@ -92,6 +104,7 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
     const opts = (inv.options = configured.options);
     // Every source of option values (command line, FAB_*, config files) goes through the same checks.
     checkOptions(opts);
+    if (opts.persistStop) throw new UsageError('--persist-stop is a command of its own', 'run fab --persist-stop alone');
     if (opts.shortlist) return io.stdout(shortlist(reg)), 0;
     if (opts.list && opts.json) return io.stdout(`${JSON.stringify(await listJson(reg, io.cwd))}\n`), 0;
     if (opts.list) return io.stdout(`${listText(reg, io.cwd, pre.fabfile)}\n`), 0;
@@ -154,6 +167,8 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
         credentials,
       },
       ...(opts.sshConfig ? { sshConfigPath: opts.sshConfig } : {}),
+      ...openSshChoice(opts, io.env),
+      ...(opts.shard ? { shard: parseShard(opts.shard) } : {}),
       parallel: opts.parallel,
       ...(opts.poolSize ? { poolSize: opts.poolSize } : {}),
       skipBadHosts: opts.skipBadHosts,
@@ -169,4 +184,16 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
     io.stderr(`fab: internal error: ${err instanceof Error ? (err.stack ?? err.message) : errorMessage(err)}\n`);
     return 1;
   }
+}
+
+/** --persist (or --ssh-client openssh) runs over the system ssh client; otherwise the embedded ssh2. */
+function openSshChoice(opts: FabOptions, env: NodeJS.ProcessEnv): { openssh?: { persistMs?: number; acceptNew: boolean; sshConfigPath?: string } } {
+  const persistMs = persistDuration(opts.persist);
+  if (!persistMs && opts.sshClient !== 'openssh') return {};
+  // The ssh client runs in batch mode: a password fab holds cannot reach it (no askpass bridge yet).
+  if (opts.password || opts.initialPasswordPrompt || env.FAB_PASSWORD) {
+    throw new UsageError('password logins (-p, -I, FAB_PASSWORD) work only with the embedded ssh2 client, not with --persist or --ssh-client openssh',
+      'log in with a key (ssh-agent for a passphrase), or leave out --persist / --ssh-client openssh');
+  }
+  return { openssh: { acceptNew: opts.acceptNew, ...(persistMs ? { persistMs } : {}), ...(opts.sshConfig ? { sshConfigPath: opts.sshConfig } : {}) } };
 }

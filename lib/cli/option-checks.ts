@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { GROUPS } from '../report/groups.js';
 import { parseSetOption } from './fabric-grammar.js';
 import type { FabOptions } from '../config/options.js';
+import { parseShard } from '../exec/shard.js';
 
 const GROUP_WORDS = [...GROUPS, 'output', 'everything'];
 
@@ -29,6 +30,24 @@ export function checkOptions(o: FabOptions): void {
     const bad = list.filter((g) => !GROUP_WORDS.includes(g));
     if (bad.length) throw new UsageError(`${flag}: unknown output group ${bad.map((g) => `"${g}"`).join(', ')}`, `groups are: ${GROUP_WORDS.join(', ')}`);
   }
+  if (o.sshClient !== undefined && o.sshClient !== 'ssh2' && o.sshClient !== 'openssh') {
+    throw new UsageError(`--ssh-client ${o.sshClient}: expected ssh2 or openssh`, 'use --ssh-client openssh for the system ssh client, or leave it out');
+  }
+  const persistMs = persistDuration(o.persist);
+  if (persistMs && o.sshClient === 'ssh2') {
+    throw new UsageError('--persist needs the OpenSSH client, but --ssh-client is ssh2', 'leave out --ssh-client (or use openssh), or give --persist 0');
+  }
+  if (o.shard !== undefined) parseShard(o.shard);
   // A bare key is Fabric's True (`--set debug`); a malformed list is refused here, before anything runs.
   for (const s of o.set) parseSetOption(s);
+}
+
+/** --persist DURATION in ms (`10m`, `30s`, `1h`, or seconds as a bare number); 0/off: no persistence. */
+export function persistDuration(v: string | undefined): number {
+  if (v === undefined || /^(0|off|no|false)$/i.test(v.trim())) return 0;
+  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h)?$/.exec(v.trim());
+  if (!m) throw new UsageError(`--persist ${v}: expected a duration`, 'write e.g. --persist 10m, 30s, 1h (or 0 for off)');
+  const ms = Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!;
+  if (ms < 1000) throw new UsageError(`--persist ${v}: at least 1s`, 'write e.g. --persist 10m');
+  return ms;
 }

@@ -14,7 +14,7 @@ import { didYouMean } from '../util/suggest.js';
  */
 
 /** Options that are commands or per-run decisions, not defaults. */
-const NOT_CONFIGURABLE = new Set<keyof FabOptions>(['fabfile', 'list', 'display', 'version', 'help', 'shortlist', 'set']);
+const NOT_CONFIGURABLE = new Set<keyof FabOptions>(['fabfile', 'list', 'display', 'version', 'help', 'shortlist', 'set', 'persistStop']);
 const CONFIGURABLE = OPTIONS.filter((o) => !NOT_CONFIGURABLE.has(o.key));
 
 export interface ConfigLayer {

@@ -23,6 +23,13 @@ export interface FabOptions {
   sshConfig?: string;
   knownHosts?: string;
   acceptNew: boolean;
+  /** `ssh2` (embedded, default) or `openssh` (the system's ssh client, ControlMaster). */
+  sshClient?: string;
+  /** keep connections open this long after last use, for later runs (implies openssh) */
+  persist?: string;
+  persistStop: boolean;
+  /** K/N: this runner's slice of the hosts (CI matrix) */
+  shard?: string;
   sudoPassword: boolean;
   password: boolean;
   initialPasswordPrompt: boolean;
@@ -78,6 +85,10 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'password', long: 'password', short: 'p', type: 'flag', help: 'also log in with a password: FAB_PASSWORD, or asked once on a terminal when a host wants one' },
   { key: 'initialPasswordPrompt', long: 'initial-password-prompt', short: 'I', type: 'flag', help: 'ask for the login password once, up front (implies -p)' },
   { key: 'forwardAgent', long: 'forward-agent', short: 'A', type: 'flag', help: "forward your ssh-agent to the hosts (root there can use it; off by default)" },
+  { key: 'sshClient', long: 'ssh-client', type: 'string', arg: 'CLIENT', help: 'ssh2 (embedded, default) or openssh (the system ssh, one ControlMaster per host)' },
+  { key: 'persist', long: 'persist', type: 'string', arg: 'DURATION', help: 'keep connections open DURATION (e.g. 10m) after last use for later runs (OpenSSH ControlPersist); 0: off' },
+  { key: 'persistStop', long: 'persist-stop', type: 'flag', help: 'close every connection kept open by --persist' },
+  { key: 'shard', long: 'shard', type: 'string', arg: 'K/N', help: "run only shard K of N of the hosts (a stable slice by host name hash; for a CI matrix)" },
   { key: 'sudoPassword', long: 'sudo-password', type: 'flag', help: 'ask for the sudo password once, up front (or set FAB_SUDO_PASSWORD)' },
   { key: 'abortOnPrompts', long: 'abort-on-prompts', type: 'flag', help: 'fail instead of prompting (always the case without a TTY)' },
   { key: 'hide', long: 'hide', type: 'list', arg: 'GROUPS', help: 'hide output groups: running, stdout, stderr, status, warnings, output' },
@@ -107,6 +118,7 @@ export function defaultOptions(): FabOptions {
     connectionAttempts: 1,
     skipBadHosts: false,
     acceptNew: false,
+    persistStop: false,
     sudoPassword: false,
     password: false,
     initialPasswordPrompt: false,
@@ -139,6 +151,8 @@ export function helpText(version: string): string {
     '',
     'usage: fab [HOSTSET...] [options] TASK[:ARG,KEY=VAL] [POSITIONAL...] [--ARG VALUE] ... [-- SHELL COMMAND]',
     '       fab runs                 rolling runs recorded in .fab/runs',
+    '       fab runs --merge DIR...  one report and exit code for the shards of a run (their .fab/runs)',
+    '       fab --persist-stop       close the connections kept open by --persist',
     '       fab resume RUN_ID        continue a halted or interrupted rolling run',
     '       fab completion SHELL     print the completion script for bash, zsh or fish',
     '',

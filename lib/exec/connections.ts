@@ -4,6 +4,7 @@ import type { HostTarget } from '../model/hostset.js';
 import { parseHostSpec } from './host-pattern.js';
 import type { EventBus } from '../report/events.js';
 import type { SshEndpoint, SshOptions } from '../transport/endpoint.js';
+import type { OpenSshOptions } from '../transport/openssh-connect.js';
 import type { SshConfigFile } from '../transport/sshconfig.js';
 import type { SshTransport } from '../transport/ssh.js';
 import type { Transport } from '../transport/types.js';
@@ -20,6 +21,8 @@ export interface ConnectionOptions {
   factory?: TransportFactory;
   /** The transport of `local()` commands; execa's when absent. */
   localFactory?: () => Promise<Transport>;
+  /** Use the system's OpenSSH client (ControlMaster) instead of the embedded ssh2; needed by --persist. */
+  openssh?: OpenSshOptions;
 }
 
 /** Opens the transport of one host. */
@@ -79,11 +82,11 @@ export class Connections {
   private async connect(target: HostTarget, hop: boolean): Promise<Transport> {
     if (this.opts.factory) return this.opts.factory(target);
     if (target.transport === 'local') return openLocal();
-    const [{ resolveEndpoint, describeEndpoint }, { openSsh }, { SshTransport }, { SshConfigFile }] = await Promise.all([
+    // ssh2 is loaded only when used: the OpenSSH transport (--persist) does not pay for it.
+    const [{ resolveEndpoint, describeEndpoint }, { SshConfigFile }, ssh2] = await Promise.all([
       import('../transport/endpoint.js'),
-      import('../transport/ssh-connect.js'),
-      import('../transport/ssh.js'),
       import('../transport/sshconfig.js'),
+      this.opts.openssh ? undefined : Promise.all([import('../transport/ssh-connect.js'), import('../transport/ssh.js')]),
     ]);
     this.configFile ??= SshConfigFile.load(this.opts.sshConfigPath);
     const { gateway, ...noGateway } = this.opts.ssh;
@@ -93,6 +96,15 @@ export class Connections {
     if (ep.jump) via = await this.viaJump(ep.jump, target.name);
     for (let attempt = 1; ; attempt++) {
       try {
+        if (this.opts.openssh) {
+          const { openOpenSsh } = await import('../transport/openssh-connect.js');
+          // With openssh on, every hop is an OpenSshTransport too (viaJump goes through get()).
+          const { transport, reused } = await openOpenSsh(ep, this.opts.openssh, via as unknown as Parameters<typeof openOpenSsh>[2]);
+          const where = `${describeEndpoint(ep)}${ep.jump ? ` via ${ep.jump}` : ''}${reused ? ' (warm)' : ''}`;
+          this.opts.events.emit({ type: 'connect', host: target.name, target: where, ms: Date.now() - started });
+          return transport;
+        }
+        const [{ openSsh }, { SshTransport }] = ssh2!;
         const sock = via ? await this.forward(via, ep, target.name) : undefined;
         const ssh = await openSsh(ep, this.opts.ssh.acceptNew, sock, this.opts.ssh.credentials);
         this.opts.events.emit({ type: 'connect', host: target.name, target: `${describeEndpoint(ep)}${ep.jump ? ` via ${ep.jump}` : ep.proxyCommand ? ' via ProxyCommand' : ''}`, ms: Date.now() - started });

@@ -7,8 +7,10 @@ import type { EventBus, HostSummary } from '../report/events.js';
 import type { RunConfig } from '../run/runner.js';
 import type { SshOptions } from '../transport/endpoint.js';
 import type { Transport } from '../transport/types.js';
+import type { OpenSshOptions } from '../transport/openssh-connect.js';
 import { Connections, type TransportFactory } from './connections.js';
 import { Executor, type HostOutcome } from './executor.js';
+import { shardOf, type Shard } from './shard.js';
 
 export interface PlannedTask {
   task: Task;
@@ -28,7 +30,11 @@ export interface RunPlanOptions {
   cfg: Omit<RunConfig, 'events' | 'marks' | 'signal'>;
   ssh: SshOptions;
   sshConfigPath?: string;
+  /** The system's OpenSSH client instead of ssh2 (--ssh-client openssh, --persist). */
+  openssh?: OpenSshOptions;
   parallel: boolean;
+  /** --shard K/N: this runner's slice of each task's hosts. */
+  shard?: Shard;
   poolSize?: number;
   skipBadHosts: boolean;
   settingsOverrides: Record<string, string>;
@@ -50,7 +56,7 @@ export async function runPlan(plan: Plan, o: RunPlanOptions): Promise<RunOutcome
   const nonce = randomBytes(6).toString('hex');
   const cfg: RunConfig = { ...o.cfg, events: o.events, signal: o.signal, marks: { prompt: `[fab-sudo-${nonce}] password: `, start: `fab-start-${nonce}` } };
   const byName = new Map(plan.pool.map((t) => [t.name, t]));
-  const connections = new Connections({ ssh: o.ssh, ...(o.sshConfigPath ? { sshConfigPath: o.sshConfigPath } : {}), events: o.events, lookup: (n) => byName.get(n), signal: o.signal, ...(o.factory ? { factory: o.factory } : {}), ...(o.localFactory ? { localFactory: o.localFactory } : {}) });
+  const connections = new Connections({ ssh: o.ssh, ...(o.sshConfigPath ? { sshConfigPath: o.sshConfigPath } : {}), events: o.events, lookup: (n) => byName.get(n), signal: o.signal, ...(o.factory ? { factory: o.factory } : {}), ...(o.localFactory ? { localFactory: o.localFactory } : {}), ...(o.openssh ? { openssh: o.openssh } : {}) });
   const executor = new Executor({ cfg, connections, parallel: o.parallel, ...(o.poolSize ? { poolSize: o.poolSize } : {}), skipBadHosts: o.skipBadHosts, settingsOverrides: o.settingsOverrides, pool: plan.pool, haveSet: plan.haveSet });
   const hostNames = [...new Set(plan.steps.flatMap((s) => s.hosts.map((h) => h.name)))];
   o.events.emit({ type: 'run.start', runId: nonce, tasks: plan.steps.map((s) => s.task.name!), hosts: hostNames, parallel: o.parallel, dryRun: cfg.dryRun });
@@ -59,7 +65,14 @@ export async function runPlan(plan: Plan, o: RunPlanOptions): Promise<RunOutcome
   try {
     for (const step of plan.steps) {
       if (o.signal.aborted) break;
-      const res = await executor.runTask(step.task, step.hosts, step.args);
+      // A task that runs once (rollingDeploy) runs once per shard, with the shard's hosts as ctx.hosts.
+      // Hosts a task looks up itself (the load balancers, by role) are not sharded: every shard needs them all.
+      const hosts = o.shard ? shardOf(step.hosts, o.shard) : step.hosts;
+      if (step.hosts.length && !hosts.length) {
+        o.events.emit({ type: 'message', host: '-', level: 'info', text: `shard ${o.shard!.k}/${o.shard!.n}: none of the ${step.hosts.length} hosts of ${step.task.name} fall in this shard` });
+        continue;
+      }
+      const res = await executor.runTask(step.task, hosts, step.args);
       outcomes.push(...res);
       if (res.some((r) => r.status === 'failed' || r.status === 'interrupted')) break;
     }

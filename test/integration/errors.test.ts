@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, REPO, fab, fabLab } from '../helpers/fab.js';
+import { FIXTURES, REPO, fab, fab as fabWith, fabLab } from '../helpers/fab.js';
 import { labSsh, testLab, testLabHandle } from '../lab/shared.js';
 
 describe('bad input: exit 2, a clear message, nothing run', () => {
@@ -41,7 +41,14 @@ describe('bad input: exit 2, a clear message, nothing run', () => {
   });
 });
 
-describe('host keys, strictly', () => {
+// The same host-key policy and messages on both transports: embedded ssh2 and the system's OpenSSH client.
+const CLIENTS = [
+  { client: 'ssh2', env: {} },
+  { client: 'openssh', env: { FAB_SSH_CLIENT: 'openssh', XDG_RUNTIME_DIR: mkdtempSync(join(tmpdir(), 'fab-xdg-')) } },
+];
+
+describe.each(CLIENTS)('host keys, strictly ($client)', ({ env: clientEnv }) => {
+  const fab = (args: string[], opts: Parameters<typeof fabWith>[1] = {}) => fabWith(args, { ...opts, env: { ...clientEnv, ...opts.env } });
   const key = () => readFileSync(testLab().knownHosts, 'utf8').split('\n').find((l) => l.startsWith(`[${testLab().hosts.web1!.address}]`))!;
 
   it('refuses an unknown host key, and --accept-new records it', async () => {

@@ -3,14 +3,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hostname } from 'node:os';
-import { FIXTURES, REPO, fab, fabLab } from '../helpers/fab.js';
+import { FIXTURES, REPO, fab as fabWith, fabLab as fabLabWith } from '../helpers/fab.js';
 import { runOnTty } from '../helpers/tty.js';
 import { labSsh, testLab, testLabDir } from '../lab/shared.js';
 
 const outLines = (stdout: string, host: string) =>
   stdout.split('\n').filter((l) => l.startsWith(`[${host}] out: `)).map((l) => l.slice(`[${host}] out: `.length));
 
-describe('fab against real sshd hosts', () => {
+// The same behaviour on both transports: embedded ssh2, and the system's OpenSSH client (one ControlMaster per host).
+const CLIENTS = [
+  { client: 'ssh2', env: {} },
+  { client: 'openssh', env: { FAB_SSH_CLIENT: 'openssh', XDG_RUNTIME_DIR: mkdtempSync(join(tmpdir(), 'fab-xdg-')) } },
+];
+
+describe.each(CLIENTS)('fab against real sshd hosts ($client)', ({ env: clientEnv }) => {
+  type Opts = Parameters<typeof fabWith>[1];
+  const withClient = (opts: Opts = {}): Opts => ({ ...opts, env: { ...clientEnv, ...opts.env } });
+  const fab = (args: string[], opts?: Opts) => fabWith(args, withClient(opts));
+  const fabLab = (args: string[], opts?: Opts) => fabLabWith(args, withClient(opts));
+
   it('runs an ad-hoc command on a role of the lab, each host answering as itself', async () => {
     const r = await fab(['lab', '-R', 'web', '-x', 'web4,web5,web6,web7,web8,web9,web10', '--', 'cat /etc/hostname']);
     expect(r.stderr).toBe('');
@@ -41,7 +52,7 @@ describe('fab against real sshd hosts', () => {
     const { sudoPassword, sudoUser } = testLab();
     // A real pseudo-terminal; the password is typed once the prompt is shown (echo is off by then).
     const line = ['node', `${REPO}bin/fab.js`, '-f', FIXTURES, 'lab', '-u', sudoUser, '-H', 'web1,web2', '--sudo-password', 'whoami'].join(' ');
-    const r = await runOnTty(line, { env: { ...process.env, FAB_LAB_DIR: testLabDir(), NO_COLOR: '1' }, prompt: /sudo password: /, answers: [sudoPassword] });
+    const r = await runOnTty(line, { env: { ...process.env, FAB_LAB_DIR: testLabDir(), NO_COLOR: '1', ...clientEnv }, prompt: /sudo password: /, answers: [sudoPassword] });
     expect(r.code).toBe(0);
     expect(r.out.match(/sudo password: /g)).toHaveLength(1);
     expect(r.out).toMatch(/\[web2\] out: root/);
