@@ -259,3 +259,8 @@ export class SqlError extends FabError {
     super(`[${host}] ${what} failed (exit ${code})${stderrTail ? `:\n    ${stderrTail.split('\n').join('\n    ')}` : ''}`);
   }
 }
+
+/** A storage recipe (stripe, unstripe) stopped on what it found on the host; nothing was changed. */
+export class StorageError extends FabError {
+  override name = 'StorageError';
+}

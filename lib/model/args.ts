@@ -88,8 +88,17 @@ export const arg = {
       },
       { ...base(opts), choices },
     ),
-  /** `a,b,c` (one command-line word) or `a;b;c` (inside `task:name=a;b`): a list of non-empty strings. */
-  list: (opts?: ArgOptions<readonly string[]>): ArgSpec<readonly string[]> => make('list', parseList, base(opts)),
+  /**
+   * `a,b,c` (one command-line word) or `a;b;c` (inside `task:name=a;b`): a list of non-empty strings.
+   * `check` returns what is wrong with the items (empty: fine), so bad input is a usage error before any host.
+   */
+  list: (opts?: ArgOptions<readonly string[]> & { check?: (items: readonly string[]) => readonly string[] }): ArgSpec<readonly string[]> =>
+    make('list', (raw) => {
+      const items = parseList(raw);
+      const problems = opts?.check?.(items) ?? [];
+      if (problems.length) throw new ArgParseError(problems.join('; '));
+      return items;
+    }, base(opts)),
 };
 
 export function parseList(raw: string | boolean): readonly string[] {

@@ -1,4 +1,10 @@
-import { sh, type ShellCommand } from '../commands/quote.js';
+import { join, sh, type ShellCommand } from '../commands/quote.js';
+import {
+  kernelName, lvSources, parseDeviceProbe, parseMdstat, parsePvs, parseStackProbe, stackProbe,
+  type DeviceFacts, type MdArray, type StackProbe,
+} from './storage-probe.js';
+
+export { kernelName, parseExport, parseMdstat, type DeviceFacts, type MdArray } from './storage-probe.js';
 
 /**
  * Pure parts of the stripe recipe (seed: "A Fabric script for striping EBS volumes"): parse what the
@@ -23,55 +29,34 @@ export interface StripeOptions {
   force: boolean;
 }
 
-export interface MdArray {
-  name: string;
-  level: string;
-  /** kernel names, sorted by role: ['vdb', 'vdc'] */
-  members: string[];
-  chunkKb?: number;
-}
-
-/** `/proc/mdstat` -> arrays. `md0 : active raid0 vdd[2] vdc[1] vdb[0]` then `... 256k chunks`. */
-export function parseMdstat(text: string): MdArray[] {
-  const out: MdArray[] = [];
-  const lines = text.split('\n');
-  lines.forEach((line, i) => {
-    const m = /^(md\S*)\s*:\s*(\S+)\s+(?:\(\S+\)\s+)?(raid\d+|linear)?\s*(.*)$/.exec(line);
-    if (!m) return;
-    const members = (m[4] ?? '').split(/\s+/).filter(Boolean)
-      .map((w) => /^([^[\s]+)\[(\d+)\]/.exec(w)).filter((x): x is RegExpExecArray => !!x)
-      .sort((a, b) => Number(a[2]) - Number(b[2])).map((x) => x[1]!);
-    const chunk = /(\d+)k chunk/.exec(lines[i + 1] ?? '');
-    out.push({ name: m[1]!, level: m[3] ?? m[2]!, members, ...(chunk ? { chunkKb: Number(chunk[1]) } : {}) });
-  });
-  return out;
-}
-
-/** `blkid -p -o export DEV` -> { TYPE: 'xfs', PTTYPE: 'gpt', ... } (empty when nothing is found). */
-export function parseExport(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
+/**
+ * Problems with the device arguments that need no host to see: not an absolute /dev path, odd characters,
+ * given twice. Checked when the arguments are parsed (a usage error, exit 2, before any connection); whether
+ * a device exists can only be seen on the host, by the read-only probe.
+ */
+export function deviceArgProblems(devices: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const d of devices) {
+    if (!d.startsWith('/dev/')) out.push(`${JSON.stringify(d)} is not a device path (write /dev/${d.replace(/^\/+/, '')})`);
+    else if (!/^\/dev\/[A-Za-z0-9._:+@-]+(\/[A-Za-z0-9._:+@-]+)*$/.test(d) || d.split('/').includes('..')) {
+      out.push(`${JSON.stringify(d)} is not a valid device path`);
+    }
   }
+  const dup = [...new Set(devices.filter((d, i) => devices.indexOf(d) !== i))];
+  if (dup.length) out.push(`${dup.join(', ')} given twice`);
   return out;
 }
 
-/** What the probes found on one device. */
-export interface DeviceFacts {
-  path: string;
-  exists: boolean;
-  /** blkid -p: TYPE (xfs, linux_raid_member, LVM2_member...), PTTYPE (gpt, dos) */
-  blkid: Record<string, string>;
-  /** lsblk: mount points of the device or anything on it */
-  mounts: string[];
-  /** lsblk: partitions (children of type part) */
-  partitions: string[];
-  /** volume group when the device itself is a PV */
-  vg?: string;
+/** The other arguments that need no host to check: md device, VG/LV names (as LVM allows them), mount point. */
+export function layoutArgProblems(o: Pick<StripeOptions, 'md' | 'vg' | 'lv' | 'mount'>): string[] {
+  const out: string[] = [];
+  if (!/^\/dev\/md[A-Za-z0-9_/-]*$/.test(o.md) || o.md.includes('..')) out.push(`--md ${JSON.stringify(o.md)} is not an md device (write /dev/md0)`);
+  for (const [k, v] of [['vg', o.vg], ['lv', o.lv]] as const) {
+    if (!/^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$/.test(v) || v === '.' || v === '..') out.push(`--${k} ${JSON.stringify(v)} is not a valid LVM name (letters, digits, + _ . -)`);
+  }
+  if (!o.mount.startsWith('/') || o.mount === '/' || o.mount.split('/').includes('..')) out.push(`--mount ${JSON.stringify(o.mount)} must be an absolute path other than /`);
+  return out;
 }
-
-export const kernelName = (path: string): string => path.replace(/^\/dev\//, '');
 
 /** Arrays that hold a device: by kernel name. */
 const arraysOf = (dev: string, arrays: readonly MdArray[]) => arrays.filter((a) => a.members.includes(kernelName(dev)));
@@ -122,6 +107,38 @@ export interface StackFacts {
   /** fstab has a line for the LV's filesystem UUID */
   inFstab: boolean;
   mounted: boolean;
+}
+
+/** The stack facts from the stack probe, or the reason to stop with nothing changed. */
+export function decideStack(o: StripeOptions, found: MdArray | undefined, pvs: ReadonlyMap<string, string>, p: StackProbe): { facts: StackFacts } | { problem: string } {
+  const facts: StackFacts = { arrayInConf: false, lvExists: false, lvFs: '', inFstab: false, mounted: false };
+  const lv = lvPath(o);
+  if (found) {
+    const md = `/dev/${found.name}`;
+    facts.array = md;
+    if (found.level !== `raid${o.level}` || (found.chunkKb !== undefined && o.level === 0 && found.chunkKb !== o.chunk)) {
+      return { problem: `${md} already has these devices as ${found.level}${found.chunkKb ? ` with ${found.chunkKb}k chunks` : ''}, not raid${o.level} with ${o.chunk}k chunks; nothing changed (unstripe it first)` };
+    }
+    facts.arrayInConf = p.inConf;
+    const vg = pvs.get(md);
+    if (vg !== undefined) facts.pvVg = vg;
+  }
+  if (facts.pvVg === undefined && p.vgExists) return { problem: `volume group ${o.vg} already exists on other devices; nothing changed (choose another --vg)` };
+  if (facts.pvVg && facts.pvVg !== o.vg) return { problem: `${facts.array} is already in volume group ${facts.pvVg}, not ${o.vg}; nothing changed` };
+  const ours = !!facts.pvVg && p.lvExists;
+  if (ours) {
+    facts.lvExists = true;
+    facts.lvFs = p.lvFs;
+    if (facts.lvFs && facts.lvFs !== o.fs) return { problem: `${lv} holds ${facts.lvFs}, not ${o.fs}; nothing changed` };
+    facts.inFstab = !!facts.lvFs && p.inFstab;
+  }
+  if (p.mountedSource) {
+    if (!ours || !lvSources(o.vg, o.lv).includes(p.mountedSource)) {
+      return { problem: `${o.mount} already has ${p.mountedSource} mounted on it; nothing changed (choose another --mount)` };
+    }
+    facts.mounted = true;
+  }
+  return { facts };
 }
 
 export interface PlanStep {
@@ -175,4 +192,65 @@ export function unstripePlan(o: Pick<StripeOptions, 'devices' | 'vg' | 'lv' | 'm
     { why: 'stop the array', cmd: sh`[ ! -b ${md} ] || mdadm --stop ${md}` },
     { why: 'zero the md superblocks and wipe signatures', cmd: sh`mdadm --zero-superblock ${o.devices} 2>/dev/null; wipefs -a ${o.devices}` },
   ];
+}
+
+/** --force over data: stop arrays that hold the devices, then wipe every signature. */
+export function wipeSteps(devices: readonly string[], arrays: readonly MdArray[]): PlanStep[] {
+  const holders = arrays.filter((a) => devices.some((d) => a.members.includes(kernelName(d))));
+  return [
+    ...holders.map((a) => ({ why: `stop /dev/${a.name} (--force)`, cmd: sh`mdadm --stop ${`/dev/${a.name}`}` })),
+    { why: 'wipe signatures (--force)', cmd: sh`mdadm --zero-superblock ${devices} 2>/dev/null; wipefs -a ${devices}` },
+  ];
+}
+
+/** What the first probes printed: deviceProbe, PVS_PROBE, MDSTAT_PROBE. */
+export interface FirstProbes { devices: string; pvs: string; mdstat: string }
+
+export interface StripeCheck {
+  /** why nothing may be done (missing devices; data without --force) */
+  refused?: string;
+  /** the md device the run builds on: the array reused, or the one to create */
+  md: string;
+  reused?: MdArray;
+  /** devices --force will wipe, with what is on them */
+  inUse: string[];
+  arrays: MdArray[];
+  pvs: Map<string, string>;
+  /** the next probe to run: stackProbe for md */
+  next: ShellCommand;
+}
+
+/** Phase one: the devices' facts decide whether the run may go on, and which md it builds on. */
+export function checkStripe(o: StripeOptions, p: FirstProbes): StripeCheck {
+  const pvs = parsePvs(p.pvs);
+  const arrays = parseMdstat(p.mdstat);
+  const { missing, inUse } = refusals(o, parseDeviceProbe(p.devices, pvs), arrays);
+  const reused = inUse.length ? undefined : sameArray(o.devices, arrays);
+  const md = reused ? `/dev/${reused.name}` : o.md;
+  const refused = missing.length ? `${missing.join('; ')}; nothing changed`
+    : inUse.length && !o.force ? `refusing to stripe over data:\n  ${inUse.join('\n  ')}\n  nothing changed; pass --force to destroy it`
+    : undefined;
+  return { ...(refused ? { refused } : {}), md, ...(reused ? { reused } : {}), inUse, arrays, pvs, next: stackProbe({ md, vg: o.vg, lv: o.lv, mount: o.mount }) };
+}
+
+/** Phase two: the stack probe's answer -> the exact steps (idle: only the read-ahead), or why to stop. */
+export function planStripe(o: StripeOptions, c: StripeCheck, stackText: string): { problem: string } | { steps: PlanStep[]; idle: boolean } {
+  const decided = decideStack(o, c.reused, c.pvs, parseStackProbe(stackText));
+  if ('problem' in decided) return decided;
+  const steps = [...(c.inUse.length ? wipeSteps(o.devices, c.arrays) : []), ...stripePlan(o, decided.facts)];
+  return { steps, idle: nothingToDo(steps) };
+}
+
+/**
+ * All steps in one root shell, one round trip instead of one per step (each sudo costs ~1 s on the emulated
+ * guest). It stops at the first failing step; the last `@step N` line it printed says which one.
+ */
+export function stepsScript(steps: readonly PlanStep[]): ShellCommand {
+  return join(steps.map((st, i) => sh`echo @step ${i} && { ${st.cmd}; }`), ' && ');
+}
+
+/** The index of the step a failed stepsScript stopped at. */
+export function failedStep(stdout: string): number {
+  const marks = [...stdout.matchAll(/^@step (\d+)$/gm)];
+  return marks.length ? Number(marks.at(-1)![1]) : 0;
 }

@@ -1,84 +1,31 @@
 import { sh, type ShellCommand } from '../commands/quote.js';
-import { FabError } from '../errors.js';
+import { StorageError, UsageError } from '../errors.js';
 import type { Host } from '../run/host.js';
 import {
-  kernelName, lvPath, nothingToDo, parseExport, parseMdstat, refusals, sameArray, stripePlan, unstripePlan,
-  type DeviceFacts, type MdArray, type PlanStep, type StackFacts, type StripeOptions,
+  checkStripe, deviceArgProblems, failedStep, layoutArgProblems, lvPath, planStripe, sameArray, stepsScript, unstripePlan, type PlanStep, type StripeOptions,
 } from './storage-plan.js';
+import {
+  deviceProbe, firstProbe, MDSTAT_PROBE, parseDeviceProbe, parseMdstat, parsePvs, PVS_PROBE, splitFirstProbe, type DeviceFacts, type MdArray,
+} from './storage-probe.js';
 
 /**
  * md RAID + LVM + filesystem on a host: read-only probes first (they run under --dry-run too), then the
  * plan from storage-plan.ts, run as root step by step. A refused device stops the run before any change.
  */
 
-export class StorageError extends FabError {
-  override name = 'StorageError';
-}
+export { StorageError };
+export { deviceArgProblems } from './storage-plan.js';
 
 const probe = (ctx: Host, cmd: ShellCommand) => ctx.sudo(cmd).quiet().probe().nothrow();
 
-/** blkid, lsblk and pvs facts for each device, in one round trip. */
+/** blkid, lsblk and pvs facts for each device. */
 export async function probeDevices(ctx: Host, devices: readonly string[]): Promise<DeviceFacts[]> {
-  const script = sh`for d in ${devices}; do echo "@dev $d"; [ -b "$d" ] || continue; echo "@exists"; blkid -p -o export -- "$d" 2>/dev/null; lsblk -nr -o NAME,TYPE,MOUNTPOINT -- "$d" | sed 's/^/@lsblk /'; done`;
-  const out = (await probe(ctx, script)).stdout;
-  const pvs = await pvRows(ctx);
-  const facts: DeviceFacts[] = [];
-  for (const block of out.split('@dev ').slice(1)) {
-    const [path = '', ...lines] = block.split('\n');
-    const lsblk = lines.filter((l) => l.startsWith('@lsblk ')).map((l) => l.slice(7).split(' '));
-    const vg = pvs.get(path);
-    facts.push({
-      path,
-      exists: lines.includes('@exists'),
-      blkid: parseExport(lines.filter((l) => !l.startsWith('@')).join('\n')),
-      // only the disk and its partitions: an array or LV built on it shows up in lsblk too (its own checks cover it)
-      mounts: lsblk.filter((r) => r[1] === 'disk' || r[1] === 'part').map((r) => (r[2] ?? '').replace(/\\x20/g, ' ')).filter(Boolean),
-      partitions: lsblk.filter((r) => r[1] === 'part').map((r) => `/dev/${r[0]}`),
-      ...(vg !== undefined ? { vg } : {}),
-    });
-  }
-  return facts;
-}
-
-/** pvs: PV path -> VG name ('' when in no VG). Empty without lvm2. */
-async function pvRows(ctx: Host): Promise<Map<string, string>> {
-  const r = await probe(ctx, sh`pvs --noheadings --separator '|' -o pv_name,vg_name 2>/dev/null`);
-  return new Map(r.lines().map((l) => l.trim().split('|')).map(([pv = '', vg = '']): [string, string] => [pv.trim(), vg.trim()]));
+  const [out, pvs] = await Promise.all([probe(ctx, deviceProbe(devices)), probe(ctx, PVS_PROBE)]);
+  return parseDeviceProbe(out.stdout, parsePvs(pvs.stdout));
 }
 
 export async function readArrays(ctx: Host): Promise<MdArray[]> {
-  return parseMdstat((await probe(ctx, sh`cat /proc/mdstat 2>/dev/null`)).stdout);
-}
-
-async function stackFacts(ctx: Host, o: StripeOptions, arrays: MdArray[]): Promise<StackFacts> {
-  const found = sameArray(o.devices, arrays);
-  const lv = lvPath(o);
-  const ok = async (cmd: ShellCommand) => (await probe(ctx, cmd)).ok;
-  const facts: StackFacts = { arrayInConf: false, lvExists: false, lvFs: '', inFstab: false, mounted: false };
-  if (found) {
-    const md = `/dev/${found.name}`;
-    facts.array = md;
-    if (found.level !== `raid${o.level}` || (found.chunkKb !== undefined && o.level === 0 && found.chunkKb !== o.chunk)) {
-      throw new StorageError(`[${ctx.host.name}] ${md} already has these devices as ${found.level}${found.chunkKb ? ` with ${found.chunkKb}k chunks` : ''}, not raid${o.level} with ${o.chunk}k chunks; nothing changed (unstripe it first)`);
-    }
-    facts.arrayInConf = await ok(sh`u=$(mdadm --detail --export ${md} | sed -n 's/^MD_UUID=//p'); [ -n "$u" ] && grep -qs "UUID=$u" /etc/mdadm/mdadm.conf /etc/mdadm.conf`);
-    const vg = (await pvRows(ctx)).get(md);
-    if (vg !== undefined) facts.pvVg = vg;
-  }
-  if (facts.pvVg === undefined && (await ok(sh`vgs ${o.vg}`))) {
-    throw new StorageError(`[${ctx.host.name}] volume group ${o.vg} already exists on other devices; nothing changed (choose another --vg)`);
-  }
-  if (facts.pvVg && facts.pvVg !== o.vg) {
-    throw new StorageError(`[${ctx.host.name}] ${facts.array} is already in volume group ${facts.pvVg}, not ${o.vg}; nothing changed`);
-  }
-  if (facts.pvVg) {
-    facts.lvExists = await ok(sh`lvs ${`${o.vg}/${o.lv}`}`);
-    if (facts.lvExists) facts.lvFs = (await probe(ctx, sh`blkid -s TYPE -o value ${lv}`)).toString().trim();
-    if (facts.lvFs && facts.lvFs !== o.fs) throw new StorageError(`[${ctx.host.name}] ${lv} holds ${facts.lvFs}, not ${o.fs}; nothing changed`);
-    if (facts.lvFs) facts.inFstab = await ok(sh`u=$(blkid -s UUID -o value ${lv}) && grep -q "^UUID=$u " /etc/fstab`);
-    facts.mounted = await ok(sh`mountpoint -q ${o.mount}`);
-  }
-  return facts;
+  return parseMdstat((await probe(ctx, MDSTAT_PROBE)).stdout);
 }
 
 export interface StripeResult {
@@ -89,50 +36,65 @@ export interface StripeResult {
 
 /** Check every device, then build and run the plan; a second run with the same options does nothing. */
 export async function stripe(ctx: Host, o: StripeOptions): Promise<StripeResult> {
-  if (!o.devices.length) throw new StorageError('stripe needs at least one device');
-  const missingTools = (await probe(ctx, sh`for c in mdadm pvcreate ${o.fs === 'xfs' ? 'mkfs.xfs' : 'mkfs.ext4'}; do command -v $c >/dev/null || echo $c; done`)).lines();
-  if (missingTools.length) {
-    // The seed installs mdadm first: do the same, before any probe needs the tools.
+  const fail = (msg: string) => new StorageError(`[${ctx.host.name}] ${msg}`);
+  checkDeviceArgs('stripe', o.devices);
+  const layout = layoutArgProblems(o);
+  if (layout.length) throw new UsageError(`stripe: ${layout.join('; ')}`, 'see `fab -d stripe`');
+  const first = splitFirstProbe((await probe(ctx, firstProbe(o.fs, o.devices))).stdout);
+  const check = checkStripe(o, first);
+  if (check.refused) throw fail(check.refused);
+  if (first.tools.trim()) {
+    // The seed installs mdadm first; here only once the devices passed (a refused run changes nothing).
+    // Without lvm2 there is no PV to find; blkid (util-linux) still sees LVM and md signatures.
     await ctx.sudo(sh`DEBIAN_FRONTEND=noninteractive apt-get install -y mdadm lvm2 ${o.fs === 'xfs' ? 'xfsprogs' : 'e2fsprogs'}`);
   }
-  const [facts, arrays] = await Promise.all([probeDevices(ctx, o.devices), readArrays(ctx)]);
-  const { missing, inUse } = refusals(o, facts, arrays);
-  if (missing.length) throw new StorageError(`[${ctx.host.name}] ${missing.join('; ')}; nothing changed`);
-  if (inUse.length && !o.force) {
-    throw new StorageError(`[${ctx.host.name}] refusing to stripe over data:\n  ${inUse.join('\n  ')}\n  nothing changed; pass --force to destroy it`);
-  }
-  const steps: PlanStep[] = [];
-  if (inUse.length) steps.push(...wipeSteps(o.devices, arrays));
-  steps.push(...stripePlan(o, await stackFacts(ctx, o, inUse.length ? [] : arrays)));
-  const reused = inUse.length ? undefined : sameArray(o.devices, arrays);
-  const md = reused ? `/dev/${reused.name}` : o.md;
-  const idle = nothingToDo(steps);
-  for (const st of steps) {
-    if (ctx.dryRun) ctx.log(`would ${st.why}: ${st.cmd.display}`);
-    await ctx.sudo(st.cmd).quiet();
-  }
-  ctx.log(idle ? `${md} on ${o.mount}: already in place, nothing changed` : `${md} striped over ${o.devices.join(', ')}, ${lvPath(o)} mounted on ${o.mount}`);
-  return { changed: !idle, steps: steps.map((s) => s.cmd.display), md };
+  const plan = planStripe(o, check, (await probe(ctx, check.next)).stdout);
+  if ('problem' in plan) throw fail(plan.problem);
+  const { steps, idle } = plan;
+  const md = check.md;
+  if (ctx.dryRun) {
+    for (const st of steps) {
+      ctx.log(`would ${st.why}: ${st.cmd.display}`);
+      await ctx.sudo(st.cmd).quiet(); // shown as "would sudo", not run
+    }
+  } else await runSteps(ctx, steps);
+  if (ctx.dryRun) ctx.log(`dry run: ${steps.length} steps planned for ${md} on ${o.mount}, nothing changed`);
+  else ctx.log(idle ? `${md} on ${o.mount}: already in place, nothing changed` : `${md} striped over ${o.devices.join(', ')}, ${lvPath(o)} mounted on ${o.mount}`);
+  return { changed: !idle && !ctx.dryRun, steps: steps.map((s) => s.cmd.display), md };
 }
 
-/** --force over data: stop arrays that hold the devices, then wipe every signature. */
-function wipeSteps(devices: readonly string[], arrays: readonly MdArray[]): PlanStep[] {
-  const holders = arrays.filter((a) => devices.some((d) => a.members.includes(kernelName(d))));
-  return [
-    ...holders.map((a) => ({ why: `stop /dev/${a.name} (--force)`, cmd: sh`mdadm --stop ${`/dev/${a.name}`}` })),
-    { why: 'wipe signatures (--force)', cmd: sh`mdadm --zero-superblock ${devices} 2>/dev/null; wipefs -a ${devices}` },
-  ];
+/** The steps in one round trip; a failure names the step, its command and what came before it. */
+async function runSteps(ctx: Host, steps: readonly PlanStep[]): Promise<void> {
+  if (!steps.length) return;
+  const r = await ctx.sudo(stepsScript(steps)).quiet().nothrow();
+  if (r.ok) return;
+  const i = failedStep(r.stdout);
+  const st = steps[i]!;
+  const stderr = r.stderr.trim().split('\n').slice(-3).join(' / ');
+  const before = i ? `done before it: ${steps.slice(0, i).map((x) => x.why).join(', ')}` : 'it was the first step';
+  throw new StorageError(`[${ctx.host.name}] step ${i + 1} of ${steps.length} failed (${st.why}): ${st.cmd.display}: exit ${r.code}: ${stderr}\n  ${before}`);
+}
+
+/** Library callers get the same usage check the fabfile's argument parser makes. */
+function checkDeviceArgs(what: string, devices: readonly string[]): void {
+  const bad = deviceArgProblems(devices);
+  if (!devices.length || bad.length) throw new UsageError(`${what}: ${bad.join('; ') || 'no devices given'}`, 'give block devices as /dev/xvdf,/dev/xvdg');
 }
 
 /** Undo stripe: needs force; leaves the devices without superblock or signature. */
 export async function unstripe(ctx: Host, o: Pick<StripeOptions, 'devices' | 'vg' | 'lv' | 'mount' | 'force'>): Promise<string[]> {
+  checkDeviceArgs('unstripe', o.devices);
+  const layout = layoutArgProblems({ ...o, md: '/dev/md0' });
+  if (layout.length) throw new UsageError(`unstripe: ${layout.join('; ')}`, 'see `fab -d unstripe`');
   if (!o.force) throw new StorageError(`[${ctx.host.name}] unstripe destroys the data on ${o.devices.join(', ')}: pass --force`);
   const a = sameArray(o.devices, await readArrays(ctx));
   const steps = unstripePlan(o, a ? `/dev/${a.name}` : '/dev/md0');
-  for (const st of steps) {
-    if (ctx.dryRun) ctx.log(`would ${st.why}: ${st.cmd.display}`);
-    await ctx.sudo(st.cmd).quiet();
-  }
+  if (ctx.dryRun) {
+    for (const st of steps) {
+      ctx.log(`would ${st.why}: ${st.cmd.display}`);
+      await ctx.sudo(st.cmd).quiet(); // shown as "would sudo", not run
+    }
+  } else await runSteps(ctx, steps);
   return steps.map((s) => s.cmd.display);
 }
 
@@ -145,7 +107,7 @@ export interface StorageStatus {
 
 export async function storageStatus(ctx: Host): Promise<StorageStatus> {
   const arrays = await readArrays(ctx);
-  const lvs = (await probe(ctx, sh`lvs --noheadings -o vg_name,lv_name,lv_size,devices 2>/dev/null`)).lines().map((l) => l.trim());
+  const lvs = (await probe(ctx, sh`lvs --noheadings -o vg_name,lv_name,lv_size,devices 2>/dev/null`)).lines().map((l) => l.trim().split(/\s+/).join(' '));
   const mounts = (await probe(ctx, sh`grep -E '^/dev/(mapper|md)' /proc/mounts`)).lines();
   const readahead: Record<string, number> = {};
   for (const a of arrays) readahead[`/dev/${a.name}`] = Number((await probe(ctx, sh`blockdev --getra ${`/dev/${a.name}`}`)).toString());

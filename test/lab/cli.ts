@@ -1,25 +1,27 @@
-// Lab CLI:  npm run lab -- up [--dir D] [--net N] [--web N] [--jump] [--lb] [--host NAME:ROLE,..[:/BIND,..]]...
+// Lab CLI:  npm run lab -- up [--dir D] [--net N] [--web N] [--jump] [--lb] [--db] [--guest] [--host NAME:ROLE,..[:/BIND,..]]...
 //           npm run lab -- down [--dir D]
 //           npm run lab -- status [--dir D] [--json]
 // Default dir: defaultLabDir() under /var/tmp/fabts-lab, linked from <repo>/.fab/lab (net 11). Needs root.
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { procState } from './proc.js';
+import { procCmdline, procState } from './proc.js';
 import { probe, readSpec } from './host.js';
 import { loadLab, startLab } from './lab.js';
 import { readState } from './files.js';
 import { LAB_NETS, defaultLabDir, linkCliLab } from './repo.js';
 import type { ExtraHostOptions } from './types.js';
 
-const USAGE = `usage: lab up [--dir D] [--net N] [--web N] [--jump] [--lb] [--db] [--host NAME:ROLE,ROLE[:/BIND,/BIND]]...
+const USAGE = `usage: lab up [--dir D] [--net N] [--web N] [--jump] [--lb] [--db] [--guest] [--host NAME:ROLE,ROLE[:/BIND,/BIND]]...
        lab down [--dir D]
        lab status [--dir D] [--json]`;
 
-interface Args { cmd: string; dir: string; net: number; web: number; jump: boolean; lb: boolean; db: boolean; json: boolean; hosts: ExtraHostOptions[] }
+interface Args {
+  cmd: string; dir: string; net: number; web: number; jump: boolean; lb: boolean; db: boolean; guest: boolean; json: boolean; hosts: ExtraHostOptions[];
+}
 
 export function parseArgs(argv: string[]): Args {
-  const a: Args = { cmd: argv[0] ?? '', dir: '', net: LAB_NETS.cli, web: 3, jump: false, lb: false, db: false, json: false, hosts: [] };
+  const a: Args = { cmd: argv[0] ?? '', dir: '', net: LAB_NETS.cli, web: 3, jump: false, lb: false, db: false, guest: false, json: false, hosts: [] };
   for (let i = 1; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = () => {
@@ -38,6 +40,7 @@ export function parseArgs(argv: string[]): Args {
     else if (flag === '--jump') a.jump = true;
     else if (flag === '--lb') a.lb = true;
     else if (flag === '--db') a.db = true;
+    else if (flag === '--guest') a.guest = true;
     else if (flag === '--json') a.json = true;
     else if (flag === '--host') {
       const [name = '', roles = '', binds = ''] = value().split(':');
@@ -60,7 +63,8 @@ async function status(dir: string, json: boolean, out: Out): Promise<number> {
   const rows = await Promise.all(Object.values(state.hosts).map(async (h) => {
     const ps = procState(h.pid);
     let st = 'down';
-    if (h.pid && ps && ps !== 'Z') st = ps === 'T' ? 'paused' : (await probe(readSpec(dir, h.name))) ? 'up' : 'no-banner';
+    if (state.guest?.name === h.name) st = h.pid && ps && ps !== 'Z' && procCmdline(h.pid).includes(`fabts-${h.name}`) ? 'up' : 'down';
+    else if (h.pid && ps && ps !== 'Z') st = ps === 'T' ? 'paused' : (await probe(readSpec(dir, h.name))) ? 'up' : 'no-banner';
     return { ...h, state: st };
   }));
   const down = rows.filter((r) => r.state !== 'up').length;
@@ -92,11 +96,14 @@ export async function main(argv: string[], out: Out = (l) => console.log(l)): Pr
   const a = parseArgs(argv);
   if (a.cmd === 'up') {
     const t0 = performance.now();
-    const lab = await startLab({ dir: a.dir, net: a.net, web: a.web, jump: a.jump, lb: a.lb, db: a.db, extraHosts: a.hosts });
+    const lab = await startLab({ dir: a.dir, net: a.net, web: a.web, jump: a.jump, lb: a.lb, db: a.db, guest: a.guest, extraHosts: a.hosts });
     const ms = Math.round(performance.now() - t0);
     if (a.dir === defaultLabDir()) linkCliLab();
-    out(`lab up: ${Object.keys(lab.state.hosts).length} hosts${a.lb ? ' + web tier' : ''} in ${ms} ms (${a.dir})`);
-    out(`  try: ssh -F ${lab.state.sshConfig} web1 hostname`);
+    out(`lab up: ${Object.keys(lab.state.hosts).length} hosts${a.lb ? ' + web tier' : ''}${a.guest ? ' + storage guest' : ''} in ${ms} ms (${a.dir})`);
+    const first = Object.keys(lab.state.hosts)[0];
+    if (first) out(`  try: ssh -F ${lab.state.sshConfig} ${first} hostname`);
+    const g = lab.state.guest;
+    if (g) out(`  guest ${g.name}: qemu pid ${g.pid} (${g.accel}), disks /dev/vdb,/dev/vdc,/dev/vdd; fab lab -H ${g.name} -- cat /proc/mdstat`);
     if (lab.state.lb) for (const line of lbLines(lab.state)) out(line);
     return 0;
   }

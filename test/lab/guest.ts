@@ -1,26 +1,33 @@
 // An optional lab host kind: a qemu guest with Debian's kernel (md, LVM, XFS), 3 sparse virtio data
 // disks vdb..vdd with serials, sshd with its own host key, the lab's login user (fabts, sudo NOPASSWD).
-// Its dir holds a lab.json in the LabState shape, so hosts/lab.ts (FAB_LAB_DIR=dir) maps it as store1.
+// It joins a lab (startLab({ guest: true }), `npm run lab -- up --guest`): one more host in lab.json, the
+// lab's client key, known_hosts and ssh_config, so `fab lab -H store1 ...` reaches it like any lab host.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { LAB_SUDO_USER, LAB_USER, knownHosts, sshConfig, writeState } from './files.js';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { knownHosts, readState, sshConfig, writeState } from './files.js';
 import { ensureKey, fingerprint, logTail } from './host.js';
 import { buildInitramfs, guestKernel, SHUTDOWN } from './guest-image.js';
-import { isAlive, killPids, procCmdline, run, sleep } from './proc.js';
+import { isAlive, killPids, procCmdline, procStartTime, run, sleep } from './proc.js';
 import { labSsh } from './ssh.js';
-import type { LabState } from './types.js';
+import type { LabGuest, LabState } from './types.js';
 
 export const GUEST_DISKS = ['vdb', 'vdc', 'vdd'];
+export const GUEST_PORT = 2222;
+/**
+ * ssh options for the guest: under TCG on a busy machine its sshd can take over 5 s (labSsh's default) to send
+ * its banner, since every guest instruction is emulated. Measured: banner timeouts at load 19 on 2 cores.
+ */
+export const GUEST_SSH_ARGS = ['-o', 'ConnectTimeout=30'];
 
 export interface GuestOptions {
-  dir: string;
-  /** lab net: the guest's sshd is forwarded from 127.<net>.0.1:2222 */
-  net: number;
   name?: string;
-  diskSize?: string;
+  diskSize?: number;
   memMiB?: number;
   bootTimeoutMs?: number;
 }
+
+/** qemu forwards this address (in the root namespace, after the lab's consecutive host addresses) to the guest's sshd. */
+export const guestAddress = (net: number): string => `127.${net}.0.254`;
 
 /** Hardware KVM only with vmx/svm and no kvm_pvm (a software hypervisor that cannot boot Debian's kernel). */
 export function guestAccel(): 'kvm' | 'tcg' {
@@ -28,28 +35,43 @@ export function guestAccel(): 'kvm' | 'tcg' {
   return hw && existsSync('/dev/kvm') && !existsSync('/sys/module/kvm_pvm') ? 'kvm' : 'tcg';
 }
 
+/** Is this recorded pid still the guest's qemu (same start time, our -name on its command line)? */
+const isOurQemu = (g: LabGuest): boolean => g.pid > 0 && isAlive(g.pid, g.startTime) && procCmdline(g.pid).includes(`fabts-${g.name}`);
+
+/** Kill the guest's qemu by its recorded pid (a lab's `down`: the disks are thrown away, so no clean power-off). */
+export async function killGuest(g: LabGuest): Promise<void> {
+  if (!isOurQemu(g)) return;
+  const left = await killPids([g.pid]);
+  if (left.length) throw new Error(`lab guest: qemu pid ${g.pid} of ${g.name} still alive`);
+}
+
+/** killGuest, then remove its disks and boot image. */
+export async function removeGuest(g: LabGuest): Promise<void> {
+  await killGuest(g);
+  for (const f of ['disks', 'initramfs', 'initrd.cpio']) rmSync(`${g.dir}/${f}`, { recursive: true, force: true });
+}
+
 export class Guest {
-  pid = 0;
   readonly name: string;
   readonly address: string;
-  readonly port = 2222;
-  constructor(readonly opts: GuestOptions, readonly state: LabState) {
+  readonly port = GUEST_PORT;
+  constructor(public state: LabState, readonly dir: string, readonly opts: GuestOptions = {}) {
     this.name = opts.name ?? 'store1';
-    this.address = `127.${opts.net}.0.1`;
+    this.address = guestAddress(state.net);
   }
-  get console(): string { return `${this.opts.dir}/console.log`; }
+  get pid(): number { return this.state.guest?.pid ?? 0; }
+  get console(): string { return `${this.dir}/console.log`; }
 
-  /** Boot (or boot again after stop: disks and the guest's fstab/mdadm.conf disk are kept). */
+  /** Boot (or boot again after a shutdown: disks and the guest's fstab/mdadm.conf disk are kept). */
   async boot(): Promise<number> {
     const t0 = Date.now();
-    const { dir } = this.opts;
-    const kver = guestKernel();
+    const { dir } = this;
     const accel = guestAccel();
     const disks = ['vda', ...GUEST_DISKS].flatMap((d) => ['-drive', `if=none,id=${d},file=${dir}/disks/${d}.img,format=raw`, '-device', `virtio-blk-pci,drive=${d},serial=fabts-${d}`]);
     const argv = [
       '-name', `fabts-${this.name}`, '-machine', 'q35', '-accel', accel === 'kvm' ? 'kvm' : 'tcg,tb-size=256', '-cpu', accel === 'kvm' ? 'host' : 'max',
       '-smp', '1', '-m', String(this.opts.memMiB ?? 512), '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
-      '-kernel', `/boot/vmlinuz-${kver}`, '-initrd', `${dir}/initrd.cpio`,
+      '-kernel', `/boot/vmlinuz-${guestKernel()}`, '-initrd', `${dir}/initrd.cpio`,
       '-append', 'console=ttyS0 rdinit=/init panic=-1 loglevel=4 net.ifnames=0', '-serial', `file:${this.console}`,
       '-fsdev', 'local,id=hostusr,path=/usr,security_model=none,readonly=on', '-device', 'virtio-9p-pci,fsdev=hostusr,mount_tag=hostusr',
       '-fsdev', 'local,id=hostetc,path=/etc,security_model=none,readonly=on', '-device', 'virtio-9p-pci,fsdev=hostetc,mount_tag=hostetc',
@@ -57,19 +79,22 @@ export class Guest {
       ...disks, '-device', 'virtio-rng-pci',
     ];
     const log = openSync(`${dir}/qemu.log`, 'w');
+    let pid = 0;
     try {
       const child = spawn('qemu-system-x86_64', argv, { detached: true, stdio: ['ignore', log, log] });
       child.on('error', () => { /* reported by the readiness loop */ });
       child.unref();
-      this.pid = child.pid ?? 0;
+      pid = child.pid ?? 0;
     } finally {
       closeSync(log);
     }
+    const startTime = pid ? procStartTime(pid) : undefined;
+    this.record({ name: this.name, dir, pid, ...(startTime !== undefined ? { startTime } : {}), accel }); // on record before the wait
     const timeout = this.opts.bootTimeoutMs ?? (accel === 'tcg' ? 240_000 : 60_000);
     const end = Date.now() + timeout;
     // qemu's port forward accepts TCP before sshd runs: readiness is a real `ssh true`
     for (;;) {
-      if (!this.pid || !isAlive(this.pid)) throw new Error(`lab guest: qemu exited during boot:\n${logTail(`${dir}/qemu.log`)}\n--- console ---\n${logTail(this.console)}`);
+      if (!pid || !isAlive(pid, startTime)) throw new Error(`lab guest: qemu exited during boot:\n${logTail(`${dir}/qemu.log`)}\n--- console ---\n${logTail(this.console)}`);
       const r = await labSsh(this.state, this.name, 'true', { args: ['-o', 'ConnectTimeout=3'], timeoutMs: 10_000 });
       if (r.code === 0) return Date.now() - t0;
       if (Date.now() > end) {
@@ -80,17 +105,27 @@ export class Guest {
     }
   }
 
+  /** Write the guest's pid into lab.json, merged with what other writers put there since. */
+  private record(g: LabGuest): void {
+    const s = readState(this.state.dir) ?? this.state;
+    s.guest = g;
+    s.hosts[this.name] = { ...this.state.hosts[this.name]!, pid: g.pid };
+    this.state = s;
+    writeState(s);
+  }
+
   private async kill(): Promise<void> {
-    if (this.pid && isAlive(this.pid) && procCmdline(this.pid).includes(`fabts-${this.name}`)) await killPids([this.pid]);
-    this.pid = 0;
+    if (this.state.guest) await killGuest(this.state.guest);
+    if (this.state.guest) this.record({ ...this.state.guest, pid: 0 });
   }
 
   /** Clean power-off through ssh (unmount, vgchange -an, mdadm --stop), then wait for qemu to exit. */
   async shutdown(): Promise<void> {
-    if (!this.pid || !isAlive(this.pid)) return;
-    await labSsh(this.state, this.name, `sudo sh -c ${JSON.stringify(SHUTDOWN)}`, { timeoutMs: 30_000 });
+    const g = this.state.guest;
+    if (!g || !isOurQemu(g)) return;
+    await labSsh(this.state, this.name, `sudo sh -c ${JSON.stringify(SHUTDOWN)}`, { args: GUEST_SSH_ARGS, timeoutMs: 60_000 });
     const end = Date.now() + 30_000;
-    while (isAlive(this.pid) && Date.now() < end) await sleep(200);
+    while (isAlive(g.pid, g.startTime) && Date.now() < end) await sleep(200);
     await this.kill();
   }
 
@@ -99,43 +134,41 @@ export class Guest {
     await this.shutdown();
     return this.boot();
   }
-
-  /** Stop and remove the disks and image. */
-  async stop(): Promise<void> {
-    await this.shutdown().catch(() => this.kill());
-    rmSync(`${this.opts.dir}/disks`, { recursive: true, force: true });
-    rmSync(`${this.opts.dir}/initramfs`, { recursive: true, force: true });
-    rmSync(`${this.opts.dir}/initrd.cpio`, { force: true });
-  }
 }
 
-/** Prepare keys, disks, image and state; boot. Throws with the reason when qemu cannot start. */
-export async function startGuest(opts: GuestOptions): Promise<{ guest: Guest; bootMs: number }> {
-  const { dir } = opts;
+/** The guest of a running lab (from its lab.json), e.g. to reboot it. */
+export function labGuest(state: LabState): Guest {
+  if (!state.guest) throw new Error(`lab: no guest in ${state.dir} (start the lab with --guest)`);
+  return new Guest(state, state.guest.dir, { name: state.guest.name });
+}
+
+/**
+ * Add the guest to a lab whose sshd hosts are up: its host key goes into the lab's known_hosts, the lab's
+ * client key into its authorized_keys, a host into lab.json and ssh_config; then boot. Throws with qemu's
+ * log and the console's tail when it cannot start (the caller stops the lab, which kills qemu by pid).
+ */
+export async function addGuest(state: LabState, opts: GuestOptions = {}): Promise<{ guest: Guest; bootMs: number }> {
   const probe = await run('qemu-system-x86_64', ['--version']);
   if (probe.code !== 0) throw new Error(`lab guest: qemu-system-x86_64 is not usable (${probe.stderr.trim() || `exit ${probe.code}`}); run bash scripts/setup-system.sh as root`);
-  mkdirSync(`${dir}/disks`, { recursive: true, mode: 0o755 });
-  mkdirSync(`${dir}/client`, { recursive: true, mode: 0o755 });
   const name = opts.name ?? 'store1';
+  if (state.hosts[name]) throw new Error(`lab guest: the lab already has a host ${name}`);
+  const dir = `${state.dir}/guest-${name}`;
+  mkdirSync(`${dir}/disks`, { recursive: true, mode: 0o755 });
   const hostPub = await ensureKey(`${dir}/ssh_host_ed25519_key`, `fabts-lab-${name}`);
-  const clientPub = await ensureKey(`${dir}/client/id_ed25519`, 'fabts-lab-client');
+  const clientPub = await ensureKey(state.clientKey, 'fabts-lab-client');
   for (const d of ['vda', ...GUEST_DISKS]) {
     rmSync(`${dir}/disks/${d}.img`, { force: true });
     writeFileSync(`${dir}/disks/${d}.img`, '');
-    truncateSync(`${dir}/disks/${d}.img`, d === 'vda' ? 64 << 20 : 1 << 30); // sparse
+    truncateSync(`${dir}/disks/${d}.img`, d === 'vda' ? 64 << 20 : (opts.diskSize ?? 1 << 30)); // sparse
   }
   await buildInitramfs(dir, guestKernel(), name, { hostKey: `${dir}/ssh_host_ed25519_key`, authorized: clientPub + '\n' });
-  const address = `127.${opts.net}.0.1`;
-  const state: LabState = {
-    dir, net: opts.net, createdAt: new Date().toISOString(), user: LAB_USER, sudoUser: LAB_SUDO_USER, sudoPassword: '',
-    clientKey: `${dir}/client/id_ed25519`, knownHosts: `${dir}/known_hosts`, sshConfig: `${dir}/ssh_config`, netns: [], services: {},
-    hosts: { [name]: { name, address, port: 2222, roles: ['storage'], pid: 0, hostKeyFingerprint: fingerprint(hostPub), root: dir } },
-  };
-  writeFileSync(state.knownHosts, knownHosts([{ address, port: 2222, pubKey: hostPub }]));
+  const address = guestAddress(state.net);
+  state.hosts[name] = { name, address, port: GUEST_PORT, roles: ['storage'], pid: 0, hostKeyFingerprint: fingerprint(hostPub), root: dir };
+  appendFileSync(state.knownHosts, knownHosts([{ address, port: GUEST_PORT, pubKey: hostPub }]));
   writeFileSync(state.sshConfig, sshConfig(state));
-  const guest = new Guest(opts, state);
-  const bootMs = await guest.boot();
-  state.hosts[name]!.pid = guest.pid;
   writeState(state);
+  const guest = new Guest(state, dir, opts);
+  const bootMs = await guest.boot();
+  Object.assign(state, guest.state); // the caller's state object sees the recorded pid
   return { guest, bootMs };
 }

@@ -11,6 +11,7 @@ import { ensureLabFolder, labBase, removeEmptyLabFolders } from './repo.js';
 import { dbInfo, prepareDbTier, startDbTier } from './db.js';
 import { hostSpecs } from './specs.js';
 import type { LabHost, LabService, LabState, SpawnInHostOptions, StartLabOptions } from './types.js';
+import { addGuest, killGuest, removeGuest } from './guest.js';
 import { hostServiceKinds, prepareWebTier, spawnHostServices, startWebTier, waitHostServices, webTierInfo } from './webtier.js';
 
 export type { LabHost, LabLb, LabService, LabState, StartLabOptions, ExtraHostOptions, SpawnInHostOptions } from './types.js';
@@ -155,6 +156,7 @@ export class Lab {
   async stop(): Promise<void> {
     this.refresh();
     await stopLabProcesses(this.dir, this.state);
+    if (this.state.guest) await removeGuest(this.state.guest);
     if (this.state.netns.length) await destroyJumpNet(this.state.net);
     rmSync(labJsonPath(this.dir), { force: true });
     for (const h of Object.values(this.state.hosts)) { h.pid = 0; delete h.services; }
@@ -171,6 +173,7 @@ export class Lab {
 
 /** Kill a lab's processes: recorded pids that are still ours, plus anything inside its host namespaces. */
 async function stopLabProcesses(dir: string, state: LabState | undefined): Promise<void> {
+  if (state?.guest) await killGuest(state.guest);
   const pids: number[] = [...findLabProcesses(dir).values()].flat();
   for (const h of Object.values(state?.hosts ?? {})) if (isOurSshd(dir, h.name, h.pid)) pids.push(h.pid);
   for (const s of Object.values(state?.services ?? {})) if (isAlive(s.pid, s.startTime)) pids.push(s.pid);
@@ -240,6 +243,7 @@ export async function startLab(opts: StartLabOptions): Promise<Lab> {
     if (failed.length) throw new Error(failed.slice(0, 3).join('\n') + (failed.length > 3 ? `\n(and ${failed.length - 3} more hosts failed)` : ''));
     if (state.lb) await startWebTier(lab, timeout);
     if (state.db) await startDbTier(lab, timeout);
+    if (opts.guest) await addGuest(state);
   } catch (e) {
     await lab.stop().catch(() => { /* report the original error */ });
     throw e;

@@ -125,6 +125,18 @@ export interface LabState {
   lb?: LabLb;
   /** the db tier (lab started with db: true) */
   db?: LabDb;
+  /** the storage guest (lab started with guest: true): a qemu VM that is one of `hosts` */
+  guest?: LabGuest;
+}
+
+/** A qemu guest in the lab (test/lab/guest.ts): stopped by pid (checked with its start time), disks in dir/disks. */
+export interface LabGuest {
+  name: string;
+  /** its files: disks/, initrd.cpio, console.log, qemu.log, ssh_host_ed25519_key */
+  dir: string;
+  pid: number;
+  startTime?: number;
+  accel: 'kvm' | 'tcg';
 }
 
 /** The db tier of a `db: true` lab (paths are inside each db host). */
@@ -190,6 +202,8 @@ export interface StartLabOptions {
   lbBackends?: number;
   /** the db tier: db1 and db2 with role 'db', each running mariadbd (see test/lab/db.ts) */
   db?: boolean;
+  /** the storage guest store1: a qemu VM with Debian's kernel and disks vdb..vdd (see test/lab/guest.ts) */
+  guest?: boolean;
 }
 
 export interface SpawnInHostOptions {

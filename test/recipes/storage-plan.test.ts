@@ -22,10 +22,13 @@ unused devices: <none>
 describe('parseMdstat', () => {
   it('reads arrays, levels, members in role order and chunk size', () => {
     expect(parseMdstat(MDSTAT)).toEqual([
-      { name: 'md0', level: 'raid0', members: ['vdb', 'vdc', 'vdd'], chunkKb: 256 },
-      { name: 'md1', level: 'raid1', members: ['vdf', 'vde'] },
+      { name: 'md0', state: 'active', level: 'raid0', members: ['vdb', 'vdc', 'vdd'], chunkKb: 256 },
+      { name: 'md1', state: 'active', level: 'raid1', members: ['vdf', 'vde'] },
     ]);
     expect(parseMdstat('Personalities :\nunused devices: <none>\n')).toEqual([]);
+    expect(parseMdstat('md127 : inactive vdc[1](S) vdb[0](S)\n      2093056 blocks super 1.2\n')).toEqual([
+      { name: 'md127', state: 'inactive', level: 'inactive', members: ['vdb', 'vdc'] },
+    ]);
   });
 });
 
@@ -90,9 +93,9 @@ describe('safety checks', () => {
 
   it('refuses members of another array but not of the array it would reuse', () => {
     const raid = { ...clean('/dev/vdb'), blkid: { TYPE: 'linux_raid_member' } };
-    const other = [{ name: 'md5', level: 'raid1', members: ['vdb', 'vde'] }];
+    const other = [{ name: 'md5', state: 'active', level: 'raid1', members: ['vdb', 'vde'] }];
     expect(refusals(opts, [raid, ...facts.slice(1)], other).inUse).toEqual(['/dev/vdb holds member of array /dev/md5']);
-    const ours = [{ name: 'md0', level: 'raid0', members: ['vdd', 'vdc', 'vdb'] }];
+    const ours = [{ name: 'md0', state: 'active', level: 'raid0', members: ['vdd', 'vdc', 'vdb'] }];
     expect(refusals(opts, [raid, ...facts.slice(1)], ours).inUse).toEqual([]);
     expect(refusals(opts, [raid, ...facts.slice(1)], []).inUse).toEqual(['/dev/vdb holds an md superblock (linux_raid_member)']);
   });
