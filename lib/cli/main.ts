@@ -134,6 +134,7 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
         warnOnly: opts.warnOnly,
         dryRun: opts.dryRun,
         prompts,
+        ...(opts.pty ? { pty: true } : {}),
         ...(opts.commandTimeout ? { commandTimeoutMs: opts.commandTimeout * 1000 } : {}),
         ...(password ? { sudoPassword: secret(password) } : {}),
       },

@@ -24,6 +24,7 @@ export interface FabOptions {
   knownHosts?: string;
   acceptNew: boolean;
   sudoPassword: boolean;
+  pty: boolean;
   abortOnPrompts: boolean;
   hide: string[];
   show: string[];
@@ -73,6 +74,7 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'knownHosts', long: 'known-hosts', type: 'string', arg: 'PATH', help: 'known_hosts file (default ~/.ssh/known_hosts)' },
   { key: 'acceptNew', long: 'accept-new', type: 'flag', help: 'trust and record unknown host keys (changed keys are still refused)' },
   { key: 'sudoPassword', long: 'sudo-password', type: 'flag', help: 'ask for the sudo password once, up front (or set FAB_SUDO_PASSWORD)' },
+  { key: 'pty', long: 'pty', type: 'flag', help: 'run remote commands in a pseudo-terminal (sudoers requiretty); stderr then merges into stdout' },
   { key: 'abortOnPrompts', long: 'abort-on-prompts', type: 'flag', help: 'fail instead of prompting (always the case without a TTY)' },
   { key: 'hide', long: 'hide', type: 'list', arg: 'GROUPS', help: 'hide output groups: running, stdout, stderr, status, warnings, output' },
   { key: 'show', long: 'show', type: 'list', arg: 'GROUPS', help: 'show output groups hidden by default' },
@@ -102,6 +104,7 @@ export function defaultOptions(): FabOptions {
     skipBadHosts: false,
     acceptNew: false,
     sudoPassword: false,
+    pty: false,
     abortOnPrompts: false,
     hide: [],
     show: [],

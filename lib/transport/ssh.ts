@@ -7,6 +7,12 @@ import type { ExecOptions, FileStat, RemoteProcess, Transport } from './types.js
 
 const NO_SUCH_FILE = 2;
 
+/**
+ * A pty for commands, not for people: no echo (a sudo password or stdin never comes back as output)
+ * and no \n -> \r\n translation, so lines read the same as without a pty.
+ */
+const PTY = { term: 'dumb', rows: 24, cols: 200, modes: { ECHO: 0, ONLCR: 0 } } as const;
+
 /** A Transport over one open SSH connection: every command and SFTP transfer of a run reuses it. */
 export class SshTransport implements Transport {
   readonly kind = 'ssh' as const;
@@ -40,7 +46,7 @@ export class SshTransport implements Transport {
 
   private rawExec(command: string, opts: ExecOptions): Promise<RemoteProcess> {
     return new Promise((resolve, reject) => {
-      this.client.exec(command, (err, channel) => {
+      this.client.exec(command, opts.pty ? { pty: PTY } : {}, (err, channel) => {
         if (err) return reject(err);
         let code: number | null = null;
         let signal: string | null = null;

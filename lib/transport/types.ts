@@ -20,6 +20,8 @@ export interface RemoteProcess {
 export interface ExecOptions {
   onStdout(chunk: Buffer): void;
   onStderr(chunk: Buffer): void;
+  /** Run under a pseudo-terminal: stdout and stderr arrive merged on onStdout, input is not echoed. */
+  pty?: boolean;
 }
 
 export interface FileStat {
