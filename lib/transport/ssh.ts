@@ -3,7 +3,7 @@ import { stat as localStat } from 'node:fs/promises';
 import type { NodeSSH } from 'node-ssh';
 import type { ClientChannel, SFTPWrapper, Stats } from 'ssh2';
 import { ConnectionLostError } from '../errors.js';
-import type { ExecOptions, FileStat, RemoteProcess, Transport } from './types.js';
+import type { ExecOptions, FileStat, GetFileOptions, PutFileOptions, RemoteProcess, Transport } from './types.js';
 
 const NO_SUCH_FILE = 2;
 
@@ -87,11 +87,11 @@ export class SshTransport implements Transport {
   exec(command: string, opts: ExecOptions): Promise<RemoteProcess> {
     return this.guard(this.rawExec(command, opts));
   }
-  put(localPath: string, remotePath: string, opts: { mode?: number } = {}): Promise<number> {
+  put(localPath: string, remotePath: string, opts: PutFileOptions = {}): Promise<number> {
     return this.guard(this.rawPut(localPath, remotePath, opts));
   }
-  get(remotePath: string, localPath: string): Promise<number> {
-    return this.guard(this.rawGet(remotePath, localPath));
+  get(remotePath: string, localPath: string, opts: GetFileOptions = {}): Promise<number> {
+    return this.guard(this.rawGet(remotePath, localPath, opts));
   }
   readFile(remotePath: string): Promise<Buffer> {
     return this.guard(this.rawReadFile(remotePath));
@@ -114,16 +114,18 @@ export class SshTransport implements Transport {
     return this.sftpSession;
   }
 
-  private async rawPut(localPath: string, remotePath: string, opts: { mode?: number } = {}): Promise<number> {
+  private async rawPut(localPath: string, remotePath: string, opts: PutFileOptions = {}): Promise<number> {
     const sftp = await this.sftp();
-    await new Promise<void>((res, rej) => sftp.fastPut(localPath, remotePath, opts.mode === undefined ? {} : { mode: opts.mode }, (e) => (e ? rej(e) : res())));
+    const o = { ...WINDOW, ...(opts.mode === undefined ? {} : { mode: opts.mode }), ...(opts.onProgress ? { step: stepOf(opts.onProgress) } : {}) };
+    await new Promise<void>((res, rej) => sftp.fastPut(localPath, remotePath, o, (e) => (e ? rej(sftpError(e, remotePath)) : res())));
     if (opts.mode !== undefined) await new Promise<void>((res, rej) => sftp.chmod(remotePath, opts.mode!, (e) => (e ? rej(e) : res())));
     return (await localStat(localPath)).size;
   }
 
-  private async rawGet(remotePath: string, localPath: string): Promise<number> {
+  private async rawGet(remotePath: string, localPath: string, opts: GetFileOptions = {}): Promise<number> {
     const sftp = await this.sftp();
-    await new Promise<void>((res, rej) => sftp.fastGet(remotePath, localPath, (e) => (e ? rej(e) : res())));
+    const o = { ...WINDOW, ...(opts.onProgress ? { step: stepOf(opts.onProgress) } : {}) };
+    await new Promise<void>((res, rej) => sftp.fastGet(remotePath, localPath, o, (e) => (e ? rej(sftpError(e, remotePath)) : res())));
     return (await localStat(localPath)).size;
   }
 
@@ -164,6 +166,14 @@ function sendSignal(channel: ClientChannel, name: string): void {
   if (c.outgoing?.state === 'eof' && protocol?.signal) protocol.signal(c.outgoing.id, name);
   else channel.signal(name);
 }
+
+/**
+ * Requests in flight for fastPut/fastGet: 64 x 32 KiB (ssh2's defaults) keeps at most 2 MiB buffered,
+ * whatever the file's size, so memory stays bounded while the pipe stays full.
+ */
+const WINDOW = { concurrency: 64, chunkSize: 32768 } as const;
+
+const stepOf = (p: (done: number, total: number) => void) => (done: number, _chunk: number, total: number) => p(done, total);
 
 /** SFTP errors carry numeric codes; give them the errno names the rest of fab checks. */
 function sftpError(e: Error & { code?: number | string }, path: string): Error {

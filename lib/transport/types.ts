@@ -32,12 +32,25 @@ export interface FileStat {
   isDirectory: boolean;
 }
 
+/** Called as bytes move: `done` of `total` so far. */
+export type Progress = (done: number, total: number) => void;
+
+export interface PutFileOptions {
+  mode?: number;
+  onProgress?: Progress;
+}
+
+export interface GetFileOptions {
+  onProgress?: Progress;
+}
+
 export interface Transport {
   readonly kind: 'ssh' | 'local' | 'scripted' | 'fake';
   /** Start `command` (a full shell command line, already quoted) and return at once. */
   exec(command: string, opts: ExecOptions): Promise<RemoteProcess>;
-  put(localPath: string, remotePath: string, opts?: { mode?: number }): Promise<number>;
-  get(remotePath: string, localPath: string): Promise<number>;
+  /** Streams a file up (bounded memory); resolves with the bytes sent. */
+  put(localPath: string, remotePath: string, opts?: PutFileOptions): Promise<number>;
+  get(remotePath: string, localPath: string, opts?: GetFileOptions): Promise<number>;
   readFile(remotePath: string): Promise<Buffer>;
   writeFile(remotePath: string, data: string | Buffer, opts?: { mode?: number }): Promise<void>;
   /** undefined when the path does not exist. */
