@@ -259,3 +259,14 @@ export class SqlError extends FabError {
     super(`[${host}] ${what} failed (exit ${code})${stderrTail ? `:\n    ${stderrTail.split('\n').join('\n    ')}` : ''}`);
   }
 }
+
+/** reboot(): the connection did not drop after the reboot command, or the host did not answer again in time. */
+export class RebootError extends FabError {
+  override name = 'RebootError';
+  constructor(
+    readonly host: string,
+    detail: string,
+  ) {
+    super(`[${host}] reboot: ${detail}`);
+  }
+}

@@ -51,6 +51,14 @@ export class Connections {
     return p;
   }
 
+  /** Close a host's pooled connection and open a new one (same endpoint, same host-key checks): after a reboot. */
+  async reopen(target: HostTarget): Promise<Transport> {
+    const old = this.open.get(target.name);
+    this.open.delete(target.name);
+    await old?.then((t) => t.close(), () => undefined);
+    return this.get(target);
+  }
+
   /** The operator's own machine, for `local()`: its own slot, so a host named "local" is just a host. */
   local(): Promise<Transport> {
     return (this.localTransport ??= this.opts.localFactory ? this.opts.localFactory() : openLocal());

@@ -8,6 +8,7 @@ import { als, scopeFor } from './als.js';
 import { DEFAULT_OUTPUT_LIMIT } from './capture.js';
 import type { GetOptions, Host, HostEvents, PutOptions, PutResult, SudoRunOptions } from './host.js';
 import { getFile, putFiles } from './transfers.js';
+import { reboot, type RebootOptions } from './reboot.js';
 import { absolutePath } from './paths.js';
 import { RunCommand, type RunOptions } from './result.js';
 import { runCommand, type CommandRequest, type RunConfig } from './runner.js';
@@ -20,6 +21,8 @@ export interface CoreRuntime {
   task: string;
   cfg: RunConfig;
   connect(): Promise<Transport>;
+  /** Drop the host's pooled connection and connect again (reboot). */
+  reopen(): Promise<Transport>;
   localTransport(): Promise<Transport>;
 }
 
@@ -109,6 +112,11 @@ export class HostContext implements Host {
   async get(remotePath: string, localPath?: string, opts: GetOptions = {}): Promise<{ local: string; bytes: number }> {
     const remote = await absolutePath(this, remotePath);
     return getFile(this, await this.connection(), runtimeOf(this).cfg, remote, localPath ?? '{host}/{basename}', opts);
+  }
+
+  /** Reboot the host and wait until SSH answers again; later commands use the new connection (see run/reboot.ts). */
+  reboot(opts: RebootOptions = {}): Promise<{ ms: number }> {
+    return reboot(this, () => runtimeOf(this).reopen(), opts);
   }
 
   cd<T>(path: string, fn: () => T): T {

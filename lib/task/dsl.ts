@@ -30,6 +30,7 @@ export const sudo = bound('sudo');
 export const local = bound('local');
 export const put = bound('put');
 export const get = bound('get');
+export const reboot = bound('reboot');
 export const cd = bound('cd');
 export const withEnv = bound('withEnv');
 export const prefix = bound('prefix');
