@@ -102,7 +102,8 @@ export async function runCommand(transport: Transport, req: CommandRequest, opts
       write: (data) => proc.write(data),
       stop,
       open: (before, rest) => {
-        if (before) stderrLines.push(before);
+        // A bare newline is sudo ending its prompt line (it prints one after a password read without echo).
+        if (before.trim()) stderrLines.push(before);
         sendInput();
         if (rest && pty) stdout(Buffer.from(rest));
         else if (rest) stderrLines.push(rest);
