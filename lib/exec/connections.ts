@@ -101,7 +101,7 @@ export class Connections {
         const sock = via ? await via.forward(ep.host, ep.port) : undefined;
         const ssh = await openSsh(ep, this.opts.ssh.acceptNew, sock);
         this.opts.events.emit({ type: 'connect', host: target.name, target: `${describeEndpoint(ep)}${ep.jump ? ` via ${ep.jump}` : ''}`, ms: Date.now() - started });
-        return new SshTransport(ssh, target.name, describeEndpoint(ep));
+        return new SshTransport(ssh, target.name, describeEndpoint(ep), ep);
       } catch (err) {
         if (!(err instanceof ConnectError && err.retryable && attempt < this.opts.ssh.attempts)) throw err;
         this.opts.events.emit({ type: 'message', host: target.name, level: 'warning', text: `${err.message}; attempt ${attempt + 1} of ${this.opts.ssh.attempts}` });

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
-import { toCommand, type ShellCommand } from '../commands/quote.js';
+import { sh, toCommand, type ShellCommand } from '../commands/quote.js';
+import { rsyncArgs, type RsyncOptions } from '../commands/rsync.js';
 import { UsageError } from '../errors.js';
 import type { HostTarget } from '../model/hostset.js';
 import type { Settings } from '../model/settings.js';
@@ -10,7 +11,7 @@ import type { GetOptions, Host, HostEvents, PutOptions, PutResult, SudoRunOption
 import { getFile, putFiles } from './transfers.js';
 import { reboot, type RebootOptions } from './reboot.js';
 import { absolutePath } from './paths.js';
-import { RunCommand, type RunOptions } from './result.js';
+import { RunCommand, type RunOptions, type RunResult } from './result.js';
 import { runCommand, type CommandRequest, type RunConfig } from './runner.js';
 import { ROOT_SCOPE, applyScope, scopeCd, scopeEnv, scopePrefix, sudoWrap, type Scope } from './scope.js';
 
@@ -112,6 +113,20 @@ export class HostContext implements Host {
   async get(remotePath: string, localPath?: string, opts: GetOptions = {}): Promise<{ local: string; bytes: number }> {
     const remote = await absolutePath(this, remotePath);
     return getFile(this, await this.connection(), runtimeOf(this).cfg, remote, localPath ?? '{host}/{basename}', opts);
+  }
+
+  /**
+   * Fabric's rsync_project: rsync from here over an ssh with this host's resolved endpoint (address, port,
+   * user, keys, known_hosts) and StrictHostKeyChecking=yes. Relative remote paths follow `cd`.
+   */
+  async rsyncProject(localPath: string, remotePath: string, opts: RsyncOptions = {}): Promise<RunResult> {
+    const t = await this.connection();
+    const ep = t.endpoint;
+    if (!ep) throw new UsageError(`rsyncProject: ${this.host.name} is reached through the ${t.kind} transport, not ssh`, 'use put() for this host');
+    if (ep.jump) throw new UsageError(`rsyncProject: ${this.host.name} is reached through ${ep.jump}; rsync cannot follow fab's jump hosts yet`, 'use put() for this host');
+    const remote = await absolutePath(this, remotePath);
+    // Unscoped: a remote `cd` must not become a local one.
+    return this.unscoped(() => this.local(sh`rsync ${rsyncArgs(localPath, remote, ep, opts)}`));
   }
 
   /** Reboot the host and wait until SSH answers again; later commands use the new connection (see run/reboot.ts). */

@@ -31,6 +31,7 @@ export const local = bound('local');
 export const put = bound('put');
 export const get = bound('get');
 export const reboot = bound('reboot');
+export const rsyncProject = bound('rsyncProject');
 export const cd = bound('cd');
 export const withEnv = bound('withEnv');
 export const prefix = bound('prefix');

@@ -3,7 +3,7 @@ import { stat as localStat } from 'node:fs/promises';
 import type { NodeSSH } from 'node-ssh';
 import type { ClientChannel, SFTPWrapper, Stats } from 'ssh2';
 import { ConnectionLostError } from '../errors.js';
-import type { ExecOptions, FileStat, GetFileOptions, PutFileOptions, RemoteProcess, Transport } from './types.js';
+import type { ExecOptions, FileStat, GetFileOptions, PutFileOptions, RemoteProcess, SshEndpointInfo, Transport } from './types.js';
 
 const NO_SUCH_FILE = 2;
 
@@ -26,6 +26,7 @@ export class SshTransport implements Transport {
     private readonly ssh: NodeSSH,
     private readonly host: string,
     private readonly target: string,
+    readonly endpoint?: SshEndpointInfo,
   ) {
     const client = ssh.connection!;
     // Without a listener, an 'error' after the handshake (e.g. ECONNRESET) would crash the process.

@@ -44,8 +44,20 @@ export interface GetFileOptions {
   onProgress?: Progress;
 }
 
+/** Where an SSH transport really connects, for tools that open their own ssh (rsync -e). */
+export interface SshEndpointInfo {
+  host: string;
+  port: number;
+  user: string;
+  keys: readonly string[];
+  knownHosts: readonly string[];
+  jump?: string;
+}
+
 export interface Transport {
   readonly kind: 'ssh' | 'local' | 'scripted' | 'fake';
+  /** SSH transports: the resolved endpoint (after ssh_config and the command line). */
+  readonly endpoint?: SshEndpointInfo;
   /** Start `command` (a full shell command line, already quoted) and return at once. */
   exec(command: string, opts: ExecOptions): Promise<RemoteProcess>;
   /** Streams a file up (bounded memory); resolves with the bytes sent. */
