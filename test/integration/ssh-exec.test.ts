@@ -1,17 +1,19 @@
 // Execution and transfers on real sshd hosts (own small lab, LAB_NETS.sshTests): a pty for sudoers with
 // `requiretty`, reboot() against a host whose sshd really goes away and comes back, put/get of folders,
 // globs, modes, sudo on both sides, and per-host local paths.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, fab } from '../helpers/fab.js';
+import { FIXTURES, REPO, fab } from '../helpers/fab.js';
 import { startLab, type Lab } from '../lab/lab.js';
 import { LAB_NETS, testRunDir } from '../lab/repo.js';
 import { labSsh } from '../lab/ssh.js';
 import { waitFor } from '../lab/test-helpers.js';
 
+const execFileP = promisify(execFile);
 const DIR = testRunDir('lab-sshexec');
 const REQUIRETTY = '/etc/sudoers.d/zz-fabts-requiretty';
 let lab: Lab;
@@ -134,6 +136,47 @@ describe('put and get', () => {
     expect(clash.code).toBe(2);
     expect(clash.stdout).toMatch(/same for all 2 hosts[\s\S]*fix: put \{host\}/);
     expect(existsSync(join(out, 'same.txt'))).toBe(false);
+  });
+});
+
+describe('large files', () => {
+  // 256 MiB is enough to tell streaming from buffering: a buffered copy alone would exceed the 150 MB bound.
+  it('puts and gets 256 MiB with peak RSS under 150 MB, byte for byte', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fab-big-'));
+    const big = join(dir, 'big.bin');
+    execFileSync('sh', ['-c', `head -c 256M /dev/urandom > ${big}`]);
+    const timed = async (args: string[]) => {
+      const { stderr } = await execFileP('/usr/bin/time', ['-f', 'rss=%M', process.execPath, join(REPO, 'bin/fab.js'), '-f', `${FIXTURES}/ssh.ts`, 'lab', '-H', 'sx1', ...args], { env: { ...process.env, FAB_LAB_DIR: DIR } });
+      return Number(/rss=(\d+)/.exec(stderr)![1]) / 1024;
+    };
+    const upMb = await timed(['doPut', '--local', big, '--remote', '/srv/big.bin']);
+    const downMb = await timed(['doGet', '--remote', '/srv/big.bin', '--local', join(dir, 'back-{host}.bin')]);
+    const sum = (p: string) => execFileSync('sha256sum', [p]).toString().split(' ')[0];
+    expect(sum(onHost('sx1', 'srv/big.bin'))).toBe(sum(big));
+    expect(sum(join(dir, 'back-sx1.bin'))).toBe(sum(big));
+    expect(upMb).toBeLessThan(150);
+    expect(downMb).toBeLessThan(150);
+    rmSync(dir, { recursive: true });
+    rmSync(onHost('sx1', 'srv/big.bin'));
+  });
+});
+
+describe('rsyncProject', () => {
+  it('syncs a tree over fab\'s endpoint with excludes and delete', async () => {
+    const src = mkdtempSync(join(tmpdir(), 'fab-rsync-'));
+    mkdirSync(join(src, 'lib'));
+    writeFileSync(join(src, 'app.py'), 'print(1)\n');
+    writeFileSync(join(src, 'lib', 'util.py'), 'x = 1\n');
+    writeFileSync(join(src, 'debug.log'), 'noise\n');
+    const dest = onHost('sx1', 'srv/proj');
+    rmSync(dest, { recursive: true, force: true });
+    mkdirSync(dest);
+    writeFileSync(join(dest, 'stale.py'), 'old\n');
+    execFileSync('chown', ['-R', 'fabts:fabts', dest]);
+    const r = await fabHere(['-H', 'sx1', 'doRsync', '--local', `${src}/`, '--remote', '/srv/proj', '--delete', '--exclude', '*.log']);
+    expect(r.code).toBe(0);
+    expect(execFileSync('find', ['.', '-type', 'f'], { cwd: dest }).toString().trim().split('\n').sort()).toEqual(['./app.py', './lib/util.py']);
+    expect(r.stdout).toMatch(/\[sx1\] local: rsync -pthrvz --delete '--exclude=\*\.log' -e 'ssh -p 2222 -l fabts .*StrictHostKeyChecking=yes/);
   });
 });
 
