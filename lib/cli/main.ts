@@ -94,7 +94,7 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
     if (opts.list && opts.json) return io.stdout(`${JSON.stringify(await listJson(reg, io.cwd))}\n`), 0;
     if (opts.list) return io.stdout(`${listText(reg, io.cwd, pre.fabfile)}\n`), 0;
     if (opts.display) return io.stdout(`${describeText(requireTask(reg, opts.display), io.cwd)}\n`), 0;
-    if (!inv.tasks.length && inv.command === undefined) {
+    if (!inv.tasks.length && inv.command === undefined && !opts.shell) {
       throw new UsageError('nothing to do: no task and no command', 'fab --list shows the tasks; fab -H HOST -- CMD runs a command');
     }
     const plan = await makePlan(reg, inv);

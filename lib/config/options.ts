@@ -25,6 +25,7 @@ export interface FabOptions {
   acceptNew: boolean;
   sudoPassword: boolean;
   pty: boolean;
+  shell: boolean;
   abortOnPrompts: boolean;
   hide: string[];
   show: string[];
@@ -75,6 +76,7 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'acceptNew', long: 'accept-new', type: 'flag', help: 'trust and record unknown host keys (changed keys are still refused)' },
   { key: 'sudoPassword', long: 'sudo-password', type: 'flag', help: 'ask for the sudo password once, up front (or set FAB_SUDO_PASSWORD)' },
   { key: 'pty', long: 'pty', type: 'flag', help: 'run remote commands in a pseudo-terminal (sudoers requiretty); stderr then merges into stdout' },
+  { key: 'shell', long: 'shell', type: 'flag', help: "interactive shell on the one selected host, in this terminal (Fabric's open_shell)" },
   { key: 'abortOnPrompts', long: 'abort-on-prompts', type: 'flag', help: 'fail instead of prompting (always the case without a TTY)' },
   { key: 'hide', long: 'hide', type: 'list', arg: 'GROUPS', help: 'hide output groups: running, stdout, stderr, status, warnings, output' },
   { key: 'show', long: 'show', type: 'list', arg: 'GROUPS', help: 'show output groups hidden by default' },
@@ -105,6 +107,7 @@ export function defaultOptions(): FabOptions {
     acceptNew: false,
     sudoPassword: false,
     pty: false,
+    shell: false,
     abortOnPrompts: false,
     hide: [],
     show: [],

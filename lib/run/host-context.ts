@@ -10,6 +10,7 @@ import { DEFAULT_OUTPUT_LIMIT } from './capture.js';
 import type { GetOptions, Host, HostEvents, PutOptions, PutResult, SudoRunOptions } from './host.js';
 import { getFile, putFiles } from './transfers.js';
 import { reboot, type RebootOptions } from './reboot.js';
+import { openShell } from './shell.js';
 import { absolutePath } from './paths.js';
 import { RunCommand, type RunOptions, type RunResult } from './result.js';
 import { runCommand, type CommandRequest, type RunConfig } from './runner.js';
@@ -127,6 +128,12 @@ export class HostContext implements Host {
     const remote = await absolutePath(this, remotePath);
     // Unscoped: a remote `cd` must not become a local one.
     return this.unscoped(() => this.local(sh`rsync ${rsyncArgs(localPath, remote, ep, opts)}`));
+  }
+
+  /** An interactive shell on this host in the local terminal (Fabric's open_shell); resolves when it exits. */
+  async openShell(): Promise<{ code: number | null }> {
+    const { code } = await openShell(this.host.name, await this.connection());
+    return { code };
   }
 
   /** Reboot the host and wait until SSH answers again; later commands use the new connection (see run/reboot.ts). */

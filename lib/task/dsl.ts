@@ -32,6 +32,7 @@ export const put = bound('put');
 export const get = bound('get');
 export const reboot = bound('reboot');
 export const rsyncProject = bound('rsyncProject');
+export const openShell = bound('openShell');
 export const cd = bound('cd');
 export const withEnv = bound('withEnv');
 export const prefix = bound('prefix');

@@ -3,7 +3,7 @@ import { stat as localStat } from 'node:fs/promises';
 import type { NodeSSH } from 'node-ssh';
 import type { ClientChannel, SFTPWrapper, Stats } from 'ssh2';
 import { ConnectionLostError } from '../errors.js';
-import type { ExecOptions, FileStat, GetFileOptions, PutFileOptions, RemoteProcess, SshEndpointInfo, Transport } from './types.js';
+import type { ExecOptions, FileStat, GetFileOptions, PutFileOptions, RemoteProcess, ShellOptions, ShellSession, SshEndpointInfo, Transport } from './types.js';
 
 const NO_SUCH_FILE = 2;
 
@@ -102,6 +102,23 @@ export class SshTransport implements Transport {
   }
   stat(remotePath: string): Promise<FileStat | undefined> {
     return this.guard(this.rawStat(remotePath));
+  }
+
+  shell(opts: ShellOptions): Promise<ShellSession> {
+    return this.guard(
+      new Promise<ShellSession>((resolve, reject) => {
+        this.client.shell({ term: opts.term, rows: opts.rows, cols: opts.cols }, (err, channel) => {
+          if (err) return reject(err);
+          let code: number | null = null;
+          let signal: string | null = null;
+          channel.on('exit', (c: number | null, s?: string) => ((code = c ?? null), (signal = s ?? null)));
+          channel.on('data', opts.onData);
+          channel.stderr.on('data', opts.onData);
+          const done = new Promise<{ code: number | null; signal: string | null }>((res) => channel.on('close', () => res({ code, signal })));
+          resolve({ write: (d) => void channel.write(d), resize: (rows, cols) => void channel.setWindow(rows, cols, 0, 0), done });
+        });
+      }),
+    );
   }
 
   /** A channel to host:port through this connection, for ProxyJump. */

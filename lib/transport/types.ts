@@ -67,5 +67,22 @@ export interface Transport {
   writeFile(remotePath: string, data: string | Buffer, opts?: { mode?: number }): Promise<void>;
   /** undefined when the path does not exist. */
   stat(remotePath: string): Promise<FileStat | undefined>;
+  /** An interactive login shell on a pty of this size (SSH transports only). */
+  shell?(opts: ShellOptions): Promise<ShellSession>;
   close(): Promise<void>;
+}
+
+export interface ShellOptions {
+  rows: number;
+  cols: number;
+  term: string;
+  /** The terminal's output (stdout and stderr, as a terminal has one). */
+  onData(chunk: Buffer): void;
+}
+
+export interface ShellSession {
+  write(data: string | Buffer): void;
+  /** The local terminal changed size. */
+  resize(rows: number, cols: number): void;
+  readonly done: Promise<ExecResult>;
 }

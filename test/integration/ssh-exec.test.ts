@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, REPO, fab } from '../helpers/fab.js';
+import { runOnTty } from '../helpers/tty.js';
 import { startLab, type Lab } from '../lab/lab.js';
 import { LAB_NETS, testRunDir } from '../lab/repo.js';
 import { labSsh } from '../lab/ssh.js';
@@ -66,6 +67,22 @@ describe('pty', () => {
     const r = await fabHere(['-H', 'sx1', '--pty', '--', 'test -t 0 && tty']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/\[sx1\] out: \/dev\/pts\/\d+/);
+  });
+});
+
+describe('--shell', () => {
+  it('opens an interactive login shell with the terminal\'s size; keystrokes go to it', async () => {
+    const r = await runOnTty(`stty rows 33 cols 111; FAB_LAB_DIR=${DIR} ${process.execPath} ${REPO}bin/fab.js lab -H sx1 --shell`, {
+      prompt: /\$ /, answers: ['stty size; hostname; tty', 'exit 3'], timeoutMs: 30_000,
+    });
+    expect(r.out).toMatch(/33 111\r*\nsx1\r*\n\/dev\/pts\/\d+/);
+    expect(r.code).toBe(0);
+  });
+
+  it('needs exactly one host (exit 2)', async () => {
+    const r = await fabHere(['-H', 'sx1,tty1', '--shell']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--shell needs exactly one host, 2 selected \(sx1, tty1\)[\s\S]*fix: pick one with -H/);
   });
 });
 
