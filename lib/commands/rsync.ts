@@ -42,7 +42,8 @@ export function rsyncSsh(ep: RsyncEndpoint): string {
 }
 
 /** `user@host:path`, with an IPv6 address in brackets. */
-const remoteSpec = (ep: RsyncEndpoint, path: string): string => `${ep.user}@${ep.host.includes(':') ? `[${ep.host}]` : ep.host}:${path}`;
+const remoteSpec = (ep: RsyncEndpoint, path: string): string =>
+  `${ep.user}@${ep.host.includes(':') ? `[${ep.host}]` : ep.host}:${path}`;
 
 export function rsyncArgs(local: string, remote: string, ep: RsyncEndpoint, opts: RsyncOptions = {}): string[] {
   const exclude = typeof opts.exclude === 'string' ? [opts.exclude] : (opts.exclude ?? []);

@@ -40,7 +40,9 @@ export interface PutPlan {
  * scp's rules: one file goes to `remote` (or inside it, if it is a folder); a folder goes to `remote`
  * when that does not exist yet, else inside it under its own name; several sources (a glob) go inside `remote`.
  */
-export function planPut(tree: LocalTree, remote: string, remoteIsDir: boolean, mode: (f: LocalFile) => number | undefined): PutPlan {
+export function planPut(
+  tree: LocalTree, remote: string, remoteIsDir: boolean, mode: (f: LocalFile) => number | undefined,
+): PutPlan {
   const [first] = tree.sources;
   if (tree.sources.length === 1 && first && !first.isDir) {
     const f = tree.files[0]!;
@@ -54,7 +56,8 @@ export function planPut(tree: LocalTree, remote: string, remoteIsDir: boolean, m
   };
   const dirs = new Set<string>(remoteIsDir ? [] : [remote]);
   for (const d of [...tree.dirs].sort()) dirs.add(target(d));
-  return { files: tree.files.map((f) => withMode({ local: f.abs, remote: target(f.rel), size: f.size }, mode(f))), dirs: [...dirs] };
+  const files = tree.files.map((f) => withMode({ local: f.abs, remote: target(f.rel), size: f.size }, mode(f)));
+  return { files, dirs: [...dirs] };
 }
 
 const withMode = (f: PlannedFile, mode: number | undefined): PlannedFile => (mode === undefined ? f : { ...f, mode });
@@ -92,7 +95,8 @@ export function sudoInstallScript(plan: PutPlan, tmpDir: string, tmpNames: reado
     if (owner) lines.push(`chown ${quote(owner)} -- ${plan.dirs.map(quote).join(' ')}`);
   }
   plan.files.forEach((f, i) => {
-    const args = [posix.join(tmpDir, tmpNames[i]!), f.remote, f.mode === undefined ? '' : octal(f.mode), owner ?? '', f.intoDir ?? ''];
+    const mode = f.mode === undefined ? '' : octal(f.mode);
+    const args = [posix.join(tmpDir, tmpNames[i]!), f.remote, mode, owner ?? '', f.intoDir ?? ''];
     lines.push(`fab_put ${args.map(quote).join(' ')}`);
   });
   const what = plan.files.length === 1 ? plan.files[0]!.remote : `${plan.files.length} files`;

@@ -62,7 +62,9 @@ export async function reboot(ctx: Host, reopen: () => Promise<Transport>, opts: 
     if (!dropped) throw err;
   }
   while (await answers(old)) {
-    if (Date.now() - started > dropMs) throw new RebootError(ctx.host.name, `the connection was still up ${dropMs / 1000}s after \`${command}\``);
+    if (Date.now() - started > dropMs) {
+      throw new RebootError(ctx.host.name, `the connection was still up ${dropMs / 1000}s after \`${command}\``);
+    }
     await sleep(FIRST_BACKOFF_MS);
   }
   const upFrom = Date.now();

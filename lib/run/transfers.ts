@@ -6,7 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve as resolveLocal } from 'node:path';
 import { raw, sh } from '../commands/quote.js';
-import { hasHostToken, localPathFor, planPut, sudoFetchScript, sudoInstallScript, type LocalFile, type LocalTree, type PutPlan } from '../commands/transfer.js';
+import {
+  hasHostToken, localPathFor, planPut, sudoFetchScript, sudoInstallScript, type LocalFile, type LocalTree, type PlannedFile,
+  type PutPlan,
+} from '../commands/transfer.js';
 import { FabError, UsageError } from '../errors.js';
 import type { Progress, Transport } from '../transport/types.js';
 import type { GetOptions, Host, PutOptions, PutResult } from './host.js';
@@ -21,7 +24,9 @@ export async function scanLocal(source: string): Promise<LocalTree> {
   if (!matches.length) throw new UsageError(`put: ${source} matches no file`, 'check the path or the glob pattern');
   for (const abs of matches) {
     const s = await stat(abs).catch(() => undefined);
-    if (!s) throw new UsageError(`put: no such local file or folder: ${source}`, 'check the path (relative paths are from the current folder)');
+    if (!s) {
+      throw new UsageError(`put: no such local file or folder: ${source}`, 'check the path (relative paths are from the current folder)');
+    }
     tree.sources.push({ name: basename(abs), isDir: s.isDirectory() });
     if (s.isDirectory()) await walk(abs, abs, tree);
     else tree.files.push({ abs, rel: basename(abs), mode: s.mode & 0o7777, size: s.size });
@@ -53,12 +58,14 @@ function progress(ctx: Host, direction: 'put' | 'get', local: string, remote: st
     const now = Date.now();
     if (now - last < PROGRESS_EVERY_MS) return;
     last = now;
-    ctx.events.emit({ type: 'transfer.progress', host: ctx.host.name, direction, local, remote, bytes, total, ms: now - started });
+    const host = ctx.host.name;
+    ctx.events.emit({ type: 'transfer.progress', host, direction, local, remote, bytes, total, ms: now - started });
   };
 }
 
 function sizeCheck(ctx: Host, what: string, got: number | undefined, want: number): void {
-  if (got !== want) throw new FabError(`[${ctx.host.name}] ${what} arrived with ${got ?? 'no'} bytes, ${want} expected; the copy is incomplete`);
+  if (got === want) return;
+  throw new FabError(`[${ctx.host.name}] ${what} arrived with ${got ?? 'no'} bytes, ${want} expected; the copy is incomplete`);
 }
 
 /** Upload `source` (file, folder or glob) to the absolute remote path `remote`. */
@@ -73,9 +80,13 @@ export async function putFiles(ctx: Host, t: Transport, source: string, remote: 
     return { remote, bytes: 0, files: [] };
   }
   const files = opts.sudo || opts.owner ? await putAsRoot(ctx, t, plan, opts.owner) : await putDirect(ctx, t, plan);
-  for (const f of files) ctx.events.emit({ type: 'transfer', host: ctx.host.name, direction: 'put', local: f.local, remote: f.remote, bytes: f.bytes });
+  for (const f of files) {
+    ctx.events.emit({ type: 'transfer', host: ctx.host.name, direction: 'put', local: f.local, remote: f.remote, bytes: f.bytes });
+  }
   return { remote, bytes: files.reduce((n, f) => n + f.bytes, 0), files };
 }
+
+const modeOf = (f: PlannedFile): { mode?: number } => (f.mode === undefined ? {} : { mode: f.mode });
 
 async function putDirect(ctx: Host, t: Transport, plan: PutPlan): Promise<PutResult['files']> {
   if (plan.dirs.length) await ctx.unscoped(() => ctx.run(sh`mkdir -p -- ${plan.dirs}`).quiet());
@@ -83,7 +94,7 @@ async function putDirect(ctx: Host, t: Transport, plan: PutPlan): Promise<PutRes
   for (const f of plan.files) {
     let dest = f.remote;
     if (f.intoDir && (await t.stat(dest).catch(() => undefined))?.isDirectory) dest = `${dest.replace(/\/+$/, '')}/${f.intoDir}`;
-    const bytes = await t.put(f.local, dest, { ...(f.mode === undefined ? {} : { mode: f.mode }), onProgress: progress(ctx, 'put', f.local, dest) });
+    const bytes = await t.put(f.local, dest, { ...modeOf(f), onProgress: progress(ctx, 'put', f.local, dest) });
     sizeCheck(ctx, dest, (await t.stat(dest))?.size, bytes);
     out.push({ local: f.local, remote: dest, bytes });
   }
@@ -98,7 +109,7 @@ async function putAsRoot(ctx: Host, t: Transport, plan: PutPlan, owner: string |
   try {
     for (const [i, f] of plan.files.entries()) {
       const up = `${tmp}/${names[i]}`;
-      const bytes = await t.put(f.local, up, { ...(f.mode === undefined ? {} : { mode: f.mode }), onProgress: progress(ctx, 'put', f.local, f.remote) });
+      const bytes = await t.put(f.local, up, { ...modeOf(f), onProgress: progress(ctx, 'put', f.local, f.remote) });
       sizeCheck(ctx, f.remote, (await t.stat(up))?.size, bytes);
       out.push({ local: f.local, remote: f.remote, bytes });
     }
@@ -114,13 +125,18 @@ async function putAsRoot(ctx: Host, t: Transport, plan: PutPlan, owner: string |
 const written = new WeakMap<object, Map<string, string>>();
 
 /** Download `remote` (absolute) to the local path template (`{host}`, `%(host)s`, `{path}`, ...). */
-export async function getFile(ctx: Host, t: Transport, run: object, remote: string, template: string, opts: GetOptions): Promise<{ local: string; bytes: number }> {
+export async function getFile(
+  ctx: Host, t: Transport, run: object, remote: string, template: string, opts: GetOptions,
+): Promise<{ local: string; bytes: number }> {
   const local = resolveLocal(localPathFor(template, ctx.host.name, remote));
   const seen = written.get(run) ?? new Map<string, string>();
   written.set(run, seen);
   const other = seen.get(local);
   if (other !== undefined && other !== ctx.host.name) {
-    throw new UsageError(`get: ${local} was already downloaded from ${other} in this run; ${ctx.host.name} would overwrite it`, 'put {host} in the local path, e.g. get(path, "backups/{host}/{basename}")');
+    throw new UsageError(
+      `get: ${local} was already downloaded from ${other} in this run; ${ctx.host.name} would overwrite it`,
+      'put {host} in the local path, e.g. get(path, "backups/{host}/{basename}")',
+    );
   }
   seen.set(local, ctx.host.name);
   if (ctx.dryRun) {
@@ -149,5 +165,8 @@ export async function getFile(ctx: Host, t: Transport, run: object, remote: stri
 /** A template that names no host would make every host write the same local file. */
 export function checkGetTemplate(template: string | undefined, hosts: number): void {
   if (template === undefined || hosts < 2 || hasHostToken(template)) return;
-  throw new UsageError(`get: the local path ${template} is the same for all ${hosts} hosts of this run`, 'put {host} (or Fabric\'s %(host)s) in it, e.g. "{host}/{basename}"');
+  throw new UsageError(
+    `get: the local path ${template} is the same for all ${hosts} hosts of this run`,
+    'put {host} (or Fabric\'s %(host)s) in it, e.g. "{host}/{basename}"',
+  );
 }
