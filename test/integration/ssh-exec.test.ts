@@ -162,11 +162,22 @@ describe('large files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fab-big-'));
     const big = join(dir, 'big.bin');
     execFileSync('sh', ['-c', `head -c 256M /dev/urandom > ${big}`]);
+    let progress: { bytes: number; total: number; time: string }[] = [];
     const timed = async (args: string[]) => {
-      const { stderr } = await execFileP('/usr/bin/time', ['-f', 'rss=%M', process.execPath, join(REPO, 'bin/fab.js'), '-f', `${FIXTURES}/ssh.ts`, 'lab', '-H', 'sx1', ...args], { env: { ...process.env, FAB_LAB_DIR: DIR } });
+      const fabArgs = [join(REPO, 'bin/fab.js'), '-f', `${FIXTURES}/ssh.ts`, 'lab', '-H', 'sx1', '--json', ...args];
+      const { stdout, stderr } = await execFileP('/usr/bin/time', ['-f', 'rss=%M', process.execPath, ...fabArgs], { env: { ...process.env, FAB_LAB_DIR: DIR }, maxBuffer: 1 << 24 });
+      progress = stdout.split('\n').filter((l) => l.includes('"transfer.progress"')).map((l) => JSON.parse(l) as (typeof progress)[number]);
       return Number(/rss=(\d+)/.exec(stderr)![1]) / 1024;
     };
     const upMb = await timed(['doPut', '--local', big, '--remote', '/srv/big.bin']);
+    // --json: progress events while the bytes move, growing, at most one per 500 ms.
+    if (progress.length > 1) {
+      const gaps = progress.slice(1).map((p, i) => Date.parse(p.time) - Date.parse(progress[i]!.time));
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(450);
+      expect(progress.map((p) => p.bytes)).toEqual([...progress.map((p) => p.bytes)].sort((a, b) => a - b));
+    }
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.every((p) => p.total === 256 * 1048576)).toBe(true);
     const downMb = await timed(['doGet', '--remote', '/srv/big.bin', '--local', join(dir, 'back-{host}.bin')]);
     const sum = (p: string) => execFileSync('sha256sum', [p]).toString().split(' ')[0];
     expect(sum(onHost('sx1', 'srv/big.bin'))).toBe(sum(big));
