@@ -68,7 +68,7 @@ export const LAB_NETS = {
   webTests: 15 + NET_OFFSET,   // web-app.test.ts, lb.test.ts
   dbTests: 16 + NET_OFFSET,    // test/integration/db-*.test.ts (db: true labs)
   guest: 17 + NET_OFFSET,      // the storage guest (guest-storage.test.ts): sshd forwarded from 127.<net>.0.1
-  sshTests: 18 + NET_OFFSET,   // ssh-exec.test.ts: pty/requiretty, reboot, transfers (own small lab)
+  sshTests: 19 + NET_OFFSET,   // ssh-exec.test.ts: pty/requiretty, reboot, transfers (own small lab)
 } as const;
 export const TEST_LAB_NET = LAB_NETS.test;
 export const TEST_LAB_WEB = 10;
