@@ -123,8 +123,8 @@ export class HostContext implements Host {
   async rsyncProject(localPath: string, remotePath: string, opts: RsyncOptions = {}): Promise<RunResult> {
     const t = await this.connection();
     const ep = t.endpoint;
-    if (!ep) throw new UsageError(`rsyncProject: ${this.host.name} is reached through the ${t.kind} transport, not ssh`, 'use put() for this host');
-    if (ep.jump) throw new UsageError(`rsyncProject: ${this.host.name} is reached through ${ep.jump}; rsync cannot follow fab's jump hosts yet`, 'use put() for this host');
+    const why = !ep ? `the ${t.kind} transport, not ssh` : ep.jump ? `${ep.jump}; rsync cannot follow fab's jump hosts yet` : undefined;
+    if (!ep || why) throw new UsageError(`rsyncProject: ${this.host.name} is reached through ${why}`, 'use put() for this host');
     const remote = await absolutePath(this, remotePath);
     // Unscoped: a remote `cd` must not become a local one.
     return this.unscoped(() => this.local(sh`rsync ${rsyncArgs(localPath, remote, ep, opts)}`));

@@ -79,7 +79,8 @@ export async function runCommand(transport: Transport, req: CommandRequest, opts
     out.push(chunk);
     stdoutLines.push(chunk);
   };
-  const gated = (chunk: Buffer, pass: (c: Buffer) => void): void => (gate && !gate.opened ? gate.push(chunk.toString('utf8')) : pass(chunk));
+  const gated = (chunk: Buffer, pass: (c: Buffer) => void): void =>
+    gate && !gate.opened ? gate.push(chunk.toString('utf8')) : pass(chunk);
 
   // Once killed (timeout, Ctrl-C, sudo failure), wait a little for the exit status, but never hang on a host that does not answer.
   let giveUp!: (r: ExecResult) => void;
