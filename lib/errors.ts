@@ -264,3 +264,14 @@ export class SqlError extends FabError {
 export class StorageError extends FabError {
   override name = 'StorageError';
 }
+
+/** reboot(): the connection did not drop after the reboot command, or the host did not answer again in time. */
+export class RebootError extends FabError {
+  override name = 'RebootError';
+  constructor(
+    readonly host: string,
+    detail: string,
+  ) {
+    super(`[${host}] reboot: ${detail}`);
+  }
+}

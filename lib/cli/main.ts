@@ -109,7 +109,7 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
     if (opts.list && opts.json) return io.stdout(`${JSON.stringify(await listJson(reg, io.cwd))}\n`), 0;
     if (opts.list) return io.stdout(`${listText(reg, io.cwd, pre.fabfile)}\n`), 0;
     if (opts.display) return io.stdout(`${describeText(requireTask(reg, opts.display), io.cwd)}\n`), 0;
-    if (!inv.tasks.length && inv.command === undefined) {
+    if (!inv.tasks.length && inv.command === undefined && !opts.shell) {
       throw new UsageError('nothing to do: no task and no command', 'fab --list shows the tasks; fab -H HOST -- CMD runs a command');
     }
     const plan = await makePlan(reg, inv);
@@ -150,6 +150,7 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
         warnOnly: opts.warnOnly,
         dryRun: opts.dryRun,
         prompts,
+        ...(opts.pty ? { pty: true } : {}),
         ...(opts.commandTimeout ? { commandTimeoutMs: opts.commandTimeout * 1000 } : {}),
         ...(password ? { sudoPassword: secret(password) } : {}),
       },

@@ -20,6 +20,12 @@ export const adhoc = task({ description: 'ad-hoc command', args: { command: arg.
 });
 adhoc.name = adhoc.shortName = ADHOC_TASK;
 
+/** `fab -H web1 --shell`: Fabric's open_shell on the one selected host. */
+export const shellTask = task({ description: 'interactive shell' }, async (ctx) => {
+  await ctx.openShell();
+});
+shellTask.name = shellTask.shortName = 'shell';
+
 /** Resolve host sets, arguments and hosts of every task before anything runs: bad input touches no host. */
 export async function makePlan(reg: Registry, inv: Invocation): Promise<Plan> {
   const pool: HostTarget[] = [];
@@ -54,6 +60,14 @@ export async function makePlan(reg: Registry, inv: Invocation): Promise<Plan> {
     const hosts = selectHosts({ pool, haveSet, global });
     if (!hosts.length) throw new UsageError(`no hosts to run "${inv.command}" on`, 'name a host set or pass -H HOST[,HOST]');
     steps.push({ task: adhoc, args: { command: inv.command }, hosts });
+  }
+  if (inv.options.shell) {
+    if (steps.length) throw new UsageError('--shell opens a shell and runs nothing else', 'leave out the tasks and the -- command, or leave out --shell');
+    const hosts = selectHosts({ pool, haveSet, global });
+    if (hosts.length !== 1) {
+      throw new UsageError(`--shell needs exactly one host, ${hosts.length} selected${hosts.length ? ` (${hosts.map((h) => h.name).join(', ')})` : ''}`, 'pick one with -H, e.g. fab -H web1 --shell');
+    }
+    steps.push({ task: shellTask, args: {}, hosts });
   }
   return { steps, pool, haveSet };
 }

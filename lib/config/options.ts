@@ -34,6 +34,8 @@ export interface FabOptions {
   password: boolean;
   initialPasswordPrompt: boolean;
   forwardAgent: boolean;
+  pty: boolean;
+  shell: boolean;
   abortOnPrompts: boolean;
   hide: string[];
   show: string[];
@@ -90,6 +92,8 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'persistStop', long: 'persist-stop', type: 'flag', help: 'close every connection kept open by --persist' },
   { key: 'shard', long: 'shard', type: 'string', arg: 'K/N', help: "run only shard K of N of the hosts (a stable slice by host name hash; for a CI matrix)" },
   { key: 'sudoPassword', long: 'sudo-password', type: 'flag', help: 'ask for the sudo password once, up front (or set FAB_SUDO_PASSWORD)' },
+  { key: 'pty', long: 'pty', type: 'flag', help: 'run remote commands in a pseudo-terminal (sudoers requiretty); stderr then merges into stdout' },
+  { key: 'shell', long: 'shell', type: 'flag', help: "interactive shell on the one selected host, in this terminal (Fabric's open_shell)" },
   { key: 'abortOnPrompts', long: 'abort-on-prompts', type: 'flag', help: 'fail instead of prompting (always the case without a TTY)' },
   { key: 'hide', long: 'hide', type: 'list', arg: 'GROUPS', help: 'hide output groups: running, stdout, stderr, status, warnings, output' },
   { key: 'show', long: 'show', type: 'list', arg: 'GROUPS', help: 'show output groups hidden by default' },
@@ -123,6 +127,8 @@ export function defaultOptions(): FabOptions {
     password: false,
     initialPasswordPrompt: false,
     forwardAgent: false,
+    pty: false,
+    shell: false,
     abortOnPrompts: false,
     hide: [],
     show: [],

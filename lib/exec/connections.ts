@@ -56,6 +56,14 @@ export class Connections {
     return p;
   }
 
+  /** Close a host's pooled connection and open a new one (same endpoint, same host-key checks): after a reboot. */
+  async reopen(target: HostTarget): Promise<Transport> {
+    const old = this.open.get(target.name);
+    this.open.delete(target.name);
+    await old?.then((t) => t.close(), () => undefined);
+    return this.get(target);
+  }
+
   /** The operator's own machine, for `local()`: its own slot, so a host named "local" is just a host. */
   local(): Promise<Transport> {
     return (this.localTransport ??= this.opts.localFactory ? this.opts.localFactory() : openLocal());
@@ -108,7 +116,7 @@ export class Connections {
         const sock = via ? await this.forward(via, ep, target.name) : undefined;
         const ssh = await openSsh(ep, this.opts.ssh.acceptNew, sock, this.opts.ssh.credentials);
         this.opts.events.emit({ type: 'connect', host: target.name, target: `${describeEndpoint(ep)}${ep.jump ? ` via ${ep.jump}` : ep.proxyCommand ? ' via ProxyCommand' : ''}`, ms: Date.now() - started });
-        return new SshTransport(ssh, target.name, describeEndpoint(ep));
+        return new SshTransport(ssh, target.name, describeEndpoint(ep), ep);
       } catch (err) {
         if (!(err instanceof ConnectError && err.retryable && attempt < this.opts.ssh.attempts)) throw err;
         this.opts.events.emit({ type: 'message', host: target.name, level: 'warning', text: `${err.message}; attempt ${attempt + 1} of ${this.opts.ssh.attempts}` });

@@ -107,6 +107,7 @@ export class Executor {
         if (host === NO_HOST) return Promise.reject(new UsageError(`task ${task} has no host to run on`, 'name a host set, or pass -H/-R'));
         return connections.get(host);
       },
+      reopen: () => connections.reopen(host),
       localTransport: () => connections.local(),
       execute: (sub, target, subArgs) => this.execute(sub, target, subArgs),
       contextFor: (other) => new TaskContext(this.runtimeFor(other, hosts, task)),

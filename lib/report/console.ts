@@ -30,6 +30,7 @@ export function consoleSink(opts: { color: boolean; groups: Set<Group>; write?: 
   const live = opts.live ? new LiveRolling(out) : undefined;
   const write = (s: string) => (live?.active ? live.print(s) : out(s));
   const colours = new Map<string, (s: string) => string>();
+  const shownAt = new Map<string, number>();
   const tag = (host?: string): string => {
     if (!host) return '';
     if (!colours.has(host)) colours.set(host, c[PALETTE[colours.size % PALETTE.length]!]);
@@ -53,6 +54,13 @@ export function consoleSink(opts: { color: boolean; groups: Set<Group>; write?: 
         return line(e.stream, e.host, `${e.stream === 'stdout' ? 'out' : c.yellow('err')}: ${shown(e.line)}`);
       case 'transfer':
         return line('running', e.host, `${e.direction}: ${e.direction === 'put' ? `${e.local} -> ${e.remote}` : `${e.remote} -> ${e.local}`} (${e.bytes} bytes)`);
+      case 'transfer.progress': {
+        // Only on a terminal, for transfers past their first second, once a second per file.
+        const key = `${e.host}\0${e.remote}`;
+        if (!opts.live || e.ms < 1000 || (shownAt.get(key) ?? -1000) > e.ms - 1000) return;
+        shownAt.set(key, e.ms);
+        return line('running', e.host, `${e.direction}: ${e.remote} ${transferProgress(e.bytes, e.total, e.ms)}`);
+      }
       case 'file.change':
         if (!e.changed) return line('running', e.host, `unchanged: ${e.path}`);
         line('running', e.host, `${e.dryRun ? 'would change' : 'changed'}: ${e.path}`);
@@ -108,4 +116,13 @@ export function consoleSink(opts: { color: boolean; groups: Set<Group>; write?: 
 
 export function jsonSink(write: (s: string) => void = (s) => void process.stdout.write(s)): EventSink {
   return (e) => write(`${JSON.stringify(e)}\n`);
+}
+
+const MIB = 1024 * 1024;
+
+/** `512.0 MiB of 1024.0 MiB (50%), 110.2 MiB/s` */
+export function transferProgress(bytes: number, total: number, ms: number): string {
+  const pct = total ? Math.floor((bytes / total) * 100) : 100;
+  const rate = ms ? bytes / MIB / (ms / 1000) : 0;
+  return `${(bytes / MIB).toFixed(1)} MiB of ${(total / MIB).toFixed(1)} MiB (${pct}%), ${rate.toFixed(1)} MiB/s`;
 }

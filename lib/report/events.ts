@@ -36,6 +36,8 @@ export type FabEvent =
   | { type: 'output'; host: string; id: number; stream: 'stdout' | 'stderr'; line: string }
   | { type: 'command.end'; host: string; id: number; code: number | null; signal: string | null; ms: number }
   | { type: 'transfer'; host: string; direction: 'put' | 'get'; local: string; remote: string; bytes: number }
+  /** While a file moves, at most every 500 ms per file: bytes so far of total, ms since it started. */
+  | { type: 'transfer.progress'; host: string; direction: 'put' | 'get'; local: string; remote: string; bytes: number; total: number; ms: number }
   | { type: 'file.change'; host: string; path: string; changed: boolean; diff: string; dryRun: boolean }
   | { type: 'message'; host?: string; level: 'info' | 'warning'; text: string }
   | { type: 'run.end'; ok: boolean; exitCode: number; ms: number; hosts: HostSummary[] }

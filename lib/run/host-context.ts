@@ -1,16 +1,18 @@
-import { mkdir } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { posix, resolve as resolveLocal } from 'node:path';
+import { posix } from 'node:path';
 import { sh, toCommand, type ShellCommand } from '../commands/quote.js';
+import { rsyncArgs, type RsyncOptions } from '../commands/rsync.js';
 import { UsageError } from '../errors.js';
 import type { HostTarget } from '../model/hostset.js';
 import type { Settings } from '../model/settings.js';
 import type { Transport } from '../transport/types.js';
 import { als, scopeFor } from './als.js';
 import { DEFAULT_OUTPUT_LIMIT } from './capture.js';
-import type { Host, HostEvents, PutOptions, SudoRunOptions } from './host.js';
+import type { GetOptions, Host, HostEvents, PutOptions, PutResult, SudoRunOptions } from './host.js';
+import { getFile, putFiles } from './transfers.js';
+import { reboot, type RebootOptions } from './reboot.js';
+import { openShell } from './shell.js';
 import { absolutePath } from './paths.js';
-import { RunCommand, type RunOptions } from './result.js';
+import { RunCommand, type RunOptions, type RunResult } from './result.js';
 import { runCommand, type CommandRequest, type RunConfig } from './runner.js';
 import { ROOT_SCOPE, applyScope, scopeCd, scopeEnv, scopePrefix, sudoWrap, type Scope } from './scope.js';
 
@@ -21,6 +23,8 @@ export interface CoreRuntime {
   task: string;
   cfg: RunConfig;
   connect(): Promise<Transport>;
+  /** Drop the host's pooled connection and connect again (reboot). */
+  reopen(): Promise<Transport>;
   localTransport(): Promise<Transport>;
 }
 
@@ -94,37 +98,47 @@ export class HostContext implements Host {
     return this.command({ requested, executed: applyScope(scope, requested), sudo: false, local: true }, scope, opts, true);
   }
 
-  /** Upload a file; relative remote paths follow `cd`. With `sudo`, it goes through a temp file and `sudo mv`. */
-  async put(localPath: string, remotePath: string, opts: PutOptions = {}): Promise<{ remote: string; bytes: number }> {
+  /**
+   * Upload a file, a folder (recursively) or a glob; relative remote paths follow `cd`. With `sudo` (or
+   * `owner`), files go to a private temp dir first and are moved into place as root, atomically.
+   */
+  async put(localPath: string, remotePath: string, opts: PutOptions = {}): Promise<PutResult> {
     const remote = await absolutePath(this, remotePath);
-    const t = await this.connection();
-    if (this.dryRun) {
-      this.log(`would upload ${localPath} to ${remote}`);
-      return { remote, bytes: 0 };
-    }
-    const mode = opts.mode === undefined ? {} : { mode: opts.mode };
-    let bytes: number;
-    if (opts.sudo || opts.owner) {
-      // The login user may not write there: upload to an unguessable temp name, then move it as root.
-      const tmp = `/tmp/.fab-put-${randomBytes(8).toString('hex')}`;
-      bytes = await t.put(localPath, tmp, mode);
-      await this.sudo(opts.owner ? sh`chown ${opts.owner} ${tmp} && mv -f ${tmp} ${remote}` : sh`mv -f ${tmp} ${remote}`).quiet();
-    } else {
-      bytes = await t.put(localPath, remote, mode);
-    }
-    this.events.emit({ type: 'transfer', host: this.host.name, direction: 'put', local: localPath, remote, bytes });
-    return { remote, bytes };
+    return putFiles(this, await this.connection(), localPath, remote, opts);
   }
 
-  /** Download a file. `{host}` in the local path is replaced by the host name (default: ./<host>/<basename>). */
-  async get(remotePath: string, localPath?: string): Promise<{ local: string; bytes: number }> {
+  /**
+   * Download a file to a local path template: `{host}` (or Fabric's `%(host)s`), `{path}`, `{basename}`,
+   * `{dirname}`; default `{host}/{basename}`. With `sudo`, a file only root can read.
+   */
+  async get(remotePath: string, localPath?: string, opts: GetOptions = {}): Promise<{ local: string; bytes: number }> {
     const remote = await absolutePath(this, remotePath);
-    const local = resolveLocal((localPath ?? `{host}/${posix.basename(remote)}`).split('{host}').join(this.host.name));
-    await mkdir(resolveLocal(local, '..'), { recursive: true });
+    return getFile(this, await this.connection(), runtimeOf(this).cfg, remote, localPath ?? '{host}/{basename}', opts);
+  }
+
+  /**
+   * Fabric's rsync_project: rsync from here over an ssh with this host's resolved endpoint (address, port,
+   * user, keys, known_hosts) and StrictHostKeyChecking=yes. Relative remote paths follow `cd`.
+   */
+  async rsyncProject(localPath: string, remotePath: string, opts: RsyncOptions = {}): Promise<RunResult> {
     const t = await this.connection();
-    const bytes = await t.get(remote, local);
-    this.events.emit({ type: 'transfer', host: this.host.name, direction: 'get', local, remote, bytes });
-    return { local, bytes };
+    const ep = t.endpoint;
+    const why = !ep ? `the ${t.kind} transport, not ssh` : ep.jump ? `${ep.jump}; rsync cannot follow fab's jump hosts yet` : undefined;
+    if (!ep || why) throw new UsageError(`rsyncProject: ${this.host.name} is reached through ${why}`, 'use put() for this host');
+    const remote = await absolutePath(this, remotePath);
+    // Unscoped: a remote `cd` must not become a local one.
+    return this.unscoped(() => this.local(sh`rsync ${rsyncArgs(localPath, remote, ep, opts)}`));
+  }
+
+  /** An interactive shell on this host in the local terminal (Fabric's open_shell); resolves when it exits. */
+  async openShell(): Promise<{ code: number | null }> {
+    const { code } = await openShell(this.host.name, await this.connection());
+    return { code };
+  }
+
+  /** Reboot the host and wait until SSH answers again; later commands use the new connection (see run/reboot.ts). */
+  reboot(opts: RebootOptions = {}): Promise<{ ms: number }> {
+    return reboot(this, () => runtimeOf(this).reopen(), opts);
   }
 
   cd<T>(path: string, fn: () => T): T {

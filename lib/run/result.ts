@@ -43,6 +43,8 @@ export interface RunOptions {
   outputLimit?: number;
   /** Nobody reads stdout (an ad-hoc command): show it, keep none of it. */
   discardStdout?: boolean;
+  /** Run under a pseudo-terminal (sudoers `requiretty`, tools that want a terminal); stderr arrives merged into stdout. */
+  pty?: boolean;
 }
 
 /** Parses `5s`, `500ms`, `2m` or a number of milliseconds. */
@@ -81,6 +83,10 @@ export class RunCommand implements PromiseLike<RunResult> {
   }
   timeout(t: number | string): this {
     this.opts.timeout = toMs(t);
+    return this;
+  }
+  pty(on = true): this {
+    this.opts.pty = on;
     return this;
   }
   stdin(data: string | Buffer): this {

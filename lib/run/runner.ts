@@ -24,6 +24,8 @@ export interface RunConfig {
   run?: RunInfo;
   /** prompt()/confirm() answers, shared by the whole run (see run/prompts.ts). */
   prompts?: Prompts;
+  /** --pty: every remote command gets a pseudo-terminal unless its own options say otherwise. */
+  pty?: boolean;
 }
 
 export interface RunInfo {
@@ -73,16 +75,22 @@ export async function runCommand(transport: Transport, req: CommandRequest, opts
   const stdoutLines = new LineSplitter(line('stdout'));
   const stderrLines = new LineSplitter(line('stderr'));
   const gate = req.sudo ? new SudoGate(cfg.marks, cfg.sudoPassword) : undefined;
+  // Under a pty everything (sudo's prompt and start marker too) arrives as stdout, so the gate reads stdout.
+  const pty = !req.local && (opts.pty ?? cfg.pty ?? false);
+  const stdout = (chunk: Buffer): void => {
+    out.push(chunk);
+    stdoutLines.push(chunk);
+  };
+  const gated = (chunk: Buffer, pass: (c: Buffer) => void): void =>
+    gate && !gate.opened ? gate.push(chunk.toString('utf8')) : pass(chunk);
 
   // Once killed (timeout, Ctrl-C, sudo failure), wait a little for the exit status, but never hang on a host that does not answer.
   let giveUp!: (r: ExecResult) => void;
   const gaveUp = new Promise<ExecResult>((resolve) => (giveUp = resolve));
   const proc = await transport.exec(req.executed.text, {
-    onStdout: (chunk) => {
-      out.push(chunk);
-      stdoutLines.push(chunk);
-    },
-    onStderr: (chunk) => (gate && !gate.opened ? gate.push(chunk.toString('utf8')) : stderrLines.push(chunk)),
+    onStdout: (chunk) => (pty ? gated(chunk, stdout) : stdout(chunk)),
+    onStderr: (chunk) => gated(chunk, (c) => stderrLines.push(c)),
+    ...(pty ? { pty } : {}),
   });
   const stop = (): void => {
     proc.kill();
@@ -97,9 +105,11 @@ export async function runCommand(transport: Transport, req: CommandRequest, opts
       write: (data) => proc.write(data),
       stop,
       open: (before, rest) => {
-        if (before) stderrLines.push(before);
+        // A bare newline is sudo ending its prompt line (it prints one after a password read without echo).
+        if (before.trim()) stderrLines.push(before);
         sendInput();
-        if (rest) stderrLines.push(rest);
+        if (rest && pty) stdout(Buffer.from(rest));
+        else if (rest) stderrLines.push(rest);
       },
     });
   } else sendInput();

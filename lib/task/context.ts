@@ -7,6 +7,8 @@ import type { RunResult } from '../run/result.js';
 import type { RunConfig } from '../run/runner.js';
 import { ROOT_SCOPE } from '../run/scope.js';
 import { shellFor, type BoundShell } from '../run/zx.js';
+import type { GetOptions } from '../run/host.js';
+import { checkGetTemplate } from '../run/transfers.js';
 import { FILE_HELPERS, type FileHelpers } from './file-helpers.js';
 import type { ArgSpecs, ArgsOf } from '../model/args.js';
 
@@ -87,6 +89,12 @@ export class TaskContext extends HostContext {
   /** Hosts by name, glob, role (`{ role: 'web' }`) or as targets, from the run's host sets. */
   resolveHosts(target: ExecuteTarget): HostTarget[] {
     return this.#rt.resolveTarget(target);
+  }
+
+  /** As HostContext.get, but refuses a local path without `{host}` when several hosts run (they would overwrite each other). */
+  override get(remotePath: string, localPath?: string, opts: GetOptions = {}): Promise<{ local: string; bytes: number }> {
+    checkGetTemplate(localPath, this.#rt.hosts.length);
+    return super.get(remotePath, localPath, opts);
   }
 
   /** Ask the operator once per run (or per host with `perHost`); see run/prompts.ts. */

@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import type { ExecOptions, ExecResult, FileStat, RemoteProcess, Transport } from '../transport/types.js';
+import type { ExecOptions, ExecResult, FileStat, PutFileOptions, RemoteProcess, Transport } from '../transport/types.js';
 import { unwrapSudo, type Unwrapped } from './sudo-unwrap.js';
 
 /** What a scripted command answers. */
@@ -105,7 +105,7 @@ export class ScriptedTransport implements Transport {
     return typeof rule.answer === 'function' ? rule.answer(c) : rule.answer;
   }
 
-  async put(localPath: string, remotePath: string, opts: { mode?: number } = {}): Promise<number> {
+  async put(localPath: string, remotePath: string, opts: PutFileOptions = {}): Promise<number> {
     const data = await readFile(localPath);
     this.files.set(remotePath, { data, mode: opts.mode ?? 0o644 });
     return data.length;

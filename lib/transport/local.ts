@@ -1,6 +1,6 @@
 import { copyFile, chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { execa } from 'execa';
-import type { ExecOptions, FileStat, RemoteProcess, Transport } from './types.js';
+import type { ExecOptions, FileStat, PutFileOptions, RemoteProcess, Transport } from './types.js';
 
 /** Runs commands on this machine with /bin/sh -c, through execa. Used by `local()` and by `transport: 'local'` hosts. */
 export class LocalTransport implements Transport {
@@ -27,7 +27,7 @@ export class LocalTransport implements Transport {
     };
   }
 
-  async put(localPath: string, remotePath: string, opts: { mode?: number } = {}): Promise<number> {
+  async put(localPath: string, remotePath: string, opts: PutFileOptions = {}): Promise<number> {
     await copyFile(localPath, remotePath);
     if (opts.mode !== undefined) await chmod(remotePath, opts.mode);
     return (await stat(remotePath)).size;

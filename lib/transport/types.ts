@@ -20,6 +20,8 @@ export interface RemoteProcess {
 export interface ExecOptions {
   onStdout(chunk: Buffer): void;
   onStderr(chunk: Buffer): void;
+  /** Run under a pseudo-terminal: stdout and stderr arrive merged on onStdout, input is not echoed. */
+  pty?: boolean;
 }
 
 export interface FileStat {
@@ -30,15 +32,57 @@ export interface FileStat {
   isDirectory: boolean;
 }
 
+/** Called as bytes move: `done` of `total` so far. */
+export type Progress = (done: number, total: number) => void;
+
+export interface PutFileOptions {
+  mode?: number;
+  onProgress?: Progress;
+}
+
+export interface GetFileOptions {
+  onProgress?: Progress;
+}
+
+/** Where an SSH transport really connects, for tools that open their own ssh (rsync -e). */
+export interface SshEndpointInfo {
+  host: string;
+  port: number;
+  user: string;
+  keys: readonly string[];
+  knownHosts: readonly string[];
+  jump?: string;
+}
+
 export interface Transport {
   readonly kind: 'ssh' | 'local' | 'scripted' | 'fake';
+  /** SSH transports: the resolved endpoint (after ssh_config and the command line). */
+  readonly endpoint?: SshEndpointInfo;
   /** Start `command` (a full shell command line, already quoted) and return at once. */
   exec(command: string, opts: ExecOptions): Promise<RemoteProcess>;
-  put(localPath: string, remotePath: string, opts?: { mode?: number }): Promise<number>;
-  get(remotePath: string, localPath: string): Promise<number>;
+  /** Streams a file up (bounded memory); resolves with the bytes sent. */
+  put(localPath: string, remotePath: string, opts?: PutFileOptions): Promise<number>;
+  get(remotePath: string, localPath: string, opts?: GetFileOptions): Promise<number>;
   readFile(remotePath: string): Promise<Buffer>;
   writeFile(remotePath: string, data: string | Buffer, opts?: { mode?: number }): Promise<void>;
   /** undefined when the path does not exist. */
   stat(remotePath: string): Promise<FileStat | undefined>;
+  /** An interactive login shell on a pty of this size (SSH transports only). */
+  shell?(opts: ShellOptions): Promise<ShellSession>;
   close(): Promise<void>;
+}
+
+export interface ShellOptions {
+  rows: number;
+  cols: number;
+  term: string;
+  /** The terminal's output (stdout and stderr, as a terminal has one). */
+  onData(chunk: Buffer): void;
+}
+
+export interface ShellSession {
+  write(data: string | Buffer): void;
+  /** The local terminal changed size. */
+  resize(rows: number, cols: number): void;
+  readonly done: Promise<ExecResult>;
 }

@@ -69,6 +69,7 @@ export const LAB_NETS = {
   dbTests: 16 + NET_OFFSET,    // test/integration/db-*.test.ts (db: true labs)
   guest: 17 + NET_OFFSET,      // the storage guest (guest-storage.test.ts): sshd forwarded from 127.<net>.0.1
   jumpChain: 18 + NET_OFFSET,  // hardening-jump.test.ts: bastion, private1, private2 (jump2: two hops)
+  sshTests: 19 + NET_OFFSET,   // ssh-exec.test.ts: pty/requiretty, reboot, transfers (own small lab)
 } as const;
 export const TEST_LAB_NET = LAB_NETS.test;
 export const TEST_LAB_WEB = 10;

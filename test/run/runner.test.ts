@@ -11,12 +11,17 @@ import { testConfig } from '../helpers/runtime.js';
  * A transport that plays sudo: prompts (split over several chunks, as a network may deliver it),
  * checks the password written to stdin, then prints the start marker and runs.
  */
-function fakeSudo(password: string | null, eager = false, marks = { prompt: '[fab-sudo-x1] password: ', start: 'fab-start-x1' }): Transport & { stdinSeen: string[] } {
+function fakeSudo(password: string | null, eager = false, marks = { prompt: '[fab-sudo-x1] password: ', start: 'fab-start-x1' }): Transport & { stdinSeen: string[]; ptys: boolean[] } {
   const stdinSeen: string[] = [];
+  const ptys: boolean[] = [];
   return {
     kind: 'fake',
     stdinSeen,
-    async exec(_cmd: string, o: ExecOptions): Promise<RemoteProcess> {
+    ptys,
+    async exec(_cmd: string, opts: ExecOptions): Promise<RemoteProcess> {
+      // Under a pty the terminal merges stderr into stdout, as sshd does.
+      ptys.push(opts.pty === true);
+      const o = opts.pty ? { ...opts, onStderr: opts.onStdout } : opts;
       let finish!: (r: { code: number | null; signal: string | null }) => void;
       const done = new Promise<{ code: number | null; signal: string | null }>((r) => (finish = r));
       let tries = 0;
@@ -68,6 +73,28 @@ describe('runCommand', () => {
     expect(t.stdinSeen).toEqual(['s3cr3t!\n', 'data']);
     expect(JSON.stringify(events)).not.toContain('s3cr3t!');
     expect(JSON.stringify(events)).not.toContain('fab-start-x1');
+  });
+
+  it('with a pty, finds the prompt and start marker on stdout and keeps the password out of it', async () => {
+    for (const [opts, cfgPty] of [[{ pty: true }, false], [{}, true]] as const) {
+      const { cfg, events } = testConfig({ password: 's3cr3t!' });
+      const t = fakeSudo('s3cr3t!');
+      const res = await runCommand(t, req('whoami', true), { warnOnly: false, ...opts }, { ...cfg, pty: cfgPty });
+      expect(t.ptys).toEqual([true]);
+      expect(t.stdinSeen).toEqual(['s3cr3t!\n']);
+      expect(res.stdout).toBe('warning\nroot\n');
+      expect(res.stderr).toBe('');
+      const shown = JSON.stringify(events);
+      for (const hidden of ['s3cr3t!', 'fab-start-x1', 'fab-sudo-x1']) expect(shown).not.toContain(hidden);
+    }
+  });
+
+  it('asks for no pty unless told, and run(..., { pty: false }) overrides --pty', async () => {
+    const { cfg } = testConfig({ password: 's3cr3t!' });
+    const t = fakeSudo('s3cr3t!');
+    await runCommand(t, req('whoami', true), { warnOnly: false }, cfg);
+    await runCommand(t, req('whoami', true), { warnOnly: false, pty: false }, { ...cfg, pty: true });
+    expect(t.ptys).toEqual([false, false]);
   });
 
   it('answers a prompt that arrives before the command handle does', async () => {

@@ -1,0 +1,115 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { hasHostToken, localPathFor, planPut, sudoFetchScript, sudoInstallScript, type LocalTree } from '../../lib/commands/transfer.js';
+
+const file = (rel: string, mode = 0o644, size = 3) => ({ abs: `/l/${rel}`, rel, mode, size });
+const noMode = () => undefined;
+
+describe('planPut (scp rules)', () => {
+  const one: LocalTree = { sources: [{ name: 'a.conf', isDir: false }], files: [file('a.conf')], dirs: [] };
+  const dir: LocalTree = {
+    sources: [{ name: 'site', isDir: true }],
+    files: [file('site/index.html'), file('site/css/x.css', 0o600)],
+    dirs: ['site', 'site/css'],
+  };
+  const glob: LocalTree = { sources: [{ name: 'a.tgz', isDir: false }, { name: 'b.tgz', isDir: false }], files: [file('a.tgz'), file('b.tgz')], dirs: [] };
+
+  it.each([
+    ['one file: to the path, or inside it if the host has a folder there', one, '/srv/x', false,
+      { files: [{ local: '/l/a.conf', remote: '/srv/x', size: 3, intoDir: 'a.conf' }], dirs: [] }],
+    ['a folder onto a new path: its content becomes that path', dir, '/srv/www', false,
+      { files: [{ local: '/l/site/index.html', remote: '/srv/www/index.html', size: 3 }, { local: '/l/site/css/x.css', remote: '/srv/www/css/x.css', size: 3 }],
+        dirs: ['/srv/www', '/srv/www/css'] }],
+    ['a folder onto an existing folder: inside it, under its own name', dir, '/srv', true,
+      { files: [{ local: '/l/site/index.html', remote: '/srv/site/index.html', size: 3 }, { local: '/l/site/css/x.css', remote: '/srv/site/css/x.css', size: 3 }],
+        dirs: ['/srv/site', '/srv/site/css'] }],
+    ['a glob: every match inside the folder, made if missing', glob, '/srv/dist', false,
+      { files: [{ local: '/l/a.tgz', remote: '/srv/dist/a.tgz', size: 3 }, { local: '/l/b.tgz', remote: '/srv/dist/b.tgz', size: 3 }], dirs: ['/srv/dist'] }],
+  ] as const)('%s', (_name, tree, remote, isDir, want) => {
+    expect(planPut(tree, remote, isDir, noMode)).toEqual(want);
+  });
+
+  it('gives each file the mode the caller picks (mirrorLocalMode)', () => {
+    expect(planPut(dir, '/srv/www', false, (f) => f.mode).files.map((f) => f.mode)).toEqual([0o644, 0o600]);
+  });
+});
+
+describe('local path templates', () => {
+  it.each([
+    ['{host}/{basename}', 'web1', '/var/log/syslog', 'web1/syslog'],
+    ['%(host)s/%(path)s', 'web1', '/var/log/syslog', 'web1/var/log/syslog'],
+    ['logs/{dirname}/{host}.log', 'db2', '/var/log/mysql/error.log', 'logs/var/log/mysql/db2.log'],
+    ['x/{unknown}/{host}', 'h', '/a', 'x/{unknown}/h'],
+  ])('%s on %s for %s -> %s', (tpl, host, remote, want) => {
+    expect(localPathFor(tpl, host, remote)).toBe(want);
+  });
+
+  it('tells whether a template names the host', () => {
+    expect([hasHostToken('a/{host}'), hasHostToken('%(host)s.log'), hasHostToken('a/{path}'), hasHostToken('host')]).toEqual([true, true, false, false]);
+  });
+});
+
+describe('sudoInstallScript', () => {
+  it('builds the exact script: trap, one fab_put per file, quoted paths', () => {
+    const plan = { files: [{ local: '/l/a', remote: "/etc/it's.conf", size: 1, mode: 0o640, intoDir: 'a' }], dirs: [] };
+    const cmd = sudoInstallScript(plan, '/tmp/.fab-put.X', ['f0'], 'root:adm');
+    expect(cmd.text.split('\n').slice(0, 3)).toEqual(['set -e', 't=', 'fab_tmp=/tmp/.fab-put.X']);
+    expect(cmd.text.split('\n').at(-1)).toBe(`fab_put /tmp/.fab-put.X/f0 '/etc/it'\\''s.conf' 0640 root:adm a`);
+    expect(cmd.display).toBe(`(install /etc/it's.conf as root from /tmp/.fab-put.X)`);
+  });
+
+  // The script runs as is under /bin/sh here (as the current user): the shell logic, not just its text.
+  it('installs atomically beside the destination, keeps an existing file\'s mode, makes folders, cleans up', () => {
+    const base = mkdtempSync(join(tmpdir(), 'fab-install-'));
+    const tmp = join(base, 'upload');
+    mkdirSync(tmp, { mode: 0o700 });
+    writeFileSync(join(tmp, 'f0'), 'new old\n', { mode: 0o644 });
+    writeFileSync(join(tmp, 'f1'), 'fresh\n', { mode: 0o600 });
+    writeFileSync(join(tmp, 'f2'), 'into\n');
+    const existing = join(base, 'dest dir', "it's.conf");
+    mkdirSync(join(base, 'dest dir'));
+    writeFileSync(existing, 'old\n', { mode: 0o640 });
+    const plan = {
+      files: [
+        { local: 'x', remote: existing, size: 8 },
+        { local: 'y', remote: join(base, 'new/sub/fresh'), size: 6 },
+        { local: 'z', remote: join(base, 'dest dir'), size: 5, mode: 0o604, intoDir: 'named' },
+      ],
+      dirs: [join(base, 'new/sub')],
+    };
+    execFileSync('/bin/sh', ['-c', sudoInstallScript(plan, tmp, ['f0', 'f1', 'f2']).text]);
+    expect(readFileSync(existing, 'utf8')).toBe('new old\n');
+    expect(statSync(existing).mode & 0o777).toBe(0o640);
+    expect(statSync(join(base, 'new/sub/fresh')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(base, 'dest dir/named'), 'utf8')).toBe('into\n');
+    expect(statSync(join(base, 'dest dir/named')).mode & 0o777).toBe(0o604);
+    expect(existsSync(tmp)).toBe(false);
+    expect(execFileSync('find', [base, '-name', '.fab-put.*']).toString()).toBe('');
+  });
+
+  it('refuses to replace a folder with a file, and leaves nothing half-made', () => {
+    const base = mkdtempSync(join(tmpdir(), 'fab-install-'));
+    const tmp = join(base, 'upload');
+    mkdirSync(tmp);
+    writeFileSync(join(tmp, 'f0'), 'x');
+    mkdirSync(join(base, 'd'));
+    const plan = { files: [{ local: 'x', remote: join(base, 'd'), size: 1 }], dirs: [] };
+    expect(() => execFileSync('/bin/sh', ['-c', sudoInstallScript(plan, tmp, ['f0']).text], { stdio: 'pipe' })).toThrow(/is a directory/);
+    expect(execFileSync('find', [base]).toString().trim().split('\n').sort()).toEqual([base, join(base, 'd')].sort());
+  });
+});
+
+describe('sudoFetchScript', () => {
+  it('copies a regular file for the login user ($SUDO_UID) with mode 600, and refuses anything else', () => {
+    const base = mkdtempSync(join(tmpdir(), 'fab-fetch-'));
+    writeFileSync(join(base, "sec'ret"), 'k=v\n', { mode: 0o400 });
+    const env = { ...process.env, SUDO_UID: String(process.getuid!()) };
+    execFileSync('/bin/sh', ['-c', sudoFetchScript(join(base, "sec'ret"), join(base, 'out')).text], { env });
+    expect(readFileSync(join(base, 'out'), 'utf8')).toBe('k=v\n');
+    expect(statSync(join(base, 'out')).mode & 0o777).toBe(0o600);
+    expect(() => execFileSync('/bin/sh', ['-c', sudoFetchScript(base, join(base, 'out2')).text], { env, stdio: 'pipe' })).toThrow(/not a regular file/);
+  });
+});
