@@ -1,12 +1,13 @@
-import { raw, sh } from '../commands/quote.js';
+import { sh } from '../commands/quote.js';
 import { FabError, UsageError, errorMessage } from '../errors.js';
 import type { TaskContext } from '../run/context.js';
 import { runWithCredentials } from '../db/client.js';
 import { serviceStart, serviceStop, waitUntil } from '../system/service.js';
 import {
-  backupsToRemove, completedOk, detectTool, mysqlAnswers, mysqlQuery, mysqlSettings, parseBinlogInfo, serverRunning, sqlString,
+  completedOk, detectTool, mysqlAnswers, mysqlQuery, mysqlSettings, parseBinlogInfo, serverRunning, sqlString,
   stamp, toolCommand, type MysqlSettings,
 } from './mysql.js';
+import { backupScript, parseBackupOutput } from './mysql-backup-script.js';
 
 /**
  * Hot backups with mariabackup/xtrabackup/innobackupex into `<backupRoot>/<UTC stamp>` (written as
@@ -20,30 +21,26 @@ const tail = (ctx: TaskContext, out: string) => ctx.config.events.mask(out.trimE
 
 export async function backup(ctx: TaskContext): Promise<BackupResult> {
   const m = mysqlSettings(ctx);
-  const tool = await detectTool(ctx, m);
   const base = `${m.backupRoot}/${stamp(new Date())}`;
   const t0 = Date.now();
-  // Two backups within one second get <stamp>-2, -3, ...: the name is picked on the host, where the dirs are.
-  const made = await ctx.sudo(sh`mkdir -p -m 700 ${m.backupRoot} && d=${base} && n=1 && while [ -e "$d" ] || [ -e "$d.partial" ]; do n=$((n+1)); d=${base}-$n; done && mkdir -m 700 "$d.partial" && printf '%s\n' "$d"`).quiet();
-  const dir = made.stdout.trim() || base; // empty under --dry-run
-  const partial = `${dir}.partial`;
-  try {
-    const b = await runWithCredentials(ctx, { ...m.creds, include: m.defaultsFile }, `${toolCommand(tool, 'backup', partial, raw('"$FAB_MY_CNF"')).text} </dev/null 2>&1`, {
-      sudo: true, display: `(${tool} --backup --target-dir=${partial} as ${m.creds.user ?? 'default user'}, password in a temp defaults file)`,
-    });
-    if (!ctx.dryRun && (!b.ok || !completedOk(b.stdout))) throw new FabError(`[${ctx.host.name}] ${tool} --backup did not complete OK (exit ${b.code}):\n    ${tail(ctx, b.stdout).split('\n').join('\n    ')}`);
-    const p = await ctx.sudo(sh`${toolCommand(tool, 'prepare', partial, raw(''))} </dev/null 2>&1`).quiet().nothrow();
-    if (!ctx.dryRun && (!p.ok || !completedOk(p.stdout))) throw new FabError(`[${ctx.host.name}] ${tool} --prepare did not complete OK (exit ${p.code}):\n    ${tail(ctx, p.stdout).split('\n').join('\n    ')}`);
-    await ctx.sudo(sh`mv -T -- ${partial} ${dir}`).quiet();
-  } catch (e) {
-    await ctx.sudo(sh`rm -rf -- ${partial}`).quiet().nothrow();
-    throw e;
-  }
+  // One script, one round trip: the tool, the dir, --backup, --prepare, rename, keep N and du (see mysql-backup-script.ts)
+  const r = await runWithCredentials(ctx, { ...m.creds, include: m.defaultsFile }, backupScript({ tool: m.tool, root: m.backupRoot, base, keep: m.keep }), {
+    sudo: true, display: `(backup script: ${m.tool === 'auto' ? 'mariabackup/xtrabackup' : m.tool} --backup and --prepare into ${base}, ` +
+      `keep ${m.keep}; as ${m.creds.user ?? 'default user'}, password in a temp defaults file)`,
+  });
   const ms = Date.now() - t0;
-  const names = (await ctx.sudo(sh`ls -1 -- ${m.backupRoot}`).quiet().probe()).lines();
-  const removed = backupsToRemove(names, m.keep).map((n) => `${m.backupRoot}/${n}`);
-  if (removed.length) await ctx.sudo(sh`rm -rf -- ${removed}`).quiet();
-  const bytes = ctx.dryRun ? 0 : Number((await ctx.sudo(sh`du -sb -- ${dir}`).quiet().probe()).stdout.split(/\s/)[0]);
+  if (r.skipped) {
+    ctx.log(`would back up into ${base} and keep the last ${m.keep}`);
+    return { dir: base, tool: m.tool, bytes: 0, ms: 0, removed: [] };
+  }
+  const o = parseBackupOutput(r.stdout);
+  if (o.failed || !r.ok || !o.dir || o.bytes === undefined) {
+    const why = o.failed ? `${o.failed.what}${o.failed.tail ? `:\n    ${tail(ctx, o.failed.tail).split('\n').join('\n    ')}` : ''}`
+      : `the backup script ended early (exit ${r.code})${r.stderr.trim() ? `: ${ctx.config.events.mask(r.stderr.trim())}` : ''}`;
+    throw new FabError(`[${ctx.host.name}] backup failed: ${why}\n  no backup dir is left behind`);
+  }
+  const { dir, bytes, removed } = o;
+  const tool = o.tool ?? m.tool;
   ctx.log(`backup ${dir}: ${(bytes / 1e6).toFixed(1)} MB in ${(ms / 1000).toFixed(1)} s (${tool}, prepared)${removed.length ? `; removed ${removed.length} old backup(s)` : ''}`);
   return { dir, tool, bytes, ms, removed };
 }
