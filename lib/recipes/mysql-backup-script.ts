@@ -36,9 +36,10 @@ export function backupScript(i: BackupScriptInput): string {
     `tool=; for t in ${tools.map(quote).join(' ')}; do command -v "$t" >/dev/null 2>&1 && { tool=$t; break; }; done`,
     `[ -n "$tool" ] || fail ${quote(`no backup tool found (${tools.join(', ')})`)}`,
     `echo "${MARK}tool $tool"`,
+    // `exec`: run by `step` in a background subshell, the tool takes its pid, so a signal reaches the tool itself
     'case $tool in',
-    '  *innobackupex*) do_backup() { "$tool" --defaults-file="$FAB_MY_CNF" --no-timestamp "$1"; }; do_prepare() { "$tool" --apply-log "$1"; } ;;',
-    '  *) do_backup() { "$tool" --defaults-file="$FAB_MY_CNF" --backup --target-dir="$1"; }; do_prepare() { "$tool" --prepare --target-dir="$1"; } ;;',
+    '  *innobackupex*) do_backup() { exec "$tool" --defaults-file="$FAB_MY_CNF" --no-timestamp "$1"; }; do_prepare() { exec "$tool" --apply-log "$1"; } ;;',
+    '  *) do_backup() { exec "$tool" --defaults-file="$FAB_MY_CNF" --backup --target-dir="$1"; }; do_prepare() { exec "$tool" --prepare --target-dir="$1"; } ;;',
     'esac',
     // the tool must exit 0 AND end with "completed OK!" (xtrabackup has exited 0 after errors)
     'ok() { awk \'NF { l = $0 } END { exit !(l ~ /completed OK![ \\t]*$/) }\' "$d/log"; }',

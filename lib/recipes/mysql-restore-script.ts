@@ -66,7 +66,8 @@ export function restoreScript(i: RestoreScriptInput): string {
     '  why=$(wait_ready) && say rollback ok || say rollback-failed "$why"',
     '}',
     // what failed and why, then the log tail, then the rollback's outcome
-    'fail() { trap - HUP INT TERM; say failed "$at"; say why "$1"; [ ! -s "$d/log" ] || tail -n 6 "$d/log"; rollback; exit 1; }',
+    // the rollback outlives a closed channel (HUP, EPIPE on our output); a second INT/TERM stops it
+    'fail() { trap \'\' HUP PIPE; trap - INT TERM; say failed "$at"; say why "$1"; [ ! -s "$d/log" ] || tail -n 6 "$d/log"; rollback; exit 1; }',
     `[ -r "$src/xtrabackup_checkpoints" ] || { ${S('refused', '$src is not a backup (no readable xtrabackup_checkpoints); nothing changed, the server keeps running')}; exit 1; }`,
     `t=$(grep -E '^backup_type *= *' "$src/xtrabackup_checkpoints" | sed 's/^backup_type *= *//')`,
     'case $t in full-prepared|log-applied) ;; *)',
@@ -93,8 +94,9 @@ export function restoreScript(i: RestoreScriptInput): string {
     'step chown "$owner" -- "$datadir"; [ $rc = 0 ] || fail "chown exited $rc"',
     `${S('kept', '$kept')}`,
     'at="copy back $src"',
-    `case $tool in *innobackupex*) cb() { "$tool" --defaults-file=${quote(i.defaultsFile)} --copy-back "$src"; } ;;`,
-    `  *) cb() { "$tool" --defaults-file=${quote(i.defaultsFile)} --copy-back --target-dir="$src"; } ;; esac`,
+    // `exec`: run by `step` in a background subshell, the tool takes its pid, so a signal reaches the tool itself
+    `case $tool in *innobackupex*) cb() { exec "$tool" --defaults-file=${quote(i.defaultsFile)} --copy-back "$src"; } ;;`,
+    `  *) cb() { exec "$tool" --defaults-file=${quote(i.defaultsFile)} --copy-back --target-dir="$src"; } ;; esac`,
     `step cb; [ $rc = 0 ] && awk 'NF { l = $0 } END { exit !(l ~ /completed OK![ \\t]*$/) }' "$d/log" || fail "$tool --copy-back failed (exit $rc)"`,
     'at="chown -R $owner $datadir"',
     'step chown -R "$owner" -- "$datadir"; [ $rc = 0 ] || fail "exit $rc"',

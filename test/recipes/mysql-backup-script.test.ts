@@ -44,14 +44,16 @@ describe('parseBackupOutput', () => {
 });
 
 /** Run the script as fab does (inside withDefaultsFile, the login on stdin) with fake tools first on the PATH. */
-function runScript(input: BackupScriptInput, bin: string, signalAfterMs?: number): Promise<{ code: number | null; out: string }> {
+function runScript(input: BackupScriptInput, bin: string, signalWhen?: string): Promise<{ code: number | null; out: string }> {
   const cnf = '[client]\npassword="s3cret"\n';
   const c = spawn('sh', ['-c', withDefaultsFile(cnf.length, backupScript(input))], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
   c.stdin.end(cnf);
   let out = '';
   c.stdout.on('data', (d: Buffer) => (out += d.toString()));
   c.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  if (signalAfterMs !== undefined) setTimeout(() => c.kill('SIGTERM'), signalAfterMs);
+  // SIGTERM as soon as the file `signalWhen` exists
+  const poll = signalWhen ? setInterval(() => { if (existsSync(signalWhen)) { clearInterval(poll); c.kill('SIGTERM'); } }, 10) : undefined;
+  c.on('close', () => clearInterval(poll));
   return new Promise((res) => c.on('close', (code) => res({ code, out })));
 }
 
@@ -126,9 +128,11 @@ describe('backupScript, run by sh against fake tools', () => {
 
   it('killed while the tool runs (SIGTERM, as on Ctrl-C): the .partial dir and the login file are removed', async () => {
     const r = root();
-    const res = await runScript({ tool: 'auto', ...r, keep: 1 }, fakeTool('mariabackup', `echo "$2" > ${r.root}.cnf-path; sleep 5`), 300);
+    const res = await runScript({ tool: 'auto', ...r, keep: 1 }, fakeTool('mariabackup', `echo "$$ $1" > ${r.root}.tmp; mv ${r.root}.tmp ${r.root}.cnf-path; exec sleep 5`), `${r.root}.cnf-path`);
     expect(res.code).not.toBe(0);
     expect(readdirSync(r.root)).toEqual([]);
-    expect(existsSync(readFileSync(`${r.root}.cnf-path`, 'utf8').trim().replace('--defaults-file=', ''))).toBe(false);
+    const [pid, cnf] = readFileSync(`${r.root}.cnf-path`, 'utf8').trim().split(' ');
+    expect(existsSync(cnf!.replace('--defaults-file=', ''))).toBe(false);
+    expect(() => process.kill(Number(pid), 0)).toThrow(); // the tool itself was stopped, not left running
   });
 });

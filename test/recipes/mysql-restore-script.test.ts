@@ -20,7 +20,7 @@ function fakeHost() {
   writeFileSync(`${datadir}/old-table`, 'old rows');
   writeFileSync(`${w}/up`, '');
   const tool = (name: string, body: string) => { writeFileSync(`${bin}/${name}`, `#!/bin/sh\n${body}\n`); chmodSync(`${bin}/${name}`, 0o755); };
-  tool('mariabackup', `t=\${3#--target-dir=}; [ -e "$t/nospace" ] && { echo "Errcode: 28 No space left on device"; exit 1; }
+  tool('mariabackup', `t=\${3#--target-dir=}; [ -e "$t/slow" ] && { echo $$ > ${w}/copying.tmp; mv ${w}/copying.tmp ${w}/copying; exec sleep 5; }; [ -e "$t/nospace" ] && { echo "Errcode: 28 No space left on device"; exit 1; }
 [ -z "$(ls -A ${datadir})" ] || { echo "Original data directory ${datadir} is not empty!"; exit 1; }
 cp -r "$t"/. ${datadir}/ && echo "[00] completed OK!"`);
   tool('mariadb', `[ -e ${w}/up ] && [ ! -e ${datadir}/corrupt ] || { echo "Can't connect" >&2; exit 1; }
@@ -39,13 +39,16 @@ cat >/dev/null; printf 'n\\n3\\n'`);
     },
     startTimeoutS: 1, verifySql: 'SELECT COUNT(*) AS n FROM shop.items', binlog: false, ...more,
   });
-  const run = (i: RestoreScriptInput): Promise<{ code: number | null; out: string }> => {
+  /** `signalWhen`: SIGTERM the script as soon as that file exists (polled every 10 ms) */
+  const run = (i: RestoreScriptInput, signalWhen?: string): Promise<{ code: number | null; out: string }> => {
     const cnf = '[client]\npassword="s3cret"\n';
     const c = spawn('sh', ['-c', withDefaultsFile(cnf.length, restoreScript(i))], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
     c.stdin.end(cnf);
     let out = '';
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));
     c.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const poll = signalWhen ? setInterval(() => { if (existsSync(signalWhen)) { clearInterval(poll); c.kill('SIGTERM'); } }, 10) : undefined;
+    c.on('close', () => clearInterval(poll));
     return new Promise((res) => c.on('close', (code) => res({ code, out })));
   };
   const up = () => existsSync(`${w}/up`);
@@ -95,6 +98,18 @@ describe('restoreScript, run by sh on a fake host', () => {
     expect(readdirSync(h.datadir)).toEqual(['old-table']);
     expect(existsSync(`${h.datadir}.before-restore-X`)).toBe(false);
     expect(h.up()).toBe(true);
+  });
+
+  it('a signal during the copy-back (Ctrl-C) stops the tool and rolls back', async () => {
+    const h = fakeHost();
+    const res = await h.run(h.input(h.backup('b', { ...PREPARED, slow: '' })), `${h.w}/copying`);
+    expect(res.code).toBe(1);
+    const o = parseRestoreOutput(res.out);
+    expect(o.failed).toMatchObject({ step: expect.stringMatching(/^copy back /), why: 'interrupted by a signal' });
+    expect(o.rollback).toBe('ok');
+    expect(readdirSync(h.datadir)).toEqual(['old-table']);
+    expect(h.up()).toBe(true);
+    expect(() => process.kill(Number(readFileSync(`${h.w}/copying`, 'utf8')), 0)).toThrow(); // the tool was stopped
   });
 
   it('a kept name already taken gets -2 (the older one is never overwritten)', async () => {
