@@ -46,9 +46,19 @@ try {
     `mariabackup --defaults-file=${db.conf} --copy-back --target-dir=${src} >/tmp/rs.log 2>&1 && chown -R mysql: ${db.datadir} && ` +
     `{ ${db.start} } && ` + // the lab's start command ends in `&`
     `until mariadb --defaults-file=${db.conf} -uroot -e "SELECT 1" >/dev/null 2>&1; do sleep 0.1; done`);
-  const startup = { fabVersion: median(Array.from({ length: 10 }, () => timeCommand(process.execPath, [join(root, 'bin/fab.js'), '--version']))),
+  // fab's fixed cost for one sudo command on db1 (start-up, host set, connection; an ad-hoc command loads no fabfiles)
+  // against one ssh doing the same
+  const fixed = { fab: [] as number[], hand: [] as number[] };
+  for (let i = 0; i < 10; i++) {
+    fixed.fab.push(await timeCommandAsync(process.execPath, [join(root, 'bin/fab.js'), 'lab', '-H', 'db1', '--', 'sudo true'], { cwd: root, env }));
+    fixed.hand.push(await ssh('true'));
+  }
+  const startup = {
+    fabSudoTrue: median(fixed.fab), sshSudoTrue: median(fixed.hand),
+    fabVersion: median(Array.from({ length: 10 }, () => timeCommand(process.execPath, [join(root, 'bin/fab.js'), '--version']))),
     node: median(Array.from({ length: 10 }, () => timeCommand(process.execPath, ['-e', '0']))) };
-  console.log(`start-up: fab --version ${fmt(startup.fabVersion)}, node -e 0 ${fmt(startup.node)}`);
+  console.log(`start-up: fab --version ${fmt(startup.fabVersion)}, node -e 0 ${fmt(startup.node)}; ` +
+    `fab lab -H db1 -- sudo true ${fmt(median(fixed.fab))} against ssh db1 sudo true ${fmt(median(fixed.hand))}`);
 
   await rootSql(lab.state, 'db1', 'CREATE TABLE shop.pad (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(1000)) ENGINE=InnoDB');
   let filled = 0;
@@ -78,7 +88,7 @@ try {
     const r = { mb, backup: row(backup), restore: row(restore) };
     for (const [what, x] of [['backup', r.backup], ['restore', r.restore]] as const) {
       console.log(`${what} of ${mb} MB: fab ${fmt(x.fab)}, by hand over ssh ${fmt(x.hand)}, ratio ${x.ratio.toFixed(3)} (target at most 1.05); ` +
-        `fab --version is ${((startup.fabVersion / x.hand) * 100).toFixed(1)} % of it`);
+        `fab's fixed cost (fab -- sudo true minus ssh sudo true) is ${(((startup.fabSudoTrue - startup.sshSudoTrue) / x.hand) * 100).toFixed(1)} % of it`);
     }
     results.push(r);
   }
