@@ -88,7 +88,8 @@ try {
     const r = { mb, backup: row(backup), restore: row(restore) };
     for (const [what, x] of [['backup', r.backup], ['restore', r.restore]] as const) {
       console.log(`${what} of ${mb} MB: fab ${fmt(x.fab)}, by hand over ssh ${fmt(x.hand)}, ratio ${x.ratio.toFixed(3)} (target at most 1.05); ` +
-        `fab's fixed cost (fab -- sudo true minus ssh sudo true) is ${(((startup.fabSudoTrue - startup.sshSudoTrue) / x.hand) * 100).toFixed(1)} % of it`);
+        `fab's fixed cost (fab -- sudo true minus ssh sudo true) is ${(((startup.fabSudoTrue - startup.sshSudoTrue) / x.hand) * 100).toFixed(1)} % of it` +
+        `\n  runs: fab ${x.all.fab.map((v) => v.toFixed(2)).join(' ')}; by hand ${x.all.hand.map((v) => v.toFixed(2)).join(' ')}`);
     }
     results.push(r);
   }

@@ -21,7 +21,8 @@ export async function backup(ctx: TaskContext): Promise<BackupResult> {
   const base = `${m.backupRoot}/${stamp(new Date())}`;
   const t0 = Date.now();
   // One script, one round trip: the tool, the dir, --backup, --prepare, rename, keep N and du (see mysql-backup-script.ts)
-  const r = await runWithCredentials(ctx, { ...m.creds, include: m.defaultsFile }, backupScript({ tool: m.tool, root: m.backupRoot, base, keep: m.keep }), {
+  const script = backupScript({ tool: m.tool, root: m.backupRoot, base, keep: m.keep });
+  const r = await runWithCredentials(ctx, { ...m.creds, include: m.defaultsFile }, script, {
     sudo: true, display: `(backup script: ${m.tool === 'auto' ? 'mariabackup/xtrabackup' : m.tool} --backup and --prepare into ${base}, ` +
       `keep ${m.keep}; as ${m.creds.user ?? 'default user'}, password in a temp defaults file)`,
   });
@@ -31,14 +32,18 @@ export async function backup(ctx: TaskContext): Promise<BackupResult> {
     return { dir: base, tool: m.tool, bytes: 0, ms: 0, removed: [] };
   }
   const o = parseBackupOutput(r.stdout);
-  if (o.failed || !r.ok || !o.dir || o.bytes === undefined) {
-    const why = o.failed ? `${o.failed.what}${o.failed.tail ? `:\n    ${tail(ctx, o.failed.tail).split('\n').join('\n    ')}` : ''}`
-      : `the backup script ended early (exit ${r.code})${r.stderr.trim() ? `: ${ctx.config.events.mask(r.stderr.trim())}` : ''}`;
-    throw new FabError(`[${ctx.host.name}] backup failed: ${why}\n  no backup dir is left behind`);
+  if (o.failed) {
+    const log = o.failed.tail ? `:\n    ${tail(ctx, o.failed.tail).split('\n').join('\n    ')}` : '';
+    throw new FabError(`[${ctx.host.name}] backup failed: ${o.failed.what}${log}\n  no backup dir is left behind`);
+  }
+  if (!r.ok || !o.dir || o.bytes === undefined) {
+    const err = r.stderr.trim() ? `: ${ctx.config.events.mask(r.stderr.trim().split('\n').slice(-3).join(' / '))}` : '';
+    throw new FabError(`[${ctx.host.name}] the backup script ended early (exit ${r.code})${err}\n  look for a .partial dir in ${m.backupRoot}`);
   }
   const { dir, bytes, removed } = o;
   const tool = o.tool ?? m.tool;
-  ctx.log(`backup ${dir}: ${(bytes / 1e6).toFixed(1)} MB in ${(ms / 1000).toFixed(1)} s (${tool}, prepared)${removed.length ? `; removed ${removed.length} old backup(s)` : ''}`);
+  const old = removed.length ? `; removed ${removed.length} old backup(s)` : '';
+  ctx.log(`backup ${dir}: ${(bytes / 1e6).toFixed(1)} MB in ${(ms / 1000).toFixed(1)} s (${tool}, prepared)${old}`);
   return { dir, tool, bytes, ms, removed };
 }
 
