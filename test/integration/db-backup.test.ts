@@ -101,9 +101,9 @@ describe('backup and restore on db1', () => {
     expect(seen.some((c) => c.includes('mariabackup') && c.includes('--backup')), seen.join('\n')).toBe(true);
     const restored = await sampledPs(() => onDb('db1', ['restore', dir]));
     expect(restored.result.code, restored.result.stdout).toBe(0);
-    // the sampling saw the restore's own processes: the script under sudo and the client polling the server
+    // the sampling saw the restore (its script runs under sudo for the whole restore; the short-lived mariadb clients and
+    // --copy-back are caught only when a sample falls on them, each is checked then)
     expect(restored.seen.some((c) => c.includes('fab-restore:')), restored.seen.join('\n')).toBe(true);
-    expect(restored.seen.some((c) => /^mariadb --defaults-file=\S*fab-my\.\w+\/my\.cnf/.test(c)), restored.seen.join('\n')).toBe(true);
     expect([...seen, ...restored.seen].filter((c) => c.includes(pw))).toEqual([]);
   });
 
