@@ -4,7 +4,7 @@ import { runWithCredentials } from '../db/client.js';
 import { serviceCommand, waitUntil } from '../system/service.js';
 import { mysqlQuery, mysqlSettings, parseBinlogInfo, sqlString, stamp, type MysqlSettings } from './mysql.js';
 import { backupScript, parseBackupOutput } from './mysql-backup-script.js';
-import { parseRestoreOutput, restoreScript } from './mysql-restore-script.js';
+import { parseRestoreOutput, restoreScript, type RestoreScriptInput } from './mysql-restore-script.js';
 
 /**
  * Hot backups with mariabackup/xtrabackup/innobackupex into `<backupRoot>/<UTC stamp>` (written as
@@ -67,23 +67,31 @@ export async function restore(ctx: TaskContext, dir: string, opts: RestoreOption
   const repl = master ? replicationLogin(ctx) : undefined;
   const cmds = (mgr: 'systemd' | 'commands') => (a: 'start' | 'stop' | 'status') => serviceCommand(m.service, a, mgr);
   const [sd, other] = [cmds('systemd'), cmds('commands')];
-  const script = restoreScript({
+  const input: RestoreScriptInput = {
     tool: m.tool, src, datadir: m.datadir, keptAs: `${m.datadir}.before-restore-${stamp(new Date())}`, serverUser: m.serverUser,
     defaultsFile: m.defaultsFile, startTimeoutS, verifySql, binlog: !!master,
     service: {
       name: m.service.name, systemd: { start: sd('start')!, stop: sd('stop')!, status: sd('status')! },
       other: Object.fromEntries((['start', 'stop', 'status'] as const).flatMap((a) => (other(a) ? [[a, other(a)!]] : []))),
     },
-  });
+  };
+  if (ctx.dryRun) {
+    // only the checks run (read-only): a missing or unprepared backup is found under --dry-run too
+    const c = await runWithCredentials(ctx, { ...m.creds, include: m.defaultsFile }, restoreScript({ ...input, checkOnly: true }), {
+      sudo: true, probe: true, display: `(restore checks: ${src} is a prepared backup, the tool and the service commands exist)`,
+    });
+    const o = parseRestoreOutput(c.stdout);
+    if (o.refused) throw new FabError(`[${ctx.host.name}] ${o.refused}`);
+    if (!o.checked) throw new FabError(`[${ctx.host.name}] the restore checks ended early (exit ${c.code}): ${ctx.config.events.mask(c.stderr.trim())}`);
+    ctx.log(`would restore ${src} into ${m.datadir} (checked: a prepared backup, ${o.tool}; the old datadir kept aside) and verify with ${verifySql}`);
+    return { backup: src, datadir: m.datadir, keptAs: '', ms: 0, verify: '' };
+  }
+  const script = restoreScript(input);
   const t0 = Date.now();
   // One script, one round trip: check, stop, move aside, --copy-back, chown, start, wait, verify; it rolls back itself
   const r = await runWithCredentials(ctx, { ...m.creds, include: m.defaultsFile }, script, {
     sudo: true, display: `(restore script: ${src} into ${m.datadir}, the old datadir kept aside; verify ${verifySql}; password in a temp defaults file)`,
   });
-  if (r.skipped) {
-    ctx.log(`would restore ${src} into ${m.datadir} (the old datadir kept aside) and verify with ${verifySql}`);
-    return { backup: src, datadir: m.datadir, keptAs: '', ms: 0, verify: '' };
-  }
   const o = parseRestoreOutput(r.stdout);
   const host = `[${ctx.host.name}]`;
   if (o.refused) throw new FabError(`${host} ${o.refused}`);

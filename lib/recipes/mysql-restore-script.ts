@@ -24,6 +24,8 @@ export interface RestoreScriptInput {
   verifySql: string;
   /** Also print the backup's binlog position (for --as-replica-of); a backup without one fails before the stop. */
   binlog: boolean;
+  /** Only the read-only checks (for --dry-run): they end with a `checked` marker. */
+  checkOnly?: boolean;
 }
 export interface ServiceCommands { start: ShellCommand; stop: ShellCommand; status: ShellCommand }
 
@@ -83,6 +85,8 @@ export function restoreScript(i: RestoreScriptInput): string {
     ...(i.service.other.start && i.service.other.stop ? [] : [
       `[ -d /run/systemd/system ] || { ${S('refused', `service $svcname: no systemd here and no way to ${i.service.other.start ? 'stop' : 'start'} it; ` +
         `set \${svcname}${i.service.other.start ? 'Stop or ${svcname}PidFile' : 'Start'} in the host settings; nothing changed`)}; exit 1; }`]),
+    // --dry-run stops here: everything above only reads
+    ...(i.checkOnly ? [`${S('checked', '$src')}`, 'exit 0'] : []),
     // the old datadir's new name, picked here: a second restore within one second gets -2
     `kept=${quote(i.keptAs)} n=1; while [ -e "$kept" ]; do n=$((n+1)); kept=${quote(i.keptAs)}-$n; done`,
     'at=\'stop the server\' stopped=1',
@@ -117,6 +121,8 @@ export interface RestoreOutput {
   /** Where the old datadir went. */
   kept?: string;
   done: boolean;
+  /** The checks passed (checkOnly). */
+  checked?: boolean;
   /** Refused before anything changed. */
   refused?: string;
   failed?: { step: string; why: string; tail: string };
@@ -142,6 +148,7 @@ export function parseRestoreOutput(out: string): RestoreOutput {
     else if (key === 'binlog') res.binlog = value;
     else if (key === 'verify') res.verify = value;
     else if (key === 'done') res.done = true;
+    else if (key === 'checked') res.checked = true;
     else if (key === 'refused') res.refused = value;
     else if (key === 'failed') res.failed = { step: value, why: '', tail: '' };
     else if (key === 'why' && res.failed) { res.failed.why = value; inTail = true; }

@@ -53,6 +53,10 @@ describe('backup and restore on db1', () => {
   it('rows written before the backup are back, rows written after are gone, the old datadir is kept', async () => {
     const b = await backupOf('db1');
     expect(existsSync(`${root('db1')}${b}/xtrabackup_checkpoints`)).toBe(true);
+    const dry = await onDb('db1', ['--dry-run', 'restore', b]);
+    expect(dry.code, dry.stdout).toBe(0);
+    expect(dry.stdout).toMatch(/would restore \S+ into \/srv\/mysql\/data \(checked: a prepared backup, mariabackup;/);
+    expect(readdirSync(`${root('db1')}/srv/mysql`).filter((n) => n.startsWith('data.before-restore-'))).toEqual([]);
     await q('db1', 'INSERT INTO shop.items VALUES (4,"after")');
     expect(await rows('db1')).toEqual([1, 2, 3, 4]);
     const r = await onDb('db1', ['--set', COUNT, 'restore', b]);
@@ -70,6 +74,10 @@ describe('backup and restore on db1', () => {
     expect(r.stdout).toMatch(/is not a backup .*nothing changed, the server keeps running/);
     expect(r.stdout).not.toMatch(/stop the pid/);
     expect(await rows('db1')).toEqual(before);
+    // --dry-run runs the same checks (read-only) and finds it too
+    const dry = await onDb('db1', ['--dry-run', 'restore', '/srv/backups/1999-01-01_00-00-00']);
+    expect(dry.code).toBe(1);
+    expect(dry.stdout).toMatch(/is not a backup .*nothing changed/);
   });
 
   it('a corrupt backup is rolled back: the original datadir is back and answers with all its rows', async () => {

@@ -112,6 +112,18 @@ describe('restoreScript, run by sh on a fake host', () => {
     expect(() => process.kill(Number(readFileSync(`${h.w}/copying`, 'utf8')), 0)).toThrow(); // the tool was stopped
   });
 
+  it('checkOnly (--dry-run) runs the checks and stops: nothing stopped, nothing moved', async () => {
+    const h = fakeHost();
+    const ok = await h.run({ ...h.input(h.backup('b', PREPARED)), checkOnly: true });
+    expect(ok.code, ok.out).toBe(0);
+    expect(parseRestoreOutput(ok.out)).toMatchObject({ checked: true, tool: 'mariabackup', done: false });
+    expect(readdirSync(h.datadir)).toEqual(['old-table']);
+    expect(existsSync(`${h.datadir}.before-restore-X`)).toBe(false);
+    expect(h.up()).toBe(true);
+    const bad = await h.run({ ...h.input(h.backup('c', { ibdata1: 'x' })), checkOnly: true });
+    expect(parseRestoreOutput(bad.out)).toMatchObject({ refused: expect.stringMatching(/is not a backup/) });
+  });
+
   it('a kept name already taken gets -2 (the older one is never overwritten)', async () => {
     const h = fakeHost();
     mkdirSync(`${h.datadir}.before-restore-X`);
