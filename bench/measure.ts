@@ -1,11 +1,11 @@
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { spawn, spawnSync, type SpawnOptions, type SpawnSyncOptions } from 'node:child_process';
 
 /** Wall time of one command in seconds; throws if it fails, so a broken run is never timed as fast. */
 export function timeCommand(cmd: string, args: string[], opts: SpawnSyncOptions = {}): number {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${String(r.stderr).slice(-500)}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${String(r.stdout).slice(-800)}${String(r.stderr).slice(-500)}`);
   return s;
 }
 
@@ -16,3 +16,20 @@ export const median = (xs: number[]): number => {
 };
 
 export const fmt = (s: number): string => `${s.toFixed(3)} s`;
+
+/**
+ * As timeCommand, but without blocking the event loop: a bench whose own children (a lab's mariadbd) may exit
+ * while it times must keep reaping them, or they stay zombies that `kill -0` still sees.
+ */
+export function timeCommandAsync(cmd: string, args: string[], opts: SpawnOptions = {}): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  let out = '';
+  c.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-1300)));
+  c.stderr?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-1300)));
+  return new Promise((resolve, reject) => c.on('close', (code) => {
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (code === 0) resolve(s);
+    else reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${out}`));
+  }));
+}

@@ -10,7 +10,8 @@ export const installMysqlchk = task({ description: 'Install and start the MySQL 
   mysqlchk.installMysqlchk(ctx),
 );
 
-export const haproxyMysql = task({ description: "Write HAProxy's listen mysql section (validated, reloaded)", roles: ['lb'] }, (ctx) =>
+// its own role: the MySQL balancer is not one of the web LBs that disableLb/enableLb drain
+export const haproxyMysql = task({ description: "Write HAProxy's listen mysql section (validated, reloaded)", roles: ['dblb'] }, (ctx) =>
   mysqlchk.haproxyMysql(ctx),
 );
 

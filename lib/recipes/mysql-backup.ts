@@ -1,12 +1,10 @@
-import { raw, sh } from '../commands/quote.js';
-import { FabError, UsageError, errorMessage } from '../errors.js';
+import { FabError, UsageError } from '../errors.js';
 import type { TaskContext } from '../task/context.js';
 import { runWithCredentials } from '../db/client.js';
-import { serviceStart, serviceStop, waitUntil } from '../system/service.js';
-import {
-  backupsToRemove, completedOk, detectTool, mysqlAnswers, mysqlQuery, mysqlSettings, parseBinlogInfo, serverRunning, sqlString,
-  stamp, toolCommand, type MysqlSettings,
-} from './mysql.js';
+import { serviceCommand, waitUntil } from '../system/service.js';
+import { mysqlQuery, mysqlSettings, parseBinlogInfo, sqlString, stamp, type MysqlSettings } from './mysql.js';
+import { backupScript, parseBackupOutput } from './mysql-backup-script.js';
+import { parseRestoreOutput, restoreScript, type RestoreScriptInput } from './mysql-restore-script.js';
 
 /**
  * Hot backups with mariabackup/xtrabackup/innobackupex into `<backupRoot>/<UTC stamp>` (written as
@@ -20,31 +18,32 @@ const tail = (ctx: TaskContext, out: string) => ctx.events.mask(out.trimEnd().sp
 
 export async function backup(ctx: TaskContext): Promise<BackupResult> {
   const m = mysqlSettings(ctx);
-  const tool = await detectTool(ctx, m);
   const base = `${m.backupRoot}/${stamp(new Date())}`;
   const t0 = Date.now();
-  // Two backups within one second get <stamp>-2, -3, ...: the name is picked on the host, where the dirs are.
-  const made = await ctx.sudo(sh`mkdir -p -m 700 ${m.backupRoot} && d=${base} && n=1 && while [ -e "$d" ] || [ -e "$d.partial" ]; do n=$((n+1)); d=${base}-$n; done && mkdir -m 700 "$d.partial" && printf '%s\n' "$d"`).quiet();
-  const dir = made.stdout.trim() || base; // empty under --dry-run
-  const partial = `${dir}.partial`;
-  try {
-    const b = await runWithCredentials(ctx, { ...m.creds, include: m.defaultsFile }, `${toolCommand(tool, 'backup', partial, raw('"$FAB_MY_CNF"')).text} </dev/null 2>&1`, {
-      sudo: true, display: `(${tool} --backup --target-dir=${partial} as ${m.creds.user ?? 'default user'}, password in a temp defaults file)`,
-    });
-    if (!ctx.dryRun && (!b.ok || !completedOk(b.stdout))) throw new FabError(`[${ctx.host.name}] ${tool} --backup did not complete OK (exit ${b.code}):\n    ${tail(ctx, b.stdout).split('\n').join('\n    ')}`);
-    const p = await ctx.sudo(sh`${toolCommand(tool, 'prepare', partial, raw(''))} </dev/null 2>&1`).quiet().nothrow();
-    if (!ctx.dryRun && (!p.ok || !completedOk(p.stdout))) throw new FabError(`[${ctx.host.name}] ${tool} --prepare did not complete OK (exit ${p.code}):\n    ${tail(ctx, p.stdout).split('\n').join('\n    ')}`);
-    await ctx.sudo(sh`mv -T -- ${partial} ${dir}`).quiet();
-  } catch (e) {
-    await ctx.sudo(sh`rm -rf -- ${partial}`).quiet().nothrow();
-    throw e;
-  }
+  // One script, one round trip: the tool, the dir, --backup, --prepare, rename, keep N and du (see mysql-backup-script.ts)
+  const script = backupScript({ tool: m.tool, root: m.backupRoot, base, keep: m.keep });
+  const r = await runWithCredentials(ctx, { ...m.creds, include: m.defaultsFile }, script, {
+    sudo: true, display: `(backup script: ${m.tool === 'auto' ? 'mariabackup/xtrabackup' : m.tool} --backup and --prepare into ${base}, ` +
+      `keep ${m.keep}; as ${m.creds.user ?? 'default user'}, password in a temp defaults file)`,
+  });
   const ms = Date.now() - t0;
-  const names = (await ctx.sudo(sh`ls -1 -- ${m.backupRoot}`).quiet().probe()).lines();
-  const removed = backupsToRemove(names, m.keep).map((n) => `${m.backupRoot}/${n}`);
-  if (removed.length) await ctx.sudo(sh`rm -rf -- ${removed}`).quiet();
-  const bytes = ctx.dryRun ? 0 : Number((await ctx.sudo(sh`du -sb -- ${dir}`).quiet().probe()).stdout.split(/\s/)[0]);
-  ctx.log(`backup ${dir}: ${(bytes / 1e6).toFixed(1)} MB in ${(ms / 1000).toFixed(1)} s (${tool}, prepared)${removed.length ? `; removed ${removed.length} old backup(s)` : ''}`);
+  if (r.skipped) {
+    ctx.log(`would back up into ${base} and keep the last ${m.keep}`);
+    return { dir: base, tool: m.tool, bytes: 0, ms: 0, removed: [] };
+  }
+  const o = parseBackupOutput(r.stdout);
+  if (o.failed) {
+    const log = o.failed.tail ? `:\n    ${tail(ctx, o.failed.tail).split('\n').join('\n    ')}` : '';
+    throw new FabError(`[${ctx.host.name}] backup failed: ${o.failed.what}${log}\n  no backup dir is left behind`);
+  }
+  if (!r.ok || !o.dir || o.bytes === undefined) {
+    const err = r.stderr.trim() ? `: ${ctx.events.mask(r.stderr.trim().split('\n').slice(-3).join(' / '))}` : '';
+    throw new FabError(`[${ctx.host.name}] the backup script ended early (exit ${r.code})${err}\n  look for a .partial dir in ${m.backupRoot}`);
+  }
+  const { dir, bytes, removed } = o;
+  const tool = o.tool ?? m.tool;
+  const old = removed.length ? `; removed ${removed.length} old backup(s)` : '';
+  ctx.log(`backup ${dir}: ${(bytes / 1e6).toFixed(1)} MB in ${(ms / 1000).toFixed(1)} s (${tool}, prepared)${old}`);
   return { dir, tool, bytes, ms, removed };
 }
 
@@ -57,81 +56,65 @@ export interface RestoreOptions {
 
 export interface RestoreResult { backup: string; datadir: string; keptAs: string; ms: number; verify: string; replicaOf?: string }
 
-/** Everything is checked before the server stops: a missing or unprepared backup changes nothing. */
-async function checkBackup(ctx: TaskContext, dir: string): Promise<void> {
-  if (!dir.startsWith('/') || dir.includes('\n')) throw new UsageError(`backup dir "${dir}" is not an absolute path`, `fab restore /var/backups/mysql/<stamp>`);
-  const r = await ctx.sudo(sh`cat -- ${`${dir}/xtrabackup_checkpoints`}`).quiet().nothrow().probe();
-  if (!r.ok) throw new FabError(`[${ctx.host.name}] ${dir} is not a backup (no readable xtrabackup_checkpoints: ${r.stderr.trim().split('\n').pop()}); nothing changed, the server keeps running`);
-  if (!/backup_type\s*=\s*(full-prepared|log-applied)/.test(r.stdout)) throw new FabError(`[${ctx.host.name}] ${dir} is not a prepared full backup (${r.stdout.match(/backup_type\s*=\s*\S+/)?.[0] ?? 'no backup_type'}); run --prepare first; nothing changed`);
-}
-
-async function startAndWait(ctx: TaskContext, m: MysqlSettings, timeoutMs: number): Promise<void> {
-  await serviceStart(ctx, m.service);
-  const t0 = Date.now();
-  await waitUntil(ctx, `mysql server ${m.service.name}`, async () => {
-    if (Date.now() - t0 > 3000 && !(await serverRunning(ctx, m))) throw new FabError('the server process is not running (see its error log)');
-    return mysqlAnswers(ctx, m);
-  }, timeoutMs);
-}
-
 export async function restore(ctx: TaskContext, dir: string, opts: RestoreOptions = {}): Promise<RestoreResult> {
   const m = mysqlSettings(ctx);
   const verifySql = ctx.settings.string('restoreVerifySql', 'SELECT 1');
-  const timeoutMs = (opts.startTimeoutS ?? ctx.settings.number('mysqlStartTimeout', 60)) * 1000;
+  const startTimeoutS = opts.startTimeoutS ?? ctx.settings.number('mysqlStartTimeout', 60);
   const src = dir.replace(/\/+$/, '');
-  await checkBackup(ctx, src);
-  const binlog = opts.asReplicaOf ? await readBinlogInfo(ctx, src) : undefined;
+  if (!src.startsWith('/') || src.includes('\n')) throw new UsageError(`backup dir "${dir}" is not an absolute path`, 'fab restore /var/backups/mysql/<stamp>');
+  // everything that can be checked here is, before the host is touched
   const master = opts.asReplicaOf ? masterOf(ctx, opts.asReplicaOf) : undefined;
-  const tool = await detectTool(ctx, m);
-  const keptAs = `${m.datadir}.before-restore-${stamp(new Date())}`;
+  const repl = master ? replicationLogin(ctx) : undefined;
+  const cmds = (mgr: 'systemd' | 'commands') => (a: 'start' | 'stop' | 'status') => serviceCommand(m.service, a, mgr);
+  const [sd, other] = [cmds('systemd'), cmds('commands')];
+  const input: RestoreScriptInput = {
+    tool: m.tool, src, datadir: m.datadir, keptAs: `${m.datadir}.before-restore-${stamp(new Date())}`, serverUser: m.serverUser,
+    defaultsFile: m.defaultsFile, startTimeoutS, verifySql, binlog: !!master,
+    service: {
+      name: m.service.name, systemd: { start: sd('start')!, stop: sd('stop')!, status: sd('status')! },
+      other: Object.fromEntries((['start', 'stop', 'status'] as const).flatMap((a) => (other(a) ? [[a, other(a)!]] : []))),
+    },
+  };
+  if (ctx.dryRun) {
+    // only the checks run (read-only): a missing or unprepared backup is found under --dry-run too
+    const c = await runWithCredentials(ctx, { ...m.creds, include: m.defaultsFile }, restoreScript({ ...input, checkOnly: true }), {
+      sudo: true, probe: true, display: `(restore checks: ${src} is a prepared backup, the tool and the service commands exist)`,
+    });
+    const o = parseRestoreOutput(c.stdout);
+    if (o.refused) throw new FabError(`[${ctx.host.name}] ${o.refused}`);
+    if (!o.checked) throw new FabError(`[${ctx.host.name}] the restore checks ended early (exit ${c.code}): ${ctx.events.mask(c.stderr.trim())}`);
+    ctx.log(`would restore ${src} into ${m.datadir} (checked: a prepared backup, ${o.tool}; the old datadir kept aside) and verify with ${verifySql}`);
+    return { backup: src, datadir: m.datadir, keptAs: '', ms: 0, verify: '' };
+  }
+  const script = restoreScript(input);
   const t0 = Date.now();
-  let step = 'stop the server';
-  let moved = false;
-  try {
-    await serviceStop(ctx, m.service);
-    step = `move ${m.datadir} aside to ${keptAs}`;
-    await ctx.sudo(sh`mv -T -- ${m.datadir} ${keptAs} && mkdir -m 750 -- ${m.datadir} && chown ${m.serverUser}: ${m.datadir}`).quiet();
-    moved = true;
-    step = `copy back ${src}`;
-    const c = await ctx.sudo(sh`${toolCommand(tool, 'copy-back', src, sh`${m.defaultsFile}`)} </dev/null 2>&1`).quiet().nothrow();
-    if (!ctx.dryRun && (!c.ok || !completedOk(c.stdout))) throw new FabError(`${tool} --copy-back failed (exit ${c.code}): ${tail(ctx, c.stdout).split('\n').slice(-2).join(' / ')}`);
-    step = `chown -R ${m.serverUser}: ${m.datadir}`;
-    await ctx.sudo(sh`chown -R ${m.serverUser}: -- ${m.datadir}`).quiet();
-    step = 'start the restored server';
-    await startAndWait(ctx, m, timeoutMs);
-    step = `verify (${verifySql})`;
-    const rows = ctx.dryRun ? [] : await mysqlQuery(ctx, m, verifySql);
-    const verify = rows.length ? Object.values(rows[0]!).join(' ') : '(no rows)';
-    ctx.log(`restored ${src} into ${m.datadir} in ${((Date.now() - t0) / 1000).toFixed(1)} s; verify: ${verify}; the old datadir is kept as ${keptAs}`);
-    const res: RestoreResult = { backup: src, datadir: m.datadir, keptAs, ms: Date.now() - t0, verify };
-    if (binlog && master) {
-      await startReplica(ctx, m, master, binlog);
-      res.replicaOf = opts.asReplicaOf!;
-    }
-    return res;
-  } catch (e) {
-    if (ctx.dryRun) throw e;
-    throw await rollBack(ctx, m, step, e, moved, keptAs, timeoutMs);
+  // One script, one round trip: check, stop, move aside, --copy-back, chown, start, wait, verify; it rolls back itself
+  const r = await runWithCredentials(ctx, { ...m.creds, include: m.defaultsFile }, script, {
+    sudo: true, display: `(restore script: ${src} into ${m.datadir}, the old datadir kept aside; verify ${verifySql}; password in a temp defaults file)`,
+  });
+  const o = parseRestoreOutput(r.stdout);
+  const host = `[${ctx.host.name}]`;
+  if (o.refused) throw new FabError(`${host} ${o.refused}`);
+  if (o.failed) {
+    const why = `${host} restore failed at "${o.failed.step}": ${ctx.events.mask(o.failed.why)}` +
+      `${o.failed.tail ? `\n    ${tail(ctx, o.failed.tail).split('\n').join('\n    ')}` : ''}`;
+    if (o.rollback === 'ok') throw new FabError(`${why}\n  the original datadir is back in ${m.datadir} and the server answers again`);
+    const where = o.kept ? `in ${o.kept} or ${m.datadir}` : `still in ${m.datadir}`;
+    throw new FabError(`${why}\n  AND putting the original back failed: ${o.rollback ? o.rollback.failed : 'no answer'}\n  the original datadir is ${where}; start the server by hand`);
   }
-}
-
-/** Put the original datadir back and start it; the error says what failed and how the host is now. */
-async function rollBack(ctx: TaskContext, m: MysqlSettings, step: string, cause: unknown, moved: boolean, keptAs: string, timeoutMs: number): Promise<FabError> {
-  const why = `[${ctx.host.name}] restore failed at "${step}": ${ctx.events.mask(errorMessage(cause))}`;
-  try {
-    await serviceStop(ctx, m.service).catch(() => undefined);
-    if (moved) await ctx.sudo(sh`rm -rf -- ${m.datadir} && mv -T -- ${keptAs} ${m.datadir}`).quiet();
-    await startAndWait(ctx, m, timeoutMs);
-    return new FabError(`${why}\n  the original datadir is back in ${m.datadir} and the server answers again`);
-  } catch (e2) {
-    return new FabError(`${why}\n  AND putting the original back failed: ${errorMessage(e2)}\n  the original datadir is ${moved ? `in ${keptAs} or ${m.datadir}` : `still in ${m.datadir}`}; start the server by hand`);
+  if (!o.done || !o.kept) {
+    throw new FabError(`${host} the restore script ended early (exit ${r.code}): ${ctx.events.mask(r.stderr.trim().split('\n').slice(-3).join(' / '))}` +
+      `\n  check ${m.datadir} and ${m.datadir}.before-restore-* by hand`);
   }
-}
-
-async function readBinlogInfo(ctx: TaskContext, dir: string) {
-  const r = await ctx.sudo(sh`cat -- ${`${dir}/xtrabackup_binlog_info`} 2>/dev/null || cat -- ${`${dir}/mariadb_backup_binlog_info`}`).quiet().nothrow().probe();
-  if (!r.ok) throw new FabError(`[${ctx.host.name}] ${dir} has no xtrabackup_binlog_info / mariadb_backup_binlog_info (was the master's binlog on?); nothing changed`);
-  return parseBinlogInfo(r.stdout);
+  const ms = Date.now() - t0;
+  const verify = o.verify || '(no rows)';
+  ctx.log(`restored ${src} into ${m.datadir} in ${(ms / 1000).toFixed(1)} s; verify: ${verify}; the old datadir is kept as ${o.kept}`);
+  const res: RestoreResult = { backup: src, datadir: m.datadir, keptAs: o.kept, ms, verify };
+  if (master && repl) {
+    await startReplica(ctx, m, master, repl, parseBinlogInfo(o.binlog ?? ''));
+    res.replicaOf = opts.asReplicaOf!;
+  }
+  return res;
 }
 
 function masterOf(ctx: TaskContext, name: string): { host: string; address: string; port: number } {
@@ -142,11 +125,16 @@ function masterOf(ctx: TaskContext, name: string): { host: string; address: stri
   return { host: h.name, address: h.address, port };
 }
 
-async function startReplica(ctx: TaskContext, m: MysqlSettings, master: { host: string; address: string; port: number }, b: { file: string; pos: number }): Promise<void> {
+function replicationLogin(ctx: TaskContext): { user: string; pw: string } {
   const user = ctx.settings.string('replicationUser', 'repl');
   const pw = ctx.settings.has('replicationPassword') ? ctx.settings.string('replicationPassword') : process.env.FAB_REPLICATION_PASSWORD;
   if (!pw) throw new UsageError('--as-replica-of needs the replication password', 'set replicationPassword in the host settings or FAB_REPLICATION_PASSWORD');
   ctx.events.addSecret(pw);
+  return { user, pw };
+}
+
+async function startReplica(ctx: TaskContext, m: MysqlSettings, master: { host: string; address: string; port: number },
+  { user, pw }: { user: string; pw: string }, b: { file: string; pos: number }): Promise<void> {
   const stmt = `STOP SLAVE; RESET SLAVE ALL; CHANGE MASTER TO MASTER_HOST=${sqlString(master.address)}, MASTER_PORT=${master.port}, ` +
     `MASTER_USER=${sqlString(user)}, MASTER_PASSWORD=${sqlString(pw)}, MASTER_LOG_FILE=${sqlString(b.file)}, MASTER_LOG_POS=${b.pos}; START SLAVE`;
   await mysqlQuery(ctx, m, stmt, `(CHANGE MASTER TO ${master.host}:${master.port} as ${user}, ${b.file}:${b.pos}; START SLAVE)`);

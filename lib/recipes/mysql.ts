@@ -1,4 +1,4 @@
-import { secret, sh, type ShellCommand } from '../commands/quote.js';
+import { secret, sh } from '../commands/quote.js';
 import { FabError, UsageError } from '../errors.js';
 import type { Host } from '../run/host.js';
 import { sql, type DbCredentials, type Row } from '../db/client.js';
@@ -71,27 +71,11 @@ export async function detectTool(ctx: Host, m: MysqlSettings): Promise<string> {
   return r.stdout.trim();
 }
 
-/** Pure: the tool's command lines (innobackupex has its own grammar). `cnf`: the option file, as a shell word. */
-export function toolCommand(tool: string, action: 'backup' | 'prepare' | 'copy-back', dir: string, cnf: ShellCommand): ShellCommand {
-  const inno = /innobackupex/.test(tool);
-  if (action === 'backup') return inno ? sh`${tool} --defaults-file=${cnf} --no-timestamp ${dir}` : sh`${tool} --defaults-file=${cnf} --backup --target-dir=${dir}`;
-  if (action === 'prepare') return inno ? sh`${tool} --apply-log ${dir}` : sh`${tool} --prepare --target-dir=${dir}`;
-  return inno ? sh`${tool} --defaults-file=${cnf} --copy-back ${dir}` : sh`${tool} --defaults-file=${cnf} --copy-back --target-dir=${dir}`;
-}
-
-export const completedOk = (out: string): boolean => /completed OK!\s*$/.test(out.trimEnd().split('\n').slice(-3).join('\n'));
-
 /** Pure: `2026-12-02_17-58-01` (UTC), sortable. */
 export function stamp(d: Date): string {
   return d.toISOString().slice(0, 19).replace('T', '_').replace(/:/g, '-');
 }
 export const STAMP = /^\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d(-\d+)?$/;
-
-/** Pure: which backup dirs to delete so that the newest `keep` stay (other names are never touched). */
-export function backupsToRemove(names: readonly string[], keep: number): string[] {
-  const ours = names.filter((n) => STAMP.test(n)).sort();
-  return ours.slice(0, Math.max(0, ours.length - keep));
-}
 
 /** Pure: `xtrabackup_binlog_info` ("mysql-bin.000003\t1980\t0-1-8"). */
 export function parseBinlogInfo(text: string): { file: string; pos: number; gtid?: string } {

@@ -5,7 +5,7 @@ import { fab } from '../helpers/fab.js';
 import { startLab, type Lab } from '../lab/lab.js';
 import { rootSql } from '../lab/db.js';
 import { LAB_NETS, testRunDir } from '../lab/repo.js';
-import { isAlive, killPids, mustRun, procCmdline } from '../lab/proc.js';
+import { isAlive, killPids, mustRun } from '../lab/proc.js';
 import { startDbHost } from '../lab/db.js';
 
 let lab: Lab;
@@ -16,6 +16,23 @@ const host = (name: string) => lab.state.hosts[name]!;
 const root = (name: string) => host(name).root;
 const rows = async (host: string) => (await q(host, 'SELECT id FROM shop.items ORDER BY id')).trim().split('\n').filter(Boolean).map(Number);
 const COUNT = 'restoreVerifySql=SELECT COUNT(*) AS n FROM shop.items';
+
+/** `ps -eo args` (what any user of the machine sees; the lab hosts share its pid namespace) sampled while `fn` runs. */
+async function sampledPs<T>(fn: () => Promise<T>): Promise<{ result: T; seen: string[] }> {
+  const seen = new Set<string>();
+  let stop = false;
+  const watch = (async () => {
+    while (!stop) {
+      for (const c of (await mustRun('ps', ['-ww', '-eo', 'args', '--no-headers'])).split('\n')) if (/mariabackup|mariadb|fab-my|fab-restore|fab-backup/.test(c)) seen.add(c);
+    }
+  })();
+  try {
+    return { result: await fn(), seen: [...seen] };
+  } finally {
+    stop = true;
+    await watch;
+  }
+}
 
 async function backupOf(host: string): Promise<string> {
   const r = await onDb(host, ['backup']);
@@ -36,6 +53,10 @@ describe('backup and restore on db1', () => {
   it('rows written before the backup are back, rows written after are gone, the old datadir is kept', async () => {
     const b = await backupOf('db1');
     expect(existsSync(`${root('db1')}${b}/xtrabackup_checkpoints`)).toBe(true);
+    const dry = await onDb('db1', ['--dry-run', 'restore', b]);
+    expect(dry.code, dry.stdout).toBe(0);
+    expect(dry.stdout).toMatch(/would restore \S+ into \/srv\/mysql\/data \(checked: a prepared backup, mariabackup;/);
+    expect(readdirSync(`${root('db1')}/srv/mysql`).filter((n) => n.startsWith('data.before-restore-'))).toEqual([]);
     await q('db1', 'INSERT INTO shop.items VALUES (4,"after")');
     expect(await rows('db1')).toEqual([1, 2, 3, 4]);
     const r = await onDb('db1', ['--set', COUNT, 'restore', b]);
@@ -53,6 +74,10 @@ describe('backup and restore on db1', () => {
     expect(r.stdout).toMatch(/is not a backup .*nothing changed, the server keeps running/);
     expect(r.stdout).not.toMatch(/stop the pid/);
     expect(await rows('db1')).toEqual(before);
+    // --dry-run runs the same checks (read-only) and finds it too
+    const dry = await onDb('db1', ['--dry-run', 'restore', '/srv/backups/1999-01-01_00-00-00']);
+    expect(dry.code).toBe(1);
+    expect(dry.stdout).toMatch(/is not a backup .*nothing changed/);
   });
 
   it('a corrupt backup is rolled back: the original datadir is back and answers with all its rows', async () => {
@@ -78,27 +103,16 @@ describe('backup and restore on db1', () => {
     expect(readdirSync(`${root('db1')}/srv/backups`).filter((n) => n.endsWith('.partial'))).toEqual([]);
   });
 
-  it('ps on the host during a backup shows no password', async () => {
+  it('ps on the host during a backup and a restore shows no password', async () => {
     const pw = lab.state.db!.password;
-    const seen: string[] = [];
-    let stop = false;
-    const watch = (async () => {
-      while (!stop) {
-        for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-          const c = procCmdline(Number(p));
-          if (/mariabackup|mariadb |fab-my/.test(c)) seen.push(c);
-        }
-        await new Promise((res) => setTimeout(res, 5));
-      }
-    })();
-    try {
-      await backupOf('db1');
-    } finally {
-      stop = true;
-      await watch;
-    }
-    expect(seen.some((c) => c.includes('mariabackup'))).toBe(true);
-    expect(seen.filter((c) => c.includes(pw))).toEqual([]);
+    const { result: dir, seen } = await sampledPs(() => backupOf('db1'));
+    expect(seen.some((c) => c.includes('mariabackup') && c.includes('--backup')), seen.join('\n')).toBe(true);
+    const restored = await sampledPs(() => onDb('db1', ['restore', dir]));
+    expect(restored.result.code, restored.result.stdout).toBe(0);
+    // the sampling saw the restore (its script runs under sudo for the whole restore; the short-lived mariadb clients and
+    // --copy-back are caught only when a sample falls on them, each is checked then)
+    expect(restored.seen.some((c) => c.includes('fab-restore:')), restored.seen.join('\n')).toBe(true);
+    expect([...seen, ...restored.seen].filter((c) => c.includes(pw))).toEqual([]);
   });
 
   it('keeps the last backupKeep backups', async () => {
@@ -129,8 +143,9 @@ describe('restore --as-replica-of', () => {
   it('db2 restored from a db1 backup replicates: a row inserted on db1 afterwards appears on db2', async () => {
     const b = await backupOf('db1');
     cpSync(`${root('db1')}${b}`, `${root('db2')}${b}`, { recursive: true }); // the operator's copy to the replica host
-    const r = await onDb('db2', ['--set', COUNT, `restore:${b},as-replica-of=db1`]);
+    const { result: r, seen } = await sampledPs(() => onDb('db2', ['--set', COUNT, `restore:${b},as-replica-of=db1`]));
     expect(r.code, r.stdout).toBe(0);
+    expect(seen.filter((c) => c.includes(lab.state.db!.replPassword) || c.includes(lab.state.db!.password))).toEqual([]);
     expect(r.stdout).toMatch(/replicating from db1 .*IO Yes, SQL Yes/);
     expect(r.stdout).not.toContain(lab.state.db!.replPassword);
     await q('db1', 'INSERT INTO shop.items VALUES (100,"replicated")');

@@ -16,8 +16,8 @@ describe('fab --list --json and --shortlist', () => {
     const roll = doc.tasks.find((t) => t.name === 'deploy.rollingDeploy')!;
     expect(roll.args.find((a) => a.name === 'onFailure')).toMatchObject({ kind: 'choice', choices: ['halt', 'rollback'], default: 'halt' });
     const prod = doc.hostSets.find((h) => h.name === 'prod')!;
-    expect(prod.roles).toEqual(['lb', 'web']);
-    expect(prod.hosts.map((h) => h.name)).toEqual(['nginx1', 'nginx2', 'web1', 'web2', 'web3']);
+    expect(prod.roles).toEqual(['db', 'dblb', 'lb', 'web']);
+    expect(prod.hosts.map((h) => h.name)).toEqual(['nginx1', 'nginx2', 'web1', 'web2', 'web3', 'db1', 'db2', 'dblb']);
   });
 
   it('a host set that cannot be resolved is listed with the reason', async () => {

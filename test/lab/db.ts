@@ -24,7 +24,7 @@ const RUN = '/run/mysqld';
 /** db1, db2 (the caller gives each the next lab address) */
 export function dbSpecs(): HostSpec[] {
   return [...DB_HOSTS.map((name) => ({ name, address: '', port: 2222, roles: ['db'], binds: DB_BINDS })),
-    { name: DB_LB, address: '', port: 2222, roles: ['lb'], binds: ['/etc/haproxy', '/etc/rsyslog.d', '/etc/logrotate.d'], lbKind: 'haproxy' as const }];
+    { name: DB_LB, address: '', port: 2222, roles: ['lb', 'dblb'], binds: ['/etc/haproxy', '/etc/rsyslog.d', '/etc/logrotate.d'], lbKind: 'haproxy' as const }];
 }
 
 export function dbInfo(specs: HostSpec[]): LabDb {
