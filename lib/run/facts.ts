@@ -64,7 +64,8 @@ const keyOf = (probe: Probe<unknown>, opts: FactOptions): string => `${opts.sudo
 export function fact<T>(ctx: TaskContext, probe: Probe<T>, opts: FactOptions = {}): Promise<T> {
   return factCache(ctx).get(ctx.host.name, keyOf(probe, opts), async () => {
     // Unscoped: a fact is about the host, not about the task's current cd/env/prefix.
-    const r = await ctx.unscoped(() => (opts.sudo ? ctx.sudo(probe.command) : ctx.run(probe.command)).quiet().nothrow().probe());
+    const r = await ctx.unscoped(() => (opts.sudo ? ctx.sudo(probe.command) : ctx.run(probe.command)))
+      .quiet().nothrow().probe();
     return probe.parse(r);
   }, opts.refresh);
 }
