@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { pidFile, toolPath, uname } from '../../lib/commands/probes.js';
+
+describe('probe builders', () => {
+  it.each([
+    [pidFile('/run/nginx.pid'), 'pid-file:/run/nginx.pid', 'cat -- /run/nginx.pid'],
+    [pidFile('/run/my app.pid'), 'pid-file:/run/my app.pid', `cat -- '/run/my app.pid'`],
+    [uname(), 'uname', 'uname -srm'],
+    [toolPath('mariabackup'), 'tool-path:mariabackup', 'command -v mariabackup'],
+    [toolPath('a;b'), 'tool-path:a;b', `command -v 'a;b'`],
+  ])('%#: %s', (probe, name, command) => {
+    expect(probe.name).toBe(name);
+    expect(probe.command.text).toBe(command);
+  });
+
+  it('parses a pid file: a positive integer, else nothing', () => {
+    const p = pidFile('/run/x.pid');
+    expect(p.parse({ stdout: '1234\n', code: 0 })).toBe(1234);
+    expect(p.parse({ stdout: '', code: 1 })).toBeUndefined();
+    expect(p.parse({ stdout: '\n', code: 0 })).toBeUndefined();
+    expect(p.parse({ stdout: '0\n', code: 0 })).toBeUndefined();
+    expect(p.parse({ stdout: '12 34\n', code: 0 })).toBeUndefined();
+    expect(p.parse({ stdout: '-1\n', code: 0 })).toBeUndefined();
+  });
+
+  it('parses uname and command -v', () => {
+    expect(uname().parse({ stdout: 'Linux 6.1.0-27-amd64 x86_64\n', code: 0 }))
+      .toEqual({ kernel: 'Linux', release: '6.1.0-27-amd64', machine: 'x86_64' });
+    expect(uname().parse({ stdout: '', code: 127 })).toBeUndefined();
+    expect(toolPath('curl').parse({ stdout: '/usr/bin/curl\n', code: 0 })).toBe('/usr/bin/curl');
+    expect(toolPath('curl').parse({ stdout: '', code: 1 })).toBeUndefined();
+  });
+});
