@@ -62,3 +62,16 @@ export function toolPath(tool: string): Probe<string | undefined> {
     },
   };
 }
+
+/**
+ * The first of `tools` on the login user's PATH (e.g. mariabackup, xtrabackup, innobackupex); undefined when
+ * none is. The text is the backup recipe's own detection, kept as it was (the PATH line after the loop
+ * changes nothing: it runs only once every tool was missed).
+ */
+export function firstTool(tools: readonly string[]): Probe<string | undefined> {
+  return {
+    name: `first-tool:${tools.join(',')}`,
+    command: sh`for t in ${[...tools]}; do command -v "$t" >/dev/null 2>&1 && { echo "$t"; exit 0; }; done; PATH="$PATH:/usr/sbin"; exit 1`,
+    parse: ({ stdout, code }) => (code === 0 && stdout.trim() !== '' ? stdout.trim() : undefined),
+  };
+}

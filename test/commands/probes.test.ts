@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pidFile, toolPath, uname } from '../../lib/commands/probes.js';
+import { firstTool, pidFile, toolPath, uname } from '../../lib/commands/probes.js';
 
 describe('probe builders', () => {
   it.each([
@@ -29,5 +29,16 @@ describe('probe builders', () => {
     expect(uname().parse({ stdout: '', code: 127 })).toBeUndefined();
     expect(toolPath('curl').parse({ stdout: '/usr/bin/curl\n', code: 0 })).toBe('/usr/bin/curl');
     expect(toolPath('curl').parse({ stdout: '', code: 1 })).toBeUndefined();
+  });
+});
+
+describe('firstTool', () => {
+  it('is the backup recipe detection, byte for byte, and parses the tool it names', () => {
+    const p = firstTool(['mariabackup', 'xtrabackup', 'innobackupex']);
+    expect(p.name).toBe('first-tool:mariabackup,xtrabackup,innobackupex');
+    expect(p.command.text).toBe('for t in mariabackup xtrabackup innobackupex; do command -v "$t" >/dev/null 2>&1'
+      + ' && { echo "$t"; exit 0; }; done; PATH="$PATH:/usr/sbin"; exit 1');
+    expect(p.parse({ stdout: 'xtrabackup\n', code: 0 })).toBe('xtrabackup');
+    expect(p.parse({ stdout: '', code: 1 })).toBeUndefined();
   });
 });
