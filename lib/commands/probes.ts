@@ -75,3 +75,12 @@ export function firstTool(tools: readonly string[]): Probe<string | undefined> {
     parse: ({ stdout, code }) => (code === 0 && stdout.trim() !== '' ? stdout.trim() : undefined),
   };
 }
+
+/** The login user's home directory (`~` in a remote path: neither SFTP nor a quoted path expands it). */
+export function homeDir(): Probe<string | undefined> {
+  return {
+    name: 'home',
+    command: raw('printf %s "$HOME"', '(home directory)'),
+    parse: ({ stdout, code }) => (code === 0 && stdout.startsWith('/') ? stdout : undefined),
+  };
+}
