@@ -1,6 +1,5 @@
 import { pidFile, toolPath, uname, type Probe, type Uname } from '../commands/probes.js';
-import type { TaskContext } from './context.js';
-import type { RunConfig } from './runner.js';
+import type { Host, HostEvents } from './host.js';
 
 /**
  * Facts: what a host is like (a pid in a pid file, `uname`, where a tool is), probed once per host and
@@ -38,16 +37,16 @@ export class FactCache {
 }
 
 /**
- * One cache per run, held beside the run's RunConfig (one object per `runPlan`, shared by every host's
- * context and by `ctx.on`), so neither the config nor the context changes shape. Wiring it in as a
- * field of the run later is a one-line change here.
+ * One cache per run, held beside the run's event bus: `Host.events` is the one object every host context
+ * of a run shares (one bus per `fab` invocation, one per `runTask`), and the narrow Host interface already
+ * has it, so neither Host nor the run's config changes shape. Making it a field of the run later is a
+ * one-line change here.
  */
-const caches = new WeakMap<RunConfig, FactCache>();
+const caches = new WeakMap<HostEvents, FactCache>();
 
-export function factCache(ctx: TaskContext): FactCache {
-  const run = ctx.config;
-  let cache = caches.get(run);
-  if (!cache) caches.set(run, (cache = new FactCache()));
+export function factCache(ctx: Host): FactCache {
+  let cache = caches.get(ctx.events);
+  if (!cache) caches.set(ctx.events, (cache = new FactCache()));
   return cache;
 }
 
@@ -61,7 +60,7 @@ export interface FactOptions {
 const keyOf = (probe: Probe<unknown>, opts: FactOptions): string => `${opts.sudo ? 'root ' : ''}${probe.name}`;
 
 /** A fact of the context's host: the probe's parsed answer, probed at most once per run unless refreshed. */
-export function fact<T>(ctx: TaskContext, probe: Probe<T>, opts: FactOptions = {}): Promise<T> {
+export function fact<T>(ctx: Host, probe: Probe<T>, opts: FactOptions = {}): Promise<T> {
   return factCache(ctx).get(ctx.host.name, keyOf(probe, opts), async () => {
     // Unscoped: a fact is about the host, not about the task's current cd/env/prefix.
     const r = await ctx.unscoped(() => (opts.sudo ? ctx.sudo(probe.command) : ctx.run(probe.command)))
@@ -71,15 +70,15 @@ export function fact<T>(ctx: TaskContext, probe: Probe<T>, opts: FactOptions = {
 }
 
 /** Whether a fact is cached for the context's host (asking it would not probe). */
-export const factCached = (ctx: TaskContext, probe: Probe<unknown>, opts: FactOptions = {}): boolean =>
+export const factCached = (ctx: Host, probe: Probe<unknown>, opts: FactOptions = {}): boolean =>
   factCache(ctx).has(ctx.host.name, keyOf(probe, opts));
 
 /** Forget a fact of the context's host, e.g. after restarting the process a pid file names. */
-export const forgetFact = (ctx: TaskContext, probe: Probe<unknown>, opts: FactOptions = {}): void =>
+export const forgetFact = (ctx: Host, probe: Probe<unknown>, opts: FactOptions = {}): void =>
   factCache(ctx).forget(ctx.host.name, keyOf(probe, opts));
 
-export const pidFromFile = (ctx: TaskContext, path: string, opts?: FactOptions): Promise<number | undefined> =>
+export const pidFromFile = (ctx: Host, path: string, opts?: FactOptions): Promise<number | undefined> =>
   fact(ctx, pidFile(path), opts);
-export const hostUname = (ctx: TaskContext, opts?: FactOptions): Promise<Uname | undefined> => fact(ctx, uname(), opts);
-export const pathOfTool = (ctx: TaskContext, tool: string, opts?: FactOptions): Promise<string | undefined> =>
+export const hostUname = (ctx: Host, opts?: FactOptions): Promise<Uname | undefined> => fact(ctx, uname(), opts);
+export const pathOfTool = (ctx: Host, tool: string, opts?: FactOptions): Promise<string | undefined> =>
   fact(ctx, toolPath(tool), opts);

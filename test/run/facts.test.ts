@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { HostTarget } from '../../lib/model/hostset.js';
 import { Settings } from '../../lib/model/settings.js';
-import { TaskContext, type HostRuntime } from '../../lib/run/context.js';
+import { HostContext, type CoreRuntime } from '../../lib/run/host-context.js';
 import { fact, factCache, factCached, FactCache, forgetFact, hostUname, pathOfTool, pidFromFile } from '../../lib/run/facts.js';
 import type { RunConfig } from '../../lib/run/runner.js';
 import { LocalTransport } from '../../lib/transport/local.js';
@@ -15,15 +15,15 @@ import { testConfig } from '../helpers/runtime.js';
 const dir = mkdtempSync(join(tmpdir(), 'fabts-facts-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A real TaskContext whose host is this machine (local transport): facts probe with real commands. */
-function contextFor(cfg: RunConfig, name: string): TaskContext {
+/** A real host context whose host is this machine (local transport): facts probe with real commands. */
+function contextFor(cfg: RunConfig, name: string): HostContext {
   const host = { name, address: '127.0.0.1', settings: {} } as unknown as HostTarget;
   const transport = new LocalTransport();
-  const rt = {
-    host, hosts: [host], settings: new Settings({}, name), task: 'facts', cfg,
+  const rt: CoreRuntime = {
+    host, settings: new Settings({}, name), task: 'facts', cfg,
     connect: async () => transport, localTransport: async () => transport,
-  } as unknown as HostRuntime;
-  return new TaskContext(rt);
+  };
+  return new HostContext(rt);
 }
 
 const probes = (events: { type: string }[]) => events.filter((e) => e.type === 'command.start').length;
