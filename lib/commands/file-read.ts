@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { raw, sh, type ShellCommand } from './quote.js';
+import { join, raw, sh, type ShellCommand } from './quote.js';
 
 /**
  * Reading remote files through the shell (pure builders), for the paths SFTP cannot take: a root-only
@@ -11,18 +11,27 @@ import { raw, sh, type ShellCommand } from './quote.js';
 export const ABSENT_EXIT = 3;
 
 /** The file as one base64 line, or exit ABSENT_EXIT when it is not a regular file. */
-export const readBase64 = (path: string): ShellCommand => sh`[ -f ${path} ] || exit ${ABSENT_EXIT}; base64 -w0 -- ${path}`;
+export const readBase64 = (path: string): ShellCommand =>
+  sh`[ -f ${path} ] || exit ${ABSENT_EXIT}; base64 -w0 -- ${path}`;
 
 /**
  * The file as one base64 line; `absent` (exit 0) when there is none; `notafile` and exit 3 for a directory
  * or the like. Shown as `(read PATH)`: the plumbing says nothing to an operator.
  */
 export function readForEdit(path: string): ShellCommand {
-  const read = sh`if [ -f ${path} ]; then base64 -w0 -- ${path}; elif [ -e ${path} ]; then echo notafile; exit 3; else echo absent; fi`;
+  const read = join([
+    sh`if [ -f ${path} ]; then base64 -w0 -- ${path};`,
+    sh`elif [ -e ${path} ]; then echo notafile; exit 3;`,
+    sh`else echo absent; fi`,
+  ], ' ');
   return raw(read.text, `(read ${path})`);
 }
 
-export type ReadForEdit = { kind: 'absent' } | { kind: 'file'; data: Buffer } | { kind: 'notafile' } | { kind: 'error' };
+export type ReadForEdit =
+  | { kind: 'absent' }
+  | { kind: 'file'; data: Buffer }
+  | { kind: 'notafile' }
+  | { kind: 'error' };
 
 /** What `readForEdit` said. */
 export function parseReadForEdit(stdout: string, code: number | null): ReadForEdit {

@@ -1,4 +1,4 @@
-import { raw, sh, type ShellCommand } from './quote.js';
+import { join, raw, sh, type ShellCommand } from './quote.js';
 
 /**
  * Read-only probes of a host's state, each a command and a parser of its result (pure): the facts
@@ -71,7 +71,11 @@ export function toolPath(tool: string): Probe<string | undefined> {
 export function firstTool(tools: readonly string[]): Probe<string | undefined> {
   return {
     name: `first-tool:${tools.join(',')}`,
-    command: sh`for t in ${[...tools]}; do command -v "$t" >/dev/null 2>&1 && { echo "$t"; exit 0; }; done; PATH="$PATH:/usr/sbin"; exit 1`,
+    command: join([
+      sh`for t in ${[...tools]}; do command -v "$t" >/dev/null 2>&1 && { echo "$t"; exit 0; }; done`,
+      raw('PATH="$PATH:/usr/sbin"'),
+      raw('exit 1'),
+    ], '; '),
     parse: ({ stdout, code }) => (code === 0 && stdout.trim() !== '' ? stdout.trim() : undefined),
   };
 }

@@ -202,7 +202,9 @@ export interface DeployResult {
 /** A tarball whose top level becomes the release directory. */
 export async function deployTarball(ctx: Host, a: Artifact): Promise<DeployResult> {
   const s = appSettings(ctx);
-  const r = await prepareRelease(ctx, s, a, false, (dir, uploaded) => ctx.run(art.unpackTarball(uploaded, dir)).quiet().then(() => undefined));
+  const r = await prepareRelease(ctx, s, a, false, async (dir, uploaded) => {
+    await ctx.run(art.unpackTarball(uploaded, dir)).quiet();
+  });
   return { version: a.version, unpacked: r !== 'present', switched: await activate(ctx, s, a.version, r === 'replaced') };
 }
 

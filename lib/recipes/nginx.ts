@@ -70,7 +70,8 @@ async function testAfterWrite(ctx: Host, s: NginxSettings, edit: EditResult): Pr
 /** nginx's master pid, a fact: read from the pid file once per reload, or once per run for a check alone. */
 const masterPid = (ctx: Host, s: NginxSettings, refresh = false) =>
   pidFromFile(ctx, s.pidFile, { sudo: s.sudo !== false, refresh });
-const masterPidCached = (ctx: Host, s: NginxSettings) => factCached(ctx, pidFile(s.pidFile), { sudo: s.sudo !== false });
+const masterPidCached = (ctx: Host, s: NginxSettings) =>
+  factCached(ctx, pidFile(s.pidFile), { sudo: s.sudo !== false });
 const notRunning = (ctx: Host, s: NginxSettings) =>
   new FabError(`[${ctx.host.name}] nginx is not running (no live master in ${s.pidFile})`);
 
