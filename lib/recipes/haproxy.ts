@@ -1,5 +1,5 @@
 import { adminSocketCommand, setServerState, SHOW_STAT } from '../commands/haproxy-socket.js';
-import { FabError, FileEditError } from '../errors.js';
+import { FabError, FileEditError, HaproxyError } from '../errors.js';
 import { editFile, type EditResult } from '../files/edit.js';
 import type { Host } from '../run/host.js';
 import { HaproxyConfError, lastServerRefusal, parseStat, setServerDisabled, type StatRow } from './haproxy-conf.js';
@@ -48,7 +48,7 @@ export async function setHaproxyServer(ctx: Host, server: string, enabled: boole
   if (!row) throw new FabError(`[${ctx.host.name}] haproxy backend ${s.backend} has no server "${server}" (servers: ${rows.map((r) => r.server).join(', ') || 'none'}); nothing changed`);
   // Only servers UP and enabled count: one DOWN by its health check serves nothing either.
   const refusal = enabled || force ? undefined : lastServerRefusal(rows, s.backend, server);
-  if (refusal) throw new FabError(`[${ctx.host.name}] ${refusal}`);
+  if (refusal) throw new HaproxyError(ctx.host.name, 'last-server', refusal);
   let edit: EditResult;
   try {
     edit = await editFile(ctx, s.conf, (text) => {

@@ -1,6 +1,6 @@
 import { childPids, processAlive, reload, restoreBackup, testConfig } from '../commands/nginx.js';
 import { pidFile } from '../commands/probes.js';
-import { FabError, FileEditError } from '../errors.js';
+import { FabError, FileEditError, NginxError } from '../errors.js';
 import { editFile, type EditResult } from '../files/edit.js';
 import { readText } from '../files/helpers.js';
 import { httpGet } from '../health/http-get.js';
@@ -73,7 +73,7 @@ const masterPid = (ctx: Host, s: NginxSettings, refresh = false) =>
 const masterPidCached = (ctx: Host, s: NginxSettings) =>
   factCached(ctx, pidFile(s.pidFile), { sudo: s.sudo !== false });
 const notRunning = (ctx: Host, s: NginxSettings) =>
-  new FabError(`[${ctx.host.name}] nginx is not running (no live master in ${s.pidFile})`);
+  new NginxError(ctx.host.name, 'not-running', `nginx is not running (no live master in ${s.pidFile})`);
 
 /**
  * `nginx -s reload`, then wait until every worker of the old configuration has exited: from then on

@@ -71,6 +71,7 @@ describe('nginx: the master pid is a fact of the run', () => {
     const t = new ScriptedTransport('lb1').on('cat -- /run/nginx.pid', { code: 1, stderr: 'No such file or directory' });
     const r = await runTask(task({}, (ctx) => checkNginx(ctx)), { hosts: { lb1: t } });
     expect(r.exitCode).toBe(1);
+    expect(r.error('lb1')).toMatchObject({ name: 'NginxError', problem: 'not-running' });
     expect(r.error('lb1')!.message).toBe('[lb1] nginx is not running (no live master in /run/nginx.pid)');
     expect(t.commands.map((c) => c.command)).toEqual(['cat -- /run/nginx.pid']);
   });
@@ -123,6 +124,7 @@ describe('HAProxy: the last-server guard', () => {
     const { t, admin } = haproxyHost([stat([['web1', '0', 'DOWN'], ['web2', '1', 'UP']])]);
     const r = await runTask(drain, { hosts: { lb2: t } });
     expect(r.exitCode).toBe(1);
+    expect(r.error('lb2')).toMatchObject({ name: 'HaproxyError', problem: 'last-server' });
     expect(r.error('lb2')!.message).toBe('[lb2] disabling "web2" would leave backend app with no enabled server (an outage); '
       + 'pass --force to do it anyway (the other servers: web1 DOWN)');
     expect(admin).toEqual([]);
