@@ -88,3 +88,12 @@ export function homeDir(): Probe<string | undefined> {
     parse: ({ stdout, code }) => (code === 0 && stdout.startsWith('/') ? stdout : undefined),
   };
 }
+
+/** Whether systemd manages this host (its runtime directory exists): services go through systemctl then. */
+export function systemdRunning(): Probe<boolean> {
+  return {
+    name: 'systemd',
+    command: raw('test -d /run/systemd/system', '(is systemd running?)'),
+    parse: ({ code }) => code === 0,
+  };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstTool, pidFile, toolPath, uname } from '../../lib/commands/probes.js';
+import { firstTool, pidFile, systemdRunning, toolPath, uname } from '../../lib/commands/probes.js';
 
 describe('probe builders', () => {
   it.each([
@@ -40,5 +40,13 @@ describe('firstTool', () => {
       + ' && { echo "$t"; exit 0; }; done; PATH="$PATH:/usr/sbin"; exit 1');
     expect(p.parse({ stdout: 'xtrabackup\n', code: 0 })).toBe('xtrabackup');
     expect(p.parse({ stdout: '', code: 1 })).toBeUndefined();
+  });
+});
+
+describe('systemdRunning', () => {
+  it('is the service layer detection, shown as a question', () => {
+    const p = systemdRunning();
+    expect([p.name, p.command.text, p.command.display]).toEqual(['systemd', 'test -d /run/systemd/system', '(is systemd running?)']);
+    expect([p.parse({ stdout: '', code: 0 }), p.parse({ stdout: '', code: 1 })]).toEqual([true, false]);
   });
 });
