@@ -29,8 +29,14 @@ export function releaseLayout(root: string): ReleaseLayout {
   };
 }
 
-/** The version a `current`/`previous` link target names (`releases/1.2.0` -> `1.2.0`). */
-export const versionOf = (target: string): string => target.replace(/^releases\//, '');
+/**
+ * The release a `current`/`previous` link points to: `releases/1.2` or `<root>/releases/1.2` (an absolute
+ * link, as older layouts and the lab's /srv/app have) -> `1.2`; anything else as it is.
+ */
+export function versionOf(l: ReleaseLayout, link: string): string {
+  for (const prefix of ['releases/', `${l.releases}/`]) if (link.startsWith(prefix)) return link.slice(prefix.length);
+  return link;
+}
 
 export const ensureDirs = (l: ReleaseLayout): ShellCommand => sh`mkdir -p -- ${l.releases} ${l.shared}`;
 

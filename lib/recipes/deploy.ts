@@ -148,11 +148,7 @@ async function prepareRelease(ctx: Host, s: AppSettings, a: Artifact, inPlace: b
   return have ? 'replaced' : 'new';
 }
 
-/** The release a link points to: `releases/1.2` or `<appRoot>/releases/1.2` (older layouts, the lab's) -> `1.2`. */
-function releaseOf(s: AppSettings, link: string): string {
-  for (const prefix of ['releases/', `${s.root}/releases/`]) if (link.startsWith(prefix)) return link.slice(prefix.length);
-  return link;
-}
+const releaseOf = (s: AppSettings, link: string): string => rel.versionOf(rel.releaseLayout(s.root), link);
 
 const readlink = async (ctx: Host, link: string) => (await ctx.run(rel.readLink(link)).quiet().probe()).stdout.trim();
 

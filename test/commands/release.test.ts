@@ -46,8 +46,10 @@ describe('release command builders', () => {
   it('lays out an app root and names versions from link targets', () => {
     expect(l.release('1.0')).toBe('/srv/my app/releases/1.0');
     expect(l.linkTarget('1.0')).toBe('releases/1.0');
-    expect(rel.versionOf(l.linkTarget('2.0-rc1'))).toBe('2.0-rc1');
-    expect(rel.versionOf('')).toBe('');
+    expect(rel.versionOf(l, l.linkTarget('2.0-rc1'))).toBe('2.0-rc1');
+    expect(rel.versionOf(l, '/srv/my app/releases/1.0')).toBe('1.0'); // an absolute link (the lab's /srv/app)
+    expect(rel.versionOf(l, '/srv/other/releases/1.0')).toBe('/srv/other/releases/1.0');
+    expect(rel.versionOf(l, '')).toBe('');
   });
 });
 
