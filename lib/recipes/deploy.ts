@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { sh } from '../commands/quote.js';
+import * as art from '../commands/artifact.js';
+import * as rel from '../commands/release.js';
 import { FabError, UsageError } from '../errors.js';
 import type { Host } from '../run/host.js';
 
@@ -100,19 +101,18 @@ export function remoteArtifact(url: string, sha256: string | undefined, version?
 async function upload(ctx: Host, s: AppSettings, a: Artifact): Promise<{ dir: string; file: string }> {
   const dir = `${s.root}/releases/.upload-${a.version}-${randomBytes(4).toString('hex')}`;
   const file = `${dir}/${fileName(a)}`;
-  await ctx.run(sh`mkdir -- ${dir}`).quiet();
+  await ctx.run(rel.makeDir(dir)).quiet();
   if (a.url) {
-    // The host fetches it itself, with whichever of curl and wget it has.
-    const got = await ctx.run(sh`if command -v curl >/dev/null; then curl -fsSL -o ${file} -- ${a.url}; elif command -v wget >/dev/null; then wget -q -O ${file} -- ${a.url}; else echo 'neither curl nor wget on this host' >&2; exit 127; fi`).quiet().nothrow();
+    const got = await ctx.run(art.download(a.url, file)).quiet().nothrow();
     if (got.failed) {
-      await ctx.run(sh`rm -rf -- ${dir}`).quiet();
+      await ctx.run(rel.removeDirs([dir])).quiet();
       throw new FabError(`[${ctx.host.name}] download of ${a.url} failed (exit ${got.code}): ${got.stderr.trim().split('\n').pop() ?? ''}; nothing deployed`);
     }
   } else await ctx.put(a.path, file);
-  const sum = (await ctx.run(sh`sha256sum -- ${file}`).quiet()).stdout.split(/\s+/)[0];
+  const sum = art.parseSha256sum((await ctx.run(art.sha256sum(file)).quiet()).stdout);
   // Under --dry-run nothing was uploaded: the check is shown, not made.
   if (sum !== a.sha256 && !ctx.dryRun) {
-    await ctx.run(sh`rm -rf -- ${dir}`).quiet();
+    await ctx.run(rel.removeDirs([dir])).quiet();
     throw new FabError(`[${ctx.host.name}] ${a.url ? 'download' : 'upload'} of ${fileName(a)} arrived damaged: sha256 ${sum} on the host, ${a.sha256} here`);
   }
   return { dir, file };
@@ -124,44 +124,37 @@ async function upload(ctx: Host, s: AppSettings, a: Artifact): Promise<{ dir: st
  * version from another artifact (a fixed build) is replaced, with a warning.
  */
 async function prepareRelease(ctx: Host, s: AppSettings, a: Artifact, inPlace: boolean, build: (dir: string, uploaded: string) => Promise<void>): Promise<'new' | 'present' | 'replaced'> {
-  const rel = `${s.root}/releases/${a.version}`;
-  await ctx.run(sh`mkdir -p -- ${`${s.root}/releases`} ${`${s.root}/shared`}`).quiet();
-  const marker = await ctx.run(sh`cat -- ${`${rel}/.fab-release`} 2>/dev/null || { [ -e ${rel} ] && echo incomplete; }`).quiet().nothrow().probe();
+  const l = rel.releaseLayout(s.root);
+  const dest = l.release(a.version);
+  await ctx.run(rel.ensureDirs(l)).quiet();
+  const marker = await ctx.run(rel.readMarker(dest)).quiet().nothrow().probe();
   const have = marker.stdout.trim();
   if (have === a.sha256) return 'present';
-  if (have && have !== 'incomplete') ctx.warn(`release ${a.version} exists from another artifact (sha256 ${have.slice(0, 12)}...); replacing it`);
+  if (have && have !== rel.INCOMPLETE) ctx.warn(`release ${a.version} exists from another artifact (sha256 ${have.slice(0, 12)}...); replacing it`);
   const uploaded = await upload(ctx, s, a);
   // A virtualenv must be built where it will live (its scripts name their own path); a tarball is
   // unpacked beside it and renamed into place.
-  const buildDir = inPlace ? rel : `${s.root}/releases/.build-${a.version}-${randomBytes(4).toString('hex')}`;
-  const old = `${s.root}/releases/.old-${a.version}-${randomBytes(4).toString('hex')}`;
+  const buildDir = inPlace ? dest : `${l.releases}/.build-${a.version}-${randomBytes(4).toString('hex')}`;
+  const old = `${l.releases}/.old-${a.version}-${randomBytes(4).toString('hex')}`;
   try {
-    if (inPlace) await ctx.run(sh`{ [ ! -e ${rel} ] || mv -T -- ${rel} ${old}; } && mkdir -- ${rel}`).quiet();
-    else await ctx.run(sh`mkdir -- ${buildDir}`).quiet();
+    await ctx.run(inPlace ? rel.replaceWithEmpty(dest, old) : rel.makeDir(buildDir)).quiet();
     await build(buildDir, uploaded.file);
-    for (const p of s.shared) {
-      await ctx.run(sh`mkdir -p -- ${`${s.root}/shared/${p}`} && rm -rf -- ${`${buildDir}/${p}`} && mkdir -p -- "$(dirname -- ${`${buildDir}/${p}`})" && ln -s -- ${`${s.root}/shared/${p}`} ${`${buildDir}/${p}`}`).quiet();
-    }
-    // The marker goes in last: a release dir without it is an interrupted unpack, redone next time.
-    await ctx.run(sh`printf '%s\\n' ${a.sha256} > ${`${buildDir}/.fab-release`}`).quiet();
-    if (!inPlace) await ctx.run(sh`{ [ ! -e ${rel} ] || mv -T -- ${rel} ${old}; } && mv -T -- ${buildDir} ${rel}`).quiet();
+    for (const p of s.shared) await ctx.run(rel.linkShared(l, buildDir, p)).quiet();
+    await ctx.run(rel.writeMarker(buildDir, a.sha256)).quiet();
+    if (!inPlace) await ctx.run(rel.moveIntoPlace(buildDir, dest, old)).quiet();
   } finally {
-    await ctx.run(sh`rm -rf -- ${uploaded.dir} ${old} ${inPlace ? [] : [buildDir]}`).quiet().nothrow();
+    await ctx.run(rel.removeDirs([uploaded.dir, old, ...(inPlace ? [] : [buildDir])])).quiet().nothrow();
   }
   return have ? 'replaced' : 'new';
 }
 
-/** The release a link points to: `releases/1.2` or `<appRoot>/releases/1.2` (older layouts, the lab's) -> `1.2`. */
-function releaseOf(s: AppSettings, link: string): string {
-  for (const prefix of ['releases/', `${s.root}/releases/`]) if (link.startsWith(prefix)) return link.slice(prefix.length);
-  return link;
-}
+const releaseOf = (s: AppSettings, link: string): string => rel.versionOf(rel.releaseLayout(s.root), link);
 
-const readlink = async (ctx: Host, link: string) => (await ctx.run(sh`readlink -- ${link} || true`).quiet().probe()).stdout.trim();
+const readlink = async (ctx: Host, link: string) => (await ctx.run(rel.readLink(link)).quiet().probe()).stdout.trim();
 
 /** Point `name` at `target` atomically: a new symlink under a temporary name renamed over the old one. */
-const switchLink = (ctx: Host, s: AppSettings, name: string, target: string) =>
-  ctx.run(sh`cd -- ${s.root} && ln -sfn -- ${target} ${`.${name}.tmp`} && mv -Tf -- ${`.${name}.tmp`} ${name}`).quiet();
+const switchLink = (ctx: Host, s: AppSettings, name: 'current' | 'previous', target: string) =>
+  ctx.run(rel.switchLink(rel.releaseLayout(s.root), name, target)).quiet();
 
 async function restart(ctx: Host, s: AppSettings): Promise<void> {
   await (s.restartSudo ? ctx.sudo(s.restart) : ctx.run(s.restart));
@@ -172,7 +165,7 @@ async function restart(ctx: Host, s: AppSettings): Promise<void> {
  * Nothing happens when it is current already, unless its files were just replaced.
  */
 async function activate(ctx: Host, s: AppSettings, version: string, replaced: boolean): Promise<boolean> {
-  const target = `releases/${version}`;
+  const target = rel.releaseLayout(s.root).linkTarget(version);
   const current = await readlink(ctx, `${s.root}/current`);
   const same = releaseOf(s, current) === version;
   if (same && !replaced) return false;
@@ -190,10 +183,10 @@ async function activate(ctx: Host, s: AppSettings, version: string, replaced: bo
  * would prune.
  */
 async function cleanup(ctx: Host, s: AppSettings, links: string[]): Promise<void> {
-  const keep = new Set(links.filter(Boolean).map((l) => releaseOf(s, l)));
-  const byAge = (await ctx.run(sh`ls -1t -- ${`${s.root}/releases`}`).quiet().probe()).lines();
-  const old = byAge.filter((r) => !keep.has(r)).slice(Math.max(0, s.keep - keep.size));
-  if (old.length) await ctx.run(sh`cd -- ${`${s.root}/releases`} && rm -rf -- ${old}`).quiet();
+  const l = rel.releaseLayout(s.root);
+  const byAge = (await ctx.run(rel.listNewestFirst(l)).quiet().probe()).lines();
+  const old = rel.releasesToPrune(byAge, new Set(links.filter(Boolean).map((link) => releaseOf(s, link))), s.keep);
+  if (old.length) await ctx.run(rel.removeReleases(l, old)).quiet();
 }
 
 export interface DeployResult {
@@ -205,7 +198,9 @@ export interface DeployResult {
 /** A tarball whose top level becomes the release directory. */
 export async function deployTarball(ctx: Host, a: Artifact): Promise<DeployResult> {
   const s = appSettings(ctx);
-  const r = await prepareRelease(ctx, s, a, false, (dir, uploaded) => ctx.run(sh`tar -xzf ${uploaded} -C ${dir}`).quiet().then(() => undefined));
+  const r = await prepareRelease(ctx, s, a, false, async (dir, uploaded) => {
+    await ctx.run(art.unpackTarball(uploaded, dir)).quiet();
+  });
   return { version: a.version, unpacked: r !== 'present', switched: await activate(ctx, s, a.version, r === 'replaced') };
 }
 
@@ -213,8 +208,8 @@ export async function deployTarball(ctx: Host, a: Artifact): Promise<DeployResul
 export async function deployWheel(ctx: Host, a: Artifact): Promise<DeployResult> {
   const s = appSettings(ctx);
   const r = await prepareRelease(ctx, s, a, true, async (dir, uploaded) => {
-    await ctx.run(sh`${s.python} -m venv -- ${`${dir}/venv`}`).quiet();
-    await ctx.run(sh`${`${dir}/venv/bin/pip`} install --quiet --no-index --disable-pip-version-check -- ${uploaded}`).quiet();
+    await ctx.run(art.makeVenv(s.python, dir)).quiet();
+    await ctx.run(art.pipInstallWheel(dir, uploaded)).quiet();
   });
   return { version: a.version, unpacked: r !== 'present', switched: await activate(ctx, s, a.version, r === 'replaced') };
 }
@@ -229,11 +224,11 @@ export async function deployEgg(ctx: Host, a: Artifact): Promise<DeployResult> {
   const egg = fileName(a);
   const module = ctx.settings.string('appEggModule', egg.split('-')[0]!.replace(/\W/g, '_'));
   const r = await prepareRelease(ctx, s, a, true, async (dir, uploaded) => {
-    await ctx.run(sh`${s.python} -m venv --without-pip -- ${`${dir}/venv`} && mkdir -- ${`${dir}/eggs`} && cp -- ${uploaded} ${`${dir}/eggs/${egg}`}`).quiet();
-    const py = `${dir}/venv/bin/python`;
-    const purelib = (await ctx.run(sh`${py} -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'`).quiet()).stdout.trim();
-    await ctx.run(sh`printf '%s\n' ${`${dir}/eggs/${egg}`} > ${`${purelib}/fabts-egg.pth`}`).quiet();
-    const check = await ctx.run(sh`${py} -c ${`import ${module}`}`).quiet().nothrow();
+    await ctx.run(art.makeEggVenv(s.python, dir, uploaded, egg)).quiet();
+    const py = art.venvPython(dir);
+    const purelib = (await ctx.run(art.purelibOf(py)).quiet()).stdout.trim();
+    await ctx.run(art.writeEggPth(purelib, `${dir}/eggs/${egg}`)).quiet();
+    const check = await ctx.run(art.importCheck(py, module)).quiet().nothrow();
     if (check.failed) throw new FabError(`[${ctx.host.name}] egg ${egg}: \`import ${module}\` failed in the new release: ${check.stderr.trim().split('\n').pop()}; set appEggModule to the egg's module`);
   });
   return { version: a.version, unpacked: r !== 'present', switched: await activate(ctx, s, a.version, r === 'replaced') };
@@ -255,7 +250,8 @@ export async function listReleases(ctx: Host): Promise<ReleaseInfo[]> {
   const s = appSettings(ctx);
   const cur = releaseOf(s, await readlink(ctx, `${s.root}/current`));
   const prev = releaseOf(s, await readlink(ctx, `${s.root}/previous`));
-  const dirs = (await ctx.run(sh`cd -- ${`${s.root}/releases`} 2>/dev/null && ls -1tr -- . || true`).quiet().probe()).lines().filter((d) => d && !d.startsWith('.'));
+  const listed = (await ctx.run(rel.listOldestFirst(rel.releaseLayout(s.root))).quiet().probe()).lines();
+  const dirs = listed.filter((d) => d && !d.startsWith('.'));
   return dirs.map((version) => ({ version, current: version === cur, previous: version === prev }));
 }
 
@@ -265,12 +261,12 @@ export async function rollbackRelease(ctx: Host, to?: string): Promise<string> {
   let prev = await readlink(ctx, `${s.root}/previous`);
   if (to !== undefined) {
     if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(to)) throw new UsageError(`rollback --to ${JSON.stringify(to)}: not a release name`, 'fab SET releases lists them');
-    const ok = await ctx.run(sh`test -f ${`${s.root}/releases/${to}/.fab-release`}`).quiet().nothrow().probe();
+    const ok = await ctx.run(rel.isComplete(rel.releaseLayout(s.root), to)).quiet().nothrow().probe();
     if (ok.failed) {
       const have = (await listReleases(ctx)).map((r) => r.version).join(', ') || 'none';
       throw new FabError(`[${ctx.host.name}] no complete release ${to} in ${s.root}/releases (releases: ${have}); nothing changed`);
     }
-    prev = `releases/${to}`;
+    prev = rel.releaseLayout(s.root).linkTarget(to);
     if (releaseOf(s, await readlink(ctx, `${s.root}/current`)) === to) return to;
   }
   if (!prev) throw new FabError(`[${ctx.host.name}] no previous release to roll back to in ${s.root}`);

@@ -24,6 +24,24 @@ export function parseStat(csv: string): StatRow[] {
 /** Taken out by an operator (MAINT or DRAIN), as opposed to ready (UP, or DOWN by its health check). */
 export const adminDisabled = (row: StatRow): boolean => /^(MAINT|DRAIN)/.test(row.status);
 
+/**
+ * Takes new requests now: UP (also `UP 1/3`, still up while its checks start failing) or `no check`
+ * (no health check, so HAProxy treats it as up). DOWN, NOLB, MAINT and DRAIN servers take none.
+ */
+export const serving = (row: StatRow): boolean => /^UP\b/.test(row.status) || row.status === 'no check';
+
+/**
+ * Why taking `server` out of `backend` would leave it serving nothing (an outage), or undefined when
+ * another server of the backend is UP and enabled. A server DOWN by its health check does not count.
+ */
+export function lastServerRefusal(rows: readonly StatRow[], backend: string, server: string): string | undefined {
+  const others = rows.filter((r) => r.backend === backend && r.server !== server);
+  if (others.some(serving)) return undefined;
+  const states = others.map((r) => `${r.server} ${r.status}`).join(', ') || 'none';
+  return `disabling "${server}" would leave backend ${backend} with no enabled server (an outage); `
+    + `pass --force to do it anyway (the other servers: ${states})`;
+}
+
 const SECTION = /^(global|defaults|frontend|backend|listen|peers|resolvers|userlist|program|http-errors|ring|cache|mailers)\b\s*(\S*)/;
 
 export class HaproxyConfError extends Error {}

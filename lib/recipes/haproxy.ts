@@ -1,8 +1,8 @@
-import { raw, sh } from '../commands/quote.js';
-import { FabError, FileEditError } from '../errors.js';
+import { adminSocketCommand, setServerState, SHOW_STAT } from '../commands/haproxy-socket.js';
+import { FabError, FileEditError, HaproxyError } from '../errors.js';
 import { editFile, type EditResult } from '../files/edit.js';
 import type { Host } from '../run/host.js';
-import { adminDisabled, HaproxyConfError, parseStat, setServerDisabled, type StatRow } from './haproxy-conf.js';
+import { HaproxyConfError, lastServerRefusal, parseStat, setServerDisabled, type StatRow } from './haproxy-conf.js';
 
 export interface HaproxySettings {
   socket: string;
@@ -25,8 +25,7 @@ export function haproxySettings(ctx: Host): HaproxySettings {
 
 /** One command on the admin socket (as root: the socket is root's). `probe` for read-only commands. */
 export async function haproxyAdmin(ctx: Host, s: HaproxySettings, command: string, probe = false): Promise<string> {
-  const cmd = sh`printf '%s\\n' ${command} | socat -t 5 stdio unix-connect:${s.socket}`;
-  const c = ctx.sudo(raw(cmd.text, `(haproxy ${s.socket}: ${command})`)).quiet();
+  const c = ctx.sudo(adminSocketCommand(s.socket, command)).quiet();
   const out = (await (probe ? c.probe() : c)).stdout;
   const answer = out.trim();
   // The socket answers an empty line on success, a message otherwise.
@@ -35,7 +34,7 @@ export async function haproxyAdmin(ctx: Host, s: HaproxySettings, command: strin
 }
 
 export async function haproxyStatus(ctx: Host, s: HaproxySettings = haproxySettings(ctx)): Promise<StatRow[]> {
-  return parseStat(await haproxyAdmin(ctx, s, 'show stat', true));
+  return parseStat(await haproxyAdmin(ctx, s, SHOW_STAT, true));
 }
 
 /**
@@ -47,9 +46,9 @@ export async function setHaproxyServer(ctx: Host, server: string, enabled: boole
   const rows = (await haproxyStatus(ctx, s)).filter((r) => r.backend === s.backend);
   const row = rows.find((r) => r.server === server);
   if (!row) throw new FabError(`[${ctx.host.name}] haproxy backend ${s.backend} has no server "${server}" (servers: ${rows.map((r) => r.server).join(', ') || 'none'}); nothing changed`);
-  if (!enabled && !force && !rows.some((r) => r.server !== server && !adminDisabled(r))) {
-    throw new FabError(`[${ctx.host.name}] disabling "${server}" would leave backend ${s.backend} with no enabled server (an outage); pass --force to do it anyway`);
-  }
+  // Only servers UP and enabled count: one DOWN by its health check serves nothing either.
+  const refusal = enabled || force ? undefined : lastServerRefusal(rows, s.backend, server);
+  if (refusal) throw new HaproxyError(ctx.host.name, 'last-server', refusal);
   let edit: EditResult;
   try {
     edit = await editFile(ctx, s.conf, (text) => {
@@ -60,14 +59,13 @@ export async function setHaproxyServer(ctx: Host, server: string, enabled: boole
     if (err instanceof HaproxyConfError) throw new FileEditError(ctx.host.name, s.conf, `${err.message}; nothing changed`);
     throw err;
   }
-  const target = `${s.backend}/${server}`;
   if (enabled) {
-    await haproxyAdmin(ctx, s, `set server ${target} state ready`);
+    await haproxyAdmin(ctx, s, setServerState(s.backend, server, 'ready'));
     return edit;
   }
-  await haproxyAdmin(ctx, s, `set server ${target} state drain`);
+  await haproxyAdmin(ctx, s, setServerState(s.backend, server, 'drain'));
   if (!ctx.dryRun) await waitDrained(ctx, s, server);
-  await haproxyAdmin(ctx, s, `set server ${target} state maint`);
+  await haproxyAdmin(ctx, s, setServerState(s.backend, server, 'maint'));
   return edit;
 }
 

@@ -1,6 +1,8 @@
 import { secret, sh } from '../commands/quote.js';
 import { FabError, UsageError } from '../errors.js';
+import { firstTool } from '../commands/probes.js';
 import type { Host } from '../run/host.js';
+import { fact } from '../run/facts.js';
 import { sql, type DbCredentials, type Row } from '../db/client.js';
 import { serviceDef, serviceStatus, type ServiceDef } from '../system/service.js';
 
@@ -66,9 +68,10 @@ export const TOOLS = ['mariabackup', 'xtrabackup', 'innobackupex'] as const;
 
 export async function detectTool(ctx: Host, m: MysqlSettings): Promise<string> {
   if (m.tool !== 'auto') return m.tool;
-  const r = await ctx.run(sh`for t in ${[...TOOLS]}; do command -v "$t" >/dev/null 2>&1 && { echo "$t"; exit 0; }; done; PATH="$PATH:/usr/sbin"; exit 1`).quiet().nothrow().probe();
-  if (!r.ok) throw new FabError(`[${ctx.host.name}] no backup tool found (${TOOLS.join(', ')}); install mariadb-backup or percona-xtrabackup, or set backupTool`);
-  return r.stdout.trim();
+  // A fact: probed once per host and run (a backup and a restore in one run ask twice).
+  const tool = await fact(ctx, firstTool(TOOLS));
+  if (!tool) throw new FabError(`[${ctx.host.name}] no backup tool found (${TOOLS.join(', ')}); install mariadb-backup or percona-xtrabackup, or set backupTool`);
+  return tool;
 }
 
 /** Pure: `2026-12-02_17-58-01` (UTC), sortable. */

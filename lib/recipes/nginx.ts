@@ -1,9 +1,11 @@
-import { sh } from '../commands/quote.js';
-import { FabError, FileEditError } from '../errors.js';
+import { childPids, processAlive, reload, restoreBackup, testConfig } from '../commands/nginx.js';
+import { pidFile } from '../commands/probes.js';
+import { FabError, FileEditError, NginxError } from '../errors.js';
 import { editFile, type EditResult } from '../files/edit.js';
 import { readText } from '../files/helpers.js';
 import { httpGet } from '../health/http-get.js';
 import type { Host } from '../run/host.js';
+import { factCached, pidFromFile } from '../run/facts.js';
 import { listUpstreams, setBackend, UpstreamError, type UpstreamServer } from './nginx-conf.js';
 
 /** Where nginx lives on a host: settings, so a distro nginx, an init.d script or a private `-p` nginx all fit. */
@@ -59,21 +61,31 @@ export async function setNginxBackend(ctx: Host, backend: string, enabled: boole
 
 /** Without a pre-check (an included file cannot be tested alone), test the whole conf and put the old file back on failure. */
 async function testAfterWrite(ctx: Host, s: NginxSettings, edit: EditResult): Promise<void> {
-  const t = await asRoot(ctx, s, 'nginx -t -q').nothrow();
+  const t = await asRoot(ctx, s, testConfig()).nothrow();
   if (t.ok) return;
-  await asRoot(ctx, s, sh`mv -f -- ${`${edit.path}.fab-bak`} ${edit.path}`);
+  await asRoot(ctx, s, restoreBackup(`${edit.path}.fab-bak`, edit.path));
   throw new FileEditError(ctx.host.name, edit.path, `nginx -t failed after the edit; the previous file is back:\n    ${t.stderr.trim()}`);
 }
+
+/** nginx's master pid, a fact: read from the pid file once per reload, or once per run for a check alone. */
+const masterPid = (ctx: Host, s: NginxSettings, refresh = false) =>
+  pidFromFile(ctx, s.pidFile, { sudo: s.sudo !== false, refresh });
+const masterPidCached = (ctx: Host, s: NginxSettings) =>
+  factCached(ctx, pidFile(s.pidFile), { sudo: s.sudo !== false });
+const notRunning = (ctx: Host, s: NginxSettings) =>
+  new NginxError(ctx.host.name, 'not-running', `nginx is not running (no live master in ${s.pidFile})`);
 
 /**
  * `nginx -s reload`, then wait until every worker of the old configuration has exited: from then on
  * no request goes to a disabled backend. Old workers finish their requests first, so none fails.
  */
 export async function reloadNginx(ctx: Host, s: NginxSettings = nginxSettings(ctx)): Promise<void> {
-  const master = (await asRoot(ctx, s, sh`cat -- ${s.pidFile}`).quiet().probe()).toString().trim();
-  const workers = async () => (await asRoot(ctx, s, sh`pgrep -P ${master} || true`).quiet().probe()).lines();
+  // Read afresh: nginx may have been restarted since this run last looked. A reload keeps the master.
+  const master = await masterPid(ctx, s, true);
+  if (master === undefined) throw notRunning(ctx, s);
+  const workers = async () => (await asRoot(ctx, s, childPids(master)).quiet().probe()).lines();
   const old = await workers();
-  await asRoot(ctx, s, s.reload).quiet();
+  await asRoot(ctx, s, reload(s.reload)).quiet();
   const deadline = Date.now() + s.reloadTimeoutMs;
   for (;;) {
     const now = await workers();
@@ -85,8 +97,13 @@ export async function reloadNginx(ctx: Host, s: NginxSettings = nginxSettings(ct
 
 /** nginx still runs (its master answers signal 0) and, when configured, its health URL answers 200. */
 export async function checkNginx(ctx: Host, s: NginxSettings = nginxSettings(ctx)): Promise<void> {
-  const alive = await asRoot(ctx, s, sh`kill -0 "$(cat -- ${s.pidFile})"`).quiet().nothrow().probe();
-  if (!alive.ok) throw new FabError(`[${ctx.host.name}] nginx is not running (no live master in ${s.pidFile})`);
+  const alive = async (pid: number | undefined) =>
+    pid !== undefined && (await asRoot(ctx, s, processAlive(pid)).quiet().nothrow().probe()).ok;
+  const cached = masterPidCached(ctx, s);
+  let ok = await alive(await masterPid(ctx, s));
+  // A pid from earlier in the run may be stale (nginx restarted since): then read the file again.
+  if (!ok && cached) ok = await alive(await masterPid(ctx, s, true));
+  if (!ok) throw notRunning(ctx, s);
   if (!s.healthUrl) return;
   const res = await httpGet(s.healthUrl, 5000).catch((e: Error) => ({ status: 0, body: e.message }));
   if (res.status !== 200) throw new FabError(`[${ctx.host.name}] nginx health URL ${s.healthUrl} answered ${res.status || res.body}`);

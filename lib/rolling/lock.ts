@@ -1,11 +1,12 @@
 import { userInfo, hostname } from 'node:os';
-import { posix } from 'node:path';
-import { sh, type ShellCommand } from '../commands/quote.js';
+import { heldByRun, holderInfo, LOCK_HELD, readHolder, releaseLock, removeLock, takeLock } from '../commands/lock.js';
 import { LockError } from '../errors.js';
 import type { HostTarget } from '../model/hostset.js';
 import type { TaskContext } from '../task/context.js';
 
 export { LockError };
+// The lock's commands live in lib/commands/lock.ts; these names are kept for existing callers.
+export { LOCK_HELD, takeLock as takeLockCommand };
 
 /**
  * A deploy lock on every host of a rolling run, so two operators cannot roll the same hosts at once:
@@ -13,35 +14,22 @@ export { LockError };
  */
 
 
-const info = (runId: string) => `run=${runId} user=${userInfo().username}@${hostname()} time=${new Date().toISOString()}`;
+const info = (runId: string) => holderInfo(runId, userInfo().username, hostname(), new Date().toISOString());
 
-/** Exit 75 and the holder's line when the lock is held; 0 when taken. */
-export const LOCK_HELD = 75;
-
-/**
- * Take the lock directory atomically (mkdir). Its folder may not exist before the first deploy, so it is made
- * first. Only a lock that is there counts as held; any other failure (permissions, a file in the way) is
- * reported as itself by a second mkdir.
- */
-export function takeLockCommand(dir: string, holder: string): ShellCommand {
-  const lock = sh`mkdir -- ${dir}`;
-  return sh`mkdir -p -- ${posix.dirname(dir)} && if ${lock} 2>/dev/null; then printf '%s\\n' ${holder} > ${`${dir}/holder`}; \
-elif [ -d ${dir} ]; then cat -- ${`${dir}/holder`} 2>/dev/null || echo unknown; exit ${LOCK_HELD}; else ${lock}; fi`;
-}
 
 async function takeOne(ctx: TaskContext, host: HostTarget, dir: string, runId: string, breakLock: boolean): Promise<void> {
   await ctx.on(host, async (h) => {
     if (breakLock) {
-      const held = await h.run(sh`cat -- ${dir}/holder 2>/dev/null`).quiet().nothrow();
-      if (held.ok && !held.stdout.includes(`run=${runId} `)) {
+      const held = await h.run(readHolder(dir)).quiet().nothrow();
+      if (held.ok && !heldByRun(held.stdout, runId)) {
         h.warn(`breaking the deploy lock ${dir} held by: ${held.stdout.trim()}`);
-        await h.run(sh`rm -rf -- ${dir}`).quiet();
+        await h.run(removeLock(dir)).quiet();
       }
     }
-    const r = await h.run(takeLockCommand(dir, info(runId))).quiet().nothrow();
+    const r = await h.run(takeLock(dir, info(runId))).quiet().nothrow();
     if (r.code === LOCK_HELD) {
       const holder = r.stdout.trim();
-      if (holder.includes(`run=${runId} `)) return; // our own lock, e.g. when resuming
+      if (heldByRun(holder, runId)) return; // our own lock, e.g. when resuming
       throw new LockError(`[${host.name}] deploy lock ${dir} is held: ${holder}\n  fix: wait for that run to end, or pass --break-lock if it is dead`);
     }
     if (!r.ok) throw new LockError(`[${host.name}] cannot take the deploy lock ${dir}: ${r.stderr.trim()}`);
@@ -53,7 +41,7 @@ export async function acquireLocks(ctx: TaskContext, hosts: readonly HostTarget[
   const taken: HostTarget[] = [];
   // Every host is tried even when one is unreachable (its lock then stays, and the next run says so).
   const release = async () => {
-    await Promise.allSettled(taken.map((h) => ctx.on(h, (c) => c.run(sh`grep -q -- ${`run=${runId} `} ${dir}/holder 2>/dev/null && rm -rf -- ${dir}; true`).quiet().nothrow())));
+    await Promise.allSettled(taken.map((h) => ctx.on(h, (c) => c.run(releaseLock(dir, runId)).quiet().nothrow())));
   };
   const results = await Promise.allSettled(hosts.map(async (h) => {
     await takeOne(ctx, h, dir, runId, breakLock);

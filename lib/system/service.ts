@@ -1,5 +1,7 @@
 import { raw, sh, type ShellCommand } from '../commands/quote.js';
 import { FabError } from '../errors.js';
+import { systemdRunning } from '../commands/probes.js';
+import { fact } from '../run/facts.js';
 import type { Host } from '../run/host.js';
 
 /**
@@ -27,9 +29,9 @@ export function serviceDef(ctx: Host, name: string): ServiceDef {
   return { name, ...(start ? { start } : {}), ...(stop ? { stop } : {}), ...(status ? { status } : {}), ...(pidFile ? { pidFile } : {}) };
 }
 
+/** A fact: asked once per host and run, however many start/stop/status steps a recipe takes. */
 export async function serviceManager(ctx: Host): Promise<ServiceManager> {
-  const r = await ctx.unscoped(() => ctx.run(raw('test -d /run/systemd/system', '(is systemd running?)')).quiet().nothrow().probe());
-  return r.ok ? 'systemd' : 'commands';
+  return (await fact(ctx, systemdRunning())) ? 'systemd' : 'commands';
 }
 
 /** Pure: the shell command for an action, or undefined when nothing is configured for it. */

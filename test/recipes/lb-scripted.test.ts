@@ -1,7 +1,7 @@
 // The nginx reload wait and the HAProxy drain loop, on scripted LB hosts (the lab tests run them on real ones).
 import { describe, expect, it } from 'vitest';
 import { setHaproxyServer } from '../../lib/recipes/haproxy.js';
-import { setNginxBackend } from '../../lib/recipes/nginx.js';
+import { checkNginx, setNginxBackend } from '../../lib/recipes/nginx.js';
 import { task } from '../../lib/task/task.js';
 import { ScriptedTransport, runTask, type SeenCommand } from '../../lib/testing/index.js';
 
@@ -15,7 +15,8 @@ function nginxHost(workerPolls: string[][]): { t: ScriptedTransport; polls: () =
     .on(has('[ -w '), { code: 1 }) // the login user cannot replace the conf: edit as root
     .on(has('base64 -w0'), { stdout: Buffer.from(NGINX).toString('base64') })
     .once((c) => c.command.startsWith('sh -c '))
-    .on(has('nginx.pid'), (c) => (c.command.startsWith('kill -0') ? {} : { stdout: '100\n' }))
+    .on('cat -- /run/nginx.pid', { stdout: '100\n' })
+    .on('kill -0 100', {})
     .on(has('pgrep -P 100'), () => ({ stdout: `${workerPolls[Math.min(poll++, workerPolls.length - 1)]!.join('\n')}\n` }))
     .once('nginx -s reload');
   return { t, polls: () => poll };
@@ -32,7 +33,8 @@ describe('nginx: disable a backend, reload, wait for the old workers', () => {
     expect(polls()).toBe(3); // before the reload, one old worker still there, then all new
     const order = t.commands.map((c) => c.command).filter((c) => /reload|pgrep|kill -0/.test(c));
     expect(order[1]).toBe('nginx -s reload');
-    expect(order.at(-1)).toMatch(/^kill -0/); // the master still answers after the reload
+    expect(order.at(-1)).toBe('kill -0 100'); // the master still answers after the reload
+    expect(t.commands.filter(has('nginx.pid'))).toHaveLength(1); // read once per reload: the pid is a fact
     expect(r.value('lb1')).toMatchObject({ changed: true });
   });
 
@@ -41,6 +43,37 @@ describe('nginx: disable a backend, reload, wait for the old workers', () => {
     const r = await runTask(disable('web2'), { hosts: { lb1: { transport: t, settings: nginxSettings } } });
     expect(r.exitCode).toBe(1);
     expect(r.error('lb1')!.message).toMatch(/nginx did not finish reloading within 0.5s \(old workers 201 still running\)/);
+  });
+});
+
+describe('nginx: the master pid is a fact of the run', () => {
+  it('reads the pid file again when the cached master is gone (nginx restarted since)', async () => {
+    let pidFile = '100\n';
+    const t = new ScriptedTransport('lb1')
+      .on('cat -- /run/nginx.pid', () => ({ stdout: pidFile }))
+      .on('kill -0 100', () => ({ code: pidFile === '100\n' ? 0 : 1 }))
+      .on('kill -0 200', {});
+    const twice = task({}, async (ctx) => {
+      await checkNginx(ctx);
+      await checkNginx(ctx); // cached: no read
+      pidFile = '200\n'; // restarted behind the run's back
+      await checkNginx(ctx);
+    });
+    const r = await runTask(twice, { hosts: { lb1: t } });
+    expect(r.exitCode).toBe(0);
+    t.verify();
+    expect(t.commands.map((c) => c.command)).toEqual([
+      'cat -- /run/nginx.pid', 'kill -0 100', 'kill -0 100', 'kill -0 100', 'cat -- /run/nginx.pid', 'kill -0 200',
+    ]);
+  });
+
+  it('says nginx is not running when the pid file is missing, reading it only once', async () => {
+    const t = new ScriptedTransport('lb1').on('cat -- /run/nginx.pid', { code: 1, stderr: 'No such file or directory' });
+    const r = await runTask(task({}, (ctx) => checkNginx(ctx)), { hosts: { lb1: t } });
+    expect(r.exitCode).toBe(1);
+    expect(r.error('lb1')).toMatchObject({ name: 'NginxError', problem: 'not-running' });
+    expect(r.error('lb1')!.message).toBe('[lb1] nginx is not running (no live master in /run/nginx.pid)');
+    expect(t.commands.map((c) => c.command)).toEqual(['cat -- /run/nginx.pid']);
   });
 });
 
@@ -83,5 +116,25 @@ describe('HAProxy: drain a server until its sessions end, then maint', () => {
     expect(r.exitCode).toBe(1);
     expect(admin).toEqual(['app/web2 state drain']);
     expect(r.error('lb2')!.message).toMatch(/app\/web2 still has 4 session\(s\) after 0.3s of draining; it stays in drain/);
+  });
+});
+
+describe('HAProxy: the last-server guard', () => {
+  it('refuses to drain the last UP server when the other is DOWN by its health check, and changes nothing', async () => {
+    const { t, admin } = haproxyHost([stat([['web1', '0', 'DOWN'], ['web2', '1', 'UP']])]);
+    const r = await runTask(drain, { hosts: { lb2: t } });
+    expect(r.exitCode).toBe(1);
+    expect(r.error('lb2')).toMatchObject({ name: 'HaproxyError', problem: 'last-server' });
+    expect(r.error('lb2')!.message).toBe('[lb2] disabling "web2" would leave backend app with no enabled server (an outage); '
+      + 'pass --force to do it anyway (the other servers: web1 DOWN)');
+    expect(admin).toEqual([]);
+    expect(t.commands.map((c) => c.command).filter((c) => !c.includes('show stat'))).toEqual([]); // not even read the conf
+  });
+
+  it('drains it with --force', async () => {
+    const { t, admin } = haproxyHost([stat([['web1', '0', 'DOWN'], ['web2', '0', 'UP']])]);
+    const r = await runTask(task({}, (ctx) => setHaproxyServer(ctx, 'web2', false, true)), { hosts: { lb2: t } });
+    expect(r.exitCode).toBe(0);
+    expect(admin).toEqual(['app/web2 state drain', 'app/web2 state maint']);
   });
 });

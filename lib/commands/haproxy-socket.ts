@@ -1,0 +1,22 @@
+import { raw, sh, type ShellCommand } from './quote.js';
+
+/**
+ * HAProxy's admin socket: what to say on it (`show stat`, `set server ... state ...`), and the shell
+ * line that says it through socat. The line is shown as `(haproxy SOCKET: COMMAND)`: the printf/socat
+ * plumbing says nothing to an operator.
+ */
+
+export type ServerState = 'ready' | 'drain' | 'maint';
+
+export const SHOW_STAT = 'show stat';
+
+/** `set server BACKEND/SERVER state STATE`: names are HAProxy identifiers, sent as they are. */
+export function setServerState(backend: string, server: string, state: ServerState): string {
+  return `set server ${backend}/${server} state ${state}`;
+}
+
+/** One command on the socket, answered on stdout; `-t 5`: socat gives up on a socket that never answers. */
+export function adminSocketCommand(socket: string, command: string): ShellCommand {
+  const cmd = sh`printf '%s\\n' ${command} | socat -t 5 stdio unix-connect:${socket}`;
+  return raw(cmd.text, `(haproxy ${socket}: ${command})`);
+}
