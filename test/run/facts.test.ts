@@ -21,7 +21,7 @@ function contextFor(cfg: RunConfig, name: string): HostContext {
   const transport = new LocalTransport();
   const rt: CoreRuntime = {
     host, settings: new Settings({}, name), task: 'facts', cfg,
-    connect: async () => transport, localTransport: async () => transport,
+    connect: async () => transport, localTransport: async () => transport, reopen: async () => transport,
   };
   return new HostContext(rt);
 }
