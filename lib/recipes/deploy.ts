@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as art from '../commands/artifact.js';
 import * as rel from '../commands/release.js';
-import { FabError, UsageError } from '../errors.js';
+import { DeployError, UsageError } from '../errors.js';
 import type { Host } from '../run/host.js';
 
 /**
@@ -70,7 +70,7 @@ export async function inspectArtifact(path: string, opts: { version?: string; sh
   const sidecar = `${path}.sha256`;
   const expected = opts.sha256 ?? (existsSync(sidecar) ? readFileSync(sidecar, 'utf8').trim().split(/\s+/)[0] : undefined);
   if (expected && expected.toLowerCase() !== sha256) {
-    throw new FabError(`artifact ${name}: checksum mismatch: expected ${expected}${opts.sha256 ? '' : ` (from ${basename(sidecar)})`}, the file has ${sha256}; nothing deployed`);
+    throw new DeployError(undefined, 'checksum', `artifact ${name}: checksum mismatch: expected ${expected}${opts.sha256 ? '' : ` (from ${basename(sidecar)})`}, the file has ${sha256}; nothing deployed`);
   }
   return { kind, path, version, sha256 };
 }
@@ -106,14 +106,14 @@ async function upload(ctx: Host, s: AppSettings, a: Artifact): Promise<{ dir: st
     const got = await ctx.run(art.download(a.url, file)).quiet().nothrow();
     if (got.failed) {
       await ctx.run(rel.removeDirs([dir])).quiet();
-      throw new FabError(`[${ctx.host.name}] download of ${a.url} failed (exit ${got.code}): ${got.stderr.trim().split('\n').pop() ?? ''}; nothing deployed`);
+      throw new DeployError(ctx.host.name, 'download', `download of ${a.url} failed (exit ${got.code}): ${got.stderr.trim().split('\n').pop() ?? ''}; nothing deployed`);
     }
   } else await ctx.put(a.path, file);
   const sum = art.parseSha256sum((await ctx.run(art.sha256sum(file)).quiet()).stdout);
   // Under --dry-run nothing was uploaded: the check is shown, not made.
   if (sum !== a.sha256 && !ctx.dryRun) {
     await ctx.run(rel.removeDirs([dir])).quiet();
-    throw new FabError(`[${ctx.host.name}] ${a.url ? 'download' : 'upload'} of ${fileName(a)} arrived damaged: sha256 ${sum} on the host, ${a.sha256} here`);
+    throw new DeployError(ctx.host.name, 'damaged', `${a.url ? 'download' : 'upload'} of ${fileName(a)} arrived damaged: sha256 ${sum} on the host, ${a.sha256} here`);
   }
   return { dir, file };
 }
@@ -229,7 +229,7 @@ export async function deployEgg(ctx: Host, a: Artifact): Promise<DeployResult> {
     const purelib = (await ctx.run(art.purelibOf(py)).quiet()).stdout.trim();
     await ctx.run(art.writeEggPth(purelib, `${dir}/eggs/${egg}`)).quiet();
     const check = await ctx.run(art.importCheck(py, module)).quiet().nothrow();
-    if (check.failed) throw new FabError(`[${ctx.host.name}] egg ${egg}: \`import ${module}\` failed in the new release: ${check.stderr.trim().split('\n').pop()}; set appEggModule to the egg's module`);
+    if (check.failed) throw new DeployError(ctx.host.name, 'import', `egg ${egg}: \`import ${module}\` failed in the new release: ${check.stderr.trim().split('\n').pop()}; set appEggModule to the egg's module`);
   });
   return { version: a.version, unpacked: r !== 'present', switched: await activate(ctx, s, a.version, r === 'replaced') };
 }
@@ -264,12 +264,12 @@ export async function rollbackRelease(ctx: Host, to?: string): Promise<string> {
     const ok = await ctx.run(rel.isComplete(rel.releaseLayout(s.root), to)).quiet().nothrow().probe();
     if (ok.failed) {
       const have = (await listReleases(ctx)).map((r) => r.version).join(', ') || 'none';
-      throw new FabError(`[${ctx.host.name}] no complete release ${to} in ${s.root}/releases (releases: ${have}); nothing changed`);
+      throw new DeployError(ctx.host.name, 'no-release', `no complete release ${to} in ${s.root}/releases (releases: ${have}); nothing changed`);
     }
     prev = rel.releaseLayout(s.root).linkTarget(to);
     if (releaseOf(s, await readlink(ctx, `${s.root}/current`)) === to) return to;
   }
-  if (!prev) throw new FabError(`[${ctx.host.name}] no previous release to roll back to in ${s.root}`);
+  if (!prev) throw new DeployError(ctx.host.name, 'no-release', `no previous release to roll back to in ${s.root}`);
   const current = await readlink(ctx, `${s.root}/current`);
   await switchLink(ctx, s, 'current', prev);
   if (current) await switchLink(ctx, s, 'previous', current);

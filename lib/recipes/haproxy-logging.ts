@@ -1,4 +1,4 @@
-import { FabError } from '../errors.js';
+import { RecipeError } from '../errors.js';
 import { setBlock } from '../files/block.js';
 import { editFile } from '../files/edit.js';
 import type { Host } from '../run/host.js';
@@ -88,7 +88,7 @@ export async function haproxyLogging(ctx: Host): Promise<{ changed: boolean }> {
   const changed = drop.changed || limits.changed || rotate.changed;
   if (changed && !ctx.dryRun) {
     const r = await ctx.sudo(l.restart).quiet().nothrow();
-    if (!r.ok) throw new FabError(`[${ctx.host.name}] the rsyslog/logrotate files are in place (validated) but "${l.restart}" failed: ${r.stderr.trim()}`);
+    if (!r.ok) throw new RecipeError(ctx.host.name, `the rsyslog/logrotate files are in place (validated) but "${l.restart}" failed: ${r.stderr.trim()}`);
   }
   ctx.log(`haproxy logging to ${l.logFile}: ${changed ? (ctx.dryRun ? 'would change' : 'updated, rsyslog restarted') : 'unchanged'}`);
   return { changed };

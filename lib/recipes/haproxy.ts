@@ -1,5 +1,5 @@
 import { adminSocketCommand, setServerState, SHOW_STAT } from '../commands/haproxy-socket.js';
-import { FabError, FileEditError, HaproxyError } from '../errors.js';
+import { FileEditError, HaproxyError } from '../errors.js';
 import { editFile, type EditResult } from '../files/edit.js';
 import type { Host } from '../run/host.js';
 import { HaproxyConfError, lastServerRefusal, parseStat, setServerDisabled, type StatRow } from './haproxy-conf.js';
@@ -29,7 +29,7 @@ export async function haproxyAdmin(ctx: Host, s: HaproxySettings, command: strin
   const out = (await (probe ? c.probe() : c)).stdout;
   const answer = out.trim();
   // The socket answers an empty line on success, a message otherwise.
-  if (!probe && answer !== '' && !ctx.dryRun) throw new FabError(`[${ctx.host.name}] haproxy refused "${command}": ${answer}`);
+  if (!probe && answer !== '' && !ctx.dryRun) throw new HaproxyError(ctx.host.name, 'refused', `haproxy refused "${command}": ${answer}`);
   return out;
 }
 
@@ -45,7 +45,7 @@ export async function setHaproxyServer(ctx: Host, server: string, enabled: boole
   const s = haproxySettings(ctx);
   const rows = (await haproxyStatus(ctx, s)).filter((r) => r.backend === s.backend);
   const row = rows.find((r) => r.server === server);
-  if (!row) throw new FabError(`[${ctx.host.name}] haproxy backend ${s.backend} has no server "${server}" (servers: ${rows.map((r) => r.server).join(', ') || 'none'}); nothing changed`);
+  if (!row) throw new HaproxyError(ctx.host.name, 'unknown-server', `haproxy backend ${s.backend} has no server "${server}" (servers: ${rows.map((r) => r.server).join(', ') || 'none'}); nothing changed`);
   // Only servers UP and enabled count: one DOWN by its health check serves nothing either.
   const refusal = enabled || force ? undefined : lastServerRefusal(rows, s.backend, server);
   if (refusal) throw new HaproxyError(ctx.host.name, 'last-server', refusal);
@@ -74,7 +74,7 @@ async function waitDrained(ctx: Host, s: HaproxySettings, server: string): Promi
   for (let round = 0; ; round++) {
     const row = (await haproxyStatus(ctx, s)).find((r) => r.backend === s.backend && r.server === server);
     if (!row || row.scur === 0) return;
-    if (Date.now() > deadline) throw new FabError(`[${ctx.host.name}] ${s.backend}/${server} still has ${row.scur} session(s) after ${s.drainTimeoutMs / 1000}s of draining; it stays in drain`);
+    if (Date.now() > deadline) throw new HaproxyError(ctx.host.name, 'drain-timeout', `${s.backend}/${server} still has ${row.scur} session(s) after ${s.drainTimeoutMs / 1000}s of draining; it stays in drain`);
     if (round % 8 === 0) ctx.log(`waiting for ${row.scur} session(s) on ${s.backend}/${server} to end`);
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -1,5 +1,5 @@
 import { quote } from '../commands/quote.js';
-import { FabError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { TOOLS } from './mysql.js';
 
 /**
@@ -23,7 +23,9 @@ export const MARK = 'fab-backup:';
 const STAMP_ERE = '^[0-9]{4}-[0-9]{2}-[0-9]{2}_[0-9]{2}-[0-9]{2}-[0-9]{2}(-[0-9]+)?$';
 
 export function backupScript(i: BackupScriptInput): string {
-  if (!Number.isInteger(i.keep) || i.keep < 1) throw new FabError(`backup keep must be a whole number >= 1, got ${i.keep}`);
+  if (!Number.isInteger(i.keep) || i.keep < 1) {
+    throw new UsageError(`setting backupKeep is ${i.keep}`, 'keep at least one backup: --set backupKeep=7');
+  }
   const tools = i.tool === 'auto' ? [...TOOLS] : [i.tool];
   return [
     `root=${quote(i.root)} base=${quote(i.base)} partial=`,

@@ -1,4 +1,4 @@
-import { FabError, UsageError } from '../errors.js';
+import { BackupError, FabError, UsageError } from '../errors.js';
 import type { TaskContext } from '../task/context.js';
 import { runWithCredentials } from '../db/client.js';
 import { serviceCommand, waitUntil } from '../system/service.js';
@@ -34,11 +34,11 @@ export async function backup(ctx: TaskContext): Promise<BackupResult> {
   const o = parseBackupOutput(r.stdout);
   if (o.failed) {
     const log = o.failed.tail ? `:\n    ${tail(ctx, o.failed.tail).split('\n').join('\n    ')}` : '';
-    throw new FabError(`[${ctx.host.name}] backup failed: ${o.failed.what}${log}\n  no backup dir is left behind`);
+    throw new BackupError(ctx.host.name, `backup failed: ${o.failed.what}${log}\n  no backup dir is left behind`);
   }
   if (!r.ok || !o.dir || o.bytes === undefined) {
     const err = r.stderr.trim() ? `: ${ctx.events.mask(r.stderr.trim().split('\n').slice(-3).join(' / '))}` : '';
-    throw new FabError(`[${ctx.host.name}] the backup script ended early (exit ${r.code})${err}\n  look for a .partial dir in ${m.backupRoot}`);
+    throw new BackupError(ctx.host.name, `the backup script ended early (exit ${r.code})${err}\n  look for a .partial dir in ${m.backupRoot}`);
   }
   const { dir, bytes, removed } = o;
   const tool = o.tool ?? m.tool;
@@ -81,8 +81,8 @@ export async function restore(ctx: TaskContext, dir: string, opts: RestoreOption
       sudo: true, probe: true, display: `(restore checks: ${src} is a prepared backup, the tool and the service commands exist)`,
     });
     const o = parseRestoreOutput(c.stdout);
-    if (o.refused) throw new FabError(`[${ctx.host.name}] ${o.refused}`);
-    if (!o.checked) throw new FabError(`[${ctx.host.name}] the restore checks ended early (exit ${c.code}): ${ctx.events.mask(c.stderr.trim())}`);
+    if (o.refused) throw new BackupError(ctx.host.name, `${o.refused}`);
+    if (!o.checked) throw new BackupError(ctx.host.name, `the restore checks ended early (exit ${c.code}): ${ctx.events.mask(c.stderr.trim())}`);
     ctx.log(`would restore ${src} into ${m.datadir} (checked: a prepared backup, ${o.tool}; the old datadir kept aside) and verify with ${verifySql}`);
     return { backup: src, datadir: m.datadir, keptAs: '', ms: 0, verify: '' };
   }
@@ -93,17 +93,16 @@ export async function restore(ctx: TaskContext, dir: string, opts: RestoreOption
     sudo: true, display: `(restore script: ${src} into ${m.datadir}, the old datadir kept aside; verify ${verifySql}; password in a temp defaults file)`,
   });
   const o = parseRestoreOutput(r.stdout);
-  const host = `[${ctx.host.name}]`;
-  if (o.refused) throw new FabError(`${host} ${o.refused}`);
+  if (o.refused) throw new BackupError(ctx.host.name, o.refused);
   if (o.failed) {
-    const why = `${host} restore failed at "${o.failed.step}": ${ctx.events.mask(o.failed.why)}` +
+    const why = `restore failed at "${o.failed.step}": ${ctx.events.mask(o.failed.why)}` +
       `${o.failed.tail ? `\n    ${tail(ctx, o.failed.tail).split('\n').join('\n    ')}` : ''}`;
-    if (o.rollback === 'ok') throw new FabError(`${why}\n  the original datadir is back in ${m.datadir} and the server answers again`);
+    if (o.rollback === 'ok') throw new BackupError(ctx.host.name, `${why}\n  the original datadir is back in ${m.datadir} and the server answers again`);
     const where = o.kept ? `in ${o.kept} or ${m.datadir}` : `still in ${m.datadir}`;
-    throw new FabError(`${why}\n  AND putting the original back failed: ${o.rollback ? o.rollback.failed : 'no answer'}\n  the original datadir is ${where}; start the server by hand`);
+    throw new BackupError(ctx.host.name, `${why}\n  AND putting the original back failed: ${o.rollback ? o.rollback.failed : 'no answer'}\n  the original datadir is ${where}; start the server by hand`);
   }
   if (!o.done || !o.kept) {
-    throw new FabError(`${host} the restore script ended early (exit ${r.code}): ${ctx.events.mask(r.stderr.trim().split('\n').slice(-3).join(' / '))}` +
+    throw new BackupError(ctx.host.name, `the restore script ended early (exit ${r.code}): ${ctx.events.mask(r.stderr.trim().split('\n').slice(-3).join(' / '))}` +
       `\n  check ${m.datadir} and ${m.datadir}.before-restore-* by hand`);
   }
   const ms = Date.now() - t0;

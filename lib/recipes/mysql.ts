@@ -1,5 +1,5 @@
 import { secret, sh } from '../commands/quote.js';
-import { FabError, UsageError } from '../errors.js';
+import { BackupError, FabError, UsageError } from '../errors.js';
 import { firstTool } from '../commands/probes.js';
 import type { Host } from '../run/host.js';
 import { fact } from '../run/facts.js';
@@ -70,7 +70,7 @@ export async function detectTool(ctx: Host, m: MysqlSettings): Promise<string> {
   if (m.tool !== 'auto') return m.tool;
   // A fact: probed once per host and run (a backup and a restore in one run ask twice).
   const tool = await fact(ctx, firstTool(TOOLS));
-  if (!tool) throw new FabError(`[${ctx.host.name}] no backup tool found (${TOOLS.join(', ')}); install mariadb-backup or percona-xtrabackup, or set backupTool`);
+  if (!tool) throw new BackupError(ctx.host.name, `no backup tool found (${TOOLS.join(', ')}); install mariadb-backup or percona-xtrabackup, or set backupTool`);
   return tool;
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { raw, secret, sh } from '../commands/quote.js';
-import { FabError, UsageError } from '../errors.js';
+import { RecipeError, UsageError } from '../errors.js';
 import { blockInFile } from '../files/block.js';
 import { editFile, type EditResult } from '../files/edit.js';
 import type { TaskContext } from '../task/context.js';
@@ -85,7 +85,7 @@ export async function haproxyMysql(ctx: TaskContext): Promise<EditResult> {
   const r = await blockInFile(ctx, conf, 'mysql', section, { sudo: true, validate: s.string('haproxyValidate', 'haproxy -c -q -f %s'), backup: '.fab-bak' });
   if (r.changed && !ctx.dryRun) {
     const reload = await ctx.sudo(s.string('haproxyReload', 'systemctl reload haproxy')).quiet().nothrow();
-    if (!reload.ok) throw new FabError(`[${ctx.host.name}] ${conf} was updated (valid) but the reload failed: ${reload.stderr.trim()}`);
+    if (!reload.ok) throw new RecipeError(ctx.host.name, `${conf} was updated (valid) but the reload failed: ${reload.stderr.trim()}`);
   }
   ctx.log(`haproxy listen mysql ${r.changed ? (ctx.dryRun ? 'would change' : 'written and reloaded') : 'unchanged'} (${hosts.map((h) => h.name).join(', ')})`);
   return r;

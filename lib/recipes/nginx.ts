@@ -1,6 +1,6 @@
 import { childPids, processAlive, reload, restoreBackup, testConfig } from '../commands/nginx.js';
 import { pidFile } from '../commands/probes.js';
-import { FabError, FileEditError, NginxError } from '../errors.js';
+import { FileEditError, NginxError } from '../errors.js';
 import { editFile, type EditResult } from '../files/edit.js';
 import { readText } from '../files/helpers.js';
 import { httpGet } from '../health/http-get.js';
@@ -90,7 +90,7 @@ export async function reloadNginx(ctx: Host, s: NginxSettings = nginxSettings(ct
   for (;;) {
     const now = await workers();
     if (!now.some((p) => old.includes(p)) && now.length) return;
-    if (Date.now() > deadline) throw new FabError(`[${ctx.host.name}] nginx did not finish reloading within ${s.reloadTimeoutMs / 1000}s (old workers ${old.filter((p) => now.includes(p)).join(' ')} still running)`);
+    if (Date.now() > deadline) throw new NginxError(ctx.host.name, 'reload-timeout', `nginx did not finish reloading within ${s.reloadTimeoutMs / 1000}s (old workers ${old.filter((p) => now.includes(p)).join(' ')} still running)`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -106,7 +106,7 @@ export async function checkNginx(ctx: Host, s: NginxSettings = nginxSettings(ctx
   if (!ok) throw notRunning(ctx, s);
   if (!s.healthUrl) return;
   const res = await httpGet(s.healthUrl, 5000).catch((e: Error) => ({ status: 0, body: e.message }));
-  if (res.status !== 200) throw new FabError(`[${ctx.host.name}] nginx health URL ${s.healthUrl} answered ${res.status || res.body}`);
+  if (res.status !== 200) throw new NginxError(ctx.host.name, 'unhealthy', `nginx health URL ${s.healthUrl} answered ${res.status || res.body}`);
 }
 
 export async function nginxStatus(ctx: Host): Promise<UpstreamServer[]> {

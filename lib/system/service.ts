@@ -1,5 +1,5 @@
 import { raw, sh, type ShellCommand } from '../commands/quote.js';
-import { FabError } from '../errors.js';
+import { ServiceError } from '../errors.js';
 import { systemdRunning } from '../commands/probes.js';
 import { fact } from '../run/facts.js';
 import type { Host } from '../run/host.js';
@@ -52,7 +52,7 @@ export function serviceCommand(def: ServiceDef, action: 'start' | 'stop' | 'stat
 
 function need(ctx: Host, def: ServiceDef, action: string, cmd: ShellCommand | undefined): ShellCommand {
   if (cmd) return cmd;
-  throw new FabError(`[${ctx.host.name}] service ${def.name}: no systemd here and no way to ${action} it; set ${def.name}${action[0]!.toUpperCase()}${action.slice(1)}` +
+  throw new ServiceError(ctx.host.name, `service ${def.name}: no systemd here and no way to ${action} it; set ${def.name}${action[0]!.toUpperCase()}${action.slice(1)}` +
     `${action === 'start' ? '' : ` or ${def.name}PidFile`} in the host settings`);
 }
 
@@ -87,7 +87,7 @@ export async function waitUntil(ctx: Host, what: string, ready: () => Promise<bo
     } catch (e) {
       last = (e as Error).message.split('\n')[0] ?? '';
     }
-    if (Date.now() - t0 > timeoutMs) throw new FabError(`[${ctx.host.name}] ${what}: not ready after ${timeoutMs / 1000}s${last ? ` (last: ${last})` : ''}`);
+    if (Date.now() - t0 > timeoutMs) throw new ServiceError(ctx.host.name, `${what}: not ready after ${timeoutMs / 1000}s${last ? ` (last: ${last})` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

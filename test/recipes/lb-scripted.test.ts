@@ -43,6 +43,7 @@ describe('nginx: disable a backend, reload, wait for the old workers', () => {
     const r = await runTask(disable('web2'), { hosts: { lb1: { transport: t, settings: nginxSettings } } });
     expect(r.exitCode).toBe(1);
     expect(r.error('lb1')!.message).toMatch(/nginx did not finish reloading within 0.5s \(old workers 201 still running\)/);
+    expect(r.error('lb1')).toMatchObject({ name: 'NginxError', host: 'lb1', problem: 'reload-timeout' });
   });
 });
 
@@ -116,6 +117,7 @@ describe('HAProxy: drain a server until its sessions end, then maint', () => {
     expect(r.exitCode).toBe(1);
     expect(admin).toEqual(['app/web2 state drain']);
     expect(r.error('lb2')!.message).toMatch(/app\/web2 still has 4 session\(s\) after 0.3s of draining; it stays in drain/);
+    expect(r.error('lb2')).toMatchObject({ name: 'HaproxyError', host: 'lb2', problem: 'drain-timeout' });
   });
 });
 

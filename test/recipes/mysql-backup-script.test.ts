@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { UsageError } from '../../lib/errors.js';
 import { describe, expect, it } from 'vitest';
 import { withDefaultsFile } from '../../lib/db/client.js';
 import { backupScript, parseBackupOutput, type BackupScriptInput } from '../../lib/recipes/mysql-backup-script.js';
@@ -27,8 +28,10 @@ describe('backupScript: the text', () => {
     expect(t).not.toMatch(/password|--user/);
     expect(t).toContain('--defaults-file="$FAB_MY_CNF" --backup --target-dir="$1"');
   });
-  it('refuses a keep below 1', () => {
-    expect(() => backupScript({ tool: 'auto', root: '/r', base: '/r/s', keep: 0 })).toThrow(/keep must be a whole number >= 1/);
+  it('refuses a keep below 1 as bad input (exit 2), naming the setting', () => {
+    const bad = () => backupScript({ tool: 'auto', root: '/r', base: '/r/s', keep: 0 });
+    expect(bad).toThrow(UsageError);
+    expect(bad).toThrow(/setting backupKeep is 0/);
   });
 });
 
