@@ -20,7 +20,6 @@ const LAYERS: readonly string[][] = [
   ['health', 'files', 'db', 'system'],
   ['run'],
   ['transport', 'report', 'loader'],
-  ['settings'],
   ['model'],
   ['commands', 'errors', 'util'],
 ];

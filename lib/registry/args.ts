@@ -1,2 +1,0 @@
-// Moved to lib/model/args.ts (the data model sits below the runner); kept for imports that still use this path.
-export * from '../model/args.js';
