@@ -31,7 +31,11 @@ const cases: Record<string, string[]> = {
 /** Wall and CPU (user + sys, from GNU time) seconds of one run: CPU time moves less with the machine's load. */
 function run(args: string[]): { wall: number; cpu: number } {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, ...args], { cwd: root, env, encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, ...args], {
+    cwd: root,
+    env,
+    encoding: 'utf8',
+  });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr.slice(-500)}`);
   const [user, sys] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
@@ -53,7 +57,13 @@ const cpuMedians = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, me
 console.log(`${''.padEnd(44)} wall     cpu`);
 for (const [name, m] of Object.entries(medians)) console.log(`${name.padEnd(44)} ${fmt(m)}  ${fmt(cpuMedians[name]!)}`);
 const list = medians['fab --list']!;
-if (baseline) console.log(`fab --list vs baseline: ${((list / medians['fab --list (baseline)']! - 1) * 100).toFixed(1)} % (target: within 10 %)`);
+if (baseline)
+  console.log(
+    `fab --list vs baseline: ${((list / medians['fab --list (baseline)']! - 1) * 100).toFixed(1)} % (target: within 10 %)`,
+  );
 console.log(`(median of ${runs} warm runs each, alternating; target for completion: under 0.100 s)`);
 mkdirSync(join(root, '.fab', 'bench'), { recursive: true });
-writeFileSync(join(root, '.fab', 'bench', 'completion.json'), `${JSON.stringify({ date: new Date().toISOString(), runs, medians, cpuMedians, times, cpu }, null, 2)}\n`);
+writeFileSync(
+  join(root, '.fab', 'bench', 'completion.json'),
+  `${JSON.stringify({ date: new Date().toISOString(), runs, medians, cpuMedians, times, cpu }, null, 2)}\n`,
+);

@@ -26,24 +26,40 @@ try {
     const sshTimes: number[] = [];
     for (let r = 0; r < runs; r++) {
       sshTimes.push(
-        timeCommand('sh', ['-c', `printf '%s\\n' ${hosts.join(' ')} | xargs -P ${n} -I{} ssh -F ${lab.state.sshConfig} -o KexAlgorithms=curve25519-sha256 -o BatchMode=yes {} true`]),
+        timeCommand('sh', [
+          '-c',
+          `printf '%s\\n' ${hosts.join(' ')} | xargs -P ${n} -I{} ssh -F ${lab.state.sshConfig} -o KexAlgorithms=curve25519-sha256 -o BatchMode=yes {} true`,
+        ]),
       );
-      fabTimes.push(timeCommand(process.execPath, [fab, 'lab', '-H', hosts.join(','), '-P', '--hide', 'everything', '--', 'true'], { env, cwd: root }));
+      fabTimes.push(
+        timeCommand(process.execPath, [fab, 'lab', '-H', hosts.join(','), '-P', '--hide', 'everything', '--', 'true'], {
+          env,
+          cwd: root,
+        }),
+      );
     }
     const f = median(fabTimes);
     const s = median(sshTimes);
     results[`fanout${n}`] = { hosts: n, runs, fab: f, openssh: s, ratio: f / s, fabTimes, sshTimes };
-    console.log(`fan-out to ${n} hosts: fab ${fmt(f)}, OpenSSH xargs -P ${fmt(s)}, ratio ${(f / s).toFixed(2)}x (median of ${runs})`);
+    console.log(
+      `fan-out to ${n} hosts: fab ${fmt(f)}, OpenSSH xargs -P ${fmt(s)}, ratio ${(f / s).toFixed(2)}x (median of ${runs})`,
+    );
   }
-  const startup = (args: string[]) => median(Array.from({ length: 20 }, () => timeCommand(process.execPath, args, { cwd: root })));
+  const startup = (args: string[]) =>
+    median(Array.from({ length: 20 }, () => timeCommand(process.execPath, args, { cwd: root })));
   for (let i = 0; i < 3; i++) timeCommand(process.execPath, [fab, '--list'], { cwd: root }); // warm the transform cache
   const list = startup([fab, '--list']);
   const version = startup([fab, '--version']);
   const bare = startup(['-e', '0']);
   results.startup = { list, version, nodeBare: bare };
-  console.log(`start-up: fab --list ${fmt(list)}, fab --version ${fmt(version)}, node -e 0 ${fmt(bare)} (median of 20, warm)`);
+  console.log(
+    `start-up: fab --list ${fmt(list)}, fab --version ${fmt(version)}, node -e 0 ${fmt(bare)} (median of 20, warm)`,
+  );
 } finally {
   await lab.remove();
 }
 mkdirSync(join(root, '.fab', 'bench'), { recursive: true });
-writeFileSync(join(root, '.fab', 'bench', 'fanout.json'), `${JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)}\n`);
+writeFileSync(
+  join(root, '.fab', 'bench', 'fanout.json'),
+  `${JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)}\n`,
+);

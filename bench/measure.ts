@@ -5,7 +5,10 @@ export function timeCommand(cmd: string, args: string[], opts: SpawnSyncOptions 
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${String(r.stdout).slice(-800)}${String(r.stderr).slice(-500)}`);
+  if (r.status !== 0)
+    throw new Error(
+      `${cmd} ${args.join(' ')} exited ${r.status}: ${String(r.stdout).slice(-800)}${String(r.stderr).slice(-500)}`,
+    );
   return s;
 }
 
@@ -27,9 +30,11 @@ export function timeCommandAsync(cmd: string, args: string[], opts: SpawnOptions
   let out = '';
   c.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-1300)));
   c.stderr?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-1300)));
-  return new Promise((resolve, reject) => c.on('close', (code) => {
-    const s = Number(process.hrtime.bigint() - t0) / 1e9;
-    if (code === 0) resolve(s);
-    else reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${out}`));
-  }));
+  return new Promise((resolve, reject) =>
+    c.on('close', (code) => {
+      const s = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (code === 0) resolve(s);
+      else reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${out}`));
+    }),
+  );
 }

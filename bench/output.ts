@@ -42,11 +42,16 @@ try {
     const f = measure(c.fab, env);
     const s = measure(c.ssh, env);
     results[name] = { fab: f, openssh: s, ratio: f.s / s.s };
-    console.log(`${name}: fab ${f.s.toFixed(1)} s, peak RSS ${f.rssMb.toFixed(0)} MB, ${f.stdoutBytes} bytes printed; `
-      + `ssh > /dev/null ${s.s.toFixed(1)} s (${(f.s / s.s).toFixed(1)}x)`);
+    console.log(
+      `${name}: fab ${f.s.toFixed(1)} s, peak RSS ${f.rssMb.toFixed(0)} MB, ${f.stdoutBytes} bytes printed; ` +
+        `ssh > /dev/null ${s.s.toFixed(1)} s (${(f.s / s.s).toFixed(1)}x)`,
+    );
   }
 } finally {
   await lab.remove();
 }
 mkdirSync(join(root, '.fab', 'bench'), { recursive: true });
-writeFileSync(join(root, '.fab', 'bench', 'output.json'), `${JSON.stringify({ date: new Date().toISOString(), gb, lineMb, results }, null, 2)}\n`);
+writeFileSync(
+  join(root, '.fab', 'bench', 'output.json'),
+  `${JSON.stringify({ date: new Date().toISOString(), gb, lineMb, results }, null, 2)}\n`,
+);

@@ -18,7 +18,12 @@ const web = Number(argOf('web', '3'));
 const root = repoRoot();
 const labDir = labDir_('lab-bench');
 
-interface Ev { type: string; time: string; host?: string; state?: string }
+interface Ev {
+  type: string;
+  time: string;
+  host?: string;
+  state?: string;
+}
 type Phase = 'drain' | 'action' | 'gates' | 'undrain';
 const PHASE: Record<string, Phase> = { draining: 'drain', deploying: 'action', gating: 'gates', undraining: 'undrain' };
 
@@ -28,10 +33,17 @@ try {
   for (let r = 0; r < runs; r++) {
     const artifact = await buildAppTarball(join(labDir, 'art'), `b${Date.now()}`);
     const t0 = process.hrtime.bigint();
-    const p = spawnSync(process.execPath, [join(root, 'bin', 'fab.js'), 'lab', '--json', 'rollingDeploy', '--artifact', artifact], { cwd: root, env: { ...process.env, FAB_LAB_DIR: labDir }, encoding: 'utf8' });
+    const p = spawnSync(
+      process.execPath,
+      [join(root, 'bin', 'fab.js'), 'lab', '--json', 'rollingDeploy', '--artifact', artifact],
+      { cwd: root, env: { ...process.env, FAB_LAB_DIR: labDir }, encoding: 'utf8' },
+    );
     const wall = Number(process.hrtime.bigint() - t0) / 1e9;
     if (p.status !== 0) throw new Error(`rollingDeploy failed: ${p.stdout.slice(-2000)}${p.stderr}`);
-    const events = p.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Ev);
+    const events = p.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Ev);
     const spent: Record<Phase, number> = { drain: 0, action: 0, gates: 0, undrain: 0 };
     const open = new Map<string, { phase: Phase; at: number }>();
     for (const e of events.filter((x) => x.type === 'rolling.host' && x.host)) {
@@ -44,12 +56,19 @@ try {
     }
     const per = Object.fromEntries(Object.entries(spent).map(([k, v]) => [k, v / web])) as Record<Phase, number>;
     rows.push({ wall, perHost: per, overheadPerHost: (wall - spent.action - spent.gates) / web });
-    console.log(`run ${r + 1}: wall ${wall.toFixed(2)} s for ${web} hosts; per host: drain ${per.drain.toFixed(2)} s, action ${per.action.toFixed(2)} s, gates ${per.gates.toFixed(2)} s, undrain ${per.undrain.toFixed(2)} s; overhead ${((wall - spent.action - spent.gates) / web).toFixed(2)} s/host`);
+    console.log(
+      `run ${r + 1}: wall ${wall.toFixed(2)} s for ${web} hosts; per host: drain ${per.drain.toFixed(2)} s, action ${per.action.toFixed(2)} s, gates ${per.gates.toFixed(2)} s, undrain ${per.undrain.toFixed(2)} s; overhead ${((wall - spent.action - spent.gates) / web).toFixed(2)} s/host`,
+    );
   }
 } finally {
   await lab.remove();
 }
 const m = (f: (r: (typeof rows)[number]) => number) => median(rows.map(f));
-console.log(`median over ${runs} runs: overhead ${m((r) => r.overheadPerHost).toFixed(2)} s per host (wall minus action and gates), of which drain ${m((r) => r.perHost.drain).toFixed(2)} s and undrain ${m((r) => r.perHost.undrain).toFixed(2)} s; wall ${m((r) => r.wall).toFixed(2)} s`);
+console.log(
+  `median over ${runs} runs: overhead ${m((r) => r.overheadPerHost).toFixed(2)} s per host (wall minus action and gates), of which drain ${m((r) => r.perHost.drain).toFixed(2)} s and undrain ${m((r) => r.perHost.undrain).toFixed(2)} s; wall ${m((r) => r.wall).toFixed(2)} s`,
+);
 mkdirSync(join(root, '.fab', 'bench'), { recursive: true });
-writeFileSync(join(root, '.fab', 'bench', 'rolling.json'), `${JSON.stringify({ date: new Date().toISOString(), web, rows }, null, 2)}\n`);
+writeFileSync(
+  join(root, '.fab', 'bench', 'rolling.json'),
+  `${JSON.stringify({ date: new Date().toISOString(), web, rows }, null, 2)}\n`,
+);

@@ -22,7 +22,12 @@ const work = join(labDir, 'transfer');
 
 /** Wall time (s) and peak RSS (MB) from GNU time; throws if the command fails. */
 function measure(args: string[], env: NodeJS.ProcessEnv, input?: string): { s: number; rssMb: number } {
-  const r = spawnSync('/usr/bin/time', ['-f', '%M %e', ...args], { env, cwd: root, input, maxBuffer: 16 * 1024 * 1024 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %e', ...args], {
+    env,
+    cwd: root,
+    input,
+    maxBuffer: 16 * 1024 * 1024,
+  });
   const err = String(r.stderr).trim().split('\n');
   if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${err.slice(-5).join('\n')}`);
   const [kb, s] = err.at(-1)!.split(' ').map(Number);
@@ -42,7 +47,18 @@ try {
   const env = { ...process.env, FAB_LAB_DIR: labDir, NO_COLOR: '1' };
   const cfg = ['-F', lab.state.sshConfig, '-o', 'BatchMode=yes'];
   const GCM = ['-o', 'Ciphers=aes128-gcm@openssh.com'];
-  const fabCmd = (...a: string[]) => [process.execPath, fab, '-f', fabfile, 'lab', '-H', 'web1', '--hide', 'running', ...a];
+  const fabCmd = (...a: string[]) => [
+    process.execPath,
+    fab,
+    '-f',
+    fabfile,
+    'lab',
+    '-H',
+    'web1',
+    '--hide',
+    'running',
+    ...a,
+  ];
   const tools: Record<string, { put: () => ReturnType<typeof measure>; get: () => ReturnType<typeof measure> }> = {
     fab: {
       put: () => measure(fabCmd('doPut', '--local', src, '--remote', '/srv/big.fab'), env),
@@ -54,7 +70,8 @@ try {
     },
     sftp: {
       put: () => measure(['sftp', ...cfg, '-q', '-b', '-', 'web1'], env, `put ${src} /srv/big.sftp\n`),
-      get: () => measure(['sftp', ...cfg, '-q', '-b', '-', 'web1'], env, `get /srv/big.sftp ${join(work, 'back.sftp')}\n`),
+      get: () =>
+        measure(['sftp', ...cfg, '-q', '-b', '-', 'web1'], env, `get /srv/big.sftp ${join(work, 'back.sftp')}\n`),
     },
     // OpenSSH picks chacha20-poly1305 and ssh2 aes128-gcm: the same cipher on both sides, for a like-for-like figure.
     'scp-gcm': {
@@ -75,15 +92,32 @@ try {
       }
     }
     const mbps = (name: string) => mib / median(times[name]!);
-    const best = Math.max(...Object.keys(tools).filter((n) => n !== 'fab').map(mbps));
-    results[dir] = Object.fromEntries(Object.keys(tools).map((n) => [n, { medianS: median(times[n]!), mibPerS: mbps(n), peakRssMb: Math.max(...rss[n]!) }]));
+    const best = Math.max(
+      ...Object.keys(tools)
+        .filter((n) => n !== 'fab')
+        .map(mbps),
+    );
+    results[dir] = Object.fromEntries(
+      Object.keys(tools).map((n) => [
+        n,
+        { medianS: median(times[n]!), mibPerS: mbps(n), peakRssMb: Math.max(...rss[n]!) },
+      ]),
+    );
     (results[dir] as Record<string, unknown>).fabVsBest = mbps('fab') / best;
-    console.log(`${dir} ${mib} MiB (median of ${runs}): ` + Object.keys(tools).map((n) => `${n} ${mbps(n).toFixed(1)} MiB/s`).join(', ')
-      + `; fab/best OpenSSH ${((mbps('fab') / best) * 100).toFixed(0)} %; fab peak RSS ${Math.max(...rss.fab!).toFixed(0)} MB`);
+    console.log(
+      `${dir} ${mib} MiB (median of ${runs}): ` +
+        Object.keys(tools)
+          .map((n) => `${n} ${mbps(n).toFixed(1)} MiB/s`)
+          .join(', ') +
+        `; fab/best OpenSSH ${((mbps('fab') / best) * 100).toFixed(0)} %; fab peak RSS ${Math.max(...rss.fab!).toFixed(0)} MB`,
+    );
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
   await lab.remove();
 }
 mkdirSync(join(root, '.fab', 'bench'), { recursive: true });
-writeFileSync(join(root, '.fab', 'bench', 'transfer.json'), `${JSON.stringify({ date: new Date().toISOString(), mib, runs, results }, null, 2)}\n`);
+writeFileSync(
+  join(root, '.fab', 'bench', 'transfer.json'),
+  `${JSON.stringify({ date: new Date().toISOString(), mib, runs, results }, null, 2)}\n`,
+);

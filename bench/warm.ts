@@ -31,37 +31,58 @@ const lab = await startLab({ dir: labDir, net: LAB_NETS.bench, web: Math.max(...
 const cfg = lab.state.sshConfig;
 const env = { ...process.env, FAB_LAB_DIR: labDir, NO_COLOR: '1', XDG_RUNTIME_DIR: xdg };
 const names = (n: number) => Array.from({ length: n }, (_, i) => `web${i + 1}`);
-interface Cost { wall: number; cpu: number }
+interface Cost {
+  wall: number;
+  cpu: number;
+}
 /** Wall time and CPU (user + system of the command and every child it waited for: ssh clients, fab's node). */
 function timed(cmd: string, args: string[], cwd = root): Cost {
-  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S', cmd, ...args], { env, cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S', cmd, ...args], {
+    env,
+    cwd,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const m = /TIME (\S+) (\S+) (\S+)\s*$/.exec(String(r.stderr));
-  if (r.status !== 0 || !m) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${String(r.stderr).slice(-500)}`);
+  if (r.status !== 0 || !m)
+    throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${String(r.stderr).slice(-500)}`);
   return { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]) };
 }
 const sh = (script: string) => () => timed('sh', ['-c', script]);
 const ssh = `ssh -F ${cfg} -o BatchMode=yes`;
 const fresh = `${ssh} -o KexAlgorithms=curve25519-sha256`;
 const viaMaster = `${ssh} -o ControlMaster=no -o ControlPath=${cm}/%n`;
-const xargs = (hosts: string[], perHost: string) => `printf '%s\\n' ${hosts.join(' ')} | xargs -P ${conc} -I{} sh -c '${perHost}'`;
+const xargs = (hosts: string[], perHost: string) =>
+  `printf '%s\\n' ${hosts.join(' ')} | xargs -P ${conc} -I{} sh -c '${perHost}'`;
 const fab = (args: string[]) => () => timed(fabBin, args);
 const npxFab = (args: string[]) => () => timed('npx', ['fab', ...args]);
 
 function startMasters(hosts: string[]): void {
-  const r = spawnSync('sh', ['-c', xargs(hosts, `${fresh} -o ControlMaster=yes -o ControlPath=${cm}/%n -o ControlPersist=600 -fN {}`)], { env });
+  const r = spawnSync(
+    'sh',
+    ['-c', xargs(hosts, `${fresh} -o ControlMaster=yes -o ControlPath=${cm}/%n -o ControlPersist=600 -fN {}`)],
+    { env },
+  );
   if (r.status !== 0) throw new Error(`starting masters failed: ${String(r.stderr)}`);
 }
-const stopMasters = (hosts: string[]) => spawnSync('sh', ['-c', xargs(hosts, `${ssh} -o ControlPath=${cm}/%n -O exit {} 2>/dev/null`)]);
+const stopMasters = (hosts: string[]) =>
+  spawnSync('sh', ['-c', xargs(hosts, `${ssh} -o ControlPath=${cm}/%n -O exit {} 2>/dev/null`)]);
 
 /** Runs every case `runs` times, alternating, and prints medians and ratios to the first case. */
 function compare(title: string, cases: Record<string, () => Cost>): Record<string, Cost> {
   const times: Record<string, Cost[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   for (let r = 0; r < runs; r++) for (const [k, f] of Object.entries(cases)) times[k]!.push(f());
-  const med = Object.fromEntries(Object.entries(times).map(([k, t]) => [k, { wall: median(t.map((x) => x.wall)), cpu: median(t.map((x) => x.cpu)) }]));
+  const med = Object.fromEntries(
+    Object.entries(times).map(([k, t]) => [
+      k,
+      { wall: median(t.map((x) => x.wall)), cpu: median(t.map((x) => x.cpu)) },
+    ]),
+  );
   const base = Object.values(med)[0]!;
   console.log(`\n${title} (median of ${runs}; wall, ratio | client CPU, ratio)`);
   for (const [k, m] of Object.entries(med)) {
-    console.log(`  ${k.padEnd(34)} ${fmt(m.wall)} ${(m.wall / base.wall).toFixed(2)}x | ${fmt(m.cpu)} ${(m.cpu / base.cpu).toFixed(2)}x`);
+    console.log(
+      `  ${k.padEnd(34)} ${fmt(m.wall)} ${(m.wall / base.wall).toFixed(2)}x | ${fmt(m.cpu)} ${(m.cpu / base.cpu).toFixed(2)}x`,
+    );
   }
   return med;
 }
@@ -106,4 +127,7 @@ try {
   await lab.remove();
 }
 mkdirSync(join(root, '.fab', 'bench'), { recursive: true });
-writeFileSync(join(root, '.fab', 'bench', 'warm.json'), `${JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)}\n`);
+writeFileSync(
+  join(root, '.fab', 'bench', 'warm.json'),
+  `${JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)}\n`,
+);

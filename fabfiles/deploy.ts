@@ -10,25 +10,48 @@ import { arg, deploy, gates, rolling, setLbBackend, task, UsageError, type HostT
 
 const artifactArgs = {
   artifact: arg.string({ description: 'local .tgz (tarball), .whl (Python wheel) or .egg (Python egg)' }).optional(),
-  artifactUrl: arg.string({ description: 'URL each host downloads the artifact from (curl or wget; needs --sha256)' }).optional(),
+  artifactUrl: arg
+    .string({ description: 'URL each host downloads the artifact from (curl or wget; needs --sha256)' })
+    .optional(),
   version: arg.string({ description: 'release name (default: from the file name, app-1.2.3.tgz -> 1.2.3)' }).optional(),
   sha256: arg.string({ description: 'expected checksum (default: <artifact>.sha256 when present)' }).optional(),
 };
 
-const inspect = async (a: { artifact: string | undefined; artifactUrl: string | undefined; version: string | undefined; sha256: string | undefined }) => {
+const inspect = async (a: {
+  artifact: string | undefined;
+  artifactUrl: string | undefined;
+  version: string | undefined;
+  sha256: string | undefined;
+}) => {
   if (a.artifact && a.artifactUrl) throw new UsageError('give --artifact or --artifact-url, not both');
   if (a.artifactUrl) return deploy.remoteArtifact(a.artifactUrl, a.sha256, a.version);
-  if (!a.artifact) throw new UsageError('no artifact: give --artifact FILE or --artifact-url URL --sha256 HEX', 'see fab -d deployApp');
-  return deploy.inspectArtifact(a.artifact, { ...(a.version ? { version: a.version } : {}), ...(a.sha256 ? { sha256: a.sha256 } : {}) });
+  if (!a.artifact)
+    throw new UsageError(
+      'no artifact: give --artifact FILE or --artifact-url URL --sha256 HEX',
+      'see fab -d deployApp',
+    );
+  return deploy.inspectArtifact(a.artifact, {
+    ...(a.version ? { version: a.version } : {}),
+    ...(a.sha256 ? { sha256: a.sha256 } : {}),
+  });
 };
 
 const install = (ctx: TaskContext, art: deploy.Artifact) => deploy.deployArtifact(ctx, art);
 
-export const deployApp = task({ description: 'Deploy a tarball, wheel or egg to the web hosts (no LB changes)', roles: ['web'], args: artifactArgs }, async (ctx, a) => {
-  const r = await install(ctx, await inspect(a));
-  ctx.log(`release ${r.version}: ${r.unpacked ? 'unpacked' : 'already there'}, ${r.switched ? 'now current' : 'was already current'}`);
-  return r;
-});
+export const deployApp = task(
+  {
+    description: 'Deploy a tarball, wheel or egg to the web hosts (no LB changes)',
+    roles: ['web'],
+    args: artifactArgs,
+  },
+  async (ctx, a) => {
+    const r = await install(ctx, await inspect(a));
+    ctx.log(
+      `release ${r.version}: ${r.unpacked ? 'unpacked' : 'already there'}, ${r.switched ? 'now current' : 'was already current'}`,
+    );
+    return r;
+  },
+);
 
 export const rollback = task(
   {
@@ -41,12 +64,15 @@ export const rollback = task(
   },
 );
 
-export const releases = task({ description: "List each host's releases: which is current and previous", roles: ['web'] }, async (ctx) => {
-  const rows = await deploy.listReleases(ctx);
-  if (!rows.length) ctx.log(`no releases in ${deploy.appSettings(ctx).root}/releases`);
-  for (const r of rows) ctx.log(`${r.version}${r.current ? '  (current)' : r.previous ? '  (previous)' : ''}`);
-  return rows;
-});
+export const releases = task(
+  { description: "List each host's releases: which is current and previous", roles: ['web'] },
+  async (ctx) => {
+    const rows = await deploy.listReleases(ctx);
+    if (!rows.length) ctx.log(`no releases in ${deploy.appSettings(ctx).root}/releases`);
+    for (const r of rows) ctx.log(`${r.version}${r.current ? '  (current)' : r.previous ? '  (previous)' : ''}`);
+    return rows;
+  },
+);
 
 export const rollingDeploy = task(
   {
@@ -64,10 +90,13 @@ export const rollingDeploy = task(
   async (ctx, a) => {
     const art = await inspect(a);
     const lbs = ctx.resolveHosts({ role: 'lb' });
-    const onLbs = (host: HostTarget, enabled: boolean) => Promise.all(lbs.map((lb) => ctx.on(lb, (l) => setLbBackend(l, host.name, enabled))));
+    const onLbs = (host: HostTarget, enabled: boolean) =>
+      Promise.all(lbs.map((lb) => ctx.on(lb, (l) => setLbBackend(l, host.name, enabled))));
     const s = ctx.settings;
     const timeout = `${s.number('appHealthTimeout', 30)}s`;
-    const checks = [gates.http(s.string('appHealthUrl', 'http://{address}:8080/health'), { rise: 2, interval: '250ms', timeout })];
+    const checks = [
+      gates.http(s.string('appHealthUrl', 'http://{address}:8080/health'), { rise: 2, interval: '250ms', timeout }),
+    ];
     const battery = s.string('appTestCommand', '');
     if (battery) checks.push(gates.local(battery, { interval: '1s', timeout: `${s.number('appTestTimeout', 60)}s` }));
     const size = (v: string) => (/^\d+$/.test(v) ? Number(v) : (v as `${number}%`));

@@ -11,11 +11,15 @@ export const disableHaproxy = task(
   {
     description: 'Drain a server, wait for its sessions to end, put it in maintenance',
     roles: ['lb'],
-    args: { server: arg.string(), force: arg.boolean({ default: false, description: 'allow leaving the backend with no enabled server' }) },
+    args: {
+      server: arg.string(),
+      force: arg.boolean({ default: false, description: 'allow leaving the backend with no enabled server' }),
+    },
   },
   (ctx, { server, force }) => haproxy.setHaproxyServer(ctx, server, false, force),
 );
 
-export const enableHaproxy = task({ description: 'Put a server back into the HAProxy backend', roles: ['lb'], args: { server: arg.string() } }, (ctx, { server }) =>
-  haproxy.setHaproxyServer(ctx, server, true),
+export const enableHaproxy = task(
+  { description: 'Put a server back into the HAProxy backend', roles: ['lb'], args: { server: arg.string() } },
+  (ctx, { server }) => haproxy.setHaproxyServer(ctx, server, true),
 );

@@ -6,15 +6,18 @@ import { haproxyLogging as haproxyLoggingRecipe, mysqlchk, task } from 'fabts';
  *   fab prod haproxyMysql         (lb hosts: `listen mysql`, db1 primary, the others backup)
  * Settings: see lib/recipes/mysqlchk.ts.
  */
-export const installMysqlchk = task({ description: 'Install and start the MySQL HTTP health check (port 31337)', roles: ['db'] }, (ctx) =>
-  mysqlchk.installMysqlchk(ctx),
+export const installMysqlchk = task(
+  { description: 'Install and start the MySQL HTTP health check (port 31337)', roles: ['db'] },
+  (ctx) => mysqlchk.installMysqlchk(ctx),
 );
 
 // its own role: the MySQL balancer is not one of the web LBs that disableLb/enableLb drain
-export const haproxyMysql = task({ description: "Write HAProxy's listen mysql section (validated, reloaded)", roles: ['dblb'] }, (ctx) =>
-  mysqlchk.haproxyMysql(ctx),
+export const haproxyMysql = task(
+  { description: "Write HAProxy's listen mysql section (validated, reloaded)", roles: ['dblb'] },
+  (ctx) => mysqlchk.haproxyMysql(ctx),
 );
 
-export const haproxyLogging = task({ description: "HAProxy's local0 syslog into its own file, rate limits, logrotate", roles: ['lb'] }, (ctx) =>
-  haproxyLoggingRecipe.haproxyLogging(ctx),
+export const haproxyLogging = task(
+  { description: "HAProxy's local0 syslog into its own file, rate limits, logrotate", roles: ['lb'] },
+  (ctx) => haproxyLoggingRecipe.haproxyLogging(ctx),
 );

@@ -12,12 +12,21 @@ const backendArgs = {
   force: arg.boolean({ default: false, description: 'allow leaving an upstream with no enabled server' }),
 };
 
-export const disableNginx = task({ description: 'Comment a backend out of the nginx upstreams, reload, check', roles: ['lb'], args: backendArgs }, (ctx, { backend, force }) =>
-  nginx.setNginxBackend(ctx, backend, false, force),
+export const disableNginx = task(
+  { description: 'Comment a backend out of the nginx upstreams, reload, check', roles: ['lb'], args: backendArgs },
+  (ctx, { backend, force }) => nginx.setNginxBackend(ctx, backend, false, force),
 );
 
-export const enableNginx = task({ description: 'Put a backend back into the nginx upstreams, reload, check', roles: ['lb'], args: { backend: backendArgs.backend } }, (ctx, { backend }) =>
-  nginx.setNginxBackend(ctx, backend, true),
+export const enableNginx = task(
+  {
+    description: 'Put a backend back into the nginx upstreams, reload, check',
+    roles: ['lb'],
+    args: { backend: backendArgs.backend },
+  },
+  (ctx, { backend }) => nginx.setNginxBackend(ctx, backend, true),
 );
 
-export const reloadNginx = task({ description: 'Reload nginx and wait for the old workers to finish', roles: ['lb'] }, (ctx) => nginx.reloadNginx(ctx));
+export const reloadNginx = task(
+  { description: 'Reload nginx and wait for the old workers to finish', roles: ['lb'] },
+  (ctx) => nginx.reloadNginx(ctx),
+);

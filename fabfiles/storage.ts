@@ -17,7 +17,10 @@ export const stripe = task(
   {
     description: 'Stripe devices into an md array + LVM + filesystem, mounted and in fstab (idempotent)',
     args: {
-      devices: arg.list({ description: 'block devices: /dev/xvdf,/dev/xvdg (or /dev/xvdf;/dev/xvdg)', check: storage.deviceArgProblems }),
+      devices: arg.list({
+        description: 'block devices: /dev/xvdf,/dev/xvdg (or /dev/xvdf;/dev/xvdg)',
+        check: storage.deviceArgProblems,
+      }),
       level: arg.number({ default: 0, description: 'RAID level' }),
       chunk: arg.number({ default: 256, description: 'chunk size in KiB' }),
       readahead: arg.number({ default: 65536, description: 'read-ahead of the array, in 512-byte sectors' }),
@@ -35,16 +38,26 @@ export const stripe = task(
 export const unstripe = task(
   {
     description: 'Unmount, drop fstab line, LV, VG, PV, stop the array and wipe the devices (needs --force)',
-    args: { devices: arg.list({ description: 'the array members', check: storage.deviceArgProblems }), ...layout, force: arg.boolean({ default: false }) },
+    args: {
+      devices: arg.list({ description: 'the array members', check: storage.deviceArgProblems }),
+      ...layout,
+      force: arg.boolean({ default: false }),
+    },
   },
   (ctx, a) => storage.unstripe(ctx, a),
 );
 
-export const storageStatus = task({ description: 'Show md arrays, members, LVs, mounts and read-ahead' }, async (ctx) => {
-  const s = await storage.storageStatus(ctx);
-  for (const a of s.arrays) ctx.log(`/dev/${a.name} ${a.state} ${a.level} ${a.members.join(' ')}${a.chunkKb ? ` ${a.chunkKb}k chunks` : ''} readahead ${s.readahead[`/dev/${a.name}`]}`);
-  for (const l of s.lvs) ctx.log(`lv ${l}`);
-  for (const m of s.mounts) ctx.log(`mount ${m}`);
-  if (!s.arrays.length) ctx.log('no md arrays');
-  return s;
-});
+export const storageStatus = task(
+  { description: 'Show md arrays, members, LVs, mounts and read-ahead' },
+  async (ctx) => {
+    const s = await storage.storageStatus(ctx);
+    for (const a of s.arrays)
+      ctx.log(
+        `/dev/${a.name} ${a.state} ${a.level} ${a.members.join(' ')}${a.chunkKb ? ` ${a.chunkKb}k chunks` : ''} readahead ${s.readahead[`/dev/${a.name}`]}`,
+      );
+    for (const l of s.lvs) ctx.log(`lv ${l}`);
+    for (const m of s.mounts) ctx.log(`mount ${m}`);
+    if (!s.arrays.length) ctx.log('no md arrays');
+    return s;
+  },
+);

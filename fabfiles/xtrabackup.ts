@@ -9,8 +9,9 @@ import { arg, mysqlBackup, task } from 'fabts';
  * restoreVerifySql (SELECT 1), replicationUser / replicationPassword for --as-replica-of.
  */
 
-export const backup = task({ description: 'Hot backup (mariabackup/xtrabackup), prepared, into a timestamped dir', roles: ['db'] }, (ctx) =>
-  mysqlBackup.backup(ctx),
+export const backup = task(
+  { description: 'Hot backup (mariabackup/xtrabackup), prepared, into a timestamped dir', roles: ['db'] },
+  (ctx) => mysqlBackup.backup(ctx),
 );
 
 export const restore = task(
@@ -19,7 +20,9 @@ export const restore = task(
     roles: ['db'],
     args: {
       backupDir: arg.string({ description: 'the backup dir on the db host' }),
-      asReplicaOf: arg.string({ description: 'then replicate from this host (binlog position from the backup)' }).optional(),
+      asReplicaOf: arg
+        .string({ description: 'then replicate from this host (binlog position from the backup)' })
+        .optional(),
     },
   },
   (ctx, { backupDir, asReplicaOf }) => mysqlBackup.restore(ctx, backupDir, asReplicaOf ? { asReplicaOf } : {}),

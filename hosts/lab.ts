@@ -10,9 +10,22 @@ export interface LabJson {
   hosts: Record<string, LabJsonHost>;
   lb?: { app: { hosts: string[]; root: string; restart: string; port: number; health: string } };
   db?: {
-    hosts: string[]; conf: string; socket: string; port: number; user: string; password: string; datadir: string;
-    serverUser: string; backupRoot: string; start: string; pidFile: string; replUser: string; replPassword: string;
-    lb: string; lbConf: string; lbReload: string;
+    hosts: string[];
+    conf: string;
+    socket: string;
+    port: number;
+    user: string;
+    password: string;
+    datadir: string;
+    serverUser: string;
+    backupRoot: string;
+    start: string;
+    pidFile: string;
+    replUser: string;
+    replPassword: string;
+    lb: string;
+    lbConf: string;
+    lbReload: string;
   };
 }
 interface LabJsonHost {
@@ -36,7 +49,10 @@ export const lab = hostSet(() => {
   try {
     state = JSON.parse(readFileSync(`${dir}/lab.json`, 'utf8')) as LabJson;
   } catch {
-    throw new UsageError(`the lab is not running (no ${dir}/lab.json)`, 'start it with `npm run lab -- up` (as root), or set FAB_LAB_DIR');
+    throw new UsageError(
+      `the lab is not running (no ${dir}/lab.json)`,
+      'start it with `npm run lab -- up` (as root), or set FAB_LAB_DIR',
+    );
   }
   const app = state.lb?.app;
   const db = state.db;
@@ -48,18 +64,42 @@ export const lab = hostSet(() => {
     settings: {
       labRoot: h.root,
       ...(h.lbKind ? { lbKind: h.lbKind } : {}),
-      ...(app && app.hosts.includes(h.name) ? { appRoot: app.root, appRestart: app.restart, appHealthUrl: `http://{address}:${app.port}${app.health}` } : {}),
-      ...(db && db.hosts.includes(h.name) ? {
-        mysqlDefaultsFile: db.conf, mysqlSocket: db.socket, mysqlPort: db.port, mysqlUser: db.user, mysqlPassword: db.password,
-        mysqlDatadir: db.datadir, mysqlServerUser: db.serverUser, backupRoot: db.backupRoot,
-        mariadbStart: db.start, mariadbPidFile: db.pidFile, replicationUser: db.replUser, replicationPassword: db.replPassword,
-        mysqlchkBind: h.address, mysqlchkDbHost: h.address, mysqlchkLog: '/run/fab-mysqlchk.log',
-      } : {}),
-      ...(db && db.lb === h.name ? {
-        haproxyConf: db.lbConf, haproxyReload: db.lbReload, mysqlListen: `${h.address}:33306`, mysqlchkInter: '300ms', mysqlchkRise: 2, mysqlchkFall: 2,
-        // no rsyslogd runs in the lab (it would take over the machine's /dev/log): restart = a no-op
-        haproxyLogFile: '/srv/haproxy.log', rsyslogRestart: 'true', rsyslogConf: '/srv/rsyslog.conf',
-      } : {}),
+      ...(app && app.hosts.includes(h.name)
+        ? { appRoot: app.root, appRestart: app.restart, appHealthUrl: `http://{address}:${app.port}${app.health}` }
+        : {}),
+      ...(db && db.hosts.includes(h.name)
+        ? {
+            mysqlDefaultsFile: db.conf,
+            mysqlSocket: db.socket,
+            mysqlPort: db.port,
+            mysqlUser: db.user,
+            mysqlPassword: db.password,
+            mysqlDatadir: db.datadir,
+            mysqlServerUser: db.serverUser,
+            backupRoot: db.backupRoot,
+            mariadbStart: db.start,
+            mariadbPidFile: db.pidFile,
+            replicationUser: db.replUser,
+            replicationPassword: db.replPassword,
+            mysqlchkBind: h.address,
+            mysqlchkDbHost: h.address,
+            mysqlchkLog: '/run/fab-mysqlchk.log',
+          }
+        : {}),
+      ...(db && db.lb === h.name
+        ? {
+            haproxyConf: db.lbConf,
+            haproxyReload: db.lbReload,
+            mysqlListen: `${h.address}:33306`,
+            mysqlchkInter: '300ms',
+            mysqlchkRise: 2,
+            mysqlchkFall: 2,
+            // no rsyslogd runs in the lab (it would take over the machine's /dev/log): restart = a no-op
+            haproxyLogFile: '/srv/haproxy.log',
+            rsyslogRestart: 'true',
+            rsyslogConf: '/srv/rsyslog.conf',
+          }
+        : {}),
     },
   });
   return {

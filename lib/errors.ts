@@ -111,10 +111,23 @@ export class HostKeyError extends ConnectError {
     readonly known: string[],
     readonly files: string[],
   ) {
-    super(host, target, `host key ${problem}`, 'host-key', HostKeyError.describe(host, target, problem, offered, known, files));
+    super(
+      host,
+      target,
+      `host key ${problem}`,
+      'host-key',
+      HostKeyError.describe(host, target, problem, offered, known, files),
+    );
   }
 
-  private static describe(host: string, target: string, problem: HostKeyProblem, offered: string, known: string[], files: string[]): string {
+  private static describe(
+    host: string,
+    target: string,
+    problem: HostKeyProblem,
+    offered: string,
+    known: string[],
+    files: string[],
+  ): string {
     const where = files.join(', ') || '(no known_hosts file)';
     if (problem === 'changed') {
       return [
@@ -124,7 +137,8 @@ export class HostKeyError extends ConnectError {
         `  fix: if the change is expected, remove the old entry (ssh-keygen -R '${target}' -f FILE) from ${where}`,
       ].join('\n');
     }
-    if (problem === 'revoked') return `[${host}] host key ${offered} of ${target} is marked @revoked in ${where}: refusing to connect`;
+    if (problem === 'revoked')
+      return `[${host}] host key ${offered} of ${target} is marked @revoked in ${where}: refusing to connect`;
     return [
       `[${host}] unknown host key for ${target}: refusing to connect`,
       `  offered: ${offered}`,
@@ -198,7 +212,11 @@ export class RecipeError extends FabError {
 export type NginxProblem = 'not-running' | 'reload-timeout' | 'unhealthy';
 export class NginxError extends RecipeError {
   override name = 'NginxError';
-  constructor(host: string, readonly problem: NginxProblem, detail: string) {
+  constructor(
+    host: string,
+    readonly problem: NginxProblem,
+    detail: string,
+  ) {
     super(host, detail);
   }
 }
@@ -206,7 +224,11 @@ export class NginxError extends RecipeError {
 export type HaproxyProblem = 'refused' | 'unknown-server' | 'last-server' | 'drain-timeout';
 export class HaproxyError extends RecipeError {
   override name = 'HaproxyError';
-  constructor(host: string, readonly problem: HaproxyProblem, detail: string) {
+  constructor(
+    host: string,
+    readonly problem: HaproxyProblem,
+    detail: string,
+  ) {
     super(host, detail);
   }
 }
@@ -214,7 +236,11 @@ export class HaproxyError extends RecipeError {
 export type DeployProblem = 'checksum' | 'download' | 'damaged' | 'import' | 'no-release';
 export class DeployError extends RecipeError {
   override name = 'DeployError';
-  constructor(host: string | undefined, readonly problem: DeployProblem, detail: string) {
+  constructor(
+    host: string | undefined,
+    readonly problem: DeployProblem,
+    detail: string,
+  ) {
     super(host, detail);
   }
 }
@@ -256,7 +282,9 @@ export class SqlError extends FabError {
     readonly code: number | null,
     readonly stderrTail: string,
   ) {
-    super(`[${host}] ${what} failed (exit ${code})${stderrTail ? `:\n    ${stderrTail.split('\n').join('\n    ')}` : ''}`);
+    super(
+      `[${host}] ${what} failed (exit ${code})${stderrTail ? `:\n    ${stderrTail.split('\n').join('\n    ')}` : ''}`,
+    );
   }
 }
 

@@ -7,7 +7,28 @@ export { arg, type ArgSpec } from './model/args.js';
 export { hostSet, type HostSet, type HostSetDef, type HostDef, type HostTarget } from './model/hostset.js';
 export { sh, quote, secret, raw, type ShellCommand } from './commands/quote.js';
 export { $, lcd, type BoundShell, type ZxOptions } from './run/zx.js';
-export { run, sudo, local, put, get, reboot, rsyncProject, openShell, cd, withEnv, prefix, warnOnly, execute, settings, currentHost, context, log, prompt, confirm, abort } from './task/dsl.js';
+export {
+  run,
+  sudo,
+  local,
+  put,
+  get,
+  reboot,
+  rsyncProject,
+  openShell,
+  cd,
+  withEnv,
+  prefix,
+  warnOnly,
+  execute,
+  settings,
+  currentHost,
+  context,
+  log,
+  prompt,
+  confirm,
+  abort,
+} from './task/dsl.js';
 export { sed, comment, uncomment, append, contains, exists, uploadTemplate, editFile } from './task/dsl.js';
 export type { PromptOptions, ConfirmOptions, Validate } from './run/prompts.js';
 export type { EditOptions, EditResult } from './files/edit.js';

@@ -66,8 +66,19 @@ function setOption(opts: FabOptions, def: OptionDef, value: string | boolean, fl
   switch (def.type) {
     case 'flag': {
       // --color=maybe used to mean false; only a yes/no value is a flag's value.
-      const v = typeof value === 'boolean' ? value : /^(true|yes|1|on)$/i.test(value) ? true : /^(false|no|0|off)$/i.test(value) ? false : undefined;
-      if (v === undefined) throw new UsageError(`${flagText}: expected no value, or true/false, got ${JSON.stringify(value)}`, `write --${def.long} or --no-${def.long}`);
+      const v =
+        typeof value === 'boolean'
+          ? value
+          : /^(true|yes|1|on)$/i.test(value)
+            ? true
+            : /^(false|no|0|off)$/i.test(value)
+              ? false
+              : undefined;
+      if (v === undefined)
+        throw new UsageError(
+          `${flagText}: expected no value, or true/false, got ${JSON.stringify(value)}`,
+          `write --${def.long} or --no-${def.long}`,
+        );
       o[def.key] = v;
       return;
     }
@@ -83,7 +94,12 @@ function setOption(opts: FabOptions, def: OptionDef, value: string | boolean, fl
       return;
     }
     case 'list':
-      (o[def.key] as string[]).push(...String(value).split(',').map((s) => s.trim()).filter(Boolean));
+      (o[def.key] as string[]).push(
+        ...String(value)
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      );
       return;
     case 'repeat':
       (o[def.key] as string[]).push(String(value));
@@ -100,7 +116,8 @@ export function parseArgv(argv: readonly string[], ctx: ParseContext): Invocatio
   const words = dash === -1 ? argv : argv.slice(0, dash);
   if (dash !== -1) {
     const cmd = argv.slice(dash + 1).join(' ');
-    if (cmd.trim() === '') throw new UsageError('nothing after "--"', 'write the shell command to run after --, e.g. fab -H web1 -- uptime');
+    if (cmd.trim() === '')
+      throw new UsageError('nothing after "--"', 'write the shell command to run after --, e.g. fab -H web1 -- uptime');
     inv.command = cmd;
   }
   let current: { call: TaskCall; info: TaskInfo } | undefined;
@@ -121,7 +138,9 @@ export function parseArgv(argv: readonly string[], ctx: ParseContext): Invocatio
       if (current) {
         const negated = name.startsWith('no-') ? camel(name.slice(3)) : undefined;
         const argName = camel(name);
-        const a = current.info.args.find((x) => x.name === argName) ?? current.info.args.find((x) => x.boolean && x.name === negated);
+        const a =
+          current.info.args.find((x) => x.name === argName) ??
+          current.info.args.find((x) => x.boolean && x.name === negated);
         if (a) {
           if (a.boolean) current.call.named[a.name] = inline ?? (a.name === negated ? false : true);
           else current.call.named[a.name] = inline ?? needValue(++i, tok);
@@ -135,8 +154,18 @@ export function parseArgv(argv: readonly string[], ctx: ParseContext): Invocatio
       }
       const def = byLong.get(name);
       if (!def) {
-        const hint = current ? `${current.info.name} takes ${current.info.args.map((x) => `--${x.name}`).join(', ') || 'no arguments'}; ` : '';
-        throw new UsageError(`unknown option --${name}`, `${hint}${didYouMean(name, OPTIONS.map((o) => o.long)) || 'see fab --help'}`);
+        const hint = current
+          ? `${current.info.name} takes ${current.info.args.map((x) => `--${x.name}`).join(', ') || 'no arguments'}; `
+          : '';
+        throw new UsageError(
+          `unknown option --${name}`,
+          `${hint}${
+            didYouMean(
+              name,
+              OPTIONS.map((o) => o.long),
+            ) || 'see fab --help'
+          }`,
+        );
       }
       if (def.type === 'flag') setOption(options, def, inline ?? true, tok);
       else setOption(options, def, inline ?? needValue(++i, tok), tok);
@@ -164,7 +193,9 @@ export function parseArgv(argv: readonly string[], ctx: ParseContext): Invocatio
     }
     const taskWord = tok.includes(':') ? parseTaskWord(tok) : undefined;
     const bareInfo = taskWord ? undefined : ctx.findTask(tok);
-    const wantsPositional = current ? current.call.positional.length < current.info.args.filter((a) => a.required).length : false;
+    const wantsPositional = current
+      ? current.call.positional.length < current.info.args.filter((a) => a.required).length
+      : false;
     if (taskWord || (bareInfo && !wantsPositional)) {
       const parsed = taskWord ?? parseTaskWord(tok);
       const info = ctx.findTask(parsed.name);
@@ -173,7 +204,10 @@ export function parseArgv(argv: readonly string[], ctx: ParseContext): Invocatio
           current.call.positional.push(tok);
           continue;
         }
-        throw new UsageError(`unknown task "${parsed.name}"`, didYouMean(parsed.name, ctx.names()) || 'run fab --list to see the tasks');
+        throw new UsageError(
+          `unknown task "${parsed.name}"`,
+          didYouMean(parsed.name, ctx.names()) || 'run fab --list to see the tasks',
+        );
       }
       const call: TaskCall = { name: info.name, positional: parsed.positional, named: { ...parsed.named } };
       if (parsed.hosts) call.hosts = parsed.hosts;
@@ -188,9 +222,15 @@ export function parseArgv(argv: readonly string[], ctx: ParseContext): Invocatio
       continue;
     }
     if (current) {
-      throw new UsageError(`unknown task "${tok}", or one argument too many for ${current.info.name}`, didYouMean(tok, ctx.names()) || `see fab -d ${current.info.name}`);
+      throw new UsageError(
+        `unknown task "${tok}", or one argument too many for ${current.info.name}`,
+        didYouMean(tok, ctx.names()) || `see fab -d ${current.info.name}`,
+      );
     }
-    throw new UsageError(`unknown task or host set "${tok}"`, didYouMean(tok, ctx.names()) || 'run fab --list to see tasks and host sets');
+    throw new UsageError(
+      `unknown task or host set "${tok}"`,
+      didYouMean(tok, ctx.names()) || 'run fab --list to see tasks and host sets',
+    );
   }
   return inv;
 }

@@ -38,7 +38,11 @@ async function model(reg: Registry): Promise<CompletionModel> {
 
 function runIds(root: string | undefined): string[] {
   try {
-    return root ? readdirSync(join(root, '.fab', 'runs')).filter((f) => f.endsWith('.ndjson')).map((f) => f.slice(0, -7)) : [];
+    return root
+      ? readdirSync(join(root, '.fab', 'runs'))
+          .filter((f) => f.endsWith('.ndjson'))
+          .map((f) => f.slice(0, -7))
+      : [];
   } catch {
     return []; // no runs yet
   }

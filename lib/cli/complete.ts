@@ -46,12 +46,15 @@ function taskNames(model: CompletionModel): string[] {
   const shortCount = new Map<string, number>();
   for (const t of model.tasks) shortCount.set(t.shortName, (shortCount.get(t.shortName) ?? 0) + 1);
   // A short name two fabfiles share is ambiguous on the command line: offer only the full names.
-  return [...new Set(model.tasks.flatMap((t) => (shortCount.get(t.shortName) === 1 ? [t.shortName, t.name] : [t.name])))];
+  return [
+    ...new Set(model.tasks.flatMap((t) => (shortCount.get(t.shortName) === 1 ? [t.shortName, t.name] : [t.name]))),
+  ];
 }
 
 const takesValue = (def: OptionDef) => def.type !== 'flag';
 /** Required args not given by name: a bare word fills them first, even when it names a task (as in argv.ts). */
-const requiredLeft = (t: CompletionTask, named: ReadonlySet<string>) => t.args.filter((a) => a.required && !named.has(a.name)).length;
+const requiredLeft = (t: CompletionTask, named: ReadonlySet<string>) =>
+  t.args.filter((a) => a.required && !named.has(a.name)).length;
 
 /** What the words before the current one say: host sets, the task being typed, and what it was given. */
 interface LineState {
@@ -114,7 +117,12 @@ function listValues(cur: string, values: readonly string[], prefix = ''): Comple
   const comma = cur.lastIndexOf(',');
   const head = cur.slice(0, comma + 1);
   const have = new Set(head.split(',').filter(Boolean));
-  return { words: startingWith(cur.slice(comma + 1), values.filter((v) => !have.has(v))).map((v) => `${prefix}${head}${v}`) };
+  return {
+    words: startingWith(
+      cur.slice(comma + 1),
+      values.filter((v) => !have.has(v)),
+    ).map((v) => `${prefix}${head}${v}`),
+  };
 }
 
 function selectedSets(st: LineState, model: CompletionModel): CompletionModel['hostSets'] {
@@ -128,9 +136,17 @@ function optionValue(def: OptionDef, cur: string, st: LineState, model: Completi
   switch (def.key) {
     case 'hosts':
     case 'excludeHosts':
-      return listValues(cur, sets.flatMap((s) => s.hosts), prefix);
+      return listValues(
+        cur,
+        sets.flatMap((s) => s.hosts),
+        prefix,
+      );
     case 'roles':
-      return listValues(cur, sets.flatMap((s) => s.roles), prefix);
+      return listValues(
+        cur,
+        sets.flatMap((s) => s.roles),
+        prefix,
+      );
     case 'hide':
     case 'show':
       return listValues(cur, [...GROUPS, 'output', 'everything'], prefix);
@@ -157,7 +173,9 @@ function fabricTaskWord(cur: string, t: CompletionTask): Completion {
     return { words: startingWith(item, keys).map((k) => head + k), nospace: true };
   }
   const arg = t.args.find((a) => a.name === camel(item.slice(0, eq)));
-  return { words: startingWith(item.slice(eq + 1), arg?.choices ?? []).map((c) => `${head}${item.slice(0, eq + 1)}${c}`) };
+  return {
+    words: startingWith(item.slice(eq + 1), arg?.choices ?? []).map((c) => `${head}${item.slice(0, eq + 1)}${c}`),
+  };
 }
 
 export function complete(words: readonly string[], model: CompletionModel): Completion {
@@ -174,7 +192,8 @@ export function complete(words: readonly string[], model: CompletionModel): Comp
     const eq = cur.indexOf('=');
     const name = cur.slice(2, eq);
     const arg = st.task?.args.find((a) => a.name === camel(name));
-    if (arg) return { words: startingWith(cur.slice(eq + 1), arg.choices ?? []).map((c) => `${cur.slice(0, eq + 1)}${c}`) };
+    if (arg)
+      return { words: startingWith(cur.slice(eq + 1), arg.choices ?? []).map((c) => `${cur.slice(0, eq + 1)}${c}`) };
     const def = byLong.get(name);
     return def && takesValue(def) ? optionValue(def, cur.slice(eq + 1), st, model, cur.slice(0, eq + 1)) : NONE;
   }

@@ -43,7 +43,11 @@ export function parseKeyValueList(text: string, context: string): KeyValueList {
       continue;
     }
     const key = unescape(kv[0]!).trim();
-    if (key === '') throw new UsageError(`${context}: "${piece}" has an empty name before "="`, 'write name=value, and escape a literal = or , as \\= or \\,');
+    if (key === '')
+      throw new UsageError(
+        `${context}: "${piece}" has an empty name before "="`,
+        'write name=value, and escape a literal = or , as \\= or \\,',
+      );
     out.named.push([key, unescape(kv[1]!)]);
   }
   return out;
@@ -64,13 +68,17 @@ export interface TaskWord {
 export function parseTaskWord(word: string): TaskWord {
   const colon = word.indexOf(':');
   const name = colon === -1 ? word : word.slice(0, colon);
-  if (name === '') throw new UsageError(`malformed task "${word}": no task name before ":"`, 'write TASK:arg1,key=value');
+  if (name === '')
+    throw new UsageError(`malformed task "${word}": no task name before ":"`, 'write TASK:arg1,key=value');
   const out: TaskWord = { name, positional: [], named: {} };
   if (colon === -1) return out;
   const list = parseKeyValueList(word.slice(colon + 1), `task ${name}`);
   out.positional = list.positional;
   for (const [key, value] of list.named) {
-    const values = value.split(';').map((v) => v.trim()).filter(Boolean);
+    const values = value
+      .split(';')
+      .map((v) => v.trim())
+      .filter(Boolean);
     if (key === 'host' || key === 'hosts') out.hosts = [...(out.hosts ?? []), ...values];
     else if (key === 'role' || key === 'roles') out.roles = [...(out.roles ?? []), ...values];
     else if (key === 'exclude_hosts') out.excludeHosts = [...(out.excludeHosts ?? []), ...values];
@@ -87,7 +95,8 @@ export function parseSetOption(text: string): Record<string, string> {
   const list = parseKeyValueList(text, '--set');
   const out: Record<string, string> = {};
   for (const key of list.positional) {
-    if (key.trim() === '') throw new UsageError(`--set "${text}": empty setting name`, 'write --set key=value,key2=value2');
+    if (key.trim() === '')
+      throw new UsageError(`--set "${text}": empty setting name`, 'write --set key=value,key2=value2');
     out[key.trim()] = 'true';
   }
   for (const [k, v] of list.named) out[k] = v;

@@ -60,7 +60,13 @@ export async function hostSetHelp(reg: Registry, name: string, hs: HostSet, cwd:
   const roles = [...new Set(hosts.flatMap((h) => h.roles))].sort();
   if (roles.length) {
     out.push('', '  roles:');
-    for (const r of roles) out.push(`    ${r}: ${hosts.filter((h) => h.roles.includes(r)).map((h) => h.name).join(', ')}`);
+    for (const r of roles)
+      out.push(
+        `    ${r}: ${hosts
+          .filter((h) => h.roles.includes(r))
+          .map((h) => h.name)
+          .join(', ')}`,
+      );
   }
   const tasks = tasksFor(reg, hosts);
   out.push('', `  tasks that apply (fab ${name} TASK -h for one):`);
@@ -70,7 +76,13 @@ export async function hostSetHelp(reg: Registry, name: string, hs: HostSet, cwd:
 }
 
 /** The help for what the line names: its tasks, else its host sets, else fab's own help. */
-export async function contextHelp(reg: Registry, argv: readonly string[], ctx: ParseContext, cwd: string, version: string): Promise<string> {
+export async function contextHelp(
+  reg: Registry,
+  argv: readonly string[],
+  ctx: ParseContext,
+  cwd: string,
+  version: string,
+): Promise<string> {
   const words = withoutHelp(argv);
   let taskNames: string[] = [];
   let sets: string[] = [];
@@ -94,6 +106,7 @@ export async function contextHelp(reg: Registry, argv: readonly string[], ctx: P
     }
   }
   if (taskNames.length) return [...new Set(taskNames)].map((n) => describeText(findTask(reg, n)!, cwd)).join('\n\n');
-  if (sets.length) return (await Promise.all(sets.map((s) => hostSetHelp(reg, s, reg.hostSets.get(s)!, cwd)))).join('\n\n');
+  if (sets.length)
+    return (await Promise.all(sets.map((s) => hostSetHelp(reg, s, reg.hostSets.get(s)!, cwd)))).join('\n\n');
   return helpText(version);
 }

@@ -10,7 +10,9 @@ export function listText(reg: Registry, cwd: string, explicit: readonly string[]
   const out: string[] = [];
   if (!reg.tasks.length) {
     // With -f, say where fab looked: the default search path was not used.
-    const where = explicit.length ? `in ${explicit.join(', ')} (from -f)` : '(looked for ./fabfiles/ or ./fabfile.ts, upwards from here; use -f PATH)';
+    const where = explicit.length
+      ? `in ${explicit.join(', ')} (from -f)`
+      : '(looked for ./fabfiles/ or ./fabfile.ts, upwards from here; use -f PATH)';
     out.push(`No tasks found ${where}.`);
   }
   const byFile = new Map<string, Task[]>();
@@ -32,17 +34,28 @@ export function listText(reg: Registry, cwd: string, explicit: readonly string[]
 export function describeText(t: Task, cwd: string): string {
   const args = Object.entries(t.spec.args ?? {});
   const positional = args.map(([n, s]) => (s.hasDefault ? `[${n}]` : `<${n}>`)).join(' ');
-  const runsOn = t.spec.roles?.length ? `role ${t.spec.roles.join(', ')}` : t.spec.hosts?.length ? `hosts ${t.spec.hosts.join(', ')}` : 'the selected hosts';
+  const runsOn = t.spec.roles?.length
+    ? `role ${t.spec.roles.join(', ')}`
+    : t.spec.hosts?.length
+      ? `hosts ${t.spec.hosts.join(', ')}`
+      : 'the selected hosts';
   const lines = [
     `${t.name} (${relative(cwd, t.file!) || t.file})`,
     '',
-    ...(t.spec.description ?? '(no description)').trim().split('\n').map((l) => `  ${l.trim()}`),
+    ...(t.spec.description ?? '(no description)')
+      .trim()
+      .split('\n')
+      .map((l) => `  ${l.trim()}`),
     '',
     `  runs on: ${runsOn}${t.spec.runsOnce ? ' (once)' : ''}${t.spec.parallel ? ' (in parallel)' : ''}`,
     `  usage:   fab [HOSTSET] ${t.shortName}${positional ? ` ${positional}` : ''}`,
   ];
   if (args.length) {
-    lines.push(`           fab [HOSTSET] ${t.shortName}:${args.map(([n]) => `${n}=VALUE`).join(',')}`, '', '  arguments:');
+    lines.push(
+      `           fab [HOSTSET] ${t.shortName}:${args.map(([n]) => `${n}=VALUE`).join(',')}`,
+      '',
+      '  arguments:',
+    );
     for (const [n, s] of args) lines.push(`    ${describeArg(n, s)}`);
   } else lines.push('', '  no arguments');
   return lines.join('\n');

@@ -14,9 +14,23 @@ export interface ListJson {
     hosts: string[];
     runsOnce: boolean;
     confirm?: string;
-    args: { name: string; kind: string; required: boolean; default?: unknown; choices?: string[]; description?: string }[];
+    args: {
+      name: string;
+      kind: string;
+      required: boolean;
+      default?: unknown;
+      choices?: string[];
+      description?: string;
+    }[];
   }[];
-  hostSets: { name: string; file: string; description: string; hosts: { name: string; address: string; roles: string[] }[]; roles: string[]; error?: string }[];
+  hostSets: {
+    name: string;
+    file: string;
+    description: string;
+    hosts: { name: string; address: string; roles: string[] }[];
+    roles: string[];
+    error?: string;
+  }[];
 }
 
 export async function listJson(reg: Registry, cwd: string): Promise<ListJson> {
@@ -44,7 +58,11 @@ export async function listJson(reg: Registry, cwd: string): Promise<ListJson> {
     const base = { name, file: rel(hs.file), description: hs.description ?? '' };
     try {
       const hosts = targetsOf(name, await hs.resolve());
-      hostSets.push({ ...base, hosts: hosts.map((h) => ({ name: h.name, address: h.address, roles: h.roles })), roles: [...new Set(hosts.flatMap((h) => h.roles))].sort() });
+      hostSets.push({
+        ...base,
+        hosts: hosts.map((h) => ({ name: h.name, address: h.address, roles: h.roles })),
+        roles: [...new Set(hosts.flatMap((h) => h.roles))].sort(),
+      });
     } catch (err) {
       // A set that cannot be resolved now (the lab is down) is still listed, with the reason.
       hostSets.push({ ...base, hosts: [], roles: [], error: errorMessage(err) });

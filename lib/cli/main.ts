@@ -30,7 +30,9 @@ export interface MainIO {
 }
 
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -40,7 +42,11 @@ function parseContext(reg: Registry): ParseContext {
     findTask: (name): TaskInfo | undefined => {
       const t = findTask(reg, name);
       if (!t) return undefined;
-      const args = Object.entries(t.spec.args ?? {}).map(([n, s]) => ({ name: n, boolean: s.kind === 'boolean', required: !s.hasDefault }));
+      const args = Object.entries(t.spec.args ?? {}).map(([n, s]) => ({
+        name: n,
+        boolean: s.kind === 'boolean',
+        required: !s.hasDefault,
+      }));
       return { name: t.name!, args };
     },
     names: () => [...taskNames(reg), ...reg.hostSets.keys()],
@@ -69,16 +75,21 @@ async function load(argv: string[], cwd: string, fabfile: string[]): Promise<{ r
 /** load -> parse -> plan -> execute -> report; returns the exit code (0 ok, 1 a task failed, 2 bad input, 130 interrupted). */
 export async function main(argv: string[], io: MainIO, resume?: string): Promise<number> {
   try {
-    if (argv[0] === 'completion') return io.stdout((await import('./completion-scripts.js')).completionScript(argv[1])), 0;
-    if (argv[0] === '__complete') return io.stdout(await (await import('./complete-command.js')).completeCommand(argv.slice(1), io.cwd, io.env)), 0;
+    if (argv[0] === 'completion')
+      return (io.stdout((await import('./completion-scripts.js')).completionScript(argv[1])), 0);
+    if (argv[0] === '__complete')
+      return (
+        io.stdout(await (await import('./complete-command.js')).completeCommand(argv.slice(1), io.cwd, io.env)),
+        0
+      );
     const pre = preScan(argv);
-    if (pre.version) return io.stdout(`fab ${version()}\n`), 0;
-    if (pre.help) return io.stdout(`${helpText(version())}\n`), 0;
+    if (pre.version) return (io.stdout(`fab ${version()}\n`), 0);
+    if (pre.help) return (io.stdout(`${helpText(version())}\n`), 0);
     // -h/--help anywhere (before --) shows help and runs nothing, whatever else the line says.
     if (helpRequested(argv)) {
-      if (argv[0] === 'runs' || argv[0] === 'resume') return io.stdout(`${helpText(version())}\n`), 0;
+      if (argv[0] === 'runs' || argv[0] === 'resume') return (io.stdout(`${helpText(version())}\n`), 0);
       const reg = await loadRegistry(io.cwd, pre.fabfile);
-      return io.stdout(`${await contextHelp(reg, argv, parseContext(reg), io.cwd, version())}\n`), 0;
+      return (io.stdout(`${await contextHelp(reg, argv, parseContext(reg), io.cwd, version())}\n`), 0);
     }
     if (argv[0] === 'runs' || argv[0] === 'resume') {
       const { runsCommand, resumeArgv } = await import('./runs.js');
@@ -87,16 +98,16 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
         const { journalFiles, mergeRuns, mergeText } = await import('../rolling/merge.js');
         const { summarizeRun } = await import('../rolling/journal.js');
         const merged = mergeRuns(journalFiles(argv.slice(2)).map(summarizeRun));
-        return io.stdout(mergeText(merged)), merged.ok ? 0 : 1;
+        return (io.stdout(mergeText(merged)), merged.ok ? 0 : 1);
       }
-      if (argv[0] === 'runs') return io.stdout(runsCommand(root)), 0;
+      if (argv[0] === 'runs') return (io.stdout(runsCommand(root)), 0);
       const again = resumeArgv(root, argv[1]);
       io.stderr(`fab: resuming run ${argv[1]}: fab ${again.join(' ')}\n`);
       return main(again, io, argv[1]);
     }
     if (argv.length === 1 && argv[0] === '--persist-stop') {
       const { stopPersistent } = await import('../transport/openssh-connect.js');
-      return io.stdout(`closed ${await stopPersistent()} kept connection(s)\n`), 0;
+      return (io.stdout(`closed ${await stopPersistent()} kept connection(s)\n`), 0);
     }
     const { reg, inv } = await load(argv, io.cwd, pre.fabfile);
     // cli > FAB_* > project config > user config > defaults (lib/config/config.ts).
@@ -104,30 +115,49 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
     const opts = (inv.options = configured.options);
     // Every source of option values (command line, FAB_*, config files) goes through the same checks.
     checkOptions(opts);
-    if (opts.persistStop) throw new UsageError('--persist-stop is a command of its own', 'run fab --persist-stop alone');
-    if (opts.shortlist) return io.stdout(shortlist(reg)), 0;
-    if (opts.list && opts.json) return io.stdout(`${JSON.stringify(await listJson(reg, io.cwd))}\n`), 0;
-    if (opts.list) return io.stdout(`${listText(reg, io.cwd, pre.fabfile)}\n`), 0;
-    if (opts.display) return io.stdout(`${describeText(requireTask(reg, opts.display), io.cwd)}\n`), 0;
+    if (opts.persistStop)
+      throw new UsageError('--persist-stop is a command of its own', 'run fab --persist-stop alone');
+    if (opts.shortlist) return (io.stdout(shortlist(reg)), 0);
+    if (opts.list && opts.json) return (io.stdout(`${JSON.stringify(await listJson(reg, io.cwd))}\n`), 0);
+    if (opts.list) return (io.stdout(`${listText(reg, io.cwd, pre.fabfile)}\n`), 0);
+    if (opts.display) return (io.stdout(`${describeText(requireTask(reg, opts.display), io.cwd)}\n`), 0);
     if (!inv.tasks.length && inv.command === undefined && !opts.shell) {
-      throw new UsageError('nothing to do: no task and no command', 'fab --list shows the tasks; fab -H HOST -- CMD runs a command');
+      throw new UsageError(
+        'nothing to do: no task and no command',
+        'fab --list shows the tasks; fab -H HOST -- CMD runs a command',
+      );
     }
     const plan = await makePlan(reg, inv);
     if (Object.keys(configured.settings).length) {
       // Config settings are defaults: the host set's own settings and --set win over them.
-      for (const h of new Set([...plan.pool, ...plan.steps.flatMap((s) => s.hosts)])) h.settings = { ...configured.settings, ...h.settings };
+      for (const h of new Set([...plan.pool, ...plan.steps.flatMap((s) => s.hosts)]))
+        h.settings = { ...configured.settings, ...h.settings };
     }
     const settingsOverrides = Object.assign({}, ...opts.set.map(parseSetOption)) as Record<string, string>;
 
     const events = new EventBus();
     let password = io.env.FAB_SUDO_PASSWORD;
     if (opts.sudoPassword) {
-      if (!io.stdinIsTTY || opts.abortOnPrompts) throw new UsageError('--sudo-password needs a terminal to ask on', 'set FAB_SUDO_PASSWORD in the environment instead');
+      if (!io.stdinIsTTY || opts.abortOnPrompts)
+        throw new UsageError(
+          '--sudo-password needs a terminal to ask on',
+          'set FAB_SUDO_PASSWORD in the environment instead',
+        );
       password = await (await import('./prompt.js')).askHidden('sudo password: ');
     }
     if (password) events.addSecret(password);
     const { consoleSink, jsonSink, visibleGroups } = await import('../report/console.js');
-    events.subscribe(opts.json ? jsonSink(io.stdout) : consoleSink({ color: opts.color, groups: visibleGroups(opts.hide, opts.show), write: io.stdout, live: io.stdoutIsTTY === true, safe: io.stdoutIsTTY === true && !opts.rawOutput }));
+    events.subscribe(
+      opts.json
+        ? jsonSink(io.stdout)
+        : consoleSink({
+            color: opts.color,
+            groups: visibleGroups(opts.hide, opts.show),
+            write: io.stdout,
+            live: io.stdoutIsTTY === true,
+            safe: io.stdoutIsTTY === true && !opts.rawOutput,
+          }),
+    );
 
     const interactive = io.stdinIsTTY && !opts.abortOnPrompts;
     const ask = interactive ? await import('./prompt.js') : undefined;
@@ -141,12 +171,20 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
     // A dry run changes nothing, so its guards are not asked.
     if (!opts.dryRun) await confirmGuards(plan, prompts);
 
-    const credentials = await (await import('./login.js')).loginCredentials(opts, io.env, interactive, (v) => events.addSecret(v));
+    const credentials = await (
+      await import('./login.js')
+    ).loginCredentials(opts, io.env, interactive, (v) => events.addSecret(v));
     const { runPlan } = await import('../exec/run-plan.js');
     const result = await runPlan(plan, {
       events,
       cfg: {
-        run: { root: reg.root ?? io.cwd, argv, ...(resume ? { resume } : {}), breakLock: opts.breakLock, interrupts: io.interrupts },
+        run: {
+          root: reg.root ?? io.cwd,
+          argv,
+          ...(resume ? { resume } : {}),
+          breakLock: opts.breakLock,
+          interrupts: io.interrupts,
+        },
         warnOnly: opts.warnOnly,
         dryRun: opts.dryRun,
         prompts,
@@ -188,13 +226,24 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
 }
 
 /** --persist (or --ssh-client openssh) runs over the system ssh client; otherwise the embedded ssh2. */
-function openSshChoice(opts: FabOptions, env: NodeJS.ProcessEnv): { openssh?: { persistMs?: number; acceptNew: boolean; sshConfigPath?: string } } {
+function openSshChoice(
+  opts: FabOptions,
+  env: NodeJS.ProcessEnv,
+): { openssh?: { persistMs?: number; acceptNew: boolean; sshConfigPath?: string } } {
   const persistMs = persistDuration(opts.persist);
   if (!persistMs && opts.sshClient !== 'openssh') return {};
   // The ssh client runs in batch mode: a password fab holds cannot reach it (no askpass bridge yet).
   if (opts.password || opts.initialPasswordPrompt || env.FAB_PASSWORD) {
-    throw new UsageError('password logins (-p, -I, FAB_PASSWORD) work only with the embedded ssh2 client, not with --persist or --ssh-client openssh',
-      'log in with a key (ssh-agent for a passphrase), or leave out --persist / --ssh-client openssh');
+    throw new UsageError(
+      'password logins (-p, -I, FAB_PASSWORD) work only with the embedded ssh2 client, not with --persist or --ssh-client openssh',
+      'log in with a key (ssh-agent for a passphrase), or leave out --persist / --ssh-client openssh',
+    );
   }
-  return { openssh: { acceptNew: opts.acceptNew, ...(persistMs ? { persistMs } : {}), ...(opts.sshConfig ? { sshConfigPath: opts.sshConfig } : {}) } };
+  return {
+    openssh: {
+      acceptNew: opts.acceptNew,
+      ...(persistMs ? { persistMs } : {}),
+      ...(opts.sshConfig ? { sshConfigPath: opts.sshConfig } : {}),
+    },
+  };
 }

@@ -13,7 +13,8 @@ const GROUP_WORDS = [...GROUPS, 'output', 'everything'];
 
 function whole(name: string, v: number | undefined, min: number, max: number, fix: string): void {
   if (v === undefined) return;
-  if (!Number.isInteger(v) || v < min || v > max) throw new UsageError(`${name} ${v}: expected a whole number from ${min} to ${max}`, fix);
+  if (!Number.isInteger(v) || v < min || v > max)
+    throw new UsageError(`${name} ${v}: expected a whole number from ${min} to ${max}`, fix);
 }
 
 function positive(name: string, v: number | undefined, fix: string): void {
@@ -25,17 +26,34 @@ export function checkOptions(o: FabOptions): void {
   whole('--port', o.port, 1, 65_535, 'use a port from 1 to 65535, e.g. --port 2222');
   whole('--connection-attempts (-n)', o.connectionAttempts, 1, 100, 'give how many times to try each host, e.g. -n 3');
   positive('--timeout (-t)', o.timeout, 'give the connect timeout in seconds, e.g. -t 10');
-  positive('--command-timeout (-T)', o.commandTimeout, 'give the command timeout in seconds, e.g. -T 60, or leave it out for none');
-  for (const [flag, list] of [['--hide', o.hide], ['--show', o.show]] as const) {
+  positive(
+    '--command-timeout (-T)',
+    o.commandTimeout,
+    'give the command timeout in seconds, e.g. -T 60, or leave it out for none',
+  );
+  for (const [flag, list] of [
+    ['--hide', o.hide],
+    ['--show', o.show],
+  ] as const) {
     const bad = list.filter((g) => !GROUP_WORDS.includes(g));
-    if (bad.length) throw new UsageError(`${flag}: unknown output group ${bad.map((g) => `"${g}"`).join(', ')}`, `groups are: ${GROUP_WORDS.join(', ')}`);
+    if (bad.length)
+      throw new UsageError(
+        `${flag}: unknown output group ${bad.map((g) => `"${g}"`).join(', ')}`,
+        `groups are: ${GROUP_WORDS.join(', ')}`,
+      );
   }
   if (o.sshClient !== undefined && o.sshClient !== 'ssh2' && o.sshClient !== 'openssh') {
-    throw new UsageError(`--ssh-client ${o.sshClient}: expected ssh2 or openssh`, 'use --ssh-client openssh for the system ssh client, or leave it out');
+    throw new UsageError(
+      `--ssh-client ${o.sshClient}: expected ssh2 or openssh`,
+      'use --ssh-client openssh for the system ssh client, or leave it out',
+    );
   }
   const persistMs = persistDuration(o.persist);
   if (persistMs && o.sshClient === 'ssh2') {
-    throw new UsageError('--persist needs the OpenSSH client, but --ssh-client is ssh2', 'leave out --ssh-client (or use openssh), or give --persist 0');
+    throw new UsageError(
+      '--persist needs the OpenSSH client, but --ssh-client is ssh2',
+      'leave out --ssh-client (or use openssh), or give --persist 0',
+    );
   }
   if (o.shard !== undefined) parseShard(o.shard);
   // A bare key is Fabric's True (`--set debug`); a malformed list is refused here, before anything runs.
@@ -46,7 +64,8 @@ export function checkOptions(o: FabOptions): void {
 export function persistDuration(v: string | undefined): number {
   if (v === undefined || /^(0|off|no|false)$/i.test(v.trim())) return 0;
   const m = /^(\d+(?:\.\d+)?)\s*(s|m|h)?$/.exec(v.trim());
-  if (!m) throw new UsageError(`--persist ${v}: expected a duration`, 'write e.g. --persist 10m, 30s, 1h (or 0 for off)');
+  if (!m)
+    throw new UsageError(`--persist ${v}: expected a duration`, 'write e.g. --persist 10m, 30s, 1h (or 0 for off)');
   const ms = Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!;
   if (ms < 1000) throw new UsageError(`--persist ${v}: at least 1s`, 'write e.g. --persist 10m');
   return ms;

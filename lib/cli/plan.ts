@@ -12,12 +12,14 @@ import type { Plan, PlannedTask } from '../exec/run-plan.js';
 
 export type { Plan, PlannedTask };
 
-
 /** `fab -H a,b -- uptime`: an ad-hoc task that runs the remainder as typed. */
-export const adhoc = task({ description: 'ad-hoc command', args: { command: arg.string() } }, async (ctx, { command }) => {
-  // Nobody reads its result: stdout is shown, not kept (1 GB of output runs in bounded memory).
-  await ctx.run(command, { discardStdout: true });
-});
+export const adhoc = task(
+  { description: 'ad-hoc command', args: { command: arg.string() } },
+  async (ctx, { command }) => {
+    // Nobody reads its result: stdout is shown, not kept (1 GB of output runs in bounded memory).
+    await ctx.run(command, { discardStdout: true });
+  },
+);
 adhoc.name = adhoc.shortName = ADHOC_TASK;
 
 /** `fab -H web1 --shell`: Fabric's open_shell on the one selected host. */
@@ -52,20 +54,32 @@ export async function makePlan(reg: Registry, inv: Invocation): Promise<Plan> {
       global,
       taskName: t.name!,
       declared: { ...(t.spec.roles ? { roles: t.spec.roles } : {}), ...(t.spec.hosts ? { hosts: t.spec.hosts } : {}) },
-      perTask: { ...(call.hosts ? { hosts: call.hosts } : {}), ...(call.roles ? { roles: call.roles } : {}), ...(call.excludeHosts ? { excludeHosts: call.excludeHosts } : {}) },
+      perTask: {
+        ...(call.hosts ? { hosts: call.hosts } : {}),
+        ...(call.roles ? { roles: call.roles } : {}),
+        ...(call.excludeHosts ? { excludeHosts: call.excludeHosts } : {}),
+      },
     });
     return { task: t, args, hosts };
   });
   if (inv.command !== undefined) {
     const hosts = selectHosts({ pool, haveSet, global });
-    if (!hosts.length) throw new UsageError(`no hosts to run "${inv.command}" on`, 'name a host set or pass -H HOST[,HOST]');
+    if (!hosts.length)
+      throw new UsageError(`no hosts to run "${inv.command}" on`, 'name a host set or pass -H HOST[,HOST]');
     steps.push({ task: adhoc, args: { command: inv.command }, hosts });
   }
   if (inv.options.shell) {
-    if (steps.length) throw new UsageError('--shell opens a shell and runs nothing else', 'leave out the tasks and the -- command, or leave out --shell');
+    if (steps.length)
+      throw new UsageError(
+        '--shell opens a shell and runs nothing else',
+        'leave out the tasks and the -- command, or leave out --shell',
+      );
     const hosts = selectHosts({ pool, haveSet, global });
     if (hosts.length !== 1) {
-      throw new UsageError(`--shell needs exactly one host, ${hosts.length} selected${hosts.length ? ` (${hosts.map((h) => h.name).join(', ')})` : ''}`, 'pick one with -H, e.g. fab -H web1 --shell');
+      throw new UsageError(
+        `--shell needs exactly one host, ${hosts.length} selected${hosts.length ? ` (${hosts.map((h) => h.name).join(', ')})` : ''}`,
+        'pick one with -H, e.g. fab -H web1 --shell',
+      );
     }
     steps.push({ task: shellTask, args: {}, hosts });
   }

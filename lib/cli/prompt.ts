@@ -2,7 +2,11 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 
 /** Reads one line from the terminal without echoing it (for the sudo password, asked once up front). */
-export function askHidden(question: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr): Promise<string> {
+export function askHidden(
+  question: string,
+  input: NodeJS.ReadStream = process.stdin,
+  output: NodeJS.WriteStream = process.stderr,
+): Promise<string> {
   let muted = false;
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -22,7 +26,11 @@ export function askHidden(question: string, input: NodeJS.ReadStream = process.s
 }
 
 /** Reads one visible line from the terminal (prompt() in fabfiles); the question goes to stderr. */
-export function askLine(question: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr): Promise<string> {
+export function askLine(
+  question: string,
+  input: NodeJS.ReadStream = process.stdin,
+  output: NodeJS.WriteStream = process.stderr,
+): Promise<string> {
   const rl = createInterface({ input, output, terminal: true });
   return new Promise((resolve) => {
     rl.question(question, (answer) => {

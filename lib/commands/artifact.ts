@@ -7,11 +7,14 @@ import { join, sh, type ShellCommand } from './quote.js';
 
 /** The host fetches the file itself, with whichever of curl and wget it has (exit 127: neither). */
 export const download = (url: string, file: string): ShellCommand =>
-  join([
-    sh`if command -v curl >/dev/null; then curl -fsSL -o ${file} -- ${url};`,
-    sh`elif command -v wget >/dev/null; then wget -q -O ${file} -- ${url};`,
-    sh`else echo 'neither curl nor wget on this host' >&2; exit 127; fi`,
-  ], ' ');
+  join(
+    [
+      sh`if command -v curl >/dev/null; then curl -fsSL -o ${file} -- ${url};`,
+      sh`elif command -v wget >/dev/null; then wget -q -O ${file} -- ${url};`,
+      sh`else echo 'neither curl nor wget on this host' >&2; exit 127; fi`,
+    ],
+    ' ',
+  );
 
 export const sha256sum = (file: string): ShellCommand => sh`sha256sum -- ${file}`;
 
@@ -32,11 +35,14 @@ export const venvPython = (dir: string): string => `${dir}/venv/bin/python`;
 
 /** A pip-less virtualenv and the egg copied into `<dir>/eggs/<egg>`. */
 export const makeEggVenv = (python: string, dir: string, uploaded: string, egg: string): ShellCommand =>
-  join([
-    sh`${python} -m venv --without-pip -- ${`${dir}/venv`}`,
-    sh`mkdir -- ${`${dir}/eggs`}`,
-    sh`cp -- ${uploaded} ${`${dir}/eggs/${egg}`}`,
-  ], ' && ');
+  join(
+    [
+      sh`${python} -m venv --without-pip -- ${`${dir}/venv`}`,
+      sh`mkdir -- ${`${dir}/eggs`}`,
+      sh`cp -- ${uploaded} ${`${dir}/eggs/${egg}`}`,
+    ],
+    ' && ',
+  );
 
 /** Print the virtualenv's site-packages directory (where a .pth file is read). */
 export const purelibOf = (python: string): ShellCommand =>

@@ -19,19 +19,19 @@ export const readBase64 = (path: string): ShellCommand =>
  * or the like. Shown as `(read PATH)`: the plumbing says nothing to an operator.
  */
 export function readForEdit(path: string): ShellCommand {
-  const read = join([
-    sh`if [ -f ${path} ]; then base64 -w0 -- ${path};`,
-    sh`elif [ -e ${path} ]; then echo notafile; exit 3;`,
-    sh`else echo absent; fi`,
-  ], ' ');
+  const read = join(
+    [
+      sh`if [ -f ${path} ]; then base64 -w0 -- ${path};`,
+      sh`elif [ -e ${path} ]; then echo notafile; exit 3;`,
+      sh`else echo absent; fi`,
+    ],
+    ' ',
+  );
   return raw(read.text, `(read ${path})`);
 }
 
 export type ReadForEdit =
-  | { kind: 'absent' }
-  | { kind: 'file'; data: Buffer }
-  | { kind: 'notafile' }
-  | { kind: 'error' };
+  { kind: 'absent' } | { kind: 'file'; data: Buffer } | { kind: 'notafile' } | { kind: 'error' };
 
 /** What `readForEdit` said. */
 export function parseReadForEdit(stdout: string, code: number | null): ReadForEdit {

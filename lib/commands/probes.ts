@@ -71,11 +71,14 @@ export function toolPath(tool: string): Probe<string | undefined> {
 export function firstTool(tools: readonly string[]): Probe<string | undefined> {
   return {
     name: `first-tool:${tools.join(',')}`,
-    command: join([
-      sh`for t in ${[...tools]}; do command -v "$t" >/dev/null 2>&1 && { echo "$t"; exit 0; }; done`,
-      raw('PATH="$PATH:/usr/sbin"'),
-      raw('exit 1'),
-    ], '; '),
+    command: join(
+      [
+        sh`for t in ${[...tools]}; do command -v "$t" >/dev/null 2>&1 && { echo "$t"; exit 0; }; done`,
+        raw('PATH="$PATH:/usr/sbin"'),
+        raw('exit 1'),
+      ],
+      '; ',
+    ),
     parse: ({ stdout, code }) => (code === 0 && stdout.trim() !== '' ? stdout.trim() : undefined),
   };
 }

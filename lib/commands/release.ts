@@ -66,12 +66,15 @@ export const moveIntoPlace = (build: string, rel: string, old: string): ShellCom
 export const linkShared = (l: ReleaseLayout, build: string, path: string): ShellCommand => {
   const shared = `${l.shared}/${path}`;
   const inRelease = `${build}/${path}`;
-  return join([
-    sh`mkdir -p -- ${shared}`,
-    sh`rm -rf -- ${inRelease}`,
-    sh`mkdir -p -- "$(dirname -- ${inRelease})"`,
-    sh`ln -s -- ${shared} ${inRelease}`,
-  ], ' && ');
+  return join(
+    [
+      sh`mkdir -p -- ${shared}`,
+      sh`rm -rf -- ${inRelease}`,
+      sh`mkdir -p -- "$(dirname -- ${inRelease})"`,
+      sh`ln -s -- ${shared} ${inRelease}`,
+    ],
+    ' && ',
+  );
 };
 
 /** Print a symlink's target, or nothing when it does not exist. */

@@ -52,7 +52,8 @@ export function rsyncArgs(local: string, remote: string, ep: RsyncEndpoint, opts
     ...(opts.delete ? ['--delete'] : []),
     ...exclude.map((e) => `--exclude=${e}`),
     ...(opts.extraOpts ?? []),
-    '-e', rsyncSsh(ep),
+    '-e',
+    rsyncSsh(ep),
     ...(opts.upload === false ? [remoteSpec(ep, remote), local] : [local, remoteSpec(ep, remote)]),
   ];
 }

@@ -41,12 +41,18 @@ export interface PutPlan {
  * when that does not exist yet, else inside it under its own name; several sources (a glob) go inside `remote`.
  */
 export function planPut(
-  tree: LocalTree, remote: string, remoteIsDir: boolean, mode: (f: LocalFile) => number | undefined,
+  tree: LocalTree,
+  remote: string,
+  remoteIsDir: boolean,
+  mode: (f: LocalFile) => number | undefined,
 ): PutPlan {
   const [first] = tree.sources;
   if (tree.sources.length === 1 && first && !first.isDir) {
     const f = tree.files[0]!;
-    return { files: [withMode({ local: f.abs, remote, size: f.size, intoDir: posix.basename(f.rel) }, mode(f))], dirs: [] };
+    return {
+      files: [withMode({ local: f.abs, remote, size: f.size, intoDir: posix.basename(f.rel) }, mode(f))],
+      dirs: [],
+    };
   }
   const dirOntoNew = tree.sources.length === 1 && !remoteIsDir;
   const target = (rel: string): string => {
@@ -70,7 +76,12 @@ export const octal = (mode: number): string => (mode & 0o7777).toString(8).padSt
  * mode for a new file), then `mode`/`owner`, and renamed over the destination: readers see the old
  * file or the new one, never a part. The temp dir and any half-made temp file are removed on exit.
  */
-export function sudoInstallScript(plan: PutPlan, tmpDir: string, tmpNames: readonly string[], owner?: string): ShellCommand {
+export function sudoInstallScript(
+  plan: PutPlan,
+  tmpDir: string,
+  tmpNames: readonly string[],
+  owner?: string,
+): ShellCommand {
   const lines = [
     'set -e',
     't=',

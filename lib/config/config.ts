@@ -14,7 +14,16 @@ import { didYouMean } from '../util/suggest.js';
  */
 
 /** Options that are commands or per-run decisions, not defaults. */
-const NOT_CONFIGURABLE = new Set<keyof FabOptions>(['fabfile', 'list', 'display', 'version', 'help', 'shortlist', 'set', 'persistStop']);
+const NOT_CONFIGURABLE = new Set<keyof FabOptions>([
+  'fabfile',
+  'list',
+  'display',
+  'version',
+  'help',
+  'shortlist',
+  'set',
+  'persistStop',
+]);
 const CONFIGURABLE = OPTIONS.filter((o) => !NOT_CONFIGURABLE.has(o.key));
 
 export interface ConfigLayer {
@@ -37,7 +46,8 @@ export function projectConfigPath(root: string): string | undefined {
 }
 
 function typed(def: OptionDef, value: unknown, where: string): unknown {
-  const bad = (want: string) => new UsageError(`${where}: expected ${want}, got ${JSON.stringify(value)}`, `write ${want}, e.g. ${example(def)}`);
+  const bad = (want: string) =>
+    new UsageError(`${where}: expected ${want}, got ${JSON.stringify(value)}`, `write ${want}, e.g. ${example(def)}`);
   switch (def.type) {
     case 'flag':
       if (typeof value !== 'boolean') throw bad('true or false');
@@ -49,7 +59,11 @@ function typed(def: OptionDef, value: unknown, where: string): unknown {
       if (typeof value !== 'string' || value === '') throw bad('a string');
       return value;
     default:
-      if (typeof value === 'string') return value.split(',').map((s) => s.trim()).filter(Boolean);
+      if (typeof value === 'string')
+        return value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw bad('a list of strings');
       return [...(value as string[])];
   }
@@ -68,23 +82,45 @@ export function parseConfig(file: string, text: string): ConfigLayer {
   } catch (err) {
     throw new UsageError(`config ${file}: not valid JSON: ${errorMessage(err)}`, 'correct the JSON syntax');
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new UsageError(`config ${file}: expected a JSON object`, 'write { "user": "deploy", "settings": { ... } }');
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw new UsageError(`config ${file}: expected a JSON object`, 'write { "user": "deploy", "settings": { ... } }');
   const layer: ConfigLayer = { source: file, options: {}, settings: {} };
-  const byKey = new Map(CONFIGURABLE.flatMap((o) => [[o.key as string, o], [o.long, o]]));
+  const byKey = new Map(
+    CONFIGURABLE.flatMap((o) => [
+      [o.key as string, o],
+      [o.long, o],
+    ]),
+  );
   for (const [key, value] of Object.entries(doc)) {
     if (key === 'settings') {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`config ${file}: key "settings": expected an object`, 'write "settings": { "appRoot": "/srv/app" }');
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        throw new UsageError(
+          `config ${file}: key "settings": expected an object`,
+          'write "settings": { "appRoot": "/srv/app" }',
+        );
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        const ok = ['string', 'number', 'boolean'].includes(typeof v) || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
-        if (!ok) throw new UsageError(`config ${file}: settings.${k}: expected a string, number, boolean or list of strings`, `fix the value of settings.${k}`);
+        const ok =
+          ['string', 'number', 'boolean'].includes(typeof v) ||
+          (Array.isArray(v) && v.every((x) => typeof x === 'string'));
+        if (!ok)
+          throw new UsageError(
+            `config ${file}: settings.${k}: expected a string, number, boolean or list of strings`,
+            `fix the value of settings.${k}`,
+          );
         layer.settings[k] = v as SettingValue;
       }
       continue;
     }
     const def = byKey.get(key) ?? byKey.get(camel(key));
     if (!def) {
-      const why = NOT_CONFIGURABLE.has(key as keyof FabOptions) ? `"${key}" cannot be set in a config file` : `unknown key "${key}"`;
-      const hint = key === 'set' ? 'put default settings under "settings"' : didYouMean(key, [...CONFIGURABLE.map((o) => o.key as string), 'settings']) || `keys are: ${CONFIGURABLE.map((o) => o.key).join(', ')}, settings`;
+      const why = NOT_CONFIGURABLE.has(key as keyof FabOptions)
+        ? `"${key}" cannot be set in a config file`
+        : `unknown key "${key}"`;
+      const hint =
+        key === 'set'
+          ? 'put default settings under "settings"'
+          : didYouMean(key, [...CONFIGURABLE.map((o) => o.key as string), 'settings']) ||
+            `keys are: ${CONFIGURABLE.map((o) => o.key).join(', ')}, settings`;
       throw new UsageError(`config ${file}: ${why}`, hint);
     }
     (layer.options as Record<string, unknown>)[def.key] = typed(def, value, `config ${file}: key "${key}"`);
@@ -114,8 +150,16 @@ export function envLayer(env: NodeJS.ProcessEnv): ConfigLayer {
       }
     } else if (def.type === 'number') {
       value = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(value as number) || (value as number) < 0) throw new UsageError(`${name}=${raw}: expected a non-negative number`, `set ${name}=10`);
-    } else value = def.type === 'string' ? raw : raw.split(',').map((s) => s.trim()).filter(Boolean);
+      if (raw.trim() === '' || !Number.isFinite(value as number) || (value as number) < 0)
+        throw new UsageError(`${name}=${raw}: expected a non-negative number`, `set ${name}=10`);
+    } else
+      value =
+        def.type === 'string'
+          ? raw
+          : raw
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean);
     (layer.options as Record<string, unknown>)[def.key] = value;
   }
   return layer;
@@ -123,13 +167,20 @@ export function envLayer(env: NodeJS.ProcessEnv): ConfigLayer {
 
 /** The layers, lowest first: user config, project config, environment. */
 export function loadConfig(root: string, env: NodeJS.ProcessEnv): ConfigLayer[] {
-  return [readLayer(userConfigPath(env)), readLayer(projectConfigPath(root)), envLayer(env)].filter((l): l is ConfigLayer => l !== undefined);
+  return [readLayer(userConfigPath(env)), readLayer(projectConfigPath(root)), envLayer(env)].filter(
+    (l): l is ConfigLayer => l !== undefined,
+  );
 }
 
 /** cli > env > project > user > defaults: layers fill every option the command line left alone. */
-export function applyConfig(cli: FabOptions, explicit: ReadonlySet<keyof FabOptions>, layers: readonly ConfigLayer[]): { options: FabOptions; settings: Record<string, SettingValue> } {
+export function applyConfig(
+  cli: FabOptions,
+  explicit: ReadonlySet<keyof FabOptions>,
+  layers: readonly ConfigLayer[],
+): { options: FabOptions; settings: Record<string, SettingValue> } {
   const options = { ...cli };
   const o = options as unknown as Record<string, unknown>;
-  for (const layer of layers) for (const [k, v] of Object.entries(layer.options)) if (!explicit.has(k as keyof FabOptions)) o[k] = v;
+  for (const layer of layers)
+    for (const [k, v] of Object.entries(layer.options)) if (!explicit.has(k as keyof FabOptions)) o[k] = v;
   return { options, settings: Object.assign({}, ...layers.map((l) => l.settings)) as Record<string, SettingValue> };
 }

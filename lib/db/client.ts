@@ -69,7 +69,12 @@ export interface WithCredentialsOptions {
 }
 
 /** Run `command` (using "$FAB_MY_CNF") with the credentials in a temp defaults file; never throws on exit code. */
-export async function runWithCredentials(ctx: Host, creds: DbCredentials, command: string, o: WithCredentialsOptions): Promise<RunResult> {
+export async function runWithCredentials(
+  ctx: Host,
+  creds: DbCredentials,
+  command: string,
+  o: WithCredentialsOptions,
+): Promise<RunResult> {
   if (creds.password) ctx.events.addSecret(creds.password.reveal());
   const cnf = Buffer.from(defaultsFileText(creds), 'utf8');
   const script = withDefaultsFile(cnf.length, command);
@@ -87,15 +92,21 @@ export type Row = Record<string, string | null>;
 export function parseBatch(out: string): Row[] {
   const lines = out.split('\n').filter((l) => l !== '');
   const header = lines.shift()?.split('\t') ?? [];
-  const unescape = (v: string): string | null => (v === 'NULL' ? null : v.replace(/\\(.)/g, (_, c: string) => ({ t: '\t', n: '\n', '0': '\0', '\\': '\\' })[c] ?? c));
+  const unescape = (v: string): string | null =>
+    v === 'NULL' ? null : v.replace(/\\(.)/g, (_, c: string) => ({ t: '\t', n: '\n', '0': '\0', '\\': '\\' })[c] ?? c);
   return lines.map((l) => {
     const f = l.split('\t');
     return Object.fromEntries(header.map((h, i) => [h, unescape(f[i] ?? '')]));
   });
 }
 
-
-export interface SqlOptions { client?: string; sudo?: boolean; database?: string; timeoutMs?: number; /** shown instead of the SQL */ display?: string }
+export interface SqlOptions {
+  client?: string;
+  sudo?: boolean;
+  database?: string;
+  timeoutMs?: number;
+  /** shown instead of the SQL */ display?: string;
+}
 
 /**
  * Run SQL and parse its result into rows (one result set: ask one query per call; statements
@@ -106,13 +117,24 @@ export async function sql(ctx: Host, creds: DbCredentials, statements: string, o
   const client = opts.client ?? 'mariadb';
   const db = opts.database ? ` ${sh`${opts.database}`.text}` : '';
   const target = creds.socket ?? `${creds.host ?? 'localhost'}:${creds.port ?? 3306}`;
-  const display = opts.display ?? `(${client} as ${creds.user ?? 'default user'} on ${target}: ${statements.length > 60 ? `${statements.slice(0, 57)}...` : statements})`;
+  const display =
+    opts.display ??
+    `(${client} as ${creds.user ?? 'default user'} on ${target}: ${statements.length > 60 ? `${statements.slice(0, 57)}...` : statements})`;
   const readOnly = /^\s*(select|show)\b/i.test(statements);
   const r = await runWithCredentials(ctx, creds, `${sh`${client}`.text} --defaults-file="$FAB_MY_CNF" --batch${db}`, {
-    sudo: opts.sudo ?? false, probe: readOnly, input: statements.endsWith(';') ? statements : `${statements};`, display,
+    sudo: opts.sudo ?? false,
+    probe: readOnly,
+    input: statements.endsWith(';') ? statements : `${statements};`,
+    display,
     ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
   });
   if (r.skipped) return [];
-  if (!r.ok) throw new SqlError(ctx.host.name, display, r.code, ctx.events.mask(r.stderr.trim().split('\n').slice(-5).join('\n')));
+  if (!r.ok)
+    throw new SqlError(
+      ctx.host.name,
+      display,
+      r.code,
+      ctx.events.mask(r.stderr.trim().split('\n').slice(-5).join('\n')),
+    );
   return parseBatch(r.stdout);
 }

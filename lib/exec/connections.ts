@@ -31,7 +31,16 @@ export type TransportFactory = (target: HostTarget) => Promise<Transport>;
 /** A host named on the command line that is in no host set: `user@host:port`, completed by ssh_config. */
 export function rawTarget(spec: string): HostTarget {
   const { user, host, port } = parseHostSpec(spec);
-  return { name: spec, address: host, keys: [], transport: 'ssh', roles: [], settings: {}, ...(user ? { user } : {}), ...(port ? { port } : {}) };
+  return {
+    name: spec,
+    address: host,
+    keys: [],
+    transport: 'ssh',
+    roles: [],
+    settings: {},
+    ...(user ? { user } : {}),
+    ...(port ? { port } : {}),
+  };
 }
 
 /**
@@ -60,7 +69,10 @@ export class Connections {
   async reopen(target: HostTarget): Promise<Transport> {
     const old = this.open.get(target.name);
     this.open.delete(target.name);
-    await old?.then((t) => t.close(), () => undefined);
+    await old?.then(
+      (t) => t.close(),
+      () => undefined,
+    );
     return this.get(target);
   }
 
@@ -76,7 +88,10 @@ export class Connections {
     return new Promise<Transport>((resolve, reject) => {
       const onAbort = (): void => {
         reject(new InterruptedError());
-        connecting.then((t) => t.close(), () => undefined);
+        connecting.then(
+          (t) => t.close(),
+          () => undefined,
+        );
       };
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
@@ -94,11 +109,17 @@ export class Connections {
     const [{ resolveEndpoint, describeEndpoint }, { SshConfigFile }, ssh2] = await Promise.all([
       import('../transport/endpoint.js'),
       import('../transport/sshconfig.js'),
-      this.opts.openssh ? undefined : Promise.all([import('../transport/ssh-connect.js'), import('../transport/ssh.js')]),
+      this.opts.openssh
+        ? undefined
+        : Promise.all([import('../transport/ssh-connect.js'), import('../transport/ssh.js')]),
     ]);
     this.configFile ??= SshConfigFile.load(this.opts.sshConfigPath);
     const { gateway, ...noGateway } = this.opts.ssh;
-    const ep = resolveEndpoint(target, (await this.configFile).lookup(target.name, this.opts.ssh.user ?? target.user), hop || !gateway ? noGateway : this.opts.ssh);
+    const ep = resolveEndpoint(
+      target,
+      (await this.configFile).lookup(target.name, this.opts.ssh.user ?? target.user),
+      hop || !gateway ? noGateway : this.opts.ssh,
+    );
     const started = Date.now();
     let via: Awaited<ReturnType<typeof this.viaJump>> | undefined;
     if (ep.jump) via = await this.viaJump(ep.jump, target.name);
@@ -107,7 +128,11 @@ export class Connections {
         if (this.opts.openssh) {
           const { openOpenSsh } = await import('../transport/openssh-connect.js');
           // With openssh on, every hop is an OpenSshTransport too (viaJump goes through get()).
-          const { transport, reused } = await openOpenSsh(ep, this.opts.openssh, via as unknown as Parameters<typeof openOpenSsh>[2]);
+          const { transport, reused } = await openOpenSsh(
+            ep,
+            this.opts.openssh,
+            via as unknown as Parameters<typeof openOpenSsh>[2],
+          );
           const where = `${describeEndpoint(ep)}${ep.jump ? ` via ${ep.jump}` : ''}${reused ? ' (warm)' : ''}`;
           this.opts.events.emit({ type: 'connect', host: target.name, target: where, ms: Date.now() - started });
           return transport;
@@ -115,11 +140,21 @@ export class Connections {
         const [{ openSsh }, { SshTransport }] = ssh2!;
         const sock = via ? await this.forward(via, ep, target.name) : undefined;
         const ssh = await openSsh(ep, this.opts.ssh.acceptNew, sock, this.opts.ssh.credentials);
-        this.opts.events.emit({ type: 'connect', host: target.name, target: `${describeEndpoint(ep)}${ep.jump ? ` via ${ep.jump}` : ep.proxyCommand ? ' via ProxyCommand' : ''}`, ms: Date.now() - started });
+        this.opts.events.emit({
+          type: 'connect',
+          host: target.name,
+          target: `${describeEndpoint(ep)}${ep.jump ? ` via ${ep.jump}` : ep.proxyCommand ? ' via ProxyCommand' : ''}`,
+          ms: Date.now() - started,
+        });
         return new SshTransport(ssh, target.name, describeEndpoint(ep), ep);
       } catch (err) {
         if (!(err instanceof ConnectError && err.retryable && attempt < this.opts.ssh.attempts)) throw err;
-        this.opts.events.emit({ type: 'message', host: target.name, level: 'warning', text: `${err.message}; attempt ${attempt + 1} of ${this.opts.ssh.attempts}` });
+        this.opts.events.emit({
+          type: 'message',
+          host: target.name,
+          level: 'warning',
+          text: `${err.message}; attempt ${attempt + 1} of ${this.opts.ssh.attempts}`,
+        });
         await new Promise((r) => setTimeout(r, 1000));
       }
     }
@@ -130,14 +165,22 @@ export class Connections {
     try {
       return await via.forward(ep.host, ep.port);
     } catch (err) {
-      throw new ConnectError(name, `${ep.user}@${ep.host}:${ep.port} via ${ep.jump}`, `the jump host could not reach it: ${errorMessage(err)}`);
+      throw new ConnectError(
+        name,
+        `${ep.user}@${ep.host}:${ep.port} via ${ep.jump}`,
+        `the jump host could not reach it: ${errorMessage(err)}`,
+      );
     }
   }
 
   /** ProxyJump `a` or `a,b`: the last hop is reached through the ones before it (recursively); hops are pooled. */
   private async viaJump(jump: string, forHost: string): Promise<SshTransport> {
-    const hops = jump.split(',').map((s) => s.trim()).filter(Boolean);
-    if (hops.includes(forHost)) throw new ConnectError(forHost, jump, 'the host is its own jump host (ProxyJump loop)', 'config');
+    const hops = jump
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (hops.includes(forHost))
+      throw new ConnectError(forHost, jump, 'the host is its own jump host (ProxyJump loop)', 'config');
     const last = hops.pop()!;
     const base = this.opts.lookup(last) ?? rawTarget(last);
     // A hop that jumps the way its host set says already shares that host's connection.
@@ -150,7 +193,14 @@ export class Connections {
     const all = [...this.open.values(), ...(this.localTransport ? [this.localTransport] : [])];
     this.open.clear();
     this.localTransport = undefined;
-    await Promise.all(all.map((p) => p.then((t) => t.close(), () => undefined)));
+    await Promise.all(
+      all.map((p) =>
+        p.then(
+          (t) => t.close(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 }
 

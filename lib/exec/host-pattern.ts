@@ -7,7 +7,9 @@ import { UsageError } from '../errors.js';
 export const isGlob = (s: string): boolean => /[*?]/.test(s);
 
 export function globRe(glob: string): RegExp {
-  const body = [...glob].map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&'))).join('');
+  const body = [...glob]
+    .map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')))
+    .join('');
   return new RegExp(`^${body}$`);
 }
 
@@ -40,6 +42,10 @@ export function parseHostSpec(spec: string): { user?: string; host: string; port
   if (!host) throw new UsageError(`host "${spec}": no host name`, FIX);
   if (portText === undefined) return { host, ...(user ? { user } : {}) };
   const port = /^\d+$/.test(portText) ? Number(portText) : NaN;
-  if (!(port >= 1 && port <= 65535)) throw new UsageError(`host "${spec}": port "${portText}" is not a port number`, 'use a port from 1 to 65535, e.g. web1:2222');
+  if (!(port >= 1 && port <= 65535))
+    throw new UsageError(
+      `host "${spec}": port "${portText}" is not a port number`,
+      'use a port from 1 to 65535, e.g. web1:2222',
+    );
   return { host, port, ...(user ? { user } : {}) };
 }

@@ -54,12 +54,42 @@ export interface RunOutcome {
 export async function runPlan(plan: Plan, o: RunPlanOptions): Promise<RunOutcome> {
   const started = Date.now();
   const nonce = randomBytes(6).toString('hex');
-  const cfg: RunConfig = { ...o.cfg, events: o.events, signal: o.signal, marks: { prompt: `[fab-sudo-${nonce}] password: `, start: `fab-start-${nonce}` } };
+  const cfg: RunConfig = {
+    ...o.cfg,
+    events: o.events,
+    signal: o.signal,
+    marks: { prompt: `[fab-sudo-${nonce}] password: `, start: `fab-start-${nonce}` },
+  };
   const byName = new Map(plan.pool.map((t) => [t.name, t]));
-  const connections = new Connections({ ssh: o.ssh, ...(o.sshConfigPath ? { sshConfigPath: o.sshConfigPath } : {}), events: o.events, lookup: (n) => byName.get(n), signal: o.signal, ...(o.factory ? { factory: o.factory } : {}), ...(o.localFactory ? { localFactory: o.localFactory } : {}), ...(o.openssh ? { openssh: o.openssh } : {}) });
-  const executor = new Executor({ cfg, connections, parallel: o.parallel, ...(o.poolSize ? { poolSize: o.poolSize } : {}), skipBadHosts: o.skipBadHosts, settingsOverrides: o.settingsOverrides, pool: plan.pool, haveSet: plan.haveSet });
+  const connections = new Connections({
+    ssh: o.ssh,
+    ...(o.sshConfigPath ? { sshConfigPath: o.sshConfigPath } : {}),
+    events: o.events,
+    lookup: (n) => byName.get(n),
+    signal: o.signal,
+    ...(o.factory ? { factory: o.factory } : {}),
+    ...(o.localFactory ? { localFactory: o.localFactory } : {}),
+    ...(o.openssh ? { openssh: o.openssh } : {}),
+  });
+  const executor = new Executor({
+    cfg,
+    connections,
+    parallel: o.parallel,
+    ...(o.poolSize ? { poolSize: o.poolSize } : {}),
+    skipBadHosts: o.skipBadHosts,
+    settingsOverrides: o.settingsOverrides,
+    pool: plan.pool,
+    haveSet: plan.haveSet,
+  });
   const hostNames = [...new Set(plan.steps.flatMap((s) => s.hosts.map((h) => h.name)))];
-  o.events.emit({ type: 'run.start', runId: nonce, tasks: plan.steps.map((s) => s.task.name!), hosts: hostNames, parallel: o.parallel, dryRun: cfg.dryRun });
+  o.events.emit({
+    type: 'run.start',
+    runId: nonce,
+    tasks: plan.steps.map((s) => s.task.name!),
+    hosts: hostNames,
+    parallel: o.parallel,
+    dryRun: cfg.dryRun,
+  });
 
   const outcomes: HostOutcome[] = [];
   try {
@@ -69,7 +99,12 @@ export async function runPlan(plan: Plan, o: RunPlanOptions): Promise<RunOutcome
       // Hosts a task looks up itself (the load balancers, by role) are not sharded: every shard needs them all.
       const hosts = o.shard ? shardOf(step.hosts, o.shard) : step.hosts;
       if (step.hosts.length && !hosts.length) {
-        o.events.emit({ type: 'message', host: '-', level: 'info', text: `shard ${o.shard!.k}/${o.shard!.n}: none of the ${step.hosts.length} hosts of ${step.task.name} fall in this shard` });
+        o.events.emit({
+          type: 'message',
+          host: '-',
+          level: 'info',
+          text: `shard ${o.shard!.k}/${o.shard!.n}: none of the ${step.hosts.length} hosts of ${step.task.name} fall in this shard`,
+        });
         continue;
       }
       const res = await executor.runTask(step.task, hosts, step.args);

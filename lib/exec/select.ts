@@ -15,7 +15,6 @@ export interface SelectionInput {
   taskName?: string;
 }
 
-
 /**
  * Which hosts a task runs on, with Fabric 1's precedence: per-task `hosts=`/`roles=` first, then
  * what the task declares, then -H/-R, then the whole host set. When a task declares roles, -H/-R
@@ -29,20 +28,38 @@ export function selectHosts(input: SelectionInput): HostTarget[] {
     if (isGlob(spec)) {
       const re = globRe(spec);
       const hits = pool.filter((t) => re.test(t.name));
-      if (!hits.length) throw new UsageError(`no host matches "${spec}"${where}`, `hosts are: ${pool.map((t) => t.name).join(', ') || 'none (name a host set first)'}`);
+      if (!hits.length)
+        throw new UsageError(
+          `no host matches "${spec}"${where}`,
+          `hosts are: ${pool.map((t) => t.name).join(', ') || 'none (name a host set first)'}`,
+        );
       return hits;
     }
     const hit = pool.find((t) => t.name === spec);
     if (hit) return [hit];
-    if (haveSet) throw new UsageError(`unknown host "${spec}"${where}`, didYouMean(spec, pool.map((t) => t.name)) || `hosts are: ${pool.map((t) => t.name).join(', ')}`);
+    if (haveSet)
+      throw new UsageError(
+        `unknown host "${spec}"${where}`,
+        didYouMean(
+          spec,
+          pool.map((t) => t.name),
+        ) || `hosts are: ${pool.map((t) => t.name).join(', ')}`,
+      );
     return [rawTarget(spec)];
   };
   const byRole = (role: string): HostTarget[] => {
     const hits = pool.filter((t) => t.roles.includes(role));
     if (hits.length) return hits;
-    if (!haveSet) throw new UsageError(`role "${role}"${where}: no host set selected`, `name one first, e.g. fab prod -R ${role} ...`);
+    if (!haveSet)
+      throw new UsageError(
+        `role "${role}"${where}: no host set selected`,
+        `name one first, e.g. fab prod -R ${role} ...`,
+      );
     const roles = [...new Set(pool.flatMap((t) => t.roles))];
-    throw new UsageError(`unknown role "${role}"${where}`, didYouMean(role, roles) || `roles are: ${roles.join(', ') || 'none'}`);
+    throw new UsageError(
+      `unknown role "${role}"${where}`,
+      didYouMean(role, roles) || `roles are: ${roles.join(', ') || 'none'}`,
+    );
   };
   const union = (hosts: readonly string[] = [], roles: readonly string[] = []): HostTarget[] => {
     const out = new Map<string, HostTarget>();

@@ -38,14 +38,25 @@ export function commitScript(s: CommitSpec): string {
     `tmp=$(mktemp -- "$dir/.$base.fab-XXXXXX") || exit ${EXIT.failed}`,
     `cat -- "$new" > "$tmp" || exit ${EXIT.failed}`,
   );
-  const keep = s.sudo ? 'chown --reference="$f" -- "$tmp" && chmod --reference="$f" -- "$tmp"' : 'chmod --reference="$f" -- "$tmp"';
-  const fresh = [`chmod ${(s.mode ?? 0o644).toString(8)} -- "$tmp"`, ...(s.owner ? [sh`chown ${s.owner} -- "$tmp"`.text] : [])].join(' && ');
+  const keep = s.sudo
+    ? 'chown --reference="$f" -- "$tmp" && chmod --reference="$f" -- "$tmp"'
+    : 'chmod --reference="$f" -- "$tmp"';
+  const fresh = [
+    `chmod ${(s.mode ?? 0o644).toString(8)} -- "$tmp"`,
+    ...(s.owner ? [sh`chown ${s.owner} -- "$tmp"`.text] : []),
+  ].join(' && ');
   lines.push(`if [ "$want" = absent ]; then ${fresh}; else ${keep}; fi || exit ${EXIT.failed}`);
   if (s.validate) {
     const cmd = s.validate.split('%s').join('"$tmp"');
     lines.push(`out=$( { ${cmd} ; } 2>&1 ) || { printf '%s\\n' "$out" >&2; exit ${EXIT.invalid}; }`);
   }
   if (s.backup) lines.push(`[ "$want" = absent ] || cp -p -- "$f" "$f"${quote(s.backup)} || exit ${EXIT.failed}`);
-  lines.push('sync -- "$tmp" 2>/dev/null', `mv -f -- "$tmp" "$f" || exit ${EXIT.failed}`, 'tmp=', 'sync -- "$dir" 2>/dev/null', 'exit 0');
+  lines.push(
+    'sync -- "$tmp" 2>/dev/null',
+    `mv -f -- "$tmp" "$f" || exit ${EXIT.failed}`,
+    'tmp=',
+    'sync -- "$dir" 2>/dev/null',
+    'exit 0',
+  );
   return lines.join('\n');
 }

@@ -45,11 +45,19 @@ const ATTEMPTS = 3;
  * Read a remote file, transform it in memory, and replace it atomically if it changed. Nothing is
  * written when nothing changes, under --dry-run, or when `expect` or `validate` fails.
  */
-export async function editFile(ctx: Host, path: string, transform: (text: string) => Transformed | string, opts: EditOptions = {}): Promise<EditResult> {
+export async function editFile(
+  ctx: Host,
+  path: string,
+  transform: (text: string) => Transformed | string,
+  opts: EditOptions = {},
+): Promise<EditResult> {
   const host = ctx.host.name;
   const abs = await absolutePath(ctx, path);
   if (opts.validate !== undefined && !opts.validate.includes('%s')) {
-    throw new UsageError(`validate command "${opts.validate}" has no %s`, 'write %s where the new file goes, e.g. nginx -t -q -c %s');
+    throw new UsageError(
+      `validate command "${opts.validate}" has no %s`,
+      'write %s where the new file goes, e.g. nginx -t -q -c %s',
+    );
   }
   const sudo = opts.sudo === 'auto' ? await needsSudo(ctx, abs) : opts.sudo === true;
   for (let attempt = 1; ; attempt++) {
@@ -59,7 +67,11 @@ export async function editFile(ctx: Host, path: string, transform: (text: string
     const res: Transformed = typeof t === 'string' ? { text: t, matched: t === before ? 0 : 1, lines: [] } : t;
     if (opts.expect !== undefined && res.matched !== opts.expect) {
       const listed = res.lines.map((l) => `\n    ${l.n}: ${l.text}`).join('');
-      throw new FileEditError(host, abs, `expected the edit to match ${opts.expect} line(s), it matched ${res.matched}; nothing written${listed}`);
+      throw new FileEditError(
+        host,
+        abs,
+        `expected the edit to match ${opts.expect} line(s), it matched ${res.matched}; nothing written${listed}`,
+      );
     }
     const changed = snap.data === undefined || res.text !== before;
     const diff = changed ? await unifiedDiff(abs, before, res.text) : '';
@@ -71,7 +83,11 @@ export async function editFile(ctx: Host, path: string, transform: (text: string
     const outcome = await commit(ctx, abs, Buffer.from(res.text, 'utf8'), snap, sudo, opts);
     if (outcome === 'changed') {
       if (attempt < ATTEMPTS) continue;
-      throw new FileEditError(host, abs, `the file kept changing while we edited it (${ATTEMPTS} attempts); nothing written, the other writer's change is kept`);
+      throw new FileEditError(
+        host,
+        abs,
+        `the file kept changing while we edited it (${ATTEMPTS} attempts); nothing written, the other writer's change is kept`,
+      );
     }
     ctx.events.emit({ type: 'file.change', host, path: abs, changed, diff, dryRun: false });
     return { ...result, ...(opts.backup && snap.data !== undefined ? { backup: `${abs}${opts.backup}` } : {}) };
@@ -87,7 +103,13 @@ export { absolutePath };
 async function needsSudo(ctx: Host, path: string): Promise<boolean> {
   // The login user can do it alone when it may read the file, owns it (so the rename keeps the owner), and may write the folder.
   const check = sh`{ [ ! -e ${path} ] || { [ -r ${path} ] && [ -O ${path} ]; }; } && [ -w ${posix.dirname(path)} ]`;
-  const r = await ctx.unscoped(() => ctx.run(raw(check.text, `(can the login user replace ${path}?)`)).quiet().nothrow().probe());
+  const r = await ctx.unscoped(() =>
+    ctx
+      .run(raw(check.text, `(can the login user replace ${path}?)`))
+      .quiet()
+      .nothrow()
+      .probe(),
+  );
   return !r.ok;
 }
 
@@ -96,8 +118,21 @@ async function readRemote(ctx: Host, path: string, sudo: boolean, create: boolea
   let data: Buffer | undefined;
   if (sudo) {
     const read = sh`if [ -f ${path} ]; then base64 -w0 -- ${path}; elif [ -e ${path} ]; then echo notafile; exit 3; else echo absent; fi`;
-    const r = await ctx.unscoped(() => ctx.sudo(raw(read.text, `(read ${path})`)).quiet().nothrow().probe());
-    if (!r.ok) throw new FileEditError(host, path, r.stdout.startsWith('notafile') ? 'not a regular file' : `cannot read it as root: ${r.stderr.trim() || `exit ${r.code}`}`);
+    const r = await ctx.unscoped(() =>
+      ctx
+        .sudo(raw(read.text, `(read ${path})`))
+        .quiet()
+        .nothrow()
+        .probe(),
+    );
+    if (!r.ok)
+      throw new FileEditError(
+        host,
+        path,
+        r.stdout.startsWith('notafile')
+          ? 'not a regular file'
+          : `cannot read it as root: ${r.stderr.trim() || `exit ${r.code}`}`,
+      );
     data = r.stdout.trim() === 'absent' ? undefined : Buffer.from(r.stdout.trim(), 'base64');
   } else {
     const t = await ctx.connection();
@@ -107,7 +142,13 @@ async function readRemote(ctx: Host, path: string, sudo: boolean, create: boolea
     if (st?.isDirectory) throw new FileEditError(host, path, 'is a directory, not a file');
     if (st) {
       data = await t.readFile(path).catch((e: NodeJS.ErrnoException) => {
-        throw new FileEditError(host, path, e.code === 'EACCES' ? `permission denied reading it as ${ctx.host.user ?? 'the login user'}; pass { sudo: true } (or sudo: 'auto')` : e.message);
+        throw new FileEditError(
+          host,
+          path,
+          e.code === 'EACCES'
+            ? `permission denied reading it as ${ctx.host.user ?? 'the login user'}; pass { sudo: true } (or sudo: 'auto')`
+            : e.message,
+        );
       });
     }
   }
@@ -115,7 +156,14 @@ async function readRemote(ctx: Host, path: string, sudo: boolean, create: boolea
   return { data, hash: data === undefined ? 'absent' : sha256(data) };
 }
 
-async function commit(ctx: Host, path: string, content: Buffer, snap: Snapshot, sudo: boolean, opts: EditOptions): Promise<'done' | 'changed'> {
+async function commit(
+  ctx: Host,
+  path: string,
+  content: Buffer,
+  snap: Snapshot,
+  sudo: boolean,
+  opts: EditOptions,
+): Promise<'done' | 'changed'> {
   const host = ctx.host.name;
   const t = await ctx.connection();
   const upload = `/tmp/.fab-edit-${randomBytes(8).toString('hex')}`;
@@ -131,7 +179,10 @@ async function commit(ctx: Host, path: string, content: Buffer, snap: Snapshot, 
     ...(opts.owner ? { owner: opts.owner } : {}),
   });
   // The script is long; the display says what it does (errors carry its own messages).
-  const cmd = raw(sh`sh -c ${script}`.text, `(replace ${path}: check it is unchanged, copy, keep owner and mode${opts.validate ? `, validate with ${opts.validate}` : ''}${opts.backup ? `, backup ${opts.backup}` : ''}, rename)`);
+  const cmd = raw(
+    sh`sh -c ${script}`.text,
+    `(replace ${path}: check it is unchanged, copy, keep owner and mode${opts.validate ? `, validate with ${opts.validate}` : ''}${opts.backup ? `, backup ${opts.backup}` : ''}, rename)`,
+  );
   const r = await ctx.unscoped(() => (sudo ? ctx.sudo(cmd) : ctx.run(cmd)).quiet().nothrow());
   if (r.ok) return 'done';
   const detail = r.stderr.trim();
@@ -139,11 +190,23 @@ async function commit(ctx: Host, path: string, content: Buffer, snap: Snapshot, 
     case EXIT.changed:
       return 'changed';
     case EXIT.invalid:
-      throw new FileEditError(host, path, `validation failed (${opts.validate}); the original is kept:\n${detail.replace(/^/gm, '    ')}`);
+      throw new FileEditError(
+        host,
+        path,
+        `validation failed (${opts.validate}); the original is kept:\n${detail.replace(/^/gm, '    ')}`,
+      );
     case EXIT.owner:
-      throw new FileEditError(host, path, `owned by another user: replacing it without sudo would change its owner; pass { sudo: true }`);
+      throw new FileEditError(
+        host,
+        path,
+        `owned by another user: replacing it without sudo would change its owner; pass { sudo: true }`,
+      );
     default:
-      throw new FileEditError(host, path, `could not write it (exit ${r.code}); the original is kept${detail ? `:\n${detail.replace(/^/gm, '    ')}` : ''}`);
+      throw new FileEditError(
+        host,
+        path,
+        `could not write it (exit ${r.code}); the original is kept${detail ? `:\n${detail.replace(/^/gm, '    ')}` : ''}`,
+      );
   }
 }
 

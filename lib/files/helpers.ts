@@ -3,7 +3,17 @@ import { sh } from '../commands/quote.js';
 import { FileEditError } from '../errors.js';
 import type { Host } from '../run/host.js';
 import { absolutePath, editFile, type EditOptions, type EditResult } from './edit.js';
-import { appendText, commentText, containsText, renderTemplate, sedText, uncommentText, type ContainsOptions, type Pattern, type SedOptions } from './transforms.js';
+import {
+  appendText,
+  commentText,
+  containsText,
+  renderTemplate,
+  sedText,
+  uncommentText,
+  type ContainsOptions,
+  type Pattern,
+  type SedOptions,
+} from './transforms.js';
 
 /**
  * Fabric's contrib.files, with its names and options and fixed semantics: literal or RegExp patterns,
@@ -12,20 +22,41 @@ import { appendText, commentText, containsText, renderTemplate, sedText, uncomme
 
 export type Replacement = string | ((match: string, ...groups: string[]) => string);
 
-export function sed(ctx: Host, path: string, before: Pattern, after: Replacement, opts: SedOptions & EditOptions = {}): Promise<EditResult> {
+export function sed(
+  ctx: Host,
+  path: string,
+  before: Pattern,
+  after: Replacement,
+  opts: SedOptions & EditOptions = {},
+): Promise<EditResult> {
   return editFile(ctx, path, (t) => sedText(t, before, after, opts), { backup: '.bak', ...opts });
 }
 
-export function comment(ctx: Host, path: string, pattern: Pattern, opts: { char?: string } & EditOptions = {}): Promise<EditResult> {
+export function comment(
+  ctx: Host,
+  path: string,
+  pattern: Pattern,
+  opts: { char?: string } & EditOptions = {},
+): Promise<EditResult> {
   return editFile(ctx, path, (t) => commentText(t, pattern, opts.char), { backup: '.bak', ...opts });
 }
 
-export function uncomment(ctx: Host, path: string, pattern: Pattern, opts: { char?: string } & EditOptions = {}): Promise<EditResult> {
+export function uncomment(
+  ctx: Host,
+  path: string,
+  pattern: Pattern,
+  opts: { char?: string } & EditOptions = {},
+): Promise<EditResult> {
   return editFile(ctx, path, (t) => uncommentText(t, pattern, opts.char), { backup: '.bak', ...opts });
 }
 
 /** Adds the lines that are missing (creating the file unless `create: false`). */
-export function append(ctx: Host, path: string, text: string | readonly string[], opts: { partial?: boolean } & EditOptions = {}): Promise<EditResult> {
+export function append(
+  ctx: Host,
+  path: string,
+  text: string | readonly string[],
+  opts: { partial?: boolean } & EditOptions = {},
+): Promise<EditResult> {
   return editFile(ctx, path, (t) => appendText(t, text, opts.partial), { create: true, ...opts });
 }
 
@@ -44,7 +75,13 @@ export async function readText(ctx: Host, path: string, sudo: boolean | 'auto'):
     }
   }
   if (sudo) {
-    const r = await ctx.unscoped(() => ctx.sudo(sh`[ -f ${abs} ] || exit 3; base64 -w0 -- ${abs}`).quiet().nothrow().probe());
+    const r = await ctx.unscoped(() =>
+      ctx
+        .sudo(sh`[ -f ${abs} ] || exit 3; base64 -w0 -- ${abs}`)
+        .quiet()
+        .nothrow()
+        .probe(),
+    );
     if (r.code === 3) return undefined;
     if (!r.ok) throw new FileEditError(ctx.host.name, abs, `cannot read it as root: ${r.stderr.trim()}`);
     return Buffer.from(r.stdout.trim(), 'base64').toString('utf8');
@@ -55,14 +92,28 @@ export async function readText(ctx: Host, path: string, sudo: boolean | 'auto'):
 }
 
 /** Does the file contain the text (or a line matching the RegExp)? A missing file contains nothing. */
-export async function contains(ctx: Host, path: string, text: Pattern, opts: ContainsOptions & { sudo?: boolean } = {}): Promise<boolean> {
+export async function contains(
+  ctx: Host,
+  path: string,
+  text: Pattern,
+  opts: ContainsOptions & { sudo?: boolean } = {},
+): Promise<boolean> {
   const body = await readText(ctx, path, opts.sudo === true);
   return body !== undefined && containsText(body, text, opts);
 }
 
 export async function exists(ctx: Host, path: string, opts: { sudo?: boolean } = {}): Promise<boolean> {
   const abs = await absolutePath(ctx, path);
-  if (opts.sudo) return (await ctx.unscoped(() => ctx.sudo(sh`test -e ${abs}`).quiet().nothrow().probe())).ok;
+  if (opts.sudo)
+    return (
+      await ctx.unscoped(() =>
+        ctx
+          .sudo(sh`test -e ${abs}`)
+          .quiet()
+          .nothrow()
+          .probe(),
+      )
+    ).ok;
   const t = await ctx.connection();
   return (await t.stat(abs)) !== undefined;
 }

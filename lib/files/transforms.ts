@@ -31,7 +31,8 @@ function splitLines(text: string): { lines: string[]; finalNewline: boolean } {
   const body = finalNewline ? text.slice(0, -1) : text;
   return { lines: text === '' ? [] : body.split('\n'), finalNewline };
 }
-const joinLines = (lines: string[], finalNewline: boolean) => (lines.length ? lines.join('\n') + (finalNewline ? '\n' : '') : '');
+const joinLines = (lines: string[], finalNewline: boolean) =>
+  lines.length ? lines.join('\n') + (finalNewline ? '\n' : '') : '';
 
 export interface SedOptions {
   /** Only lines matching this are edited (sed's address, Fabric's `limit`). */
@@ -44,7 +45,12 @@ export interface SedOptions {
  * Replace every match of `before` with `after` (literal text, or a function of the match and groups).
  * `^` and `$` match at line boundaries, as in sed; a pattern may span lines when it contains `\n`.
  */
-export function sedText(text: string, before: Pattern, after: string | ((match: string, ...groups: string[]) => string), opts: SedOptions = {}): Transformed {
+export function sedText(
+  text: string,
+  before: Pattern,
+  after: string | ((match: string, ...groups: string[]) => string),
+  opts: SedOptions = {},
+): Transformed {
   const re = toRegExp(before, `gm${opts.flags ?? ''}`);
   const limit = opts.limit === undefined ? undefined : toRegExp(opts.limit, 'm');
   const lineStarts = [0];
@@ -82,7 +88,12 @@ const commentedRe = (char: string) => new RegExp(`^(\\s*)(?:${escapeRe(char)})+[
  * Walk the lines, splitting each into indentation, whether it is commented, and its content;
  * `edit` gives the new form of each line whose content matches (the others are left alone).
  */
-function editComments(text: string, pattern: Pattern, char: string, edit: (line: string, indent: string, commented: boolean, content: string) => string): Transformed {
+function editComments(
+  text: string,
+  pattern: Pattern,
+  char: string,
+  edit: (line: string, indent: string, commented: boolean, content: string) => string,
+): Transformed {
   const re = toRegExp(pattern);
   const isCommented = commentedRe(char);
   const { lines, finalNewline } = splitLines(text);
@@ -103,12 +114,16 @@ function editComments(text: string, pattern: Pattern, char: string, edit: (line:
  * Indentation is kept; a line already commented is matched but left as it is (idempotent).
  */
 export function commentText(text: string, pattern: Pattern, char = '#'): Transformed {
-  return editComments(text, pattern, char, (line, indent, commented, content) => (commented ? line : `${indent}${char}${content}`));
+  return editComments(text, pattern, char, (line, indent, commented, content) =>
+    commented ? line : `${indent}${char}${content}`,
+  );
 }
 
 /** Uncomment the commented lines whose content matches; keeps indentation; idempotent. */
 export function uncommentText(text: string, pattern: Pattern, char = '#'): Transformed {
-  return editComments(text, pattern, char, (line, indent, commented, content) => (commented ? `${indent}${content}` : line));
+  return editComments(text, pattern, char, (line, indent, commented, content) =>
+    commented ? `${indent}${content}` : line,
+  );
 }
 
 /**
@@ -123,7 +138,11 @@ export function appendText(text: string, add: string | readonly string[], partia
   if (!missing.length) return { text, matched: 0, lines: [] };
   const base = text === '' || text.endsWith('\n') ? text : `${text}\n`;
   const start = lines.length;
-  return { text: `${base}${missing.join('\n')}\n`, matched: missing.length, lines: missing.map((t, i) => ({ n: start + i + 1, text: t })) };
+  return {
+    text: `${base}${missing.join('\n')}\n`,
+    matched: missing.length,
+    lines: missing.map((t, i) => ({ n: start + i + 1, text: t })),
+  };
 }
 
 export interface ContainsOptions {
@@ -140,7 +159,11 @@ export function containsText(text: string, what: Pattern, opts: ContainsOptions 
 }
 
 /** `{{ name }}` placeholders from `context`; a placeholder without a value is an error naming it. */
-export function renderTemplate(template: string, context: Record<string, string | number | boolean>, file: string): string {
+export function renderTemplate(
+  template: string,
+  context: Record<string, string | number | boolean>,
+  file: string,
+): string {
   return template.replace(/\{\{\s*([A-Za-z_][\w.]*)\s*\}\}/g, (_, key: string) => {
     if (!(key in context)) throw new Error(`${file}: template variable "${key}" has no value; pass it in the context`);
     return String(context[key]);

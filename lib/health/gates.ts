@@ -69,8 +69,12 @@ export function http(url: string, opts: HttpGateOptions = {}): Gate {
       try {
         const res = await httpGet(u, perRequest);
         if (res.status !== want) return { ok: false, detail: `${u} answered ${res.status}, not ${want}` };
-        const bodyOk = opts.body === undefined || (typeof opts.body === 'string' ? res.body.includes(opts.body) : opts.body.test(res.body));
-        return bodyOk ? { ok: true, detail: `${u} answered ${res.status}` } : { ok: false, detail: `${u} body does not match ${String(opts.body)}: ${res.body.slice(0, 120)}` };
+        const bodyOk =
+          opts.body === undefined ||
+          (typeof opts.body === 'string' ? res.body.includes(opts.body) : opts.body.test(res.body));
+        return bodyOk
+          ? { ok: true, detail: `${u} answered ${res.status}` }
+          : { ok: false, detail: `${u} body does not match ${String(opts.body)}: ${res.body.slice(0, 120)}` };
       } catch (err) {
         return { ok: false, detail: `${u}: ${(err as Error).message}` };
       }
@@ -111,7 +115,12 @@ function commandGate(where: 'command' | 'local', cmd: string | ShellCommand, opt
       const wait = Math.max(MIN_COMMAND_CHECK_MS, Math.round(budgetMs ?? this.timeoutMs));
       try {
         const r = await (where === 'local' ? ctx.local(cmd) : ctx.run(cmd)).quiet().nothrow().probe().timeout(wait);
-        return { ok: r.ok, detail: r.ok ? 'exit 0' : `exit ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' / ')}` };
+        return {
+          ok: r.ok,
+          detail: r.ok
+            ? 'exit 0'
+            : `exit ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' / ')}`,
+        };
       } catch (err) {
         if (err instanceof CommandTimeoutError) return { ok: false, detail: `no answer within ${wait} ms (stopped)` };
         throw err;
@@ -125,7 +134,6 @@ export const command = (cmd: string | ShellCommand, opts: GateTiming = {}): Gate
 
 /** A command on the operator's machine (a test battery), with FAB_HOST and FAB_HOST_ADDRESS set. */
 export const local = (cmd: string | ShellCommand, opts: GateTiming = {}): Gate => commandGate('local', cmd, opts);
-
 
 export type GateProgress = (gate: Gate, attempt: number, result: GateResult) => void;
 
@@ -141,7 +149,8 @@ export async function waitFor(ctx: Host, gate: Gate, onAttempt?: GateProgress, s
     if (!r.ok) last = r.detail;
     streak = r.ok ? streak + 1 : 0;
     if (streak >= gate.rise) return;
-    if (Date.now() + gate.intervalMs > deadline || signal?.aborted) throw new GateError(name, ctx.host.name, attempt, last);
+    if (Date.now() + gate.intervalMs > deadline || signal?.aborted)
+      throw new GateError(name, ctx.host.name, attempt, last);
     await new Promise((res) => setTimeout(res, gate.intervalMs));
   }
 }

@@ -42,14 +42,20 @@ function compile(file: string): string {
       sourcemap: 'inline',
       sourcefile: file,
       // import.meta has no CommonJS equivalent; give fabfiles the values they use.
-      define: { 'import.meta.url': '__fab_meta_url', 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename' },
+      define: {
+        'import.meta.url': '__fab_meta_url',
+        'import.meta.dirname': '__dirname',
+        'import.meta.filename': '__filename',
+      },
       banner: "const __fab_meta_url = require('node:url').pathToFileURL(__filename).href;",
       logLevel: 'silent',
     }));
   } catch (err) {
     const first = (err as { errors?: { text: string; location?: { line: number; column: number } }[] }).errors?.[0];
     const where = first?.location ? `${file}:${first.location.line}:${first.location.column + 1}` : file;
-    const hint = first?.text.includes('Top-level await') ? ' (await inside a task, or give hostSet() an async function)' : '';
+    const hint = first?.text.includes('Top-level await')
+      ? ' (await inside a task, or give hostSet() an async function)'
+      : '';
     throw new SyntaxError(`${where}: ${first?.text ?? String(err)}${hint}`);
   }
   try {
@@ -77,7 +83,12 @@ function install(): void {
     } catch (err) {
       const parentFile = (parent as { filename?: string } | undefined)?.filename ?? '';
       if (!parentFile.endsWith('.ts') || !request.startsWith('.')) throw err;
-      return resolve.call(this, request.endsWith('.js') ? request.replace(/\.js$/, '.ts') : `${request}.ts`, parent, ...rest);
+      return resolve.call(
+        this,
+        request.endsWith('.js') ? request.replace(/\.js$/, '.ts') : `${request}.ts`,
+        parent,
+        ...rest,
+      );
     }
   };
 }

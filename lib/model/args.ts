@@ -27,7 +27,11 @@ interface ArgOptions<T> {
 
 export class ArgParseError extends Error {}
 
-function make<T>(kind: ArgKind, parse: (raw: string | boolean) => T, base: Partial<ArgSpec<T>> & { hasDefault: boolean }): ArgSpec<T> {
+function make<T>(
+  kind: ArgKind,
+  parse: (raw: string | boolean) => T,
+  base: Partial<ArgSpec<T>> & { hasDefault: boolean },
+): ArgSpec<T> {
   const spec: ArgSpec<T> = {
     kind,
     ...base,
@@ -92,18 +96,27 @@ export const arg = {
    * `a,b,c` (one command-line word) or `a;b;c` (inside `task:name=a;b`): a list of non-empty strings.
    * `check` returns what is wrong with the items (empty: fine), so bad input is a usage error before any host.
    */
-  list: (opts?: ArgOptions<readonly string[]> & { check?: (items: readonly string[]) => readonly string[] }): ArgSpec<readonly string[]> =>
-    make('list', (raw) => {
-      const items = parseList(raw);
-      const problems = opts?.check?.(items) ?? [];
-      if (problems.length) throw new ArgParseError(problems.join('; '));
-      return items;
-    }, base(opts)),
+  list: (
+    opts?: ArgOptions<readonly string[]> & { check?: (items: readonly string[]) => readonly string[] },
+  ): ArgSpec<readonly string[]> =>
+    make(
+      'list',
+      (raw) => {
+        const items = parseList(raw);
+        const problems = opts?.check?.(items) ?? [];
+        if (problems.length) throw new ArgParseError(problems.join('; '));
+        return items;
+      },
+      base(opts),
+    ),
 };
 
 export function parseList(raw: string | boolean): readonly string[] {
-  const items = parseString(raw).split(/[,;]/).map((s) => s.trim());
-  if (items.some((s) => s === '')) throw new ArgParseError(`expected a list like a,b,c (or a;b;c), got ${JSON.stringify(raw)}`);
+  const items = parseString(raw)
+    .split(/[,;]/)
+    .map((s) => s.trim());
+  if (items.some((s) => s === ''))
+    throw new ArgParseError(`expected a list like a,b,c (or a;b;c), got ${JSON.stringify(raw)}`);
   return items;
 }
 

@@ -48,7 +48,10 @@ export class Settings {
 
   private missing<T>(key: string, fallback: T | undefined): T {
     if (fallback !== undefined) return fallback;
-    throw new UsageError(`setting "${key}" is not set${this.host ? ` for host ${this.host}` : ''}`, `add it to the host set's settings or pass --set ${key}=VALUE`);
+    throw new UsageError(
+      `setting "${key}" is not set${this.host ? ` for host ${this.host}` : ''}`,
+      `add it to the host set's settings or pass --set ${key}=VALUE`,
+    );
   }
 
   private convert<T>(key: string, v: SettingValue, parse: (raw: string | boolean) => T): T {
@@ -56,7 +59,8 @@ export class Settings {
     try {
       return parse(String(v));
     } catch (err) {
-      if (err instanceof ArgParseError) throw new UsageError(`setting "${key}": ${err.message}`, `--set ${key}=VALUE with the right type`);
+      if (err instanceof ArgParseError)
+        throw new UsageError(`setting "${key}": ${err.message}`, `--set ${key}=VALUE with the right type`);
       throw err;
     }
   }

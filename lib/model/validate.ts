@@ -7,7 +7,14 @@ import type { ArgSpec, ArgSpecs } from './args.js';
 import type { HostSetDef } from './hostset.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const show = (v: unknown): string => (Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v === 'string' ? `the string ${JSON.stringify(v)}` : `a ${typeof v}`);
+const show = (v: unknown): string =>
+  Array.isArray(v)
+    ? 'an array'
+    : v === null
+      ? 'null'
+      : typeof v === 'string'
+        ? `the string ${JSON.stringify(v)}`
+        : `a ${typeof v}`;
 
 type Check = (v: unknown) => boolean;
 const str: Check = (v) => typeof v === 'string';
@@ -40,7 +47,8 @@ function checkHost(file: string, where: string, h: unknown, allowed: readonly st
   for (const [k, v] of Object.entries(h)) {
     if (v === undefined) continue;
     const rule = HOST_KEYS[k];
-    if (!rule || !allowed.includes(k)) throw new UsageError(`${file}: ${where} has an unknown key "${k}"`, `use one of: ${allowed.join(', ')}`);
+    if (!rule || !allowed.includes(k))
+      throw new UsageError(`${file}: ${where} has an unknown key "${k}"`, `use one of: ${allowed.join(', ')}`);
     if (!rule[0](v)) fail(file, `${where}.${k}`, v, rule[1]);
   }
 }
@@ -49,26 +57,42 @@ function checkHost(file: string, where: string, h: unknown, allowed: readonly st
 export function validateHostSet(file: string, name: string, def: unknown): asserts def is HostSetDef {
   const at = `host set ${name}`;
   if (!isObject(def)) fail(file, at, def, 'an object with a `hosts` object');
-  if (!isObject(def.hosts)) fail(file, `${at}: hosts`, def.hosts, 'an object of host name -> settings, e.g. hosts: { web1: {}, web2: { address: "10.0.0.2" } }');
+  if (!isObject(def.hosts))
+    fail(
+      file,
+      `${at}: hosts`,
+      def.hosts,
+      'an object of host name -> settings, e.g. hosts: { web1: {}, web2: { address: "10.0.0.2" } }',
+    );
   for (const [host, h] of Object.entries(def.hosts)) checkHost(file, `${at}: hosts.${host}`, h, Object.keys(HOST_KEYS));
   if (def.roles !== undefined) {
-    if (!isObject(def.roles)) fail(file, `${at}: roles`, def.roles, 'an object of role -> host names, e.g. roles: { web: ["web1"] }');
-    for (const [role, names] of Object.entries(def.roles)) if (!strings(names)) fail(file, `${at}: roles.${role}`, names, 'an array of host names');
+    if (!isObject(def.roles))
+      fail(file, `${at}: roles`, def.roles, 'an object of role -> host names, e.g. roles: { web: ["web1"] }');
+    for (const [role, names] of Object.entries(def.roles))
+      if (!strings(names)) fail(file, `${at}: roles.${role}`, names, 'an array of host names');
   }
-  if (def.settings !== undefined && !settings(def.settings)) fail(file, `${at}: settings`, def.settings, HOST_KEYS.settings![1]);
-  if (def.ssh !== undefined) checkHost(file, `${at}: ssh`, def.ssh, ['port', 'user', 'key', 'knownHosts', 'jump', 'transport']);
-  if (def.description !== undefined && !str(def.description)) fail(file, `${at}: description`, def.description, 'a string');
+  if (def.settings !== undefined && !settings(def.settings))
+    fail(file, `${at}: settings`, def.settings, HOST_KEYS.settings![1]);
+  if (def.ssh !== undefined)
+    checkHost(file, `${at}: ssh`, def.ssh, ['port', 'user', 'key', 'knownHosts', 'jump', 'transport']);
+  if (def.description !== undefined && !str(def.description))
+    fail(file, `${at}: description`, def.description, 'a string');
 }
 
 function defaultFits(spec: ArgSpec<unknown>): boolean {
   const v = spec.defaultValue;
   if (v === undefined) return true;
   switch (spec.kind) {
-    case 'number': return typeof v === 'number' && Number.isFinite(v);
-    case 'boolean': return typeof v === 'boolean';
-    case 'string': return typeof v === 'string';
-    case 'choice': return typeof v === 'string' && (spec.choices ?? []).includes(v);
-    case 'list': return Array.isArray(v) && v.every((x) => typeof x === 'string');
+    case 'number':
+      return typeof v === 'number' && Number.isFinite(v);
+    case 'boolean':
+      return typeof v === 'boolean';
+    case 'string':
+      return typeof v === 'string';
+    case 'choice':
+      return typeof v === 'string' && (spec.choices ?? []).includes(v);
+    case 'list':
+      return Array.isArray(v) && v.every((x) => typeof x === 'string');
   }
 }
 
@@ -76,10 +100,20 @@ function defaultFits(spec: ArgSpec<unknown>): boolean {
 export function validateArgDefaults(file: string, task: string, args: ArgSpecs | undefined): void {
   for (const [name, spec] of Object.entries(args ?? {})) {
     if (!spec.hasDefault || defaultFits(spec)) continue;
-    const want = spec.kind === 'choice' ? `one of ${(spec.choices ?? []).map((c) => JSON.stringify(c)).join(', ')}`
-      : spec.kind === 'list' ? 'an array of strings' : `a ${spec.kind}`;
-    const example = spec.kind === 'number' ? '3' : spec.kind === 'boolean' ? 'false' : spec.kind === 'list' ? '["a", "b"]'
-      : JSON.stringify(spec.choices?.[0] ?? 'text');
+    const want =
+      spec.kind === 'choice'
+        ? `one of ${(spec.choices ?? []).map((c) => JSON.stringify(c)).join(', ')}`
+        : spec.kind === 'list'
+          ? 'an array of strings'
+          : `a ${spec.kind}`;
+    const example =
+      spec.kind === 'number'
+        ? '3'
+        : spec.kind === 'boolean'
+          ? 'false'
+          : spec.kind === 'list'
+            ? '["a", "b"]'
+            : JSON.stringify(spec.choices?.[0] ?? 'text');
     throw new UsageError(
       `${file}: task ${task}: argument "${name}" is declared ${spec.kind} but its default is ${show(spec.defaultValue)}`,
       `make the default ${want}, e.g. { default: ${example} }, or declare the argument as arg.${typeof spec.defaultValue === 'string' ? 'string' : typeof spec.defaultValue}()`,

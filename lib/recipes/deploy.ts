@@ -41,7 +41,10 @@ export function artifactKind(path: string): ArtifactKind {
   if (/\.(tgz|tar\.gz)$/.test(path)) return 'tarball';
   if (path.endsWith('.whl')) return 'wheel';
   if (path.endsWith('.egg')) return 'egg';
-  throw new UsageError(`artifact ${basename(path)}: fab cannot deploy this type of file; nothing deployed`, 'give a .tgz/.tar.gz (tarball), .whl (Python wheel) or .egg (Python egg)');
+  throw new UsageError(
+    `artifact ${basename(path)}: fab cannot deploy this type of file; nothing deployed`,
+    'give a .tgz/.tar.gz (tarball), .whl (Python wheel) or .egg (Python egg)',
+  );
 }
 
 export interface Artifact {
@@ -57,20 +60,41 @@ export interface Artifact {
  * Check an artifact on this machine before anything touches a host: it exists, its version is a
  * safe path component, and it matches `expected` or its `<file>.sha256` sidecar when there is one.
  */
-export async function inspectArtifact(path: string, opts: { version?: string; sha256?: string } = {}): Promise<Artifact> {
-  if (!existsSync(path)) throw new UsageError(`artifact ${path}: no such file`, 'build it first, or give the right path');
+export async function inspectArtifact(
+  path: string,
+  opts: { version?: string; sha256?: string } = {},
+): Promise<Artifact> {
+  if (!existsSync(path))
+    throw new UsageError(`artifact ${path}: no such file`, 'build it first, or give the right path');
   const kind = artifactKind(path);
   const name = basename(path);
-  const version = opts.version ?? name.replace(/\.(tgz|tar\.gz|whl|egg)$/, '').replace(/^[A-Za-z_][\w.]*?-(?=v?\d)/, '').replace(/-py\d.*$/, '');
-  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(version)) throw new UsageError(`artifact ${name}: "${version}" is not a usable version`, 'pass --version with letters, digits, . _ + -');
+  const version =
+    opts.version ??
+    name
+      .replace(/\.(tgz|tar\.gz|whl|egg)$/, '')
+      .replace(/^[A-Za-z_][\w.]*?-(?=v?\d)/, '')
+      .replace(/-py\d.*$/, '');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(version))
+    throw new UsageError(
+      `artifact ${name}: "${version}" is not a usable version`,
+      'pass --version with letters, digits, . _ + -',
+    );
   const sha256 = await new Promise<string>((resolve, reject) => {
     const h = createHash('sha256');
-    createReadStream(path).on('data', (d) => h.update(d)).on('end', () => resolve(h.digest('hex'))).on('error', reject);
+    createReadStream(path)
+      .on('data', (d) => h.update(d))
+      .on('end', () => resolve(h.digest('hex')))
+      .on('error', reject);
   });
   const sidecar = `${path}.sha256`;
-  const expected = opts.sha256 ?? (existsSync(sidecar) ? readFileSync(sidecar, 'utf8').trim().split(/\s+/)[0] : undefined);
+  const expected =
+    opts.sha256 ?? (existsSync(sidecar) ? readFileSync(sidecar, 'utf8').trim().split(/\s+/)[0] : undefined);
   if (expected && expected.toLowerCase() !== sha256) {
-    throw new DeployError(undefined, 'checksum', `artifact ${name}: checksum mismatch: expected ${expected}${opts.sha256 ? '' : ` (from ${basename(sidecar)})`}, the file has ${sha256}; nothing deployed`);
+    throw new DeployError(
+      undefined,
+      'checksum',
+      `artifact ${name}: checksum mismatch: expected ${expected}${opts.sha256 ? '' : ` (from ${basename(sidecar)})`}, the file has ${sha256}; nothing deployed`,
+    );
   }
   return { kind, path, version, sha256 };
 }
@@ -88,12 +112,26 @@ export function remoteArtifact(url: string, sha256: string | undefined, version?
   } catch {
     throw new UsageError(`--artifact-url ${url}: not a URL`, 'give http://, https:// or ftp:// URL of the artifact');
   }
-  if (!['http:', 'https:', 'ftp:'].includes(u.protocol)) throw new UsageError(`--artifact-url ${url}: unsupported scheme ${u.protocol}`, 'use http://, https:// or ftp://');
-  if (!sha256 || !/^[0-9a-fA-F]{64}$/.test(sha256)) throw new UsageError('--artifact-url needs --sha256 HEX (64 hex digits)', 'each host checks the download against it; sha256sum FILE prints it');
+  if (!['http:', 'https:', 'ftp:'].includes(u.protocol))
+    throw new UsageError(`--artifact-url ${url}: unsupported scheme ${u.protocol}`, 'use http://, https:// or ftp://');
+  if (!sha256 || !/^[0-9a-fA-F]{64}$/.test(sha256))
+    throw new UsageError(
+      '--artifact-url needs --sha256 HEX (64 hex digits)',
+      'each host checks the download against it; sha256sum FILE prints it',
+    );
   const name = basename(u.pathname);
   const kind = artifactKind(name);
-  const v = version ?? name.replace(/\.(tgz|tar\.gz|whl|egg)$/, '').replace(/^[A-Za-z_][\w.]*?-(?=v?\d)/, '').replace(/-py\d.*$/, '');
-  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(v)) throw new UsageError(`artifact ${name}: "${v}" is not a usable version`, 'pass --version with letters, digits, . _ + -');
+  const v =
+    version ??
+    name
+      .replace(/\.(tgz|tar\.gz|whl|egg)$/, '')
+      .replace(/^[A-Za-z_][\w.]*?-(?=v?\d)/, '')
+      .replace(/-py\d.*$/, '');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(v))
+    throw new UsageError(
+      `artifact ${name}: "${v}" is not a usable version`,
+      'pass --version with letters, digits, . _ + -',
+    );
   return { kind, path: name, url, version: v, sha256: sha256.toLowerCase() };
 }
 
@@ -106,14 +144,22 @@ async function upload(ctx: Host, s: AppSettings, a: Artifact): Promise<{ dir: st
     const got = await ctx.run(art.download(a.url, file)).quiet().nothrow();
     if (got.failed) {
       await ctx.run(rel.removeDirs([dir])).quiet();
-      throw new DeployError(ctx.host.name, 'download', `download of ${a.url} failed (exit ${got.code}): ${got.stderr.trim().split('\n').pop() ?? ''}; nothing deployed`);
+      throw new DeployError(
+        ctx.host.name,
+        'download',
+        `download of ${a.url} failed (exit ${got.code}): ${got.stderr.trim().split('\n').pop() ?? ''}; nothing deployed`,
+      );
     }
   } else await ctx.put(a.path, file);
   const sum = art.parseSha256sum((await ctx.run(art.sha256sum(file)).quiet()).stdout);
   // Under --dry-run nothing was uploaded: the check is shown, not made.
   if (sum !== a.sha256 && !ctx.dryRun) {
     await ctx.run(rel.removeDirs([dir])).quiet();
-    throw new DeployError(ctx.host.name, 'damaged', `${a.url ? 'download' : 'upload'} of ${fileName(a)} arrived damaged: sha256 ${sum} on the host, ${a.sha256} here`);
+    throw new DeployError(
+      ctx.host.name,
+      'damaged',
+      `${a.url ? 'download' : 'upload'} of ${fileName(a)} arrived damaged: sha256 ${sum} on the host, ${a.sha256} here`,
+    );
   }
   return { dir, file };
 }
@@ -123,14 +169,21 @@ async function upload(ctx: Host, s: AppSettings, a: Artifact): Promise<{ dir: st
  * from the uploaded file; the dir is renamed into place only when complete. A release of the same
  * version from another artifact (a fixed build) is replaced, with a warning.
  */
-async function prepareRelease(ctx: Host, s: AppSettings, a: Artifact, inPlace: boolean, build: (dir: string, uploaded: string) => Promise<void>): Promise<'new' | 'present' | 'replaced'> {
+async function prepareRelease(
+  ctx: Host,
+  s: AppSettings,
+  a: Artifact,
+  inPlace: boolean,
+  build: (dir: string, uploaded: string) => Promise<void>,
+): Promise<'new' | 'present' | 'replaced'> {
   const l = rel.releaseLayout(s.root);
   const dest = l.release(a.version);
   await ctx.run(rel.ensureDirs(l)).quiet();
   const marker = await ctx.run(rel.readMarker(dest)).quiet().nothrow().probe();
   const have = marker.stdout.trim();
   if (have === a.sha256) return 'present';
-  if (have && have !== rel.INCOMPLETE) ctx.warn(`release ${a.version} exists from another artifact (sha256 ${have.slice(0, 12)}...); replacing it`);
+  if (have && have !== rel.INCOMPLETE)
+    ctx.warn(`release ${a.version} exists from another artifact (sha256 ${have.slice(0, 12)}...); replacing it`);
   const uploaded = await upload(ctx, s, a);
   // A virtualenv must be built where it will live (its scripts name their own path); a tarball is
   // unpacked beside it and renamed into place.
@@ -143,7 +196,10 @@ async function prepareRelease(ctx: Host, s: AppSettings, a: Artifact, inPlace: b
     await ctx.run(rel.writeMarker(buildDir, a.sha256)).quiet();
     if (!inPlace) await ctx.run(rel.moveIntoPlace(buildDir, dest, old)).quiet();
   } finally {
-    await ctx.run(rel.removeDirs([uploaded.dir, old, ...(inPlace ? [] : [buildDir])])).quiet().nothrow();
+    await ctx
+      .run(rel.removeDirs([uploaded.dir, old, ...(inPlace ? [] : [buildDir])]))
+      .quiet()
+      .nothrow();
   }
   return have ? 'replaced' : 'new';
 }
@@ -201,7 +257,11 @@ export async function deployTarball(ctx: Host, a: Artifact): Promise<DeployResul
   const r = await prepareRelease(ctx, s, a, false, async (dir, uploaded) => {
     await ctx.run(art.unpackTarball(uploaded, dir)).quiet();
   });
-  return { version: a.version, unpacked: r !== 'present', switched: await activate(ctx, s, a.version, r === 'replaced') };
+  return {
+    version: a.version,
+    unpacked: r !== 'present',
+    switched: await activate(ctx, s, a.version, r === 'replaced'),
+  };
 }
 
 /** A wheel installed with `pip --no-index` into a virtualenv inside the release. */
@@ -211,7 +271,11 @@ export async function deployWheel(ctx: Host, a: Artifact): Promise<DeployResult>
     await ctx.run(art.makeVenv(s.python, dir)).quiet();
     await ctx.run(art.pipInstallWheel(dir, uploaded)).quiet();
   });
-  return { version: a.version, unpacked: r !== 'present', switched: await activate(ctx, s, a.version, r === 'replaced') };
+  return {
+    version: a.version,
+    unpacked: r !== 'present',
+    switched: await activate(ctx, s, a.version, r === 'replaced'),
+  };
 }
 
 /**
@@ -229,9 +293,18 @@ export async function deployEgg(ctx: Host, a: Artifact): Promise<DeployResult> {
     const purelib = (await ctx.run(art.purelibOf(py)).quiet()).stdout.trim();
     await ctx.run(art.writeEggPth(purelib, `${dir}/eggs/${egg}`)).quiet();
     const check = await ctx.run(art.importCheck(py, module)).quiet().nothrow();
-    if (check.failed) throw new DeployError(ctx.host.name, 'import', `egg ${egg}: \`import ${module}\` failed in the new release: ${check.stderr.trim().split('\n').pop()}; set appEggModule to the egg's module`);
+    if (check.failed)
+      throw new DeployError(
+        ctx.host.name,
+        'import',
+        `egg ${egg}: \`import ${module}\` failed in the new release: ${check.stderr.trim().split('\n').pop()}; set appEggModule to the egg's module`,
+      );
   });
-  return { version: a.version, unpacked: r !== 'present', switched: await activate(ctx, s, a.version, r === 'replaced') };
+  return {
+    version: a.version,
+    unpacked: r !== 'present',
+    switched: await activate(ctx, s, a.version, r === 'replaced'),
+  };
 }
 
 /** Any artifact fab knows, by its kind. */
@@ -250,7 +323,12 @@ export async function listReleases(ctx: Host): Promise<ReleaseInfo[]> {
   const s = appSettings(ctx);
   const cur = releaseOf(s, await readlink(ctx, `${s.root}/current`));
   const prev = releaseOf(s, await readlink(ctx, `${s.root}/previous`));
-  const listed = (await ctx.run(rel.listOldestFirst(rel.releaseLayout(s.root))).quiet().probe()).lines();
+  const listed = (
+    await ctx
+      .run(rel.listOldestFirst(rel.releaseLayout(s.root)))
+      .quiet()
+      .probe()
+  ).lines();
   const dirs = listed.filter((d) => d && !d.startsWith('.'));
   return dirs.map((version) => ({ version, current: version === cur, previous: version === prev }));
 }
@@ -260,11 +338,20 @@ export async function rollbackRelease(ctx: Host, to?: string): Promise<string> {
   const s = appSettings(ctx);
   let prev = await readlink(ctx, `${s.root}/previous`);
   if (to !== undefined) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(to)) throw new UsageError(`rollback --to ${JSON.stringify(to)}: not a release name`, 'fab SET releases lists them');
-    const ok = await ctx.run(rel.isComplete(rel.releaseLayout(s.root), to)).quiet().nothrow().probe();
+    if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(to))
+      throw new UsageError(`rollback --to ${JSON.stringify(to)}: not a release name`, 'fab SET releases lists them');
+    const ok = await ctx
+      .run(rel.isComplete(rel.releaseLayout(s.root), to))
+      .quiet()
+      .nothrow()
+      .probe();
     if (ok.failed) {
       const have = (await listReleases(ctx)).map((r) => r.version).join(', ') || 'none';
-      throw new DeployError(ctx.host.name, 'no-release', `no complete release ${to} in ${s.root}/releases (releases: ${have}); nothing changed`);
+      throw new DeployError(
+        ctx.host.name,
+        'no-release',
+        `no complete release ${to} in ${s.root}/releases (releases: ${have}); nothing changed`,
+      );
     }
     prev = rel.releaseLayout(s.root).linkTarget(to);
     if (releaseOf(s, await readlink(ctx, `${s.root}/current`)) === to) return to;

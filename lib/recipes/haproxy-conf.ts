@@ -14,11 +14,18 @@ export function parseStat(csv: string): StatRow[] {
   const header = lines.shift()?.replace(/^#\s*/, '').split(',') ?? [];
   const col = (name: string) => header.indexOf(name);
   const [px, sv, scur, status, weight] = ['pxname', 'svname', 'scur', 'status', 'weight'].map(col);
-  if ([px, sv, scur, status].some((i) => i === undefined || i < 0)) throw new Error(`not a "show stat" answer: ${csv.slice(0, 200)}`);
+  if ([px, sv, scur, status].some((i) => i === undefined || i < 0))
+    throw new Error(`not a "show stat" answer: ${csv.slice(0, 200)}`);
   return lines
     .map((l) => l.split(','))
     .filter((f) => f[sv!] !== 'FRONTEND' && f[sv!] !== 'BACKEND')
-    .map((f) => ({ backend: f[px!]!, server: f[sv!]!, status: f[status!]!, scur: Number(f[scur!]), weight: Number(f[weight!] ?? 0) }));
+    .map((f) => ({
+      backend: f[px!]!,
+      server: f[sv!]!,
+      status: f[status!]!,
+      scur: Number(f[scur!]),
+      weight: Number(f[weight!] ?? 0),
+    }));
 }
 
 /** Taken out by an operator (MAINT or DRAIN), as opposed to ready (UP, or DOWN by its health check). */
@@ -38,11 +45,14 @@ export function lastServerRefusal(rows: readonly StatRow[], backend: string, ser
   const others = rows.filter((r) => r.backend === backend && r.server !== server);
   if (others.some(serving)) return undefined;
   const states = others.map((r) => `${r.server} ${r.status}`).join(', ') || 'none';
-  return `disabling "${server}" would leave backend ${backend} with no enabled server (an outage); `
-    + `pass --force to do it anyway (the other servers: ${states})`;
+  return (
+    `disabling "${server}" would leave backend ${backend} with no enabled server (an outage); ` +
+    `pass --force to do it anyway (the other servers: ${states})`
+  );
 }
 
-const SECTION = /^(global|defaults|frontend|backend|listen|peers|resolvers|userlist|program|http-errors|ring|cache|mailers)\b\s*(\S*)/;
+const SECTION =
+  /^(global|defaults|frontend|backend|listen|peers|resolvers|userlist|program|http-errors|ring|cache|mailers)\b\s*(\S*)/;
 
 export class HaproxyConfError extends Error {}
 
@@ -50,7 +60,12 @@ export class HaproxyConfError extends Error {}
  * Add or remove the `disabled` keyword on `server NAME` in the backend (or listen) section, so a
  * reload keeps the state set over the admin socket. Idempotent.
  */
-export function setServerDisabled(conf: string, backend: string, server: string, disabled: boolean): { text: string; matched: { n: number; text: string }[] } {
+export function setServerDisabled(
+  conf: string,
+  backend: string,
+  server: string,
+  disabled: boolean,
+): { text: string; matched: { n: number; text: string }[] } {
   let section: string | undefined;
   const matched: { n: number; text: string }[] = [];
   const lines = conf.split('\n').map((line, i) => {

@@ -29,10 +29,15 @@ export interface LoggingSettings {
 export function loggingSettings(ctx: Host): LoggingSettings {
   const s = ctx.settings;
   return {
-    logFile: s.string('haproxyLogFile', '/var/log/haproxy.log'), rsyslogConf: s.string('rsyslogConf', '/etc/rsyslog.conf'),
-    dropIn: s.string('rsyslogDropIn', '/etc/rsyslog.d/10-haproxy.conf'), logrotateConf: s.string('logrotateConf', '/etc/logrotate.d/haproxy'),
-    pidFile: s.string('rsyslogPidFile', '/run/rsyslogd.pid'), restart: s.string('rsyslogRestart', 'systemctl restart rsyslog'),
-    interval: s.number('rsyslogRateLimitInterval', 2), burst: s.number('rsyslogRateLimitBurst', 25000), rotate: s.number('haproxyLogRotate', 7),
+    logFile: s.string('haproxyLogFile', '/var/log/haproxy.log'),
+    rsyslogConf: s.string('rsyslogConf', '/etc/rsyslog.conf'),
+    dropIn: s.string('rsyslogDropIn', '/etc/rsyslog.d/10-haproxy.conf'),
+    logrotateConf: s.string('logrotateConf', '/etc/logrotate.d/haproxy'),
+    pidFile: s.string('rsyslogPidFile', '/run/rsyslogd.pid'),
+    restart: s.string('rsyslogRestart', 'systemctl restart rsyslog'),
+    interval: s.number('rsyslogRateLimitInterval', 2),
+    burst: s.number('rsyslogRateLimitBurst', 25000),
+    rotate: s.number('haproxyLogRotate', 7),
   };
 }
 
@@ -57,7 +62,10 @@ const IMUXSOCK = /^[ \t]*module\(load="imuxsock"[^)]*\).*$/m;
  */
 export function withRateLimits(conf: string, l: LoggingSettings): string {
   if (!IMUXSOCK.test(conf)) return setBlock(conf, 'haproxy rate limits', rateLimitBlock(l)).text;
-  return conf.replace(IMUXSOCK, `module(load="imuxsock" SysSock.RateLimit.Interval="${l.interval}" SysSock.RateLimit.Burst="${l.burst}") # fabts haproxyLogging`);
+  return conf.replace(
+    IMUXSOCK,
+    `module(load="imuxsock" SysSock.RateLimit.Interval="${l.interval}" SysSock.RateLimit.Burst="${l.burst}") # fabts haproxyLogging`,
+  );
 }
 
 /** Pure: the logrotate entry; postrotate HUPs rsyslog (through its pid file) so it reopens the file. */
@@ -82,14 +90,34 @@ ${l.logFile} {
 export async function haproxyLogging(ctx: Host): Promise<{ changed: boolean }> {
   const l = loggingSettings(ctx);
   const rsyslogCheck = 'rsyslogd -N1 -f %s';
-  const drop = await editFile(ctx, l.dropIn, () => rsyslogDropIn(l), { sudo: true, create: true, mode: 0o644, validate: rsyslogCheck });
-  const limits = await editFile(ctx, l.rsyslogConf, (t) => withRateLimits(t, l), { sudo: true, validate: rsyslogCheck, backup: '.fab-bak' });
-  const rotate = await editFile(ctx, l.logrotateConf, () => logrotateEntry(l), { sudo: true, create: true, mode: 0o644, validate: 'logrotate -d %s' });
+  const drop = await editFile(ctx, l.dropIn, () => rsyslogDropIn(l), {
+    sudo: true,
+    create: true,
+    mode: 0o644,
+    validate: rsyslogCheck,
+  });
+  const limits = await editFile(ctx, l.rsyslogConf, (t) => withRateLimits(t, l), {
+    sudo: true,
+    validate: rsyslogCheck,
+    backup: '.fab-bak',
+  });
+  const rotate = await editFile(ctx, l.logrotateConf, () => logrotateEntry(l), {
+    sudo: true,
+    create: true,
+    mode: 0o644,
+    validate: 'logrotate -d %s',
+  });
   const changed = drop.changed || limits.changed || rotate.changed;
   if (changed && !ctx.dryRun) {
     const r = await ctx.sudo(l.restart).quiet().nothrow();
-    if (!r.ok) throw new RecipeError(ctx.host.name, `the rsyslog/logrotate files are in place (validated) but "${l.restart}" failed: ${r.stderr.trim()}`);
+    if (!r.ok)
+      throw new RecipeError(
+        ctx.host.name,
+        `the rsyslog/logrotate files are in place (validated) but "${l.restart}" failed: ${r.stderr.trim()}`,
+      );
   }
-  ctx.log(`haproxy logging to ${l.logFile}: ${changed ? (ctx.dryRun ? 'would change' : 'updated, rsyslog restarted') : 'unchanged'}`);
+  ctx.log(
+    `haproxy logging to ${l.logFile}: ${changed ? (ctx.dryRun ? 'would change' : 'updated, rsyslog restarted') : 'unchanged'}`,
+  );
   return { changed };
 }

@@ -29,7 +29,8 @@ export async function haproxyAdmin(ctx: Host, s: HaproxySettings, command: strin
   const out = (await (probe ? c.probe() : c)).stdout;
   const answer = out.trim();
   // The socket answers an empty line on success, a message otherwise.
-  if (!probe && answer !== '' && !ctx.dryRun) throw new HaproxyError(ctx.host.name, 'refused', `haproxy refused "${command}": ${answer}`);
+  if (!probe && answer !== '' && !ctx.dryRun)
+    throw new HaproxyError(ctx.host.name, 'refused', `haproxy refused "${command}": ${answer}`);
   return out;
 }
 
@@ -41,22 +42,38 @@ export async function haproxyStatus(ctx: Host, s: HaproxySettings = haproxySetti
  * Take a server out of the backend: persist `disabled` in the config (validated), set it to drain,
  * wait for its current sessions to end, then maint. Putting it back: remove `disabled`, set ready.
  */
-export async function setHaproxyServer(ctx: Host, server: string, enabled: boolean, force = false): Promise<EditResult> {
+export async function setHaproxyServer(
+  ctx: Host,
+  server: string,
+  enabled: boolean,
+  force = false,
+): Promise<EditResult> {
   const s = haproxySettings(ctx);
   const rows = (await haproxyStatus(ctx, s)).filter((r) => r.backend === s.backend);
   const row = rows.find((r) => r.server === server);
-  if (!row) throw new HaproxyError(ctx.host.name, 'unknown-server', `haproxy backend ${s.backend} has no server "${server}" (servers: ${rows.map((r) => r.server).join(', ') || 'none'}); nothing changed`);
+  if (!row)
+    throw new HaproxyError(
+      ctx.host.name,
+      'unknown-server',
+      `haproxy backend ${s.backend} has no server "${server}" (servers: ${rows.map((r) => r.server).join(', ') || 'none'}); nothing changed`,
+    );
   // Only servers UP and enabled count: one DOWN by its health check serves nothing either.
   const refusal = enabled || force ? undefined : lastServerRefusal(rows, s.backend, server);
   if (refusal) throw new HaproxyError(ctx.host.name, 'last-server', refusal);
   let edit: EditResult;
   try {
-    edit = await editFile(ctx, s.conf, (text) => {
-      const r = setServerDisabled(text, s.backend, server, !enabled);
-      return { text: r.text, matched: r.matched.length, lines: r.matched };
-    }, { sudo: true, backup: '.fab-bak', validate: s.validate });
+    edit = await editFile(
+      ctx,
+      s.conf,
+      (text) => {
+        const r = setServerDisabled(text, s.backend, server, !enabled);
+        return { text: r.text, matched: r.matched.length, lines: r.matched };
+      },
+      { sudo: true, backup: '.fab-bak', validate: s.validate },
+    );
   } catch (err) {
-    if (err instanceof HaproxyConfError) throw new FileEditError(ctx.host.name, s.conf, `${err.message}; nothing changed`);
+    if (err instanceof HaproxyConfError)
+      throw new FileEditError(ctx.host.name, s.conf, `${err.message}; nothing changed`);
     throw err;
   }
   if (enabled) {
@@ -74,7 +91,12 @@ async function waitDrained(ctx: Host, s: HaproxySettings, server: string): Promi
   for (let round = 0; ; round++) {
     const row = (await haproxyStatus(ctx, s)).find((r) => r.backend === s.backend && r.server === server);
     if (!row || row.scur === 0) return;
-    if (Date.now() > deadline) throw new HaproxyError(ctx.host.name, 'drain-timeout', `${s.backend}/${server} still has ${row.scur} session(s) after ${s.drainTimeoutMs / 1000}s of draining; it stays in drain`);
+    if (Date.now() > deadline)
+      throw new HaproxyError(
+        ctx.host.name,
+        'drain-timeout',
+        `${s.backend}/${server} still has ${row.scur} session(s) after ${s.drainTimeoutMs / 1000}s of draining; it stays in drain`,
+      );
     if (round % 8 === 0) ctx.log(`waiting for ${row.scur} session(s) on ${s.backend}/${server} to end`);
     await new Promise((r) => setTimeout(r, 250));
   }

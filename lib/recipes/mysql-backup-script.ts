@@ -85,7 +85,13 @@ export function parseBackupOutput(out: string): BackupOutput {
     else if (key === 'bytes') res.bytes = Number(value);
     else if (key === 'removed') res.removed.push(value);
     else if (key === 'failed') {
-      res.failed = { what: value, tail: lines.slice(n + 1).join('\n').trimEnd() };
+      res.failed = {
+        what: value,
+        tail: lines
+          .slice(n + 1)
+          .join('\n')
+          .trimEnd(),
+      };
       break;
     }
   }

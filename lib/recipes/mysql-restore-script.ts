@@ -27,7 +27,11 @@ export interface RestoreScriptInput {
   /** Only the read-only checks (for --dry-run): they end with a `checked` marker. */
   checkOnly?: boolean;
 }
-export interface ServiceCommands { start: ShellCommand; stop: ShellCommand; status: ShellCommand }
+export interface ServiceCommands {
+  start: ShellCommand;
+  stop: ShellCommand;
+  status: ShellCommand;
+}
 
 export const RMARK = 'fab-restore:';
 
@@ -74,22 +78,30 @@ export function restoreScript(i: RestoreScriptInput): string {
     `t=$(grep -E '^backup_type *= *' "$src/xtrabackup_checkpoints" | sed 's/^backup_type *= *//')`,
     'case $t in full-prepared|log-applied) ;; *)',
     `  ${S('refused', '$src is not a prepared full backup (backup_type = ${t:-none}); run --prepare first; nothing changed')}; exit 1 ;; esac`,
-    ...(i.binlog ? [
-      'b=$(cat -- "$src/xtrabackup_binlog_info" 2>/dev/null || cat -- "$src/mariadb_backup_binlog_info" 2>/dev/null) ||',
-      `  { ${S('refused', '$src has no xtrabackup_binlog_info / mariadb_backup_binlog_info (was the binlog on?); nothing changed')}; exit 1; }`,
-      `${S('binlog', '$(echo $b)')}`,
-    ] : []),
+    ...(i.binlog
+      ? [
+          'b=$(cat -- "$src/xtrabackup_binlog_info" 2>/dev/null || cat -- "$src/mariadb_backup_binlog_info" 2>/dev/null) ||',
+          `  { ${S('refused', '$src has no xtrabackup_binlog_info / mariadb_backup_binlog_info (was the binlog on?); nothing changed')}; exit 1; }`,
+          `${S('binlog', '$(echo $b)')}`,
+        ]
+      : []),
     `tool=; for t in ${tools.map(quote).join(' ')}; do command -v "$t" >/dev/null 2>&1 && { tool=$t; break; }; done`,
     `[ -n "$tool" ] || { ${S('refused', 'no backup tool found ($tools); nothing changed')}; exit 1; }`,
     `${S('tool', '$tool')}`,
-    ...(i.service.other.start && i.service.other.stop ? [] : [
-      `[ -d /run/systemd/system ] || { ${S('refused', `service $svcname: no systemd here and no way to ${i.service.other.start ? 'stop' : 'start'} it; ` +
-        `set \${svcname}${i.service.other.start ? 'Stop or ${svcname}PidFile' : 'Start'} in the host settings; nothing changed`)}; exit 1; }`]),
+    ...(i.service.other.start && i.service.other.stop
+      ? []
+      : [
+          `[ -d /run/systemd/system ] || { ${S(
+            'refused',
+            `service $svcname: no systemd here and no way to ${i.service.other.start ? 'stop' : 'start'} it; ` +
+              `set \${svcname}${i.service.other.start ? 'Stop or ${svcname}PidFile' : 'Start'} in the host settings; nothing changed`,
+          )}; exit 1; }`,
+        ]),
     // --dry-run stops here: everything above only reads
     ...(i.checkOnly ? [`${S('checked', '$src')}`, 'exit 0'] : []),
     // the old datadir's new name, picked here: a second restore within one second gets -2
     `kept=${quote(i.keptAs)} n=1; while [ -e "$kept" ]; do n=$((n+1)); kept=${quote(i.keptAs)}-$n; done`,
-    'at=\'stop the server\' stopped=1',
+    "at='stop the server' stopped=1",
     'step svc_stop; [ $rc = 0 ] || fail "stop exited $rc"',
     'at="move $datadir aside to $kept"',
     'step mv -T -- "$datadir" "$kept"; [ $rc = 0 ] || fail "exit $rc"',
@@ -104,7 +116,7 @@ export function restoreScript(i: RestoreScriptInput): string {
     `step cb; [ $rc = 0 ] && awk 'NF { l = $0 } END { exit !(l ~ /completed OK![ \\t]*$/) }' "$d/log" || fail "$tool --copy-back failed (exit $rc)"`,
     'at="chown -R $owner $datadir"',
     'step chown -R "$owner" -- "$datadir"; [ $rc = 0 ] || fail "exit $rc"',
-    'at=\'start the restored server\'',
+    "at='start the restored server'",
     'step svc_start; [ $rc = 0 ] || fail "start exited $rc"',
     ': >"$d/log"; why=$(wait_ready) || fail "$why"',
     `at=${quote(`verify (${i.verifySql})`)}`,
@@ -151,8 +163,10 @@ export function parseRestoreOutput(out: string): RestoreOutput {
     else if (key === 'checked') res.checked = true;
     else if (key === 'refused') res.refused = value;
     else if (key === 'failed') res.failed = { step: value, why: '', tail: '' };
-    else if (key === 'why' && res.failed) { res.failed.why = value; inTail = true; }
-    else if (key === 'rollback') res.rollback = 'ok';
+    else if (key === 'why' && res.failed) {
+      res.failed.why = value;
+      inTail = true;
+    } else if (key === 'rollback') res.rollback = 'ok';
     else if (key === 'rollback-failed') res.rollback = { failed: value };
   }
   if (res.failed) res.failed.tail = tail.join('\n').trimEnd();

@@ -89,6 +89,9 @@ export function mysqlListenSection(l: MysqlListen): string {
     '    option redispatch 1',
     '    timeout client 30s',
     '    timeout server 30s',
-    ...l.servers.map((s, i) => `    server ${s.name} ${s.address}:${s.port} check port ${l.checkPort} inter ${l.inter} rise ${l.rise} fall ${l.fall}${i ? ' backup' : ''}`),
+    ...l.servers.map(
+      (s, i) =>
+        `    server ${s.name} ${s.address}:${s.port} check port ${l.checkPort} inter ${l.inter} rise ${l.rise} fall ${l.fall}${i ? ' backup' : ''}`,
+    ),
   ].join('\n');
 }

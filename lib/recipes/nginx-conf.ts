@@ -40,7 +40,8 @@ export function listUpstreams(conf: string): UpstreamServer[] {
     }
     if (current !== undefined) {
       const s = SERVER.exec(text);
-      if (s) out.push({ upstream: current, line: i + 1, text, address: s[3]!, host: hostOf(s[3]!), enabled: s[2] === '' });
+      if (s)
+        out.push({ upstream: current, line: i + 1, text, address: s[3]!, host: hostOf(s[3]!), enabled: s[2] === '' });
       for (const ch of code) {
         if (ch === '{') depth++;
         if (ch === '}' && --depth === 0) current = undefined;
@@ -52,7 +53,9 @@ export function listUpstreams(conf: string): UpstreamServer[] {
 
 /** `web1` names the host whatever its port; `web1:8080` names exactly that address. Never web10 or web1.example.com. */
 export function isBackend(server: UpstreamServer, backend: string): boolean {
-  return backend.includes(':') && !backend.startsWith('[') ? server.address === backend : server.host === backend || server.address === backend;
+  return backend.includes(':') && !backend.startsWith('[')
+    ? server.address === backend
+    : server.host === backend || server.address === backend;
 }
 
 export class UpstreamError extends Error {}
@@ -62,7 +65,12 @@ export class UpstreamError extends Error {}
  * its line, keeping indentation and parameters. Refuses a backend in no upstream, and (unless
  * `force`) leaving an upstream with no enabled server: an empty pool is an outage.
  */
-export function setBackend(conf: string, backend: string, enabled: boolean, force = false): { text: string; matched: UpstreamServer[] } {
+export function setBackend(
+  conf: string,
+  backend: string,
+  enabled: boolean,
+  force = false,
+): { text: string; matched: UpstreamServer[] } {
   const all = listUpstreams(conf);
   const matched = all.filter((s) => isBackend(s, backend));
   if (!matched.length) {
@@ -72,7 +80,10 @@ export function setBackend(conf: string, backend: string, enabled: boolean, forc
   if (!enabled && !force) {
     for (const up of new Set(matched.map((s) => s.upstream))) {
       const left = all.filter((s) => s.upstream === up && s.enabled && !isBackend(s, backend));
-      if (!left.length) throw new UpstreamError(`disabling "${backend}" would leave upstream ${up} with no enabled server (an outage); pass --force to do it anyway`);
+      if (!left.length)
+        throw new UpstreamError(
+          `disabling "${backend}" would leave upstream ${up} with no enabled server (an outage); pass --force to do it anyway`,
+        );
     }
   }
   const lines = conf.split('\n');

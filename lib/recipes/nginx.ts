@@ -36,17 +36,28 @@ export function nginxSettings(ctx: Host): NginxSettings {
 }
 
 /** Run a command as root when the settings say so (and always for signalling a root-owned nginx). */
-const asRoot = (ctx: Host, s: NginxSettings, cmd: Parameters<Host['run']>[0]) => (s.sudo === false ? ctx.run(cmd) : ctx.sudo(cmd));
+const asRoot = (ctx: Host, s: NginxSettings, cmd: Parameters<Host['run']>[0]) =>
+  s.sudo === false ? ctx.run(cmd) : ctx.sudo(cmd);
 
 /** Take a backend out of (or put it back into) every upstream of the conf, then reload and check nginx. */
-export async function setNginxBackend(ctx: Host, backend: string, enabled: boolean, force = false): Promise<EditResult> {
+export async function setNginxBackend(
+  ctx: Host,
+  backend: string,
+  enabled: boolean,
+  force = false,
+): Promise<EditResult> {
   const s = nginxSettings(ctx);
   let edit: EditResult;
   try {
-    edit = await editFile(ctx, s.conf, (text) => {
-      const r = setBackend(text, backend, enabled, force);
-      return { text: r.text, matched: r.matched.length, lines: r.matched.map((m) => ({ n: m.line, text: m.text })) };
-    }, { sudo: s.sudo, backup: '.fab-bak', ...(s.validate ? { validate: s.validate } : {}) });
+    edit = await editFile(
+      ctx,
+      s.conf,
+      (text) => {
+        const r = setBackend(text, backend, enabled, force);
+        return { text: r.text, matched: r.matched.length, lines: r.matched.map((m) => ({ n: m.line, text: m.text })) };
+      },
+      { sudo: s.sudo, backup: '.fab-bak', ...(s.validate ? { validate: s.validate } : {}) },
+    );
   } catch (err) {
     if (err instanceof UpstreamError) throw new FileEditError(ctx.host.name, s.conf, `${err.message}; nothing changed`);
     throw err;
@@ -64,7 +75,11 @@ async function testAfterWrite(ctx: Host, s: NginxSettings, edit: EditResult): Pr
   const t = await asRoot(ctx, s, testConfig()).nothrow();
   if (t.ok) return;
   await asRoot(ctx, s, restoreBackup(`${edit.path}.fab-bak`, edit.path));
-  throw new FileEditError(ctx.host.name, edit.path, `nginx -t failed after the edit; the previous file is back:\n    ${t.stderr.trim()}`);
+  throw new FileEditError(
+    ctx.host.name,
+    edit.path,
+    `nginx -t failed after the edit; the previous file is back:\n    ${t.stderr.trim()}`,
+  );
 }
 
 /** nginx's master pid, a fact: read from the pid file once per reload, or once per run for a check alone. */
@@ -90,7 +105,12 @@ export async function reloadNginx(ctx: Host, s: NginxSettings = nginxSettings(ct
   for (;;) {
     const now = await workers();
     if (!now.some((p) => old.includes(p)) && now.length) return;
-    if (Date.now() > deadline) throw new NginxError(ctx.host.name, 'reload-timeout', `nginx did not finish reloading within ${s.reloadTimeoutMs / 1000}s (old workers ${old.filter((p) => now.includes(p)).join(' ')} still running)`);
+    if (Date.now() > deadline)
+      throw new NginxError(
+        ctx.host.name,
+        'reload-timeout',
+        `nginx did not finish reloading within ${s.reloadTimeoutMs / 1000}s (old workers ${old.filter((p) => now.includes(p)).join(' ')} still running)`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -106,7 +126,12 @@ export async function checkNginx(ctx: Host, s: NginxSettings = nginxSettings(ctx
   if (!ok) throw notRunning(ctx, s);
   if (!s.healthUrl) return;
   const res = await httpGet(s.healthUrl, 5000).catch((e: Error) => ({ status: 0, body: e.message }));
-  if (res.status !== 200) throw new NginxError(ctx.host.name, 'unhealthy', `nginx health URL ${s.healthUrl} answered ${res.status || res.body}`);
+  if (res.status !== 200)
+    throw new NginxError(
+      ctx.host.name,
+      'unhealthy',
+      `nginx health URL ${s.healthUrl} answered ${res.status || res.body}`,
+    );
 }
 
 export async function nginxStatus(ctx: Host): Promise<UpstreamServer[]> {

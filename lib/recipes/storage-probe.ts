@@ -68,11 +68,21 @@ export function parseMdstat(text: string): MdArray[] {
   lines.forEach((line, i) => {
     const m = /^(md\S*)\s*:\s*(\S+)\s+(?:\(\S+\)\s+)?(raid\d+|linear)?\s*(.*)$/.exec(line);
     if (!m) return;
-    const members = (m[4] ?? '').split(/\s+/).filter(Boolean)
-      .map((w) => /^([^[\s]+)\[(\d+)\]/.exec(w)).filter((x): x is RegExpExecArray => !!x)
-      .sort((a, b) => Number(a[2]) - Number(b[2])).map((x) => x[1]!);
+    const members = (m[4] ?? '')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((w) => /^([^[\s]+)\[(\d+)\]/.exec(w))
+      .filter((x): x is RegExpExecArray => !!x)
+      .sort((a, b) => Number(a[2]) - Number(b[2]))
+      .map((x) => x[1]!);
     const chunk = /(\d+)k chunk/.exec(lines[i + 1] ?? '');
-    out.push({ name: m[1]!, state: m[2]!, level: m[3] ?? m[2]!, members, ...(chunk ? { chunkKb: Number(chunk[1]) } : {}) });
+    out.push({
+      name: m[1]!,
+      state: m[2]!,
+      level: m[3] ?? m[2]!,
+      members,
+      ...(chunk ? { chunkKb: Number(chunk[1]) } : {}),
+    });
   });
   return out;
 }
@@ -89,7 +99,11 @@ export function parseExport(text: string): Record<string, string> {
 
 /** PVS_PROBE -> PV path -> VG name ('' when in no VG). Empty without lvm2. */
 export function parsePvs(text: string): Map<string, string> {
-  const rows = text.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => l.split('|'));
+  const rows = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((l) => l.split('|'));
   return new Map(rows.map(([pv = '', vg = '']): [string, string] => [pv.trim(), vg.trim()]));
 }
 
@@ -105,7 +119,10 @@ export function parseDeviceProbe(text: string, pvs: ReadonlyMap<string, string>)
       exists: lines.includes('@exists'),
       blkid: parseExport(lines.filter((l) => !l.startsWith('@')).join('\n')),
       // only the disk and its partitions: an array or LV built on it shows up in lsblk too (its own checks cover it)
-      mounts: lsblk.filter((r) => r[1] === 'disk' || r[1] === 'part').map((r) => (r[2] ?? '').replace(/\\x20/g, ' ')).filter(Boolean),
+      mounts: lsblk
+        .filter((r) => r[1] === 'disk' || r[1] === 'part')
+        .map((r) => (r[2] ?? '').replace(/\\x20/g, ' '))
+        .filter(Boolean),
       partitions: lsblk.filter((r) => r[1] === 'part').map((r) => `/dev/${r[0]}`),
       ...(vg !== undefined ? { vg } : {}),
     });
@@ -127,16 +144,19 @@ export interface StackTarget {
  */
 export const stackProbe = (t: StackTarget): ShellCommand => {
   const lv = `/dev/${t.vg}/${t.lv}`;
-  return join([
-    sh`u=$(mdadm --detail --export ${t.md} 2>/dev/null | sed -n 's/^MD_UUID=//p')`,
-    sh`[ -z "$u" ] || ! grep -qs "UUID=$u" /etc/mdadm/mdadm.conf /etc/mdadm.conf || echo inconf`,
-    sh`! vgs ${t.vg} >/dev/null 2>&1 || echo vg`,
-    sh`! lvs ${`${t.vg}/${t.lv}`} >/dev/null 2>&1 || echo "lv"`,
-    sh`echo "fs=$(blkid -s TYPE -o value ${lv} 2>/dev/null)"`,
-    sh`f=$(blkid -s UUID -o value ${lv} 2>/dev/null)`,
-    sh`[ -z "$f" ] || ! grep -q "^UUID=$f " /etc/fstab || echo fstab`,
-    sh`echo "mounted=$(findmnt -n -o SOURCE --mountpoint ${t.mount} 2>/dev/null)"`,
-  ], '; ');
+  return join(
+    [
+      sh`u=$(mdadm --detail --export ${t.md} 2>/dev/null | sed -n 's/^MD_UUID=//p')`,
+      sh`[ -z "$u" ] || ! grep -qs "UUID=$u" /etc/mdadm/mdadm.conf /etc/mdadm.conf || echo inconf`,
+      sh`! vgs ${t.vg} >/dev/null 2>&1 || echo vg`,
+      sh`! lvs ${`${t.vg}/${t.lv}`} >/dev/null 2>&1 || echo "lv"`,
+      sh`echo "fs=$(blkid -s TYPE -o value ${lv} 2>/dev/null)"`,
+      sh`f=$(blkid -s UUID -o value ${lv} 2>/dev/null)`,
+      sh`[ -z "$f" ] || ! grep -q "^UUID=$f " /etc/fstab || echo fstab`,
+      sh`echo "mounted=$(findmnt -n -o SOURCE --mountpoint ${t.mount} 2>/dev/null)"`,
+    ],
+    '; ',
+  );
 };
 
 export interface StackProbe {
@@ -154,11 +174,17 @@ export function parseStackProbe(text: string): StackProbe {
   const lines = text.split('\n').map((l) => l.trim());
   const value = (k: string) => lines.find((l) => l.startsWith(`${k}=`))?.slice(k.length + 1) ?? '';
   return {
-    inConf: lines.includes('inconf'), vgExists: lines.includes('vg'), lvExists: lines.includes('lv'),
-    lvFs: value('fs'), inFstab: lines.includes('fstab'), mountedSource: value('mounted'),
+    inConf: lines.includes('inconf'),
+    vgExists: lines.includes('vg'),
+    lvExists: lines.includes('lv'),
+    lvFs: value('fs'),
+    inFstab: lines.includes('fstab'),
+    mountedSource: value('mounted'),
   };
 }
 
 /** The names a mounted LV shows in findmnt: /dev/mapper/vg-lv (dashes doubled) or /dev/vg/lv. */
-export const lvSources = (vg: string, lv: string): string[] =>
-  [`/dev/mapper/${vg.replace(/-/g, '--')}-${lv.replace(/-/g, '--')}`, `/dev/${vg}/${lv}`];
+export const lvSources = (vg: string, lv: string): string[] => [
+  `/dev/mapper/${vg.replace(/-/g, '--')}-${lv.replace(/-/g, '--')}`,
+  `/dev/${vg}/${lv}`,
+];

@@ -2,10 +2,29 @@ import { sh, type ShellCommand } from '../commands/quote.js';
 import { StorageError, UsageError } from '../errors.js';
 import type { Host } from '../run/host.js';
 import {
-  checkStripe, deviceArgProblems, failedStep, layoutArgProblems, lvPath, planStripe, sameArray, stepsScript, unstripePlan, type PlanStep, type StripeOptions,
+  checkStripe,
+  deviceArgProblems,
+  failedStep,
+  layoutArgProblems,
+  lvPath,
+  planStripe,
+  sameArray,
+  stepsScript,
+  unstripePlan,
+  type PlanStep,
+  type StripeOptions,
 } from './storage-plan.js';
 import {
-  deviceProbe, firstProbe, MDSTAT_PROBE, parseDeviceProbe, parseMdstat, parsePvs, PVS_PROBE, splitFirstProbe, type DeviceFacts, type MdArray,
+  deviceProbe,
+  firstProbe,
+  MDSTAT_PROBE,
+  parseDeviceProbe,
+  parseMdstat,
+  parsePvs,
+  PVS_PROBE,
+  splitFirstProbe,
+  type DeviceFacts,
+  type MdArray,
 } from './storage-probe.js';
 
 /**
@@ -46,7 +65,9 @@ export async function stripe(ctx: Host, o: StripeOptions): Promise<StripeResult>
   if (first.tools.trim()) {
     // The seed installs mdadm first; here only once the devices passed (a refused run changes nothing).
     // Without lvm2 there is no PV to find; blkid (util-linux) still sees LVM and md signatures.
-    await ctx.sudo(sh`DEBIAN_FRONTEND=noninteractive apt-get install -y mdadm lvm2 ${o.fs === 'xfs' ? 'xfsprogs' : 'e2fsprogs'}`);
+    await ctx.sudo(
+      sh`DEBIAN_FRONTEND=noninteractive apt-get install -y mdadm lvm2 ${o.fs === 'xfs' ? 'xfsprogs' : 'e2fsprogs'}`,
+    );
   }
   const plan = planStripe(o, check, (await probe(ctx, check.next)).stdout);
   if ('problem' in plan) throw fail(plan.problem);
@@ -59,7 +80,12 @@ export async function stripe(ctx: Host, o: StripeOptions): Promise<StripeResult>
     }
   } else await runSteps(ctx, steps);
   if (ctx.dryRun) ctx.log(`dry run: ${steps.length} steps planned for ${md} on ${o.mount}, nothing changed`);
-  else ctx.log(idle ? `${md} on ${o.mount}: already in place, nothing changed` : `${md} striped over ${o.devices.join(', ')}, ${lvPath(o)} mounted on ${o.mount}`);
+  else
+    ctx.log(
+      idle
+        ? `${md} on ${o.mount}: already in place, nothing changed`
+        : `${md} striped over ${o.devices.join(', ')}, ${lvPath(o)} mounted on ${o.mount}`,
+    );
   return { changed: !idle && !ctx.dryRun, steps: steps.map((s) => s.cmd.display), md };
 }
 
@@ -71,22 +97,37 @@ async function runSteps(ctx: Host, steps: readonly PlanStep[]): Promise<void> {
   const i = failedStep(r.stdout);
   const st = steps[i]!;
   const stderr = r.stderr.trim().split('\n').slice(-3).join(' / ');
-  const before = i ? `done before it: ${steps.slice(0, i).map((x) => x.why).join(', ')}` : 'it was the first step';
-  throw new StorageError(`[${ctx.host.name}] step ${i + 1} of ${steps.length} failed (${st.why}): ${st.cmd.display}: exit ${r.code}: ${stderr}\n  ${before}`);
+  const before = i
+    ? `done before it: ${steps
+        .slice(0, i)
+        .map((x) => x.why)
+        .join(', ')}`
+    : 'it was the first step';
+  throw new StorageError(
+    `[${ctx.host.name}] step ${i + 1} of ${steps.length} failed (${st.why}): ${st.cmd.display}: exit ${r.code}: ${stderr}\n  ${before}`,
+  );
 }
 
 /** Library callers get the same usage check the fabfile's argument parser makes. */
 function checkDeviceArgs(what: string, devices: readonly string[]): void {
   const bad = deviceArgProblems(devices);
-  if (!devices.length || bad.length) throw new UsageError(`${what}: ${bad.join('; ') || 'no devices given'}`, 'give block devices as /dev/xvdf,/dev/xvdg');
+  if (!devices.length || bad.length)
+    throw new UsageError(
+      `${what}: ${bad.join('; ') || 'no devices given'}`,
+      'give block devices as /dev/xvdf,/dev/xvdg',
+    );
 }
 
 /** Undo stripe: needs force; leaves the devices without superblock or signature. */
-export async function unstripe(ctx: Host, o: Pick<StripeOptions, 'devices' | 'vg' | 'lv' | 'mount' | 'force'>): Promise<string[]> {
+export async function unstripe(
+  ctx: Host,
+  o: Pick<StripeOptions, 'devices' | 'vg' | 'lv' | 'mount' | 'force'>,
+): Promise<string[]> {
   checkDeviceArgs('unstripe', o.devices);
   const layout = layoutArgProblems({ ...o, md: '/dev/md0' });
   if (layout.length) throw new UsageError(`unstripe: ${layout.join('; ')}`, 'see `fab -d unstripe`');
-  if (!o.force) throw new StorageError(`[${ctx.host.name}] unstripe destroys the data on ${o.devices.join(', ')}: pass --force`);
+  if (!o.force)
+    throw new StorageError(`[${ctx.host.name}] unstripe destroys the data on ${o.devices.join(', ')}: pass --force`);
   const a = sameArray(o.devices, await readArrays(ctx));
   const steps = unstripePlan(o, a ? `/dev/${a.name}` : '/dev/md0');
   if (ctx.dryRun) {
@@ -107,9 +148,12 @@ export interface StorageStatus {
 
 export async function storageStatus(ctx: Host): Promise<StorageStatus> {
   const arrays = await readArrays(ctx);
-  const lvs = (await probe(ctx, sh`lvs --noheadings -o vg_name,lv_name,lv_size,devices 2>/dev/null`)).lines().map((l) => l.trim().split(/\s+/).join(' '));
+  const lvs = (await probe(ctx, sh`lvs --noheadings -o vg_name,lv_name,lv_size,devices 2>/dev/null`))
+    .lines()
+    .map((l) => l.trim().split(/\s+/).join(' '));
   const mounts = (await probe(ctx, sh`grep -E '^/dev/(mapper|md)' /proc/mounts`)).lines();
   const readahead: Record<string, number> = {};
-  for (const a of arrays) readahead[`/dev/${a.name}`] = Number((await probe(ctx, sh`blockdev --getra ${`/dev/${a.name}`}`)).toString());
+  for (const a of arrays)
+    readahead[`/dev/${a.name}`] = Number((await probe(ctx, sh`blockdev --getra ${`/dev/${a.name}`}`)).toString());
   return { arrays, lvs, mounts, readahead };
 }

@@ -31,7 +31,8 @@ export function findFabfiles(cwd: string, explicit: readonly string[]): { root?:
     let root: string | undefined;
     for (const p of explicit) {
       const abs = resolve(cwd, p);
-      if (!existsSync(abs)) throw new UsageError(`-f ${p}: no such file or folder`, 'give a fabfile (.ts) or a folder of fabfiles');
+      if (!existsSync(abs))
+        throw new UsageError(`-f ${p}: no such file or folder`, 'give a fabfile (.ts) or a folder of fabfiles');
       const dir = statSync(abs).isDirectory();
       files.push(...(dir ? modulesIn(abs) : [abs]));
       // A fabfiles/ folder (or a file in one) lives in the project root, beside hosts/.
@@ -41,8 +42,10 @@ export function findFabfiles(cwd: string, explicit: readonly string[]): { root?:
     return { ...(root ? { root } : {}), files };
   }
   for (let dir = cwd; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'fabfiles')) && statSync(join(dir, 'fabfiles')).isDirectory()) return { root: dir, files: modulesIn(join(dir, 'fabfiles')) };
-    for (const f of ['fabfile.ts', 'fabfile.mjs', 'fabfile.js']) if (existsSync(join(dir, f))) return { root: dir, files: [join(dir, f)] };
+    if (existsSync(join(dir, 'fabfiles')) && statSync(join(dir, 'fabfiles')).isDirectory())
+      return { root: dir, files: modulesIn(join(dir, 'fabfiles')) };
+    for (const f of ['fabfile.ts', 'fabfile.mjs', 'fabfile.js'])
+      if (existsSync(join(dir, f))) return { root: dir, files: [join(dir, f)] };
     if (dirname(dir) === dir) return { files: [] };
   }
 }
@@ -62,7 +65,11 @@ const stem = (file: string) => basename(file, extname(file));
  * Imports fabfiles and host files; names tasks `<file>.<export>` and host sets by export name.
  * `hostsOnly` skips the fabfiles: an ad-hoc `fab SET -- cmd` needs only the host sets.
  */
-export async function loadRegistry(cwd: string, explicit: readonly string[], opts: { hostsOnly?: boolean } = {}): Promise<Registry> {
+export async function loadRegistry(
+  cwd: string,
+  explicit: readonly string[],
+  opts: { hostsOnly?: boolean } = {},
+): Promise<Registry> {
   const found = findFabfiles(cwd, explicit);
   const { root } = found;
   const files = opts.hostsOnly ? [] : found.files;
@@ -86,7 +93,8 @@ export async function loadRegistry(cwd: string, explicit: readonly string[], opt
         reg.tasks.push(value);
       } else if (isHostSet(value)) {
         const other = reg.hostSets.get(exportName);
-        if (other && other !== value) throw new FabfileError(file, `host set "${exportName}" is also defined in ${other.file}`);
+        if (other && other !== value)
+          throw new FabfileError(file, `host set "${exportName}" is also defined in ${other.file}`);
         value.name = exportName;
         value.file = file;
         reg.hostSets.set(exportName, value);
@@ -102,7 +110,10 @@ export function findTask(reg: Registry, name: string): Task | undefined {
   if (full) return full;
   const short = reg.tasks.filter((t) => t.shortName === name);
   if (short.length > 1) {
-    throw new UsageError(`task "${name}" is defined in several fabfiles: ${short.map((t) => t.name).join(', ')}`, `name one of them in full, e.g. fab ${short[0]!.name}`);
+    throw new UsageError(
+      `task "${name}" is defined in several fabfiles: ${short.map((t) => t.name).join(', ')}`,
+      `name one of them in full, e.g. fab ${short[0]!.name}`,
+    );
   }
   return short[0];
 }

@@ -1,5 +1,12 @@
 import { Chalk, type ChalkInstance } from 'chalk';
-import { ADHOC_TASK, ONCE_HOST, type EventSink, type FabEvent, type HostSummary, type RollingHostReport } from './events.js';
+import {
+  ADHOC_TASK,
+  ONCE_HOST,
+  type EventSink,
+  type FabEvent,
+  type HostSummary,
+  type RollingHostReport,
+} from './events.js';
 import { LiveRolling } from './live.js';
 import { visibleControls } from './terminal-safe.js';
 
@@ -8,20 +15,44 @@ import { GROUPS, type Group } from './groups.js';
 export { GROUPS, type Group };
 
 export function visibleGroups(hide: readonly string[], show: readonly string[]): Set<Group> {
-  const expand = (g: string): Group[] => (g === 'output' ? ['stdout', 'stderr'] : g === 'everything' ? [...GROUPS] : GROUPS.includes(g as Group) ? [g as Group] : []);
+  const expand = (g: string): Group[] =>
+    g === 'output'
+      ? ['stdout', 'stderr']
+      : g === 'everything'
+        ? [...GROUPS]
+        : GROUPS.includes(g as Group)
+          ? [g as Group]
+          : [];
   const visible = new Set<Group>(GROUPS);
   for (const g of hide) for (const x of expand(g)) visible.delete(x);
   for (const g of show) for (const x of expand(g)) visible.add(x);
   return visible;
 }
 
-const PALETTE = ['cyan', 'magenta', 'yellow', 'blue', 'green', 'cyanBright', 'magentaBright', 'yellowBright', 'blueBright', 'greenBright'] as const;
+const PALETTE = [
+  'cyan',
+  'magenta',
+  'yellow',
+  'blue',
+  'green',
+  'cyanBright',
+  'magentaBright',
+  'yellowBright',
+  'blueBright',
+  'greenBright',
+] as const;
 
 /**
  * Human output: every line is `[host] kind: text`, written whole with one write, so parallel hosts
  * never interleave mid-line; each host keeps one colour for the run.
  */
-export function consoleSink(opts: { color: boolean; groups: Set<Group>; write?: (s: string) => void; live?: boolean; safe?: boolean }): EventSink {
+export function consoleSink(opts: {
+  color: boolean;
+  groups: Set<Group>;
+  write?: (s: string) => void;
+  live?: boolean;
+  safe?: boolean;
+}): EventSink {
   // On a terminal (unless --raw-output), remote text shows its control characters instead of obeying them.
   const shown = opts.safe ? visibleControls : (s: string) => s;
   const c: ChalkInstance = new Chalk({ level: opts.color ? 1 : 0 });
@@ -46,14 +77,27 @@ export function consoleSink(opts: { color: boolean; groups: Set<Group>; write?: 
       case 'task.start':
         return e.task === ADHOC_TASK ? undefined : line('status', e.host, `Executing task '${e.task}'`);
       case 'task.end':
-        if (!e.ok && e.error) return line('status', e.host, c.red(`FAILED ${e.task}: ${e.error.message.split('\n').map(shown).join('\n')}`));
+        if (!e.ok && e.error)
+          return line(
+            'status',
+            e.host,
+            c.red(`FAILED ${e.task}: ${e.error.message.split('\n').map(shown).join('\n')}`),
+          );
         return;
       case 'command.start':
-        return line('running', e.host, `${e.dryRun ? 'would ' : ''}${e.local ? 'local' : e.sudo ? 'sudo' : 'run'}: ${e.requested}`);
+        return line(
+          'running',
+          e.host,
+          `${e.dryRun ? 'would ' : ''}${e.local ? 'local' : e.sudo ? 'sudo' : 'run'}: ${e.requested}`,
+        );
       case 'output':
         return line(e.stream, e.host, `${e.stream === 'stdout' ? 'out' : c.yellow('err')}: ${shown(e.line)}`);
       case 'transfer':
-        return line('running', e.host, `${e.direction}: ${e.direction === 'put' ? `${e.local} -> ${e.remote}` : `${e.remote} -> ${e.local}`} (${e.bytes} bytes)`);
+        return line(
+          'running',
+          e.host,
+          `${e.direction}: ${e.direction === 'put' ? `${e.local} -> ${e.remote}` : `${e.remote} -> ${e.local}`} (${e.bytes} bytes)`,
+        );
       case 'transfer.progress': {
         // Only on a terminal, for transfers past their first second, once a second per file.
         const key = `${e.host}\0${e.remote}`;
@@ -70,17 +114,35 @@ export function consoleSink(opts: { color: boolean; groups: Set<Group>; write?: 
         }
         return;
       case 'message':
-        return line(e.level === 'warning' ? 'warnings' : 'user', e.host, e.level === 'warning' ? c.yellow(`Warning: ${e.text}`) : e.text);
+        return line(
+          e.level === 'warning' ? 'warnings' : 'user',
+          e.host,
+          e.level === 'warning' ? c.yellow(`Warning: ${e.text}`) : e.text,
+        );
       case 'run.end':
         return summary(e.hosts, e.ok, e.ms);
       case 'rolling.start':
-        return line('status', undefined, `Rolling run ${e.id}${e.resumed ? ' (resumed)' : ''}${e.dryRun ? ' (dry run: nothing is changed)' : ''}: batches ${e.batches.map((b) => `[${b.join(' ')}]`).join(' ')}; hosts allowed to fail: ${e.maxFailures}${e.skipped.length ? `; already done: ${e.skipped.join(' ')}` : ''}`);
+        return line(
+          'status',
+          undefined,
+          `Rolling run ${e.id}${e.resumed ? ' (resumed)' : ''}${e.dryRun ? ' (dry run: nothing is changed)' : ''}: batches ${e.batches.map((b) => `[${b.join(' ')}]`).join(' ')}; hosts allowed to fail: ${e.maxFailures}${e.skipped.length ? `; already done: ${e.skipped.join(' ')}` : ''}`,
+        );
       case 'rolling.batch':
         return line('status', undefined, `Batch ${e.index}: ${e.hosts.join(', ')}`);
       case 'rolling.host':
-        return line('status', e.host, e.state === 'failed' ? c.red(`FAILED at ${e.step}: ${e.detail ?? ''}`) : `${e.state}${e.release && e.state === 'done' ? ` (release ${e.release})` : ''}`);
+        return line(
+          'status',
+          e.host,
+          e.state === 'failed'
+            ? c.red(`FAILED at ${e.step}: ${e.detail ?? ''}`)
+            : `${e.state}${e.release && e.state === 'done' ? ` (release ${e.release})` : ''}`,
+        );
       case 'rolling.gate':
-        return line(e.ok ? 'running' : 'warnings', e.host, `gate attempt ${e.attempt} ${e.ok ? 'passed' : 'failed'}: ${e.detail}`);
+        return line(
+          e.ok ? 'running' : 'warnings',
+          e.host,
+          `gate attempt ${e.attempt} ${e.ok ? 'passed' : 'failed'}: ${e.detail}`,
+        );
       case 'rolling.end':
         return rollingReport(e.id, e.outcome, e.hosts, e.resume, e.dryRun);
       default:
@@ -90,10 +152,19 @@ export function consoleSink(opts: { color: boolean; groups: Set<Group>; write?: 
 
   function rollingReport(id: string, outcome: string, hosts: RollingHostReport[], resume?: string, dryRun?: boolean) {
     const w = Math.max(...hosts.map((h) => h.host.length));
-    write(`\nRolling run ${id}${dryRun ? ' (dry run)' : ''}: ${outcome === 'complete' ? c.green(outcome) : c.red(outcome)}\n`);
+    write(
+      `\nRolling run ${id}${dryRun ? ' (dry run)' : ''}: ${outcome === 'complete' ? c.green(outcome) : c.red(outcome)}\n`,
+    );
     for (const h of hosts) {
-      const state = h.state === 'failed' ? c.red(`failed at ${h.step}`) : h.state === 'done' ? c.green('done') : h.state;
-      const extra = [h.release ? `release ${h.release}` : '', h.drained ? c.yellow('still out of the load balancer') : '', h.state === 'failed' ? h.detail ?? '' : ''].filter(Boolean).join('; ');
+      const state =
+        h.state === 'failed' ? c.red(`failed at ${h.step}`) : h.state === 'done' ? c.green('done') : h.state;
+      const extra = [
+        h.release ? `release ${h.release}` : '',
+        h.drained ? c.yellow('still out of the load balancer') : '',
+        h.state === 'failed' ? (h.detail ?? '') : '',
+      ]
+        .filter(Boolean)
+        .join('; ');
       write(`  ${h.host.padEnd(w)}  ${state}${extra ? `  ${extra}` : ''}\n`);
     }
     if (resume) write(`  continue with: ${resume}\n`);
@@ -102,8 +173,12 @@ export function consoleSink(opts: { color: boolean; groups: Set<Group>; write?: 
   function summary(hosts: HostSummary[], ok: boolean, ms: number) {
     if (!hosts.length) return;
     const count = (s: string) => hosts.filter((h) => h.status === s).length;
-    const parts = ['ok', 'failed', 'unreachable', 'interrupted', 'not run', 'skipped'].filter((s) => count(s)).map((s) => `${count(s)} ${s}`);
-    const what = hosts.every((h) => h.host === ONCE_HOST) ? `${hosts.map((h) => h.task).join(', ')}, once` : `${hosts.length} host${hosts.length === 1 ? '' : 's'}`;
+    const parts = ['ok', 'failed', 'unreachable', 'interrupted', 'not run', 'skipped']
+      .filter((s) => count(s))
+      .map((s) => `${count(s)} ${s}`);
+    const what = hosts.every((h) => h.host === ONCE_HOST)
+      ? `${hosts.map((h) => h.task).join(', ')}, once`
+      : `${hosts.length} host${hosts.length === 1 ? '' : 's'}`;
     write(`\n${ok ? c.green('Done') : c.red('Failed')} in ${(ms / 1000).toFixed(1)}s. ${what}: ${parts.join(', ')}\n`);
     const width = Math.max(...hosts.map((h) => h.host.length));
     for (const h of hosts.filter((x) => x.status !== 'ok')) {

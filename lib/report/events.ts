@@ -32,22 +32,64 @@ export type FabEvent =
   | { type: 'task.start'; task: string; host?: string }
   | { type: 'task.end'; task: string; host?: string; ok: boolean; ms: number; error?: ErrorInfo }
   | { type: 'connect'; host: string; target: string; ms: number }
-  | { type: 'command.start'; host: string; id: number; requested: string; executed: string; sudo: boolean; local: boolean; dryRun?: boolean }
+  | {
+      type: 'command.start';
+      host: string;
+      id: number;
+      requested: string;
+      executed: string;
+      sudo: boolean;
+      local: boolean;
+      dryRun?: boolean;
+    }
   | { type: 'output'; host: string; id: number; stream: 'stdout' | 'stderr'; line: string }
   | { type: 'command.end'; host: string; id: number; code: number | null; signal: string | null; ms: number }
   | { type: 'transfer'; host: string; direction: 'put' | 'get'; local: string; remote: string; bytes: number }
   /** While a file moves, at most every 500 ms per file: bytes so far of total, ms since it started. */
-  | { type: 'transfer.progress'; host: string; direction: 'put' | 'get'; local: string; remote: string; bytes: number; total: number; ms: number }
+  | {
+      type: 'transfer.progress';
+      host: string;
+      direction: 'put' | 'get';
+      local: string;
+      remote: string;
+      bytes: number;
+      total: number;
+      ms: number;
+    }
   | { type: 'file.change'; host: string; path: string; changed: boolean; diff: string; dryRun: boolean }
   | { type: 'message'; host?: string; level: 'info' | 'warning'; text: string }
   | { type: 'run.end'; ok: boolean; exitCode: number; ms: number; hosts: HostSummary[] }
-  | { type: 'rolling.start'; id: string; batches: string[][]; maxFailures: number; resumed: boolean; skipped: string[]; dryRun?: boolean }
+  | {
+      type: 'rolling.start';
+      id: string;
+      batches: string[][];
+      maxFailures: number;
+      resumed: boolean;
+      skipped: string[];
+      dryRun?: boolean;
+    }
   | { type: 'rolling.batch'; id: string; index: number; hosts: string[] }
-  | { type: 'rolling.host'; id: string; host: string; state: RollingState; step?: string; detail?: string; release?: string }
+  | {
+      type: 'rolling.host';
+      id: string;
+      host: string;
+      state: RollingState;
+      step?: string;
+      detail?: string;
+      release?: string;
+    }
   | { type: 'rolling.gate'; id: string; host: string; gate: string; attempt: number; ok: boolean; detail: string }
-  | { type: 'rolling.end'; id: string; outcome: 'complete' | 'halted' | 'interrupted'; hosts: RollingHostReport[]; resume?: string; dryRun?: boolean };
+  | {
+      type: 'rolling.end';
+      id: string;
+      outcome: 'complete' | 'halted' | 'interrupted';
+      hosts: RollingHostReport[];
+      resume?: string;
+      dryRun?: boolean;
+    };
 
-export type RollingState = 'untouched' | 'draining' | 'deploying' | 'gating' | 'rolling back' | 'undraining' | 'done' | 'failed' | 'skipped';
+export type RollingState =
+  'untouched' | 'draining' | 'deploying' | 'gating' | 'rolling back' | 'undraining' | 'done' | 'failed' | 'skipped';
 
 export interface RollingHostReport {
   host: string;

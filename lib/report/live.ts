@@ -43,7 +43,8 @@ export class LiveRolling {
         this.started = now;
         this.title = `Rolling run ${e.id}${e.resumed ? ' (resumed)' : ''}, ${e.batches.length} batch(es), hosts allowed to fail: ${e.maxFailures}`;
         for (const h of e.skipped) this.rows.set(h, { state: 'done', since: now, attempts: 0, note: 'done earlier' });
-        for (const b of e.batches) for (const h of b) this.rows.set(h, { state: 'untouched', since: now, attempts: 0, note: '' });
+        for (const b of e.batches)
+          for (const h of b) this.rows.set(h, { state: 'untouched', since: now, attempts: 0, note: '' });
         this.timer = setInterval(() => this.redraw(), 250);
         this.timer.unref();
         break;
@@ -52,12 +53,22 @@ export class LiveRolling {
         break;
       case 'rolling.host': {
         const prev = this.rows.get(e.host);
-        this.rows.set(e.host, { state: e.state, since: now, attempts: 0, note: e.state === 'failed' ? `at ${e.step}: ${e.detail ?? ''}` : '', ...((e.release ?? prev?.release) ? { release: e.release ?? prev?.release } : {}) });
+        this.rows.set(e.host, {
+          state: e.state,
+          since: now,
+          attempts: 0,
+          note: e.state === 'failed' ? `at ${e.step}: ${e.detail ?? ''}` : '',
+          ...((e.release ?? prev?.release) ? { release: e.release ?? prev?.release } : {}),
+        });
         break;
       }
       case 'rolling.gate': {
         const r = this.rows.get(e.host);
-        if (r) Object.assign(r, { attempts: e.attempt, note: e.ok ? `gate passed (${e.attempt})` : `gate attempt ${e.attempt}: ${e.detail}` });
+        if (r)
+          Object.assign(r, {
+            attempts: e.attempt,
+            note: e.ok ? `gate passed (${e.attempt})` : `gate attempt ${e.attempt}: ${e.detail}`,
+          });
         break;
       }
       case 'rolling.end':

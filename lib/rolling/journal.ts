@@ -11,7 +11,17 @@ import { join } from 'node:path';
 import type { RollingState } from '../report/events.js';
 
 export type JournalRecord =
-  | { kind: 'start'; id: string; time: string; user: string; task: string; argv: string[]; hosts: string[]; batches: string[][]; cwd: string }
+  | {
+      kind: 'start';
+      id: string;
+      time: string;
+      user: string;
+      task: string;
+      argv: string[];
+      hosts: string[];
+      batches: string[][];
+      cwd: string;
+    }
   | { kind: 'step'; time: string; host: string; state: RollingState; step?: string; detail?: string; release?: string }
   | { kind: 'end'; time: string; outcome: 'complete' | 'halted' | 'interrupted' };
 

@@ -13,11 +13,15 @@ export { LOCK_HELD, takeLock as takeLockCommand };
  * a directory created atomically (mkdir), holding who took it, when, and for which run.
  */
 
-
 const info = (runId: string) => holderInfo(runId, userInfo().username, hostname(), new Date().toISOString());
 
-
-async function takeOne(ctx: TaskContext, host: HostTarget, dir: string, runId: string, breakLock: boolean): Promise<void> {
+async function takeOne(
+  ctx: TaskContext,
+  host: HostTarget,
+  dir: string,
+  runId: string,
+  breakLock: boolean,
+): Promise<void> {
   await ctx.on(host, async (h) => {
     if (breakLock) {
       const held = await h.run(readHolder(dir)).quiet().nothrow();
@@ -26,27 +30,40 @@ async function takeOne(ctx: TaskContext, host: HostTarget, dir: string, runId: s
         await h.run(removeLock(dir)).quiet();
       }
     }
-    const r = await h.run(takeLock(dir, info(runId))).quiet().nothrow();
+    const r = await h
+      .run(takeLock(dir, info(runId)))
+      .quiet()
+      .nothrow();
     if (r.code === LOCK_HELD) {
       const holder = r.stdout.trim();
       if (heldByRun(holder, runId)) return; // our own lock, e.g. when resuming
-      throw new LockError(`[${host.name}] deploy lock ${dir} is held: ${holder}\n  fix: wait for that run to end, or pass --break-lock if it is dead`);
+      throw new LockError(
+        `[${host.name}] deploy lock ${dir} is held: ${holder}\n  fix: wait for that run to end, or pass --break-lock if it is dead`,
+      );
     }
     if (!r.ok) throw new LockError(`[${host.name}] cannot take the deploy lock ${dir}: ${r.stderr.trim()}`);
   });
 }
 
 /** Take the lock on every host or on none (a refusal releases what was taken). */
-export async function acquireLocks(ctx: TaskContext, hosts: readonly HostTarget[], dir: string, runId: string, breakLock: boolean): Promise<() => Promise<void>> {
+export async function acquireLocks(
+  ctx: TaskContext,
+  hosts: readonly HostTarget[],
+  dir: string,
+  runId: string,
+  breakLock: boolean,
+): Promise<() => Promise<void>> {
   const taken: HostTarget[] = [];
   // Every host is tried even when one is unreachable (its lock then stays, and the next run says so).
   const release = async () => {
     await Promise.allSettled(taken.map((h) => ctx.on(h, (c) => c.run(releaseLock(dir, runId)).quiet().nothrow())));
   };
-  const results = await Promise.allSettled(hosts.map(async (h) => {
-    await takeOne(ctx, h, dir, runId, breakLock);
-    taken.push(h);
-  }));
+  const results = await Promise.allSettled(
+    hosts.map(async (h) => {
+      await takeOne(ctx, h, dir, runId, breakLock);
+      taken.push(h);
+    }),
+  );
   const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (refused) {
     await release();

@@ -21,15 +21,24 @@ export interface MergedRun {
 export function journalFiles(paths: readonly string[]): string[] {
   const out: string[] = [];
   for (const p of paths) {
-    if (!existsSync(p)) throw new UsageError(`fab runs --merge: ${p} does not exist`, 'give the .fab/runs directories of every shard');
+    if (!existsSync(p))
+      throw new UsageError(`fab runs --merge: ${p} does not exist`, 'give the .fab/runs directories of every shard');
     if (statSync(p).isFile()) out.push(p);
     else {
       const dir = existsSync(runsDir(p)) ? runsDir(p) : p;
-      out.push(...readdirSync(dir).filter((f) => f.endsWith('.ndjson')).sort().map((f) => join(dir, f)));
+      out.push(
+        ...readdirSync(dir)
+          .filter((f) => f.endsWith('.ndjson'))
+          .sort()
+          .map((f) => join(dir, f)),
+      );
     }
   }
   if (!out.length) {
-    throw new UsageError(`fab runs --merge: no rolling run journals (*.ndjson) in ${paths.join(', ')}`, 'give the .fab/runs directories the shards wrote');
+    throw new UsageError(
+      `fab runs --merge: no rolling run journals (*.ndjson) in ${paths.join(', ')}`,
+      'give the .fab/runs directories the shards wrote',
+    );
   }
   return out;
 }
@@ -62,8 +71,13 @@ export function mergeRuns(summaries: readonly RunSummary[]): MergedRun {
   const ofN = runs.map((r) => r.shard?.split('/')).filter((s): s is string[] => !!s && s.length === 2);
   const n = Math.max(0, ...ofN.map((s) => Number(s[1])));
   const have = new Set(ofN.map((s) => Number(s[0])));
-  const missing = Array.from({ length: n }, (_, i) => i + 1).filter((k) => !have.has(k)).map((k) => `${k}/${n}`);
-  const overlaps = [...seenIn].filter(([, s]) => s.size > 1).map(([h]) => h).sort();
+  const missing = Array.from({ length: n }, (_, i) => i + 1)
+    .filter((k) => !have.has(k))
+    .map((k) => `${k}/${n}`);
+  const overlaps = [...seenIn]
+    .filter(([, s]) => s.size > 1)
+    .map(([h]) => h)
+    .sort();
   const list = [...hosts.values()].sort((a, b) => a.host.localeCompare(b.host, 'en', { numeric: true }));
   const allDone = list.every((h) => h.state === 'done' || h.state === 'skipped');
   const ok = !missing.length && allDone && runs.every((r) => r.summary.outcome === 'complete');
@@ -72,7 +86,8 @@ export function mergeRuns(summaries: readonly RunSummary[]): MergedRun {
 
 export function mergeText(m: MergedRun): string {
   const lines = [`${m.runs.length} rolling run${m.runs.length === 1 ? '' : 's'} merged`];
-  for (const { summary: s, shard } of m.runs) lines.push(`  ${s.id}  shard ${shard ?? '-'}  ${s.start?.task ?? '?'}  ${s.outcome}`);
+  for (const { summary: s, shard } of m.runs)
+    lines.push(`  ${s.id}  shard ${shard ?? '-'}  ${s.start?.task ?? '?'}  ${s.outcome}`);
   if (m.missing.length) lines.push(`missing shards: ${m.missing.join(', ')} (no journal; did that runner start?)`);
   if (m.overlaps.length) lines.push(`warning: hosts in more than one shard: ${m.overlaps.join(', ')}`);
   const counts = new Map<string, number>();

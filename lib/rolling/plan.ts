@@ -17,11 +17,13 @@ export type Size = number | `${number}%`;
 
 function sizeOf(size: Size | string, total: number, what: string): number {
   if (typeof size === 'number') {
-    if (!Number.isInteger(size) || size < 0) throw new UsageError(`${what}: ${size} is not a whole number of hosts`, 'use e.g. 2 or "25%"');
+    if (!Number.isInteger(size) || size < 0)
+      throw new UsageError(`${what}: ${size} is not a whole number of hosts`, 'use e.g. 2 or "25%"');
     return size;
   }
   const m = /^(\d+(?:\.\d+)?)%$/.exec(size.trim());
-  if (!m) throw new UsageError(`${what}: "${size}" is neither a number of hosts nor a percentage`, 'use e.g. 2 or "25%"');
+  if (!m)
+    throw new UsageError(`${what}: "${size}" is neither a number of hosts nor a percentage`, 'use e.g. 2 or "25%"');
   return Math.floor((total * Number(m[1])) / 100);
 }
 

@@ -56,10 +56,13 @@ export class RollingError extends FabError {
 export async function rolling(ctx: TaskContext, target: ExecuteTarget, opts: RollingOptions): Promise<RollingReport> {
   const run = runConfigOf(ctx).run;
   if (!run) throw new UsageError('rolling() needs to run inside fab (it keeps a journal of the run)');
-  const hosts = Array.isArray(target) && typeof target[0] === 'object' ? [...(target as HostTarget[])] : ctx.resolveHosts(target);
+  const hosts =
+    Array.isArray(target) && typeof target[0] === 'object' ? [...(target as HostTarget[])] : ctx.resolveHosts(target);
   if (!hosts.length) throw new UsageError('rolling: no hosts to roll');
   const events = ctx.events;
-  const id = run.resume ?? `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
+  const id =
+    run.resume ??
+    `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
   // A dry run changes nothing here either: no journal to list or resume (a resumed one is only read).
   const dry = ctx.dryRun;
   const journal = Journal.create(run.root, id);
@@ -71,21 +74,65 @@ export async function rolling(ctx: TaskContext, target: ExecuteTarget, opts: Rol
   const todo = hosts.filter((h) => !done.has(h.name));
   const batches = planBatches(todo, opts.batch ?? 1);
   const budget = failureBudget(opts.maxFailures ?? 0, hosts.length);
-  const state = new Map<string, RollingHostReport>(hosts.map((h) => [h.name, done.has(h.name) ? { host: h.name, state: 'done', drained: false, detail: 'done in an earlier attempt' } : { host: h.name, state: 'untouched', drained: false }]));
+  const state = new Map<string, RollingHostReport>(
+    hosts.map((h) => [
+      h.name,
+      done.has(h.name)
+        ? { host: h.name, state: 'done', drained: false, detail: 'done in an earlier attempt' }
+        : { host: h.name, state: 'untouched', drained: false },
+    ]),
+  );
 
-  append({ kind: 'start', id, time: new Date().toISOString(), user: userInfo().username, task: ctx.task, argv: run.argv, hosts: hosts.map((h) => h.name), batches: batches.map((b) => b.map((h) => h.name)), cwd: process.cwd() });
-  events.emit({ type: 'rolling.start', id, batches: batches.map((b) => b.map((h) => h.name)), maxFailures: budget, resumed: !!run.resume, skipped: [...done], ...(dry ? { dryRun: true } : {}) });
+  append({
+    kind: 'start',
+    id,
+    time: new Date().toISOString(),
+    user: userInfo().username,
+    task: ctx.task,
+    argv: run.argv,
+    hosts: hosts.map((h) => h.name),
+    batches: batches.map((b) => b.map((h) => h.name)),
+    cwd: process.cwd(),
+  });
+  events.emit({
+    type: 'rolling.start',
+    id,
+    batches: batches.map((b) => b.map((h) => h.name)),
+    maxFailures: budget,
+    resumed: !!run.resume,
+    skipped: [...done],
+    ...(dry ? { dryRun: true } : {}),
+  });
 
   const set = (host: string, s: RollingState, extra: Partial<RollingHostReport> = {}) => {
     const r = { ...state.get(host)!, state: s, ...extra };
     state.set(host, r);
-    append({ kind: 'step', time: new Date().toISOString(), host, state: s, ...(r.step ? { step: r.step } : {}), ...(r.detail ? { detail: r.detail } : {}), ...(r.release ? { release: r.release } : {}) });
-    events.emit({ type: 'rolling.host', id, host, state: s, ...(r.step ? { step: r.step } : {}), ...(r.detail ? { detail: r.detail } : {}), ...(r.release ? { release: r.release } : {}) });
+    append({
+      kind: 'step',
+      time: new Date().toISOString(),
+      host,
+      state: s,
+      ...(r.step ? { step: r.step } : {}),
+      ...(r.detail ? { detail: r.detail } : {}),
+      ...(r.release ? { release: r.release } : {}),
+    });
+    events.emit({
+      type: 'rolling.host',
+      id,
+      host,
+      state: s,
+      ...(r.step ? { step: r.step } : {}),
+      ...(r.detail ? { detail: r.detail } : {}),
+      ...(r.release ? { release: r.release } : {}),
+    });
   };
 
   let stopping = false;
   const unregister = run.interrupts.graceful(() => (stopping = true));
-  const release = opts.lock === false ? async () => {} : await acquireLocks(ctx, todo, opts.lock ?? '/tmp/fabts-deploy.lock', id, run.breakLock);
+  const release =
+    opts.lock === false
+      ? async () => {}
+      : await acquireLocks(ctx, todo, opts.lock ?? '/tmp/fabts-deploy.lock', id, run.breakLock);
   let outcome: RollingReport['outcome'] = 'complete';
   try {
     for (const [i, batch] of batches.entries()) {
@@ -103,7 +150,8 @@ export async function rolling(ctx: TaskContext, target: ExecuteTarget, opts: Rol
         break;
       }
     }
-    if (outcome === 'complete' && (stopping || runConfigOf(ctx).signal.aborted)) outcome = [...state.values()].every((r) => r.state === 'done') ? 'complete' : 'interrupted';
+    if (outcome === 'complete' && (stopping || runConfigOf(ctx).signal.aborted))
+      outcome = [...state.values()].every((r) => r.state === 'done') ? 'complete' : 'interrupted';
   } finally {
     unregister();
     await release().catch(() => undefined);
@@ -111,11 +159,21 @@ export async function rolling(ctx: TaskContext, target: ExecuteTarget, opts: Rol
   const report: RollingReport = { id, outcome, hosts: hosts.map((h) => state.get(h.name)!) };
   const resume = outcome === 'complete' || dry ? undefined : `fab resume ${id}`;
   append({ kind: 'end', time: new Date().toISOString(), outcome });
-  events.emit({ type: 'rolling.end', id, outcome, hosts: report.hosts, ...(resume ? { resume } : {}), ...(dry ? { dryRun: true } : {}) });
+  events.emit({
+    type: 'rolling.end',
+    id,
+    outcome,
+    hosts: report.hosts,
+    ...(resume ? { resume } : {}),
+    ...(dry ? { dryRun: true } : {}),
+  });
   if (outcome === 'interrupted') throw new InterruptedError();
   if (outcome === 'halted' || report.hosts.some((r) => r.state === 'failed')) {
     const failed = report.hosts.filter((r) => r.state === 'failed');
-    throw new RollingError(`rolling run ${id} ${outcome === 'halted' ? 'halted' : 'finished with failures'}: ${failed.map((f) => `${f.host} failed at ${f.step}`).join(', ')}; ${resume ? `continue with: ${resume} (journal ${runsDir(run.root)}/${id}.ndjson)` : ''}`, report);
+    throw new RollingError(
+      `rolling run ${id} ${outcome === 'halted' ? 'halted' : 'finished with failures'}: ${failed.map((f) => `${f.host} failed at ${f.step}`).join(', ')}; ${resume ? `continue with: ${resume} (journal ${runsDir(run.root)}/${id}.ndjson)` : ''}`,
+      report,
+    );
   }
   return report;
 }
@@ -123,11 +181,18 @@ export async function rolling(ctx: TaskContext, target: ExecuteTarget, opts: Rol
 type Setter = (host: string, s: RollingState, extra?: Partial<RollingHostReport>) => void;
 
 /** One host's step sequence; failures are recorded, never thrown (the batch goes on). */
-async function oneHost(ctx: TaskContext, id: string, host: HostTarget, opts: RollingOptions, set: Setter): Promise<void> {
+async function oneHost(
+  ctx: TaskContext,
+  id: string,
+  host: HostTarget,
+  opts: RollingOptions,
+  set: Setter,
+): Promise<void> {
   const started = Date.now();
   let step = 'drain';
   let drained = false;
-  const fail = (err: unknown) => set(host.name, 'failed', { step, detail: errorMessage(err).split('\n')[0]!, drained, ms: Date.now() - started });
+  const fail = (err: unknown) =>
+    set(host.name, 'failed', { step, detail: errorMessage(err).split('\n')[0]!, drained, ms: Date.now() - started });
   try {
     set(host.name, 'draining', { step });
     // From here on the host may be (partly) out of the LB: report it drained until undrain succeeds.
@@ -154,7 +219,12 @@ async function oneHost(ctx: TaskContext, id: string, host: HostTarget, opts: Rol
         await ctx.on(host, (h) => opts.rollback!(h));
         await runGates(ctx, id, host, opts.gates ?? []);
         step = failedAt;
-        return set(host.name, 'failed', { step: failedAt, detail: `${why} (rolled back; gates pass on the previous release; still drained)`, drained, ms: Date.now() - started });
+        return set(host.name, 'failed', {
+          step: failedAt,
+          detail: `${why} (rolled back; gates pass on the previous release; still drained)`,
+          drained,
+          ms: Date.now() - started,
+        });
       } catch (rbErr) {
         step = 'rollback';
         return fail(rbErr);
@@ -170,10 +240,29 @@ async function runGates(ctx: TaskContext, id: string, host: HostTarget, gates: r
     for (const g of gates) {
       // Under --dry-run there is no new release to check.
       if (h.dryRun) {
-        events.emit({ type: 'message', host: host.name, level: 'info', text: `would wait for gate ${g.label?.(h) ?? g.name}` });
+        events.emit({
+          type: 'message',
+          host: host.name,
+          level: 'info',
+          text: `would wait for gate ${g.label?.(h) ?? g.name}`,
+        });
         continue;
       }
-      await waitFor(h, g, (gate, attempt, r) => events.emit({ type: 'rolling.gate', id, host: host.name, gate: gate.name, attempt, ok: r.ok, detail: r.detail }), runConfigOf(ctx).signal);
+      await waitFor(
+        h,
+        g,
+        (gate, attempt, r) =>
+          events.emit({
+            type: 'rolling.gate',
+            id,
+            host: host.name,
+            gate: gate.name,
+            attempt,
+            ok: r.ok,
+            detail: r.detail,
+          }),
+        runConfigOf(ctx).signal,
+      );
     }
   });
 }

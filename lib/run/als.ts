@@ -13,7 +13,11 @@ export const als = new AsyncLocalStorage<Frame>();
 
 export function currentFrame(): Frame {
   const f = als.getStore();
-  if (!f) throw new UsageError('run/sudo/put/get called outside a task', 'call them from inside a task(...) function, or use the ctx passed to it');
+  if (!f)
+    throw new UsageError(
+      'run/sudo/put/get called outside a task',
+      'call them from inside a task(...) function, or use the ctx passed to it',
+    );
   return f;
 }
 

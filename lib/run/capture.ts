@@ -66,7 +66,9 @@ export class BoundedLines {
   }
 
   text(): string {
-    const all = this.cut ? [...this.lines, `[... ${this.dropped} bytes not kept; the last lines follow]`, ...this.last.slice(-TAIL_LINES)] : this.lines;
+    const all = this.cut
+      ? [...this.lines, `[... ${this.dropped} bytes not kept; the last lines follow]`, ...this.last.slice(-TAIL_LINES)]
+      : this.lines;
     return all.length ? `${all.join('\n')}\n` : '';
   }
 }

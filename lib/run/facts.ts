@@ -61,12 +61,20 @@ const keyOf = (probe: Probe<unknown>, opts: FactOptions): string => `${opts.sudo
 
 /** A fact of the context's host: the probe's parsed answer, probed at most once per run unless refreshed. */
 export function fact<T>(ctx: Host, probe: Probe<T>, opts: FactOptions = {}): Promise<T> {
-  return factCache(ctx).get(ctx.host.name, keyOf(probe, opts), async () => {
-    // Unscoped: a fact is about the host, not about the task's current cd/env/prefix.
-    const r = await ctx.unscoped(() => (opts.sudo ? ctx.sudo(probe.command) : ctx.run(probe.command)))
-      .quiet().nothrow().probe();
-    return probe.parse(r);
-  }, opts.refresh);
+  return factCache(ctx).get(
+    ctx.host.name,
+    keyOf(probe, opts),
+    async () => {
+      // Unscoped: a fact is about the host, not about the task's current cd/env/prefix.
+      const r = await ctx
+        .unscoped(() => (opts.sudo ? ctx.sudo(probe.command) : ctx.run(probe.command)))
+        .quiet()
+        .nothrow()
+        .probe();
+      return probe.parse(r);
+    },
+    opts.refresh,
+  );
 }
 
 /** Whether a fact is cached for the context's host (asking it would not probe). */

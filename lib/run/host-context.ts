@@ -64,7 +64,10 @@ export class HostContext implements Host {
   private outputLimit(): number {
     const n = this.settings.number('output_limit', DEFAULT_OUTPUT_LIMIT);
     if (!Number.isInteger(n) || n < 0) {
-      throw new UsageError(`setting "output_limit" is ${n}`, 'use a whole number of bytes, e.g. --set output_limit=1048576');
+      throw new UsageError(
+        `setting "output_limit" is ${n}`,
+        'use a whole number of bytes, e.g. --set output_limit=1048576',
+      );
     }
     return n;
   }
@@ -74,7 +77,12 @@ export class HostContext implements Host {
     return new RunCommand(async (o) => {
       const t = await (local ? rt.localTransport() : rt.connect());
       const warnOnly = scope.warnOnly || rt.cfg.warnOnly;
-      return runCommand(t, { host: this.host.name, ...req }, { ...o, warnOnly, outputLimit: o.outputLimit ?? this.outputLimit() }, rt.cfg);
+      return runCommand(
+        t,
+        { host: this.host.name, ...req },
+        { ...o, warnOnly, outputLimit: o.outputLimit ?? this.outputLimit() },
+        rt.cfg,
+      );
     }, opts);
   }
 
@@ -95,7 +103,12 @@ export class HostContext implements Host {
   local(cmd: string | ShellCommand, opts: RunOptions = {}): RunCommand {
     const scope = scopeEnv(scopeFor(this), { FAB_HOST: this.host.name, FAB_HOST_ADDRESS: this.host.address });
     const requested = toCommand(cmd);
-    return this.command({ requested, executed: applyScope(scope, requested), sudo: false, local: true }, scope, opts, true);
+    return this.command(
+      { requested, executed: applyScope(scope, requested), sudo: false, local: true },
+      scope,
+      opts,
+      true,
+    );
   }
 
   /**
@@ -123,8 +136,13 @@ export class HostContext implements Host {
   async rsyncProject(localPath: string, remotePath: string, opts: RsyncOptions = {}): Promise<RunResult> {
     const t = await this.connection();
     const ep = t.endpoint;
-    const why = !ep ? `the ${t.kind} transport, not ssh` : ep.jump ? `${ep.jump}; rsync cannot follow fab's jump hosts yet` : undefined;
-    if (!ep || why) throw new UsageError(`rsyncProject: ${this.host.name} is reached through ${why}`, 'use put() for this host');
+    const why = !ep
+      ? `the ${t.kind} transport, not ssh`
+      : ep.jump
+        ? `${ep.jump}; rsync cannot follow fab's jump hosts yet`
+        : undefined;
+    if (!ep || why)
+      throw new UsageError(`rsyncProject: ${this.host.name} is reached through ${why}`, 'use put() for this host');
     const remote = await absolutePath(this, remotePath);
     // Unscoped: a remote `cd` must not become a local one.
     return this.unscoped(() => this.local(sh`rsync ${rsyncArgs(localPath, remote, ep, opts)}`));

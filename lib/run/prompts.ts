@@ -61,11 +61,15 @@ export class Prompts {
   }
 
   prompt(question: string, opts: PromptOptions = {}, host?: string): Promise<string> {
-    return this.once(`p\0${opts.perHost ? host : ''}\0${question}`, () => this.askPrompt(question, opts, opts.perHost ? host : undefined));
+    return this.once(`p\0${opts.perHost ? host : ''}\0${question}`, () =>
+      this.askPrompt(question, opts, opts.perHost ? host : undefined),
+    );
   }
 
   confirm(question: string, opts: ConfirmOptions = {}, host?: string): Promise<boolean> {
-    return this.once(`c\0${opts.perHost ? host : ''}\0${question}`, () => this.askConfirm(question, opts, opts.perHost ? host : undefined));
+    return this.once(`c\0${opts.perHost ? host : ''}\0${question}`, () =>
+      this.askConfirm(question, opts, opts.perHost ? host : undefined),
+    );
   }
 
   private once<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -88,7 +92,11 @@ export class Prompts {
     const given = o.key !== undefined ? this.c.answers[o.key] : undefined;
     const checked = (answer: string, source: string): string => {
       const bad = validationError(answer, o.validate);
-      if (bad) throw new UsageError(`prompt "${question}": ${source} ${o.hidden ? '(hidden)' : JSON.stringify(answer)}: ${bad}`, o.key ? `pass --set ${o.key}=VALUE with a valid value` : 'answer with a valid value');
+      if (bad)
+        throw new UsageError(
+          `prompt "${question}": ${source} ${o.hidden ? '(hidden)' : JSON.stringify(answer)}: ${bad}`,
+          o.key ? `pass --set ${o.key}=VALUE with a valid value` : 'answer with a valid value',
+        );
       if (o.hidden) this.c.secret?.(answer);
       return answer;
     };
@@ -96,7 +104,9 @@ export class Prompts {
     const ask = this.c.ask;
     if (!ask) {
       if (o.default !== undefined) return checked(o.default, 'the default');
-      const how = o.key ? `pass --set ${o.key}=VALUE` : `give the prompt a key (prompt(question, { key: 'name' })) and pass --set name=VALUE, or add a default`;
+      const how = o.key
+        ? `pass --set ${o.key}=VALUE`
+        : `give the prompt a key (prompt(question, { key: 'name' })) and pass --set name=VALUE, or add a default`;
       throw new UsageError(`prompt "${label}" needs an answer and there is no terminal to ask on`, how);
     }
     return this.serial(async () => {
@@ -104,7 +114,8 @@ export class Prompts {
         const shown = `${label}${o.default !== undefined && !o.hidden ? ` [${o.default}]` : ''} `;
         const raw = (await ask(shown, o.hidden === true)).trim();
         const answer = raw === '' && o.default !== undefined ? o.default : raw;
-        const bad = answer === '' && o.validate === undefined ? 'an answer is needed' : validationError(answer, o.validate);
+        const bad =
+          answer === '' && o.validate === undefined ? 'an answer is needed' : validationError(answer, o.validate);
         if (!bad) {
           if (o.hidden) this.c.secret?.(answer);
           return answer;
@@ -120,7 +131,10 @@ export class Prompts {
     const ask = this.c.ask;
     if (!ask) {
       if (o.default !== undefined) return o.default;
-      throw new UsageError(`confirmation "${label}" needs an answer and there is no terminal to ask on`, 'pass --yes (or FAB_YES=1) to answer yes');
+      throw new UsageError(
+        `confirmation "${label}" needs an answer and there is no terminal to ask on`,
+        'pass --yes (or FAB_YES=1) to answer yes',
+      );
     }
     return this.serial(async () => {
       for (;;) {

@@ -43,7 +43,11 @@ export async function answers(t: Transport): Promise<boolean> {
   }
 }
 
-export async function reboot(ctx: Host, reopen: () => Promise<Transport>, opts: RebootOptions = {}): Promise<{ ms: number }> {
+export async function reboot(
+  ctx: Host,
+  reopen: () => Promise<Transport>,
+  opts: RebootOptions = {},
+): Promise<{ ms: number }> {
   const command = opts.command ?? ctx.settings.string('rebootCommand', 'reboot');
   if (ctx.dryRun) {
     ctx.log(`would reboot (${command}) and wait for SSH`);
@@ -80,7 +84,10 @@ export async function reboot(ctx: Host, reopen: () => Promise<Transport>, opts: 
       last = err instanceof Error ? err.message : String(err);
     }
     if (Date.now() - upFrom + backoff > waitMs) {
-      throw new RebootError(ctx.host.name, `SSH did not answer within ${waitMs / 1000}s after the reboot (last: ${last})`);
+      throw new RebootError(
+        ctx.host.name,
+        `SSH did not answer within ${waitMs / 1000}s after the reboot (last: ${last})`,
+      );
     }
     await sleep(backoff);
     backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);

@@ -65,7 +65,10 @@ export class RunCommand implements PromiseLike<RunResult> {
   private promise?: Promise<RunResult>;
   private readonly opts: RunOptions = {};
 
-  constructor(private readonly start: (opts: RunOptions) => Promise<RunResult>, opts: RunOptions = {}) {
+  constructor(
+    private readonly start: (opts: RunOptions) => Promise<RunResult>,
+    opts: RunOptions = {},
+  ) {
     Object.assign(this.opts, opts);
   }
 
@@ -94,7 +97,10 @@ export class RunCommand implements PromiseLike<RunResult> {
     return this;
   }
 
-  then<A = RunResult, B = never>(onOk?: ((r: RunResult) => A | PromiseLike<A>) | null, onErr?: ((e: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+  then<A = RunResult, B = never>(
+    onOk?: ((r: RunResult) => A | PromiseLike<A>) | null,
+    onErr?: ((e: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
     this.promise ??= this.start(this.opts);
     return this.promise.then(onOk, onErr);
   }

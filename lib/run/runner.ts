@@ -53,13 +53,27 @@ export const newCommandId = (): number => nextId++;
 const KILL_GRACE_MS = 3000;
 
 /** Runs one command: streams whole lines as events, feeds sudo's password on its prompt, applies timeouts. */
-export async function runCommand(transport: Transport, req: CommandRequest, opts: RunOptions & { warnOnly: boolean }, cfg: RunConfig): Promise<RunResult> {
+export async function runCommand(
+  transport: Transport,
+  req: CommandRequest,
+  opts: RunOptions & { warnOnly: boolean },
+  cfg: RunConfig,
+): Promise<RunResult> {
   const id = newCommandId();
   const { events } = cfg;
   const requested = events.mask(req.requested.display);
   const executed = events.mask(req.executed.display);
   const dryRun = cfg.dryRun && !opts.probe;
-  events.emit({ type: 'command.start', host: req.host, id, requested, executed, sudo: req.sudo, local: req.local, ...(dryRun ? { dryRun } : {}) });
+  events.emit({
+    type: 'command.start',
+    host: req.host,
+    id,
+    requested,
+    executed,
+    sudo: req.sudo,
+    local: req.local,
+    ...(dryRun ? { dryRun } : {}),
+  });
   if (dryRun) return new RunResult(req.host, requested, executed, '', '', 0, null, true);
   if (cfg.signal.aborted) throw new InterruptedError();
 
@@ -128,22 +142,52 @@ export async function runCommand(transport: Transport, req: CommandRequest, opts
   if (gate && !gate.opened) stderrLines.push(gate.leftover());
   stdoutLines.flush();
   stderrLines.flush();
-  events.emit({ type: 'command.end', host: req.host, id, code: result.code, signal: result.signal, ms: Date.now() - started });
+  events.emit({
+    type: 'command.end',
+    host: req.host,
+    id,
+    code: result.code,
+    signal: result.signal,
+    ms: Date.now() - started,
+  });
 
   if (cfg.signal.aborted) throw new InterruptedError();
   if (gate?.failure) throw new SudoError(req.host, requested, gate.failure);
   if (timedOut) throw new CommandTimeoutError(req.host, requested, timeoutMs!);
-  const cut = (out.cut && !opts.discardStdout) || err.cut ? { stdout: out.dropped, stderr: err.dropped, limit } : undefined;
-  const res = new RunResult(req.host, requested, executed, out.text(), err.text(), result.code, result.signal, false, cut);
+  const cut =
+    (out.cut && !opts.discardStdout) || err.cut ? { stdout: out.dropped, stderr: err.dropped, limit } : undefined;
+  const res = new RunResult(
+    req.host,
+    requested,
+    executed,
+    out.text(),
+    err.text(),
+    result.code,
+    result.signal,
+    false,
+    cut,
+  );
   if (cut) {
-    const what = [out.cut && !opts.discardStdout ? `stdout ${out.dropped}` : '', err.cut ? `stderr ${err.dropped}` : ''].filter(Boolean).join(', ');
-    events.emit({ type: 'message', host: req.host, level: 'warning', text: `output kept for the result was cut at ${limit} bytes (${what} bytes not kept): ${requested}; --set output_limit=BYTES keeps more` });
+    const what = [out.cut && !opts.discardStdout ? `stdout ${out.dropped}` : '', err.cut ? `stderr ${err.dropped}` : '']
+      .filter(Boolean)
+      .join(', ');
+    events.emit({
+      type: 'message',
+      host: req.host,
+      level: 'warning',
+      text: `output kept for the result was cut at ${limit} bytes (${what} bytes not kept): ${requested}; --set output_limit=BYTES keeps more`,
+    });
   }
   if (!res.ok && !opts.nothrow && !opts.warnOnly) {
     throw new CommandError(req.host, requested, executed, res.code, events.mask(tail(res.stderr)), res.signal);
   }
   if (!res.ok && opts.warnOnly && !opts.nothrow) {
-    events.emit({ type: 'message', host: req.host, level: 'warning', text: `command failed (code ${res.code}), continuing (warn only): ${requested}` });
+    events.emit({
+      type: 'message',
+      host: req.host,
+      level: 'warning',
+      text: `command failed (code ${res.code}), continuing (warn only): ${requested}`,
+    });
   }
   return res;
 }

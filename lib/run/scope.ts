@@ -32,7 +32,11 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function scopeEnv(scope: Scope, vars: Record<string, string | number>): Scope {
   const env: Record<string, string> = { ...scope.env };
   for (const [k, v] of Object.entries(vars)) {
-    if (!ENV_NAME.test(k)) throw new UsageError(`withEnv: "${k}" is not a valid environment variable name`, 'use letters, digits and _, not starting with a digit');
+    if (!ENV_NAME.test(k))
+      throw new UsageError(
+        `withEnv: "${k}" is not a valid environment variable name`,
+        'use letters, digits and _, not starting with a digit',
+      );
     env[k] = String(v);
   }
   return { ...scope, env };

@@ -15,7 +15,10 @@ const processIO = (): ShellIO => ({ stdin: process.stdin, stdout: process.stdout
 
 export async function openShell(host: string, t: Transport, io: ShellIO = processIO()): Promise<ExecResult> {
   if (!t.shell) {
-    throw new UsageError(`--shell: ${host} is reached through the ${t.kind} transport, which has no interactive shell`, 'open the shell over ssh');
+    throw new UsageError(
+      `--shell: ${host} is reached through the ${t.kind} transport, which has no interactive shell`,
+      'open the shell over ssh',
+    );
   }
   const size = (): [number, number] => [io.stdout.rows || 24, io.stdout.columns || 80];
   const [rows, cols] = size();

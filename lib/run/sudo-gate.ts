@@ -50,7 +50,9 @@ export class SudoGate {
     const before = startAt === -1 ? this.pending : this.pending.slice(0, startAt);
     if (before.includes(this.marks.prompt)) {
       this.pending = this.pending.replace(this.marks.prompt, '');
-      if (!this.password) this.failure = 'a password is required and none was given (set FAB_SUDO_PASSWORD, or run fab with --sudo-password on a terminal)';
+      if (!this.password)
+        this.failure =
+          'a password is required and none was given (set FAB_SUDO_PASSWORD, or run fab with --sudo-password on a terminal)';
       else if (this.passwordSent) this.failure = 'the sudo password was rejected';
       if (this.failure) return io.stop();
       this.passwordSent = true;

@@ -7,7 +7,14 @@ import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve as resolveLocal } from 'node:path';
 import { raw, sh } from '../commands/quote.js';
 import {
-  hasHostToken, localPathFor, planPut, sudoFetchScript, sudoInstallScript, type LocalFile, type LocalTree, type PlannedFile,
+  hasHostToken,
+  localPathFor,
+  planPut,
+  sudoFetchScript,
+  sudoInstallScript,
+  type LocalFile,
+  type LocalTree,
+  type PlannedFile,
   type PutPlan,
 } from '../commands/transfer.js';
 import { FabError, UsageError } from '../errors.js';
@@ -25,7 +32,10 @@ export async function scanLocal(source: string): Promise<LocalTree> {
   for (const abs of matches) {
     const s = await stat(abs).catch(() => undefined);
     if (!s) {
-      throw new UsageError(`put: no such local file or folder: ${source}`, 'check the path (relative paths are from the current folder)');
+      throw new UsageError(
+        `put: no such local file or folder: ${source}`,
+        'check the path (relative paths are from the current folder)',
+      );
     }
     tree.sources.push({ name: basename(abs), isDir: s.isDirectory() });
     if (s.isDirectory()) await walk(abs, abs, tree);
@@ -65,23 +75,39 @@ function progress(ctx: Host, direction: 'put' | 'get', local: string, remote: st
 
 function sizeCheck(ctx: Host, what: string, got: number | undefined, want: number): void {
   if (got === want) return;
-  throw new FabError(`[${ctx.host.name}] ${what} arrived with ${got ?? 'no'} bytes, ${want} expected; the copy is incomplete`);
+  throw new FabError(
+    `[${ctx.host.name}] ${what} arrived with ${got ?? 'no'} bytes, ${want} expected; the copy is incomplete`,
+  );
 }
 
 /** Upload `source` (file, folder or glob) to the absolute remote path `remote`. */
-export async function putFiles(ctx: Host, t: Transport, source: string, remote: string, opts: PutOptions): Promise<PutResult> {
+export async function putFiles(
+  ctx: Host,
+  t: Transport,
+  source: string,
+  remote: string,
+  opts: PutOptions,
+): Promise<PutResult> {
   const tree = await scanLocal(source);
   const single = tree.sources.length === 1 && !tree.sources[0]!.isDir;
   const remoteStat = single ? undefined : await t.stat(remote).catch(() => undefined);
   const mode = (f: LocalFile): number | undefined => opts.mode ?? (opts.mirrorLocalMode ? f.mode : undefined);
   const plan = planPut(tree, remote, remoteStat?.isDirectory ?? false, mode);
   if (ctx.dryRun) {
-    for (const f of plan.files) ctx.log(`would upload ${f.local} to ${f.remote}${opts.sudo || opts.owner ? ' (as root)' : ''}`);
+    for (const f of plan.files)
+      ctx.log(`would upload ${f.local} to ${f.remote}${opts.sudo || opts.owner ? ' (as root)' : ''}`);
     return { remote, bytes: 0, files: [] };
   }
   const files = opts.sudo || opts.owner ? await putAsRoot(ctx, t, plan, opts.owner) : await putDirect(ctx, t, plan);
   for (const f of files) {
-    ctx.events.emit({ type: 'transfer', host: ctx.host.name, direction: 'put', local: f.local, remote: f.remote, bytes: f.bytes });
+    ctx.events.emit({
+      type: 'transfer',
+      host: ctx.host.name,
+      direction: 'put',
+      local: f.local,
+      remote: f.remote,
+      bytes: f.bytes,
+    });
   }
   return { remote, bytes: files.reduce((n, f) => n + f.bytes, 0), files };
 }
@@ -93,7 +119,8 @@ async function putDirect(ctx: Host, t: Transport, plan: PutPlan): Promise<PutRes
   const out: PutResult['files'] = [];
   for (const f of plan.files) {
     let dest = f.remote;
-    if (f.intoDir && (await t.stat(dest).catch(() => undefined))?.isDirectory) dest = `${dest.replace(/\/+$/, '')}/${f.intoDir}`;
+    if (f.intoDir && (await t.stat(dest).catch(() => undefined))?.isDirectory)
+      dest = `${dest.replace(/\/+$/, '')}/${f.intoDir}`;
     const bytes = await t.put(f.local, dest, { ...modeOf(f), onProgress: progress(ctx, 'put', f.local, dest) });
     sizeCheck(ctx, dest, (await t.stat(dest))?.size, bytes);
     out.push({ local: f.local, remote: dest, bytes });
@@ -102,8 +129,15 @@ async function putDirect(ctx: Host, t: Transport, plan: PutPlan): Promise<PutRes
 }
 
 /** Upload into a private `mktemp -d` folder, then install every file as root in one script (see sudoInstallScript). */
-async function putAsRoot(ctx: Host, t: Transport, plan: PutPlan, owner: string | undefined): Promise<PutResult['files']> {
-  const tmp = (await ctx.unscoped(() => ctx.run(raw('mktemp -d "${TMPDIR:-/tmp}/.fab-put.XXXXXXXX"')).quiet())).stdout.trim();
+async function putAsRoot(
+  ctx: Host,
+  t: Transport,
+  plan: PutPlan,
+  owner: string | undefined,
+): Promise<PutResult['files']> {
+  const tmp = (
+    await ctx.unscoped(() => ctx.run(raw('mktemp -d "${TMPDIR:-/tmp}/.fab-put.XXXXXXXX"')).quiet())
+  ).stdout.trim();
   const names = plan.files.map((_, i) => `f${i}`);
   const out: PutResult['files'] = [];
   try {
@@ -116,7 +150,12 @@ async function putAsRoot(ctx: Host, t: Transport, plan: PutPlan, owner: string |
     await ctx.unscoped(() => ctx.sudo(sudoInstallScript(plan, tmp, names, owner)).quiet());
   } finally {
     // The install script removes it; this covers a failed upload. Files stay the login user's until installed.
-    await ctx.unscoped(() => ctx.run(sh`rm -rf -- ${tmp}`).quiet().nothrow());
+    await ctx.unscoped(() =>
+      ctx
+        .run(sh`rm -rf -- ${tmp}`)
+        .quiet()
+        .nothrow(),
+    );
   }
   return out;
 }
@@ -126,7 +165,12 @@ const written = new WeakMap<object, Map<string, string>>();
 
 /** Download `remote` (absolute) to the local path template (`{host}`, `%(host)s`, `{path}`, ...). */
 export async function getFile(
-  ctx: Host, t: Transport, run: object, remote: string, template: string, opts: GetOptions,
+  ctx: Host,
+  t: Transport,
+  run: object,
+  remote: string,
+  template: string,
+  opts: GetOptions,
 ): Promise<{ local: string; bytes: number }> {
   const local = resolveLocal(localPathFor(template, ctx.host.name, remote));
   const seen = written.get(run) ?? new Map<string, string>();
@@ -147,7 +191,9 @@ export async function getFile(
   let from = remote;
   let tmp: string | undefined;
   if (opts.sudo) {
-    tmp = (await ctx.unscoped(() => ctx.run(raw('mktemp -d "${TMPDIR:-/tmp}/.fab-get.XXXXXXXX"')).quiet())).stdout.trim();
+    tmp = (
+      await ctx.unscoped(() => ctx.run(raw('mktemp -d "${TMPDIR:-/tmp}/.fab-get.XXXXXXXX"')).quiet())
+    ).stdout.trim();
     from = `${tmp}/f`;
   }
   try {
@@ -158,7 +204,13 @@ export async function getFile(
     ctx.events.emit({ type: 'transfer', host: ctx.host.name, direction: 'get', local, remote, bytes });
     return { local, bytes };
   } finally {
-    if (tmp) await ctx.unscoped(() => ctx.run(sh`rm -rf -- ${tmp}`).quiet().nothrow());
+    if (tmp)
+      await ctx.unscoped(() =>
+        ctx
+          .run(sh`rm -rf -- ${tmp}`)
+          .quiet()
+          .nothrow(),
+      );
   }
 }
 

@@ -33,7 +33,12 @@ export function zxLog(target: ZxLogTarget): (entry: LogEntry) => void {
         const cmd = events.mask(entry.cmd);
         const line = (stream: 'stdout' | 'stderr') => (text: string) =>
           events.emit({ type: 'output', host, id, stream, line: text });
-        running.set(entry.id, { id, cmd, out: new LineSplitter(line('stdout')), err: new LineSplitter(line('stderr')) });
+        running.set(entry.id, {
+          id,
+          cmd,
+          out: new LineSplitter(line('stdout')),
+          err: new LineSplitter(line('stderr')),
+        });
         events.emit({ type: 'command.start', host, id, requested: cmd, executed: cmd, sudo: false, local: true });
         return;
       }

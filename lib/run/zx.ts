@@ -29,7 +29,8 @@ const loadZx = (): typeof ZxCore => (zx ??= createRequire(import.meta.url)('zx/c
 
 /** The current task's host context: `$` needs the run's abort signal and timeout, which a Host does not show. */
 function hostContext(frame: Frame): HostContext {
-  if (!(frame.ctx instanceof HostContext)) throw new UsageError('$ needs a task context', 'call it from inside a task(...) function');
+  if (!(frame.ctx instanceof HostContext))
+    throw new UsageError('$ needs a task context', 'call it from inside a task(...) function');
   return frame.ctx;
 }
 
@@ -71,7 +72,9 @@ function hideSecrets(core: typeof ZxCore, frame: Frame, pieces: TemplateStringsA
   const kept: unknown[] = [];
   args.forEach((a, i) => {
     const list = Array.isArray(a) ? (a as unknown[]) : [a];
-    const inline = list.some((v) => v instanceof Secret) ? list.map((v) => word(v) ?? core.quote(String(v))).join(' ') : undefined;
+    const inline = list.some((v) => v instanceof Secret)
+      ? list.map((v) => word(v) ?? core.quote(String(v))).join(' ')
+      : undefined;
     if (inline === undefined) {
       kept.push(a);
       cooked.push(pieces[i + 1]!);
@@ -92,7 +95,16 @@ function command(frame: Frame, extra: ZxOptions, pieces: TemplateStringsArray, a
   const { events } = frame.ctx;
   const cmd = events.mask(shown.cmd);
   const host = frame.ctx.host.name;
-  events.emit({ type: 'command.start', host, id: newCommandId(), requested: cmd, executed: cmd, sudo: false, local: true, dryRun: true });
+  events.emit({
+    type: 'command.start',
+    host,
+    id: newCommandId(),
+    requested: cmd,
+    executed: cmd,
+    sudo: false,
+    local: true,
+    dryRun: true,
+  });
   return core.$({ ...opts, log: () => {} })`:`;
 }
 

@@ -26,7 +26,13 @@ export function serviceDef(ctx: Host, name: string): ServiceDef {
   const stop = opt('Stop');
   const status = opt('Status');
   const pidFile = opt('PidFile');
-  return { name, ...(start ? { start } : {}), ...(stop ? { stop } : {}), ...(status ? { status } : {}), ...(pidFile ? { pidFile } : {}) };
+  return {
+    name,
+    ...(start ? { start } : {}),
+    ...(stop ? { stop } : {}),
+    ...(status ? { status } : {}),
+    ...(pidFile ? { pidFile } : {}),
+  };
 }
 
 /** A fact: asked once per host and run, however many start/stop/status steps a recipe takes. */
@@ -35,8 +41,13 @@ export async function serviceManager(ctx: Host): Promise<ServiceManager> {
 }
 
 /** Pure: the shell command for an action, or undefined when nothing is configured for it. */
-export function serviceCommand(def: ServiceDef, action: 'start' | 'stop' | 'status', manager: ServiceManager): ShellCommand | undefined {
-  if (manager === 'systemd') return action === 'status' ? sh`systemctl is-active --quiet ${def.name}` : sh`systemctl ${action} ${def.name}`;
+export function serviceCommand(
+  def: ServiceDef,
+  action: 'start' | 'stop' | 'status',
+  manager: ServiceManager,
+): ShellCommand | undefined {
+  if (manager === 'systemd')
+    return action === 'status' ? sh`systemctl is-active --quiet ${def.name}` : sh`systemctl ${action} ${def.name}`;
   const given = def[action];
   if (given) return raw(given);
   if (!def.pidFile) return undefined;
@@ -44,16 +55,21 @@ export function serviceCommand(def: ServiceDef, action: 'start' | 'stop' | 'stat
   if (action === 'status') return raw(`${pid} && kill -0 "$p"`, `(is the pid in ${def.pidFile} alive?)`);
   if (action === 'stop') {
     // TERM, then wait up to 60 s for the process to go (a database flushing its buffers takes a while)
-    return raw(`${pid} || exit 0; kill -TERM "$p" 2>/dev/null || exit 0; i=0; while kill -0 "$p" 2>/dev/null; do i=$((i+1)); [ $i -gt 600 ] && exit 1; sleep 0.1; done`,
-      `(stop the pid in ${def.pidFile} and wait until it is gone)`);
+    return raw(
+      `${pid} || exit 0; kill -TERM "$p" 2>/dev/null || exit 0; i=0; while kill -0 "$p" 2>/dev/null; do i=$((i+1)); [ $i -gt 600 ] && exit 1; sleep 0.1; done`,
+      `(stop the pid in ${def.pidFile} and wait until it is gone)`,
+    );
   }
   return undefined;
 }
 
 function need(ctx: Host, def: ServiceDef, action: string, cmd: ShellCommand | undefined): ShellCommand {
   if (cmd) return cmd;
-  throw new ServiceError(ctx.host.name, `service ${def.name}: no systemd here and no way to ${action} it; set ${def.name}${action[0]!.toUpperCase()}${action.slice(1)}` +
-    `${action === 'start' ? '' : ` or ${def.name}PidFile`} in the host settings`);
+  throw new ServiceError(
+    ctx.host.name,
+    `service ${def.name}: no systemd here and no way to ${action} it; set ${def.name}${action[0]!.toUpperCase()}${action.slice(1)}` +
+      `${action === 'start' ? '' : ` or ${def.name}PidFile`} in the host settings`,
+  );
 }
 
 export async function serviceStatus(ctx: Host, def: ServiceDef): Promise<boolean> {
@@ -77,7 +93,12 @@ export async function serviceRestart(ctx: Host, def: ServiceDef): Promise<void> 
 }
 
 /** Poll `ready` every 100 ms until it resolves true; the last error is in the timeout message. */
-export async function waitUntil(ctx: Host, what: string, ready: () => Promise<boolean>, timeoutMs = 30_000): Promise<number> {
+export async function waitUntil(
+  ctx: Host,
+  what: string,
+  ready: () => Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<number> {
   if (ctx.dryRun) return 0;
   const t0 = Date.now();
   let last = '';
@@ -87,7 +108,11 @@ export async function waitUntil(ctx: Host, what: string, ready: () => Promise<bo
     } catch (e) {
       last = (e as Error).message.split('\n')[0] ?? '';
     }
-    if (Date.now() - t0 > timeoutMs) throw new ServiceError(ctx.host.name, `${what}: not ready after ${timeoutMs / 1000}s${last ? ` (last: ${last})` : ''}`);
+    if (Date.now() - t0 > timeoutMs)
+      throw new ServiceError(
+        ctx.host.name,
+        `${what}: not ready after ${timeoutMs / 1000}s${last ? ` (last: ${last})` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -76,7 +76,11 @@ export class TaskContext extends HostContext {
   }
 
   /** Run another task on other hosts from inside this one; returns each host's return value. */
-  execute<A extends Record<string, ArgValue | undefined>>(t: Task, target: ExecuteTarget, args: A = {} as A): Promise<Map<string, unknown>> {
+  execute<A extends Record<string, ArgValue | undefined>>(
+    t: Task,
+    target: ExecuteTarget,
+    args: A = {} as A,
+  ): Promise<Map<string, unknown>> {
     return this.#rt.execute(t, target, args);
   }
 
@@ -92,7 +96,11 @@ export class TaskContext extends HostContext {
   }
 
   /** As HostContext.get, but refuses a local path without `{host}` when several hosts run (they would overwrite each other). */
-  override get(remotePath: string, localPath?: string, opts: GetOptions = {}): Promise<{ local: string; bytes: number }> {
+  override get(
+    remotePath: string,
+    localPath?: string,
+    opts: GetOptions = {},
+  ): Promise<{ local: string; bytes: number }> {
     checkGetTemplate(localPath, this.#rt.hosts.length);
     return super.get(remotePath, localPath, opts);
   }

@@ -11,11 +11,14 @@ import { TaskContext } from './context.js';
 
 function ctx(): TaskContext {
   const c = currentFrame().ctx;
-  if (!(c instanceof TaskContext)) throw new UsageError('this helper needs a task context', 'call it from inside a task(...) function');
+  if (!(c instanceof TaskContext))
+    throw new UsageError('this helper needs a task context', 'call it from inside a task(...) function');
   return c;
 }
 
-type Methods = { [K in keyof TaskContext]: TaskContext[K] extends (...a: never[]) => unknown ? K : never }[keyof TaskContext];
+type Methods = {
+  [K in keyof TaskContext]: TaskContext[K] extends (...a: never[]) => unknown ? K : never;
+}[keyof TaskContext];
 
 /** The method `name` of whichever context is current when the function is called. */
 function bound<K extends Methods>(name: K): TaskContext[K] {

@@ -30,7 +30,10 @@ export function bindArgs(t: Task, raw: RawTaskArgs): Record<string, ArgValue | u
   const usage = `see \`fab -d ${taskName}\``;
 
   if (raw.positional.length > names.length) {
-    const extra = raw.positional.slice(names.length).map((v) => JSON.stringify(v)).join(' ');
+    const extra = raw.positional
+      .slice(names.length)
+      .map((v) => JSON.stringify(v))
+      .join(' ');
     throw new UsageError(`${taskName}: too many arguments (${extra}); it takes ${names.length}`, usage);
   }
   const given = new Map<string, string | boolean>();
@@ -38,7 +41,10 @@ export function bindArgs(t: Task, raw: RawTaskArgs): Record<string, ArgValue | u
   for (const [key, value] of Object.entries(raw.named)) {
     const name = camel(key);
     if (!(name in specs)) {
-      throw new UsageError(`${taskName}: unknown argument --${kebab(name)}`, names.length ? `it takes ${names.map((n) => `--${kebab(n)}`).join(', ')}` : 'it takes no arguments');
+      throw new UsageError(
+        `${taskName}: unknown argument --${kebab(name)}`,
+        names.length ? `it takes ${names.map((n) => `--${kebab(n)}`).join(', ')}` : 'it takes no arguments',
+      );
     }
     if (given.has(name)) throw new UsageError(`${taskName}: argument --${kebab(name)} given twice`, usage);
     given.set(name, value);
@@ -49,13 +55,17 @@ export function bindArgs(t: Task, raw: RawTaskArgs): Record<string, ArgValue | u
       try {
         out[name] = spec.parse(given.get(name)!) as ArgValue;
       } catch (err) {
-        if (err instanceof ArgParseError) throw new UsageError(`${taskName}: argument --${kebab(name)}: ${err.message}`, usage);
+        if (err instanceof ArgParseError)
+          throw new UsageError(`${taskName}: argument --${kebab(name)}: ${err.message}`, usage);
         throw err;
       }
     } else if (spec.hasDefault) {
       out[name] = spec.defaultValue as ArgValue | undefined;
     } else {
-      throw new UsageError(`${taskName}: missing argument --${kebab(name)} (${spec.kind})`, `fab ${taskName} <${name}> or ${taskName}:${name}=VALUE; ${usage}`);
+      throw new UsageError(
+        `${taskName}: missing argument --${kebab(name)} (${spec.kind})`,
+        `fab ${taskName} <${name}> or ${taskName}:${name}=VALUE; ${usage}`,
+      );
     }
   }
   return out;

@@ -10,7 +10,9 @@ import type { Task } from '../task/context.js';
 import { ScriptedTransport } from './scripted.js';
 
 /** A scripted host: its transport, and optionally the roles and settings a host set would give it. */
-export type HostScript = ScriptedTransport | { transport: ScriptedTransport; roles?: string[]; settings?: Record<string, SettingValue>; address?: string };
+export type HostScript =
+  | ScriptedTransport
+  | { transport: ScriptedTransport; roles?: string[]; settings?: Record<string, SettingValue>; address?: string };
 
 export interface RunTaskOptions {
   /** The hosts the task runs on, in order, each answered by its own scripted transport. */
@@ -49,7 +51,9 @@ export interface TaskRun {
  */
 export async function runTask(t: Task, o: RunTaskOptions): Promise<TaskRun> {
   t.name ??= 'task';
-  const scripts = new Map(Object.entries(o.hosts).map(([name, h]) => [name, h instanceof ScriptedTransport ? { transport: h } : h]));
+  const scripts = new Map(
+    Object.entries(o.hosts).map(([name, h]) => [name, h instanceof ScriptedTransport ? { transport: h } : h]),
+  );
   const hosts: HostTarget[] = [...scripts].map(([name, h]) => ({
     name,
     address: h.address ?? name,
@@ -62,23 +66,28 @@ export async function runTask(t: Task, o: RunTaskOptions): Promise<TaskRun> {
   const bus = new EventBus();
   bus.subscribe((e) => events.push(e));
   const local = o.local ?? new ScriptedTransport('local');
-  const res = await runPlan({ steps: [{ task: t, args: completeArgs(t, o.args ?? {}), hosts }], pool: hosts, haveSet: true }, {
-    events: bus,
-    cfg: {
-      warnOnly: o.warnOnly ?? false,
-      dryRun: o.dryRun ?? false,
-      prompts: new Prompts({ yes: o.yes ?? false, answers: o.answers ?? {}, secret: (v) => bus.addSecret(v) }),
-      ...(o.rolling ? { run: { argv: ['(runTask)'], breakLock: false, ...o.rolling, interrupts: new Interrupts() } } : {}),
+  const res = await runPlan(
+    { steps: [{ task: t, args: completeArgs(t, o.args ?? {}), hosts }], pool: hosts, haveSet: true },
+    {
+      events: bus,
+      cfg: {
+        warnOnly: o.warnOnly ?? false,
+        dryRun: o.dryRun ?? false,
+        prompts: new Prompts({ yes: o.yes ?? false, answers: o.answers ?? {}, secret: (v) => bus.addSecret(v) }),
+        ...(o.rolling
+          ? { run: { argv: ['(runTask)'], breakLock: false, ...o.rolling, interrupts: new Interrupts() } }
+          : {}),
+      },
+      // Never used: every host's transport comes from the script.
+      ssh: { identity: [], acceptNew: false, attempts: 1, keepaliveMs: 0 },
+      parallel: o.parallel ?? false,
+      skipBadHosts: false,
+      settingsOverrides: o.set ?? {},
+      signal: new AbortController().signal,
+      factory: async (target) => scripts.get(target.name)!.transport,
+      localFactory: async () => local,
     },
-    // Never used: every host's transport comes from the script.
-    ssh: { identity: [], acceptNew: false, attempts: 1, keepaliveMs: 0 },
-    parallel: o.parallel ?? false,
-    skipBadHosts: false,
-    settingsOverrides: o.set ?? {},
-    signal: new AbortController().signal,
-    factory: async (target) => scripts.get(target.name)!.transport,
-    localFactory: async () => local,
-  });
+  );
   const of = (host: string) => res.outcomes.find((r) => r.host === host);
   return {
     exitCode: res.exitCode,

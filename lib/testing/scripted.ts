@@ -1,5 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import type { ExecOptions, ExecResult, FileStat, PutFileOptions, RemoteProcess, Transport } from '../transport/types.js';
+import type {
+  ExecOptions,
+  ExecResult,
+  FileStat,
+  PutFileOptions,
+  RemoteProcess,
+  Transport,
+} from '../transport/types.js';
 import { unwrapSudo, type Unwrapped } from './sudo-unwrap.js';
 
 /** What a scripted command answers. */
@@ -111,7 +118,7 @@ export class ScriptedTransport implements Transport {
     return data.length;
   }
   async get(remotePath: string, localPath: string): Promise<number> {
-    const data = (await this.readFile(remotePath));
+    const data = await this.readFile(remotePath);
     await writeFile(localPath, data);
     return data.length;
   }

@@ -33,5 +33,10 @@ export function unwrapSudo(executed: string): Unwrapped {
   const [body] = quotedWord(executed, head[0].length);
   const mark = /^printf '%s\\n' (\S+) >&2 && /.exec(body);
   if (!mark) return { command: body, sudo: true, ...(head[1] ? { user: head[1] } : {}) };
-  return { command: body.slice(mark[0].length), sudo: true, startMark: mark[1]!, ...(head[1] ? { user: head[1] } : {}) };
+  return {
+    command: body.slice(mark[0].length),
+    sudo: true,
+    startMark: mark[1]!,
+    ...(head[1] ? { user: head[1] } : {}),
+  };
 }

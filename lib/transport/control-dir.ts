@@ -30,11 +30,17 @@ export function ensureControlDir(dir: string, uid = process.getuid?.() ?? 0): st
     const fix = `remove it (rm -rf ${dir}) and let fab create it, or point XDG_RUNTIME_DIR elsewhere`;
     if (!st.isDirectory()) throw new UsageError(`control socket directory ${dir} is not a directory`, fix);
     if (st.uid !== uid) {
-      throw new UsageError(`control socket directory ${dir} belongs to uid ${st.uid}, not to you (uid ${uid}): refusing to use its sockets`, fix);
+      throw new UsageError(
+        `control socket directory ${dir} belongs to uid ${st.uid}, not to you (uid ${uid}): refusing to use its sockets`,
+        fix,
+      );
     }
     if ((st.mode & 0o077) !== 0) {
       const mode = (st.mode & 0o777).toString(8);
-      throw new UsageError(`control socket directory ${dir} has mode ${mode}: others could use its SSH connections`, `chmod 700 ${dir}, or ${fix}`);
+      throw new UsageError(
+        `control socket directory ${dir} has mode ${mode}: others could use its SSH connections`,
+        `chmod 700 ${dir}, or ${fix}`,
+      );
     }
     return true;
   };
@@ -63,7 +69,9 @@ export function socketPath(dir: string, identity: string, persistent: boolean, p
 /** The persistent masters' sockets, for `fab --persist-stop`. */
 export function persistentSockets(dir: string): string[] {
   try {
-    return readdirSync(dir).filter((f) => f.startsWith('p-') && !f.includes('.')).map((f) => join(dir, f));
+    return readdirSync(dir)
+      .filter((f) => f.startsWith('p-') && !f.includes('.'))
+      .map((f) => join(dir, f));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;

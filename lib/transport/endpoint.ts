@@ -104,7 +104,8 @@ export function resolveEndpoint(
       identitiesOnly: cfg.identitiesOnly,
       forwardAgent: fwd,
       certificateFiles: cfg.certificateFiles.map(path('CertificateFile')),
-      connectTimeoutMs: opts.connectTimeoutMs ?? (cfg.connectTimeout ? cfg.connectTimeout * 1000 : DEFAULT_CONNECT_TIMEOUT_MS),
+      connectTimeoutMs:
+        opts.connectTimeoutMs ?? (cfg.connectTimeout ? cfg.connectTimeout * 1000 : DEFAULT_CONNECT_TIMEOUT_MS),
       keepaliveMs: cfg.serverAliveInterval ? cfg.serverAliveInterval * 1000 : opts.keepaliveMs,
       keepaliveCountMax: cfg.serverAliveCountMax ?? 3,
     };

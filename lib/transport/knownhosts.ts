@@ -29,7 +29,8 @@ export function parseKnownHosts(text: string, file: string): KnownHostEntry[] {
     if (line === '' || line.startsWith('#')) return;
     const fields = line.split(/\s+/);
     let marker: KnownHostEntry['marker'];
-    if (fields[0] === '@revoked' || fields[0] === '@cert-authority') marker = fields.shift() as KnownHostEntry['marker'];
+    if (fields[0] === '@revoked' || fields[0] === '@cert-authority')
+      marker = fields.shift() as KnownHostEntry['marker'];
     const [patterns, keyType, b64] = fields;
     if (!patterns || !keyType || !b64) return;
     const key = Buffer.from(b64, 'base64');
@@ -45,7 +46,10 @@ export function hostToken(host: string, port = 22): string {
 }
 
 function globToRegExp(glob: string): RegExp {
-  const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`, 'i');
 }
 
@@ -70,7 +74,12 @@ export function entryMatches(entry: KnownHostEntry, host: string, port = 22): bo
   return hit;
 }
 
-export function checkHostKey(entries: readonly KnownHostEntry[], host: string, port: number, key: Buffer): HostKeyVerdict {
+export function checkHostKey(
+  entries: readonly KnownHostEntry[],
+  host: string,
+  port: number,
+  key: Buffer,
+): HostKeyVerdict {
   const revoked = entries.find((e) => e.marker === '@revoked' && e.key.equals(key));
   if (revoked) return { kind: 'revoked', entry: revoked };
   const mine = entries.filter((e) => !e.marker && entryMatches(e, host, port));
@@ -101,7 +110,15 @@ export function knownHostsLine(host: string, port: number, blob: Buffer): string
 
 /** Host key algorithms with the types already known for this host first, as OpenSSH orders them. */
 export function preferredHostKeyAlgorithms(known: readonly KnownHostEntry[]): string[] {
-  const all = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+  const all = [
+    'ssh-ed25519',
+    'ecdsa-sha2-nistp256',
+    'ecdsa-sha2-nistp384',
+    'ecdsa-sha2-nistp521',
+    'rsa-sha2-512',
+    'rsa-sha2-256',
+    'ssh-rsa',
+  ];
   const algos = (type: string) => (type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type]);
   const first = [...new Set(known.flatMap((e) => algos(e.keyType)))].filter((a) => all.includes(a));
   return [...first, ...all.filter((a) => !first.includes(a))];

@@ -8,7 +8,15 @@ export class LocalTransport implements Transport {
 
   async exec(command: string, opts: ExecOptions): Promise<RemoteProcess> {
     // Its own process group, so a timeout or Ctrl-C stops the whole pipeline, not just the shell.
-    const child = execa('/bin/sh', ['-c', command], { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: false, reject: false, cleanup: true, detached: true });
+    const child = execa('/bin/sh', ['-c', command], {
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false,
+      reject: false,
+      cleanup: true,
+      detached: true,
+    });
     child.stdout?.on('data', (c: Buffer) => opts.onStdout(c));
     child.stderr?.on('data', (c: Buffer) => opts.onStderr(c));
     // A command that never reads stdin must not crash us with EPIPE when we write to it.

@@ -35,11 +35,22 @@ export interface IdentityExtra {
 
 export function endpointIdentity(ep: SshEndpoint, extra: IdentityExtra): string {
   const id = {
-    name: ep.name, host: ep.host, port: ep.port, user: ep.user, keys: ep.keys, knownHosts: ep.knownHosts,
-    jump: ep.jump ?? null, via: extra.via ?? null, keepalive: [ep.keepaliveMs, ep.keepaliveCountMax],
-    proxy: ep.proxyCommand ?? null, agent: ep.agent ?? null, identitiesOnly: ep.identitiesOnly, forwardAgent: ep.forwardAgent,
+    name: ep.name,
+    host: ep.host,
+    port: ep.port,
+    user: ep.user,
+    keys: ep.keys,
+    knownHosts: ep.knownHosts,
+    jump: ep.jump ?? null,
+    via: extra.via ?? null,
+    keepalive: [ep.keepaliveMs, ep.keepaliveCountMax],
+    proxy: ep.proxyCommand ?? null,
+    agent: ep.agent ?? null,
+    identitiesOnly: ep.identitiesOnly,
+    forwardAgent: ep.forwardAgent,
     certificates: ep.certificateFiles,
-    config: extra.sshConfigPath ?? null, acceptNew: extra.acceptNew,
+    config: extra.sshConfigPath ?? null,
+    acceptNew: extra.acceptNew,
   };
   return createHash('sha256').update(JSON.stringify(id)).digest('hex').slice(0, 32);
 }
@@ -137,9 +148,11 @@ export interface SshFailure {
 
 export function sshFailure(stderr: string, ep: SshEndpoint): SshFailure {
   const s = stderr.trim();
-  if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for .* has changed/i.test(s)) return { reason: s, kind: 'host-key', hostKey: 'changed' };
+  if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for .* has changed/i.test(s))
+    return { reason: s, kind: 'host-key', hostKey: 'changed' };
   if (/revoked/i.test(s) && /host key/i.test(s)) return { reason: s, kind: 'host-key', hostKey: 'revoked' };
-  if (/No \S+ host key is known|Host key verification failed/i.test(s)) return { reason: s, kind: 'host-key', hostKey: 'unknown' };
+  if (/No \S+ host key is known|Host key verification failed/i.test(s))
+    return { reason: s, kind: 'host-key', hostKey: 'unknown' };
   if (/Connection refused/i.test(s)) return { reason: 'connection refused', kind: 'refused' };
   if (/No route to host|Network is unreachable/i.test(s)) return { reason: 'no route to host', kind: 'unreachable' };
   if (/Could not resolve hostname/i.test(s)) return { reason: `cannot resolve ${ep.host}`, kind: 'dns' };

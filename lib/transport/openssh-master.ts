@@ -105,9 +105,11 @@ export async function ensureMaster(ep: SshEndpoint, setup: OpenSshSetup, reuse: 
     const r = await runSsh(masterArgs(ep, setup), ep.connectTimeoutMs + 5000);
     if (r.code === 0) return false;
     const target = describeEndpoint(ep);
-    if (r.timedOut) throw new ConnectError(ep.name, target, `timed out after ${ep.connectTimeoutMs / 1000}s`, 'timeout');
+    if (r.timedOut)
+      throw new ConnectError(ep.name, target, `timed out after ${ep.connectTimeoutMs / 1000}s`, 'timeout');
     const f = sshFailure(r.stderr, ep);
-    if (f.hostKey) throw new HostKeyError(ep.name, hostToken(ep.host, ep.port), f.hostKey, offeredKey(r.stderr), [], ep.knownHosts);
+    if (f.hostKey)
+      throw new HostKeyError(ep.name, hostToken(ep.host, ep.port), f.hostKey, offeredKey(r.stderr), [], ep.knownHosts);
     throw new ConnectError(ep.name, target, f.reason, f.kind);
   } finally {
     rmSync(lock, { recursive: true, force: true });

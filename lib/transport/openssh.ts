@@ -80,7 +80,10 @@ export class OpenSshTransport implements Transport {
   /** One ssh client of the master running `command`; the command text goes on stdin (see bootstrapCommand). */
   private async client(command: string): Promise<Client> {
     const body = Buffer.from(command, 'utf8');
-    const child = spawn('ssh', execArgs(this.ep, this.setup, bootstrapCommand(body.length)), { stdio: 'pipe', detached: true });
+    const child = spawn('ssh', execArgs(this.ep, this.setup, bootstrapCommand(body.length)), {
+      stdio: 'pipe',
+      detached: true,
+    });
     await new Promise<void>((res, rej) => {
       child.once('spawn', res);
       const target = describeEndpoint(this.ep);
@@ -136,7 +139,11 @@ export class OpenSshTransport implements Transport {
   }
 
   /** Runs a helper command, feeding `input`, collecting stdout into `sink` (or memory) and stderr. */
-  private async quiet(command: string, input?: NodeJS.ReadableStream | Buffer, sink?: NodeJS.WritableStream): Promise<Quiet> {
+  private async quiet(
+    command: string,
+    input?: NodeJS.ReadableStream | Buffer,
+    sink?: NodeJS.WritableStream,
+  ): Promise<Quiet> {
     const { child, filter } = await this.client(command);
     const err: Buffer[] = [];
     const pids = filter((c) => err.push(c));
@@ -156,7 +163,11 @@ export class OpenSshTransport implements Transport {
 
   private fileError(path: string, stderr: string): Error {
     const msg = stderr.trim().split('\n').pop() ?? 'failed';
-    const known: [RegExp, string][] = [[/No such file/i, 'ENOENT'], [/Permission denied/i, 'EACCES'], [/Is a directory/i, 'EISDIR']];
+    const known: [RegExp, string][] = [
+      [/No such file/i, 'ENOENT'],
+      [/Permission denied/i, 'EACCES'],
+      [/Is a directory/i, 'EISDIR'],
+    ];
     const code = known.find(([re]) => re.test(msg))?.[1] ?? 'EIO';
     return Object.assign(new Error(`${path}: ${msg.replace(/^.*?: /, '')}`), { code });
   }
@@ -164,7 +175,9 @@ export class OpenSshTransport implements Transport {
   private writeCommand(remotePath: string, mode?: number): string {
     const p = quote(remotePath);
     // With a mode, the file never exists with looser permissions than asked, even for a moment.
-    return mode === undefined ? `cat > ${p}` : `umask 077 && cat > ${p} && chmod ${mode.toString(8).padStart(4, '0')} ${p}`;
+    return mode === undefined
+      ? `cat > ${p}`
+      : `umask 077 && cat > ${p} && chmod ${mode.toString(8).padStart(4, '0')} ${p}`;
   }
 
   async put(localPath: string, remotePath: string, opts: { mode?: number } = {}): Promise<number> {

@@ -19,7 +19,10 @@ class OnlyTheseKeys extends OpenSSHAgent {
   override getIdentities(cb: Parameters<InstanceType<typeof OpenSSHAgent>['getIdentities']>[0]): void {
     super.getIdentities((err, keys) => {
       if (err || !keys) return cb(err, keys);
-      cb(null, keys.filter((k) => this.allowed.some((a) => a.equals((k as ParsedKey).getPublicSSH()))));
+      cb(
+        null,
+        keys.filter((k) => this.allowed.some((a) => a.equals((k as ParsedKey).getPublicSSH()))),
+      );
     });
   }
 }
@@ -33,7 +36,10 @@ async function isSocket(path: string): Promise<boolean> {
 }
 
 async function publicBlob(file: string): Promise<Buffer | undefined> {
-  for (const [path, text] of [[`${file}.pub`, true], [file, false]] as const) {
+  for (const [path, text] of [
+    [`${file}.pub`, true],
+    [file, false],
+  ] as const) {
     try {
       const k = utils.parseKey(await readFile(path, text ? 'utf8' : undefined));
       if (!(k instanceof Error)) return k.getPublicSSH();
@@ -71,18 +77,31 @@ export class AuthPlan {
     }
     for (const file of ep.keys) this.steps.push({ method: 'publickey', label: file, make: () => this.keyFile(file) });
     if (creds?.passwordAuth) {
-      this.steps.push({ method: 'password', label: 'password', make: async () => {
-        const password = await creds.password(user);
-        return password === undefined ? undefined : { type: 'password', username: user, password };
-      } });
-      this.steps.push({ method: 'keyboard-interactive', label: 'keyboard-interactive', make: async () => {
-        const password = await creds.password(user);
-        if (password === undefined) return undefined;
-        // Answer the hidden prompts (the password) once; a second round means it was wrong.
-        let rounds = 0;
-        const answer = (prompts: Prompt[]): string[] => (rounds++ ? [] : prompts.map((p) => (p.echo ? '' : password)));
-        return { type: 'keyboard-interactive', username: user, prompt: (_n, _i, _l, prompts, finish) => finish(answer(prompts)) };
-      } });
+      this.steps.push({
+        method: 'password',
+        label: 'password',
+        make: async () => {
+          const password = await creds.password(user);
+          return password === undefined ? undefined : { type: 'password', username: user, password };
+        },
+      });
+      this.steps.push({
+        method: 'keyboard-interactive',
+        label: 'keyboard-interactive',
+        make: async () => {
+          const password = await creds.password(user);
+          if (password === undefined) return undefined;
+          // Answer the hidden prompts (the password) once; a second round means it was wrong.
+          let rounds = 0;
+          const answer = (prompts: Prompt[]): string[] =>
+            rounds++ ? [] : prompts.map((p) => (p.echo ? '' : password));
+          return {
+            type: 'keyboard-interactive',
+            username: user,
+            prompt: (_n, _i, _l, prompts, finish) => finish(answer(prompts)),
+          };
+        },
+      });
     }
   }
 
@@ -102,14 +121,17 @@ export class AuthPlan {
     }
     const plain = utils.parseKey(data);
     if (!(plain instanceof Error)) return { type: 'publickey', username: this.ep.user, key: data };
-    if (!/passphrase|encrypted/i.test(plain.message)) throw this.configError(`cannot use key ${file}: ${plain.message}`);
+    if (!/passphrase|encrypted/i.test(plain.message))
+      throw this.configError(`cannot use key ${file}: ${plain.message}`);
     const opens = (p: string): boolean => !(utils.parseKey(data, p) instanceof Error);
     const given = this.creds?.givenPassphrase;
-    if (given !== undefined && opens(given)) return { type: 'publickey', username: this.ep.user, key: data, passphrase: given };
+    if (given !== undefined && opens(given))
+      return { type: 'publickey', username: this.ep.user, key: data, passphrase: given };
     const asked = this.creds?.passphrase(file, opens);
     if (!asked) {
       // Later methods (another key, a password) may still log in; if none does, this is the reason given.
-      const why = given !== undefined ? 'FAB_KEY_PASSPHRASE does not unlock it' : 'no terminal to ask for its passphrase';
+      const why =
+        given !== undefined ? 'FAB_KEY_PASSPHRASE does not unlock it' : 'no terminal to ask for its passphrase';
       const fix = 'set FAB_KEY_PASSPHRASE, add the key to ssh-agent (ssh-add), or run fab on a terminal';
       this.locked ??= this.configError(`key ${file} is passphrase-protected and ${why}`, fix);
       return undefined;
@@ -126,7 +148,11 @@ export class AuthPlan {
   }
 
   /** ssh2's authHandler: the next method the server still accepts, or false when none is left. */
-  readonly handler = (left: AuthenticationType[] | null, _partial: boolean | null, next: (m: AnyAuthMethod | false) => void): void => {
+  readonly handler = (
+    left: AuthenticationType[] | null,
+    _partial: boolean | null,
+    next: (m: AnyAuthMethod | false) => void,
+  ): void => {
     void (async () => {
       while (this.steps.length) {
         const step = this.steps.shift()!;

@@ -7,14 +7,28 @@ import { describeEndpoint, type SshEndpoint } from './endpoint.js';
 import { AuthPlan } from './ssh-auth.js';
 import type { Credentials } from './credentials.js';
 import { startProxyCommand, type ProxySocket } from './proxy-command.js';
-import { appendKnownHost, checkHostKey, describeKey, entryMatches, hostToken, loadKnownHosts, preferredHostKeyAlgorithms, type HostKeyVerdict } from './knownhosts.js';
+import {
+  appendKnownHost,
+  checkHostKey,
+  describeKey,
+  entryMatches,
+  hostToken,
+  loadKnownHosts,
+  preferredHostKeyAlgorithms,
+  type HostKeyVerdict,
+} from './knownhosts.js';
 
 /**
  * Opens one SSH connection (node-ssh over ssh2): strict host key checking against known_hosts,
  * agent, key files, then password (ssh-auth.ts), connect timeout and keepalive, optionally through
  * a jump host's channel or a ProxyCommand.
  */
-export async function openSsh(ep: SshEndpoint, acceptNew: boolean, sock?: Duplex, creds?: Credentials): Promise<NodeSSH> {
+export async function openSsh(
+  ep: SshEndpoint,
+  acceptNew: boolean,
+  sock?: Duplex,
+  creds?: Credentials,
+): Promise<NodeSSH> {
   if (ep.certificateFiles.length) {
     const cert = ep.certificateFiles[0];
     const why = `CertificateFile ${cert} (ssh_config): the embedded ssh2 transport cannot log in with OpenSSH user certificates`;
@@ -67,8 +81,16 @@ export async function openSsh(ep: SshEndpoint, acceptNew: boolean, sock?: Duplex
     proxy?.stop();
     if (auth.failure) throw auth.failure;
     if (verdict && offered && verdict.kind !== 'match' && !(verdict.kind === 'unknown' && acceptNew)) {
-      const knownKeys = verdict.kind === 'changed' ? verdict.known.map((e) => `${describeKey(e.key)} (${e.file}:${e.line})`) : [];
-      throw new HostKeyError(ep.name, hostToken(ep.host, ep.port), verdict.kind, describeKey(offered), knownKeys, ep.knownHosts);
+      const knownKeys =
+        verdict.kind === 'changed' ? verdict.known.map((e) => `${describeKey(e.key)} (${e.file}:${e.line})`) : [];
+      throw new HostKeyError(
+        ep.name,
+        hostToken(ep.host, ep.port),
+        verdict.kind,
+        describeKey(offered),
+        knownKeys,
+        ep.knownHosts,
+      );
     }
     let [kind, why] = reason(err, ep, auth.tried);
     if (proxy) {
@@ -87,7 +109,8 @@ function reason(err: unknown, ep: SshEndpoint, tried: string[]): [ConnectFailure
   if (e.code === 'ECONNREFUSED') return ['refused', 'connection refused'];
   if (e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH') return ['unreachable', 'no route to host'];
   if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return ['dns', `cannot resolve ${ep.host}`];
-  if (e.code === 'ETIMEDOUT' || /timed out/i.test(e.message)) return ['timeout', `timed out after ${ep.connectTimeoutMs / 1000}s`];
+  if (e.code === 'ETIMEDOUT' || /timed out/i.test(e.message))
+    return ['timeout', `timed out after ${ep.connectTimeoutMs / 1000}s`];
   if (e.level === 'client-authentication' || /authentication methods failed/i.test(e.message)) {
     return ['auth', `authentication failed for user ${ep.user} (tried ${tried.join(', ') || 'no keys'})`];
   }

@@ -49,7 +49,10 @@ export function expandTokens(value: string, t: TokenValues, option: string): str
     l: () => local,
     L: () => local.split('.')[0] ?? local,
     j: () => t.jump ?? '',
-    C: () => createHash('sha1').update(`${local}${t.host}${t.port}${t.user}${t.jump ?? ''}`).digest('hex'),
+    C: () =>
+      createHash('sha1')
+        .update(`${local}${t.host}${t.port}${t.user}${t.jump ?? ''}`)
+        .digest('hex'),
     '%': () => '%',
   };
   return value.replace(/%(.?)/g, (_m, c: string) => {

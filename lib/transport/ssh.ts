@@ -3,7 +3,17 @@ import { stat as localStat } from 'node:fs/promises';
 import type { NodeSSH } from 'node-ssh';
 import type { ClientChannel, SFTPWrapper, Stats } from 'ssh2';
 import { ConnectionLostError } from '../errors.js';
-import type { ExecOptions, FileStat, GetFileOptions, PutFileOptions, RemoteProcess, ShellOptions, ShellSession, SshEndpointInfo, Transport } from './types.js';
+import type {
+  ExecOptions,
+  FileStat,
+  GetFileOptions,
+  PutFileOptions,
+  RemoteProcess,
+  ShellOptions,
+  ShellSession,
+  SshEndpointInfo,
+  Transport,
+} from './types.js';
 
 const NO_SUCH_FILE = 2;
 
@@ -59,7 +69,11 @@ export class SshTransport implements Transport {
         channel.stderr.on('data', (d: Buffer) => opts.onStderr(d));
         // A channel that closes without an exit status because the connection died is an error, not an exit code.
         const done = new Promise<{ code: number | null; signal: string | null }>((res, rej) =>
-          channel.on('close', () => setImmediate(() => (code === null && signal === null && this.lost ? rej(this.lost) : res({ code, signal })))),
+          channel.on('close', () =>
+            setImmediate(() =>
+              code === null && signal === null && this.lost ? rej(this.lost) : res({ code, signal }),
+            ),
+          ),
         );
         resolve({
           write: (data) => void channel.write(data),
@@ -114,8 +128,14 @@ export class SshTransport implements Transport {
           channel.on('exit', (c: number | null, s?: string) => ((code = c ?? null), (signal = s ?? null)));
           channel.on('data', opts.onData);
           channel.stderr.on('data', opts.onData);
-          const done = new Promise<{ code: number | null; signal: string | null }>((res) => channel.on('close', () => res({ code, signal })));
-          resolve({ write: (d) => void channel.write(d), resize: (rows, cols) => void channel.setWindow(rows, cols, 0, 0), done });
+          const done = new Promise<{ code: number | null; signal: string | null }>((res) =>
+            channel.on('close', () => res({ code, signal })),
+          );
+          resolve({
+            write: (d) => void channel.write(d),
+            resize: (rows, cols) => void channel.setWindow(rows, cols, 0, 0),
+            done,
+          });
         });
       }),
     );
@@ -134,27 +154,44 @@ export class SshTransport implements Transport {
 
   private async rawPut(localPath: string, remotePath: string, opts: PutFileOptions = {}): Promise<number> {
     const sftp = await this.sftp();
-    const o = { ...WINDOW, ...(opts.mode === undefined ? {} : { mode: opts.mode }), ...(opts.onProgress ? { step: stepOf(opts.onProgress) } : {}) };
-    await new Promise<void>((res, rej) => sftp.fastPut(localPath, remotePath, o, (e) => (e ? rej(sftpError(e, remotePath)) : res())));
-    if (opts.mode !== undefined) await new Promise<void>((res, rej) => sftp.chmod(remotePath, opts.mode!, (e) => (e ? rej(e) : res())));
+    const o = {
+      ...WINDOW,
+      ...(opts.mode === undefined ? {} : { mode: opts.mode }),
+      ...(opts.onProgress ? { step: stepOf(opts.onProgress) } : {}),
+    };
+    await new Promise<void>((res, rej) =>
+      sftp.fastPut(localPath, remotePath, o, (e) => (e ? rej(sftpError(e, remotePath)) : res())),
+    );
+    if (opts.mode !== undefined)
+      await new Promise<void>((res, rej) => sftp.chmod(remotePath, opts.mode!, (e) => (e ? rej(e) : res())));
     return (await localStat(localPath)).size;
   }
 
   private async rawGet(remotePath: string, localPath: string, opts: GetFileOptions = {}): Promise<number> {
     const sftp = await this.sftp();
     const o = { ...WINDOW, ...(opts.onProgress ? { step: stepOf(opts.onProgress) } : {}) };
-    await new Promise<void>((res, rej) => sftp.fastGet(remotePath, localPath, o, (e) => (e ? rej(sftpError(e, remotePath)) : res())));
+    await new Promise<void>((res, rej) =>
+      sftp.fastGet(remotePath, localPath, o, (e) => (e ? rej(sftpError(e, remotePath)) : res())),
+    );
     return (await localStat(localPath)).size;
   }
 
   private async rawReadFile(remotePath: string): Promise<Buffer> {
     const sftp = await this.sftp();
-    return new Promise((res, rej) => sftp.readFile(remotePath, (e: Error | null | undefined, data: Buffer) => (e ? rej(sftpError(e, remotePath)) : res(data))));
+    return new Promise((res, rej) =>
+      sftp.readFile(remotePath, (e: Error | null | undefined, data: Buffer) =>
+        e ? rej(sftpError(e, remotePath)) : res(data),
+      ),
+    );
   }
 
   private async rawWriteFile(remotePath: string, data: string | Buffer, opts: { mode?: number } = {}): Promise<void> {
     const sftp = await this.sftp();
-    await new Promise<void>((res, rej) => sftp.writeFile(remotePath, data, opts.mode === undefined ? {} : { mode: opts.mode }, (e) => (e ? rej(sftpError(e, remotePath)) : res())));
+    await new Promise<void>((res, rej) =>
+      sftp.writeFile(remotePath, data, opts.mode === undefined ? {} : { mode: opts.mode }, (e) =>
+        e ? rej(sftpError(e, remotePath)) : res(),
+      ),
+    );
   }
 
   private async rawStat(remotePath: string): Promise<FileStat | undefined> {
@@ -179,7 +216,10 @@ export class SshTransport implements Transport {
  * protocol object in that case.
  */
 function sendSignal(channel: ClientChannel, name: string): void {
-  const c = channel as unknown as { outgoing?: { id: number; state: string }; _client?: { _protocol?: { signal?(id: number, sig: string): void } } };
+  const c = channel as unknown as {
+    outgoing?: { id: number; state: string };
+    _client?: { _protocol?: { signal?(id: number, sig: string): void } };
+  };
   const protocol = c._client?._protocol;
   if (c.outgoing?.state === 'eof' && protocol?.signal) protocol.signal(c.outgoing.id, name);
   else channel.signal(name);
@@ -192,7 +232,8 @@ function sendSignal(channel: ClientChannel, name: string): void {
  */
 const WINDOW = { concurrency: 16, chunkSize: 256 * 1024 - 2048 } as const;
 
-const stepOf = (p: (done: number, total: number) => void) => (done: number, _chunk: number, total: number) => p(done, total);
+const stepOf = (p: (done: number, total: number) => void) => (done: number, _chunk: number, total: number) =>
+  p(done, total);
 
 /** SFTP errors carry numeric codes; give them the errno names the rest of fab checks. */
 function sftpError(e: Error & { code?: number | string }, path: string): Error {

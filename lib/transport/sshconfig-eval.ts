@@ -28,7 +28,10 @@ export type ConfigValues = Map<string, string[]>;
  * `Match host`/`originalhost` lists without case (match_hostname), as measured against `ssh -G`.
  */
 export function matchPattern(text: string, pattern: string, caseless = false): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`, caseless ? 'is' : 's').test(text);
 }
 
@@ -81,7 +84,8 @@ class Evaluator {
   }
 
   private include(l: ConfigLine, depth: number, never: boolean): void {
-    if (depth >= MAX_DEPTH) throw new SshConfigSyntaxError(l.file, l.line, `Include nested more than ${MAX_DEPTH} deep`);
+    if (depth >= MAX_DEPTH)
+      throw new SshConfigSyntaxError(l.file, l.line, `Include nested more than ${MAX_DEPTH} deep`);
     for (const arg of l.args) {
       const path = expandHome(arg);
       for (const f of globFiles(isAbsolute(path) ? path : join(this.env.sshDir, path))) {
@@ -158,7 +162,11 @@ class Evaluator {
         return this.env.exec(cmd);
       }
       default:
-        throw new SshConfigSyntaxError(l.file, l.line, `Match ${word}: not supported by fab (all, canonical, final, exec, host, originalhost, user, localuser are)`);
+        throw new SshConfigSyntaxError(
+          l.file,
+          l.line,
+          `Match ${word}: not supported by fab (all, canonical, final, exec, host, originalhost, user, localuser are)`,
+        );
     }
   }
 }

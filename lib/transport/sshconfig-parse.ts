@@ -70,7 +70,10 @@ export class SshConfigSyntaxError extends Error {
 
 /** A glob pattern (`*`, `?`, `[...]`) as a RegExp for one path segment. */
 function segmentRegExp(seg: string): RegExp {
-  const body = seg.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  const body = seg
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
   return new RegExp(`^${body}$`);
 }
 
@@ -87,7 +90,10 @@ export function globFiles(pattern: string): string[] {
     const re = segmentRegExp(seg);
     bases = bases.flatMap((b) => {
       try {
-        return readdirSync(b).filter((f) => !f.startsWith('.') && re.test(f)).sort().map((f) => join(b, f));
+        return readdirSync(b)
+          .filter((f) => !f.startsWith('.') && re.test(f))
+          .sort()
+          .map((f) => join(b, f));
       } catch {
         return [];
       }

@@ -47,7 +47,8 @@ export class SshConfigFile {
       return new SshConfigFile(await readFile(path, 'utf8'), path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !explicit) return new SshConfigFile(undefined, path);
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`--ssh-config ${path}: no such file`, 'give the path of an existing ssh config file');
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new UsageError(`--ssh-config ${path}: no such file`, 'give the path of an existing ssh config file');
       throw new UsageError(`cannot read ssh config ${path}: ${(err as Error).message}`);
     }
   }
@@ -71,7 +72,8 @@ export class SshConfigFile {
         exec: (cmd) => spawnSync('/bin/sh', ['-c', cmd], { stdio: 'ignore' }).status === 0,
       });
     } catch (err) {
-      if (err instanceof SshConfigSyntaxError) throw new UsageError(`ssh config ${err.message}`, 'fix that line (see ssh_config(5))');
+      if (err instanceof SshConfigSyntaxError)
+        throw new UsageError(`ssh config ${err.message}`, 'fix that line (see ssh_config(5))');
       throw err;
     }
   }
@@ -88,10 +90,15 @@ export function entryOf(alias: string, v: ConfigValues, file: string): SshConfig
   const num = (k: string, name: string): number | undefined => {
     const s = one(k);
     if (s === undefined || s.toLowerCase() === 'none') return undefined;
-    if (!/^\d+$/.test(s)) throw new UsageError(`ssh config ${file}: ${name} ${s} for ${alias}: not a number`, `write ${name} as a whole number`);
+    if (!/^\d+$/.test(s))
+      throw new UsageError(
+        `ssh config ${file}: ${name} ${s} for ${alias}: not a number`,
+        `write ${name} as a whole number`,
+      );
     return Number(s);
   };
-  const notNone = (s: string | undefined): string | undefined => (s === undefined || s.toLowerCase() === 'none' ? undefined : s);
+  const notNone = (s: string | undefined): string | undefined =>
+    s === undefined || s.toLowerCase() === 'none' ? undefined : s;
   const entry: SshConfigEntry = {
     identityFiles: v.get('identityfile') ?? [],
     identitiesOnly: YES.has(one('identitiesonly')?.toLowerCase() ?? ''),
@@ -100,7 +107,8 @@ export function entryOf(alias: string, v: ConfigValues, file: string): SshConfig
   };
   const hostName = one('hostname');
   // HostName takes %h (the alias) and %% only; ssh lower-cases the result.
-  if (hostName) entry.hostName = hostName.replace(/%(h|%)/g, (_m, c: string) => (c === 'h' ? alias : '%')).toLowerCase();
+  if (hostName)
+    entry.hostName = hostName.replace(/%(h|%)/g, (_m, c: string) => (c === 'h' ? alias : '%')).toLowerCase();
   const user = one('user');
   if (user) entry.user = user;
   const port = num('port', 'Port');
@@ -116,7 +124,8 @@ export function entryOf(alias: string, v: ConfigValues, file: string): SshConfig
   const sac = num('serveralivecountmax', 'ServerAliveCountMax');
   if (sac) entry.serverAliveCountMax = sac;
   const fwd = one('forwardagent');
-  if (fwd !== undefined) entry.forwardAgent = YES.has(fwd.toLowerCase()) ? true : fwd.toLowerCase() === 'no' ? false : fwd;
+  if (fwd !== undefined)
+    entry.forwardAgent = YES.has(fwd.toLowerCase()) ? true : fwd.toLowerCase() === 'no' ? false : fwd;
   const agent = one('identityagent');
   if (agent) entry.identityAgent = agent;
   return entry;

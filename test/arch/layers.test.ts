@@ -55,7 +55,9 @@ describe('lib/ import graph', () => {
   it('keeps recipes, file edits, gates, services and SQL off the run config and the transport internals', () => {
     const leaks = [...g]
       .filter(([m]) => ['recipes', 'files', 'health', 'system', 'db'].includes(folderOf(m)))
-      .flatMap(([m, deps]) => [...deps].filter((d) => d === 'run/runner.ts' || d.startsWith('transport/')).map((d) => `${m} -> ${d}`));
+      .flatMap(([m, deps]) =>
+        [...deps].filter((d) => d === 'run/runner.ts' || d.startsWith('transport/')).map((d) => `${m} -> ${d}`),
+      );
     expect(leaks).toEqual([]);
   });
 });
@@ -70,6 +72,13 @@ describe('the cycle finder', () => {
       ['e.ts', new Set(['a.ts'])],
     ]);
     expect(cycles(g)).toEqual([['a.ts', 'b.ts', 'c.ts'], ['d.ts']]);
-    expect(cycles(new Map([['x.ts', new Set(['y.ts'])], ['y.ts', new Set<string>()]]))).toEqual([]);
+    expect(
+      cycles(
+        new Map([
+          ['x.ts', new Set(['y.ts'])],
+          ['y.ts', new Set<string>()],
+        ]),
+      ),
+    ).toEqual([]);
   });
 });

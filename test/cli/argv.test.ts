@@ -3,9 +3,21 @@ import { parseArgv, preScan, type ParseContext, type TaskInfo } from '../../lib/
 import { UsageError } from '../../lib/errors.js';
 
 const TASKS: Record<string, TaskInfo> = {
-  disableLb: { name: 'nginx.disableLb', args: [{ name: 'backend', boolean: false, required: true }, { name: 'force', boolean: true, required: false }] },
+  disableLb: {
+    name: 'nginx.disableLb',
+    args: [
+      { name: 'backend', boolean: false, required: true },
+      { name: 'force', boolean: true, required: false },
+    ],
+  },
   enableLb: { name: 'nginx.enableLb', args: [{ name: 'backend', boolean: false, required: true }] },
-  deploy: { name: 'deploy.deploy', args: [{ name: 'version', boolean: false, required: true }, { name: 'dryRun', boolean: true, required: false }] },
+  deploy: {
+    name: 'deploy.deploy',
+    args: [
+      { name: 'version', boolean: false, required: true },
+      { name: 'dryRun', boolean: true, required: false },
+    ],
+  },
   uptime: { name: 'uptime', args: [] },
 };
 const ctx: ParseContext = {
@@ -60,11 +72,20 @@ describe('fab argv', () => {
 
   it('reads bundled and attached short options and repeatable ones', () => {
     const inv = parse(['-Pwz5', '-R', 'web,lb', '-x', 'web3', '--set', 'a=1', '--set=b=2', 'uptime']);
-    expect(inv.options).toMatchObject({ parallel: true, warnOnly: true, poolSize: 5, roles: ['web', 'lb'], excludeHosts: ['web3'], set: ['a=1', 'b=2'] });
+    expect(inv.options).toMatchObject({
+      parallel: true,
+      warnOnly: true,
+      poolSize: 5,
+      roles: ['web', 'lb'],
+      excludeHosts: ['web3'],
+      set: ['a=1', 'b=2'],
+    });
   });
 
   it('fails with a usage error and a suggestion for unknown words and options', () => {
-    expect(() => parse(['prod', 'disabelLb', 'web1'])).toThrow(/unknown task or host set "disabelLb"[\s\S]*did you mean "disableLb"/);
+    expect(() => parse(['prod', 'disabelLb', 'web1'])).toThrow(
+      /unknown task or host set "disabelLb"[\s\S]*did you mean "disableLb"/,
+    );
     expect(() => parse(['--paralel'])).toThrow(/unknown option --paralel[\s\S]*parallel/);
     expect(() => parse(['enableLb', 'a', 'b'])).toThrow(UsageError);
     expect(() => parse(['-z'])).toThrow(/needs a value/);

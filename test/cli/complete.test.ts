@@ -29,9 +29,25 @@ const tasks = ['app.deploy', 'app.status', 'backup', 'db.backup', 'db.status', '
 
 // words after `fab` (the last is being completed) -> exactly what is offered.
 const table: [string, string[], Completion][] = [
-  ['sets, tasks (short and file.task; an ambiguous short name only in full) and commands', [''], {
-    words: ['app.deploy', 'app.status', 'backup', 'completion', 'db.backup', 'db.status', 'deploy', 'edge', 'resume', 'runs', 'stage'],
-  }],
+  [
+    'sets, tasks (short and file.task; an ambiguous short name only in full) and commands',
+    [''],
+    {
+      words: [
+        'app.deploy',
+        'app.status',
+        'backup',
+        'completion',
+        'db.backup',
+        'db.status',
+        'deploy',
+        'edge',
+        'resume',
+        'runs',
+        'stage',
+      ],
+    },
+  ],
   ['fab completion SHELL', ['completion', ''], { words: ['bash', 'fish', 'zsh'] }],
   ['fab resume RUN_ID', ['resume', '2026112'], { words: ['20261122T002532-a2d04f', '20261123T101010-bbbbbb'] }],
   ['nothing after fab resume RUN_ID', ['resume', '20261122T002532-a2d04f', ''], { words: [] }],
@@ -40,7 +56,11 @@ const table: [string, string[], Completion][] = [
   ['a set given is not offered again; tasks still are', ['stage', ''], { words: ['edge', ...tasks].sort() }],
   ['after a task, no host sets', ['backup', 'e'], { words: [] }],
   ['fab options', ['--hi'], { words: ['--hide'] }],
-  ['a lone dash is the start of an option', ['-'], { words: expect.arrayContaining(['--hosts', '--roles', '--list']) as unknown as string[] }],
+  [
+    'a lone dash is the start of an option',
+    ['-'],
+    { words: expect.arrayContaining(['--hosts', '--roles', '--list']) as unknown as string[] },
+  ],
   ['--arg names of the task being typed, before fab options', ['deploy', 'staging', '--m'], { words: ['--mode'] }],
   ['boolean args in kebab case', ['deploy', '--dry'], { words: ['--dry-run', '--dry-run-first'] }],
   ['an arg already given is not offered again', ['deploy', '--mode', 'fast', '--mo'], { words: [] }],
@@ -51,12 +71,20 @@ const table: [string, string[], Completion][] = [
   ['a task name is a positional while a required arg is missing', ['deploy', 'st'], { words: ['staging'] }],
   ['hosts after -H: the selected set only', ['stage', '-H', 'w'], { words: ['web1', 'web2'] }],
   ['hosts after -H without a set: every set', ['-H', ''], { words: ['db1', 'lb1', 'web1', 'web2'] }],
-  ['a comma list completes its last item, skipping those given', ['stage', '-H', 'web1,'], { words: ['web1,db1', 'web1,web2'] }],
+  [
+    'a comma list completes its last item, skipping those given',
+    ['stage', '-H', 'web1,'],
+    { words: ['web1,db1', 'web1,web2'] },
+  ],
   ['hosts after -x and --exclude-hosts=', ['stage', '--exclude-hosts=d'], { words: ['--exclude-hosts=db1'] }],
   ['hosts glued to -H', ['edge', '-Hl'], { words: ['-Hlb1'] }],
   ['roles after -R', ['stage', '-R', ''], { words: ['db', 'web'] }],
   ['roles after a bundle ending in R', ['edge', '-PR', ''], { words: ['lb'] }],
-  ['output groups after --hide', ['--hide', 'running,st'], { words: ['running,status', 'running,stderr', 'running,stdout'] }],
+  [
+    'output groups after --hide',
+    ['--hide', 'running,st'],
+    { words: ['running,status', 'running,stderr', 'running,stdout'] },
+  ],
   ['task names after -d', ['-d', 'app.'], { words: ['app.deploy', 'app.status'] }],
   ['file names after -f, -i, --ssh-config', ['-f', ''], { words: [], files: true }],
   ['no values for a number option', ['-z', ''], { words: [] }],
@@ -77,7 +105,7 @@ describe('bash glue', () => {
   it.each([
     ['fab stage -H w', ['fab', 'stage', '-H', 'w']],
     ['fab ', ['fab', '']],
-    ["fab --set 'a b' x\\ y \"c\\\"d", ['fab', '--set', 'a b', 'x y', 'c"d']],
+    ['fab --set \'a b\' x\\ y "c\\"d', ['fab', '--set', 'a b', 'x y', 'c"d']],
     ['', ['']],
   ])('splitLine(%j)', (line, want) => {
     expect(splitLine(line)).toEqual(want);

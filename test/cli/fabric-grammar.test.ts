@@ -4,11 +4,19 @@ import { UsageError } from '../../lib/errors.js';
 
 describe('Fabric task:args grammar', () => {
   it('splits positional and keyword args', () => {
-    expect(parseTaskWord('deploy:1.2.3,force=true')).toEqual({ name: 'deploy', positional: ['1.2.3'], named: { force: 'true' } });
+    expect(parseTaskWord('deploy:1.2.3,force=true')).toEqual({
+      name: 'deploy',
+      positional: ['1.2.3'],
+      named: { force: 'true' },
+    });
   });
 
   it('honours \\, and \\= escapes and keeps other backslashes', () => {
-    expect(parseTaskWord('t:a\\,b,k=x\\=y,p=c:\\dir')).toEqual({ name: 't', positional: ['a,b'], named: { k: 'x=y', p: 'c:\\dir' } });
+    expect(parseTaskWord('t:a\\,b,k=x\\=y,p=c:\\dir')).toEqual({
+      name: 't',
+      positional: ['a,b'],
+      named: { k: 'x=y', p: 'c:\\dir' },
+    });
   });
 
   it('keeps everything after the first = in the value', () => {
@@ -16,7 +24,14 @@ describe('Fabric task:args grammar', () => {
   });
 
   it('reads the reserved host/role keywords', () => {
-    expect(parseTaskWord('t:x,hosts=a;b,role=web,exclude_hosts=c')).toEqual({ name: 't', positional: ['x'], named: {}, hosts: ['a', 'b'], roles: ['web'], excludeHosts: ['c'] });
+    expect(parseTaskWord('t:x,hosts=a;b,role=web,exclude_hosts=c')).toEqual({
+      name: 't',
+      positional: ['x'],
+      named: {},
+      hosts: ['a', 'b'],
+      roles: ['web'],
+      excludeHosts: ['c'],
+    });
   });
 
   it('rejects malformed words with a usage error', () => {

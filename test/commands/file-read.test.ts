@@ -11,11 +11,19 @@ const P = '/etc/my app.conf';
 // Input -> the exact command line, and what the operator is shown of it.
 const GOLDEN: [string, ShellCommand, string, string?][] = [
   ['readBase64', fr.readBase64(P), `[ -f '${P}' ] || exit 3; base64 -w0 -- '${P}'`],
-  ['readForEdit', fr.readForEdit(P),
-    `if [ -f '${P}' ]; then base64 -w0 -- '${P}'; elif [ -e '${P}' ]; then echo notafile; exit 3; else echo absent; fi`, `(read ${P})`],
+  [
+    'readForEdit',
+    fr.readForEdit(P),
+    `if [ -f '${P}' ]; then base64 -w0 -- '${P}'; elif [ -e '${P}' ]; then echo notafile; exit 3; else echo absent; fi`,
+    `(read ${P})`,
+  ],
   ['pathExists', fr.pathExists(P), `test -e '${P}'`],
-  ['canReplace', fr.canReplace(P), `{ [ ! -e '${P}' ] || { [ -r '${P}' ] && [ -O '${P}' ]; }; } && [ -w /etc ]`,
-    `(can the login user replace ${P}?)`],
+  [
+    'canReplace',
+    fr.canReplace(P),
+    `{ [ ! -e '${P}' ] || { [ -r '${P}' ] && [ -O '${P}' ]; }; } && [ -w /etc ]`,
+    `(can the login user replace ${P}?)`,
+  ],
   ['homeDir', homeDir().command, 'printf %s "$HOME"', '(home directory)'],
 ];
 

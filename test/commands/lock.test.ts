@@ -13,12 +13,18 @@ const INFO = lock.holderInfo('20261203T070000-abc123', 'ops', 'laptop', '2026-12
 const GOLDEN: [string, ShellCommand, string][] = [
   ['readHolder', lock.readHolder(DIR), `cat -- ${DIR}/holder 2>/dev/null`],
   ['removeLock', lock.removeLock('/srv/my app/.lock'), `rm -rf -- '/srv/my app/.lock'`],
-  ['takeLock', lock.takeLock(DIR, INFO),
-    `mkdir -p -- /srv/app && if mkdir -- ${DIR} 2>/dev/null; then printf '%s\\n' `
-    + `'run=20261203T070000-abc123 user=ops@laptop time=2026-12-03T07:00:00.000Z' > ${DIR}/holder; `
-    + `elif [ -d ${DIR} ]; then cat -- ${DIR}/holder 2>/dev/null || echo unknown; exit 75; else mkdir -- ${DIR}; fi`],
-  ['releaseLock', lock.releaseLock(DIR, '20261203T070000-abc123'),
-    `grep -q -- 'run=20261203T070000-abc123 ' ${DIR}/holder 2>/dev/null && rm -rf -- ${DIR}; true`],
+  [
+    'takeLock',
+    lock.takeLock(DIR, INFO),
+    `mkdir -p -- /srv/app && if mkdir -- ${DIR} 2>/dev/null; then printf '%s\\n' ` +
+      `'run=20261203T070000-abc123 user=ops@laptop time=2026-12-03T07:00:00.000Z' > ${DIR}/holder; ` +
+      `elif [ -d ${DIR} ]; then cat -- ${DIR}/holder 2>/dev/null || echo unknown; exit 75; else mkdir -- ${DIR}; fi`,
+  ],
+  [
+    'releaseLock',
+    lock.releaseLock(DIR, '20261203T070000-abc123'),
+    `grep -q -- 'run=20261203T070000-abc123 ' ${DIR}/holder 2>/dev/null && rm -rf -- ${DIR}; true`,
+  ],
 ];
 
 describe('lock command builders', () => {

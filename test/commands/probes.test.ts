@@ -24,8 +24,11 @@ describe('probe builders', () => {
   });
 
   it('parses uname and command -v', () => {
-    expect(uname().parse({ stdout: 'Linux 6.1.0-27-amd64 x86_64\n', code: 0 }))
-      .toEqual({ kernel: 'Linux', release: '6.1.0-27-amd64', machine: 'x86_64' });
+    expect(uname().parse({ stdout: 'Linux 6.1.0-27-amd64 x86_64\n', code: 0 })).toEqual({
+      kernel: 'Linux',
+      release: '6.1.0-27-amd64',
+      machine: 'x86_64',
+    });
     expect(uname().parse({ stdout: '', code: 127 })).toBeUndefined();
     expect(toolPath('curl').parse({ stdout: '/usr/bin/curl\n', code: 0 })).toBe('/usr/bin/curl');
     expect(toolPath('curl').parse({ stdout: '', code: 1 })).toBeUndefined();
@@ -36,8 +39,10 @@ describe('firstTool', () => {
   it('is the backup recipe detection, byte for byte, and parses the tool it names', () => {
     const p = firstTool(['mariabackup', 'xtrabackup', 'innobackupex']);
     expect(p.name).toBe('first-tool:mariabackup,xtrabackup,innobackupex');
-    expect(p.command.text).toBe('for t in mariabackup xtrabackup innobackupex; do command -v "$t" >/dev/null 2>&1'
-      + ' && { echo "$t"; exit 0; }; done; PATH="$PATH:/usr/sbin"; exit 1');
+    expect(p.command.text).toBe(
+      'for t in mariabackup xtrabackup innobackupex; do command -v "$t" >/dev/null 2>&1' +
+        ' && { echo "$t"; exit 0; }; done; PATH="$PATH:/usr/sbin"; exit 1',
+    );
     expect(p.parse({ stdout: 'xtrabackup\n', code: 0 })).toBe('xtrabackup');
     expect(p.parse({ stdout: '', code: 1 })).toBeUndefined();
   });
@@ -46,7 +51,11 @@ describe('firstTool', () => {
 describe('systemdRunning', () => {
   it('is the service layer detection, shown as a question', () => {
     const p = systemdRunning();
-    expect([p.name, p.command.text, p.command.display]).toEqual(['systemd', 'test -d /run/systemd/system', '(is systemd running?)']);
+    expect([p.name, p.command.text, p.command.display]).toEqual([
+      'systemd',
+      'test -d /run/systemd/system',
+      '(is systemd running?)',
+    ]);
     expect([p.parse({ stdout: '', code: 0 }), p.parse({ stdout: '', code: 1 })]).toEqual([true, false]);
   });
 });

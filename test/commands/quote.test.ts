@@ -3,9 +3,30 @@ import { describe, expect, it } from 'vitest';
 import { quote, secret, sh } from '../../lib/commands/quote.js';
 
 // Every hostile value must reach the program as exactly one argument, byte for byte.
-const HOSTILE = [`it's`, `"double"`, '$(touch /tmp/pwned)', '`id`', 'a b\tc', 'line1\nline2', '', '-n', 'back\\slash', '*', '~root', '&;|<>', "'", "''"];
+const HOSTILE = [
+  `it's`,
+  `"double"`,
+  '$(touch /tmp/pwned)',
+  '`id`',
+  'a b\tc',
+  'line1\nline2',
+  '',
+  '-n',
+  'back\\slash',
+  '*',
+  '~root',
+  '&;|<>',
+  "'",
+  "''",
+];
 
-const echoBack = (cmd: string): string[] => JSON.parse(execFileSync('/bin/sh', ['-c', `node -e 'console.log(JSON.stringify(process.argv.slice(1)))' -- ${cmd}`]).toString()) as string[];
+const echoBack = (cmd: string): string[] =>
+  JSON.parse(
+    execFileSync('/bin/sh', [
+      '-c',
+      `node -e 'console.log(JSON.stringify(process.argv.slice(1)))' -- ${cmd}`,
+    ]).toString(),
+  ) as string[];
 
 describe('quote', () => {
   it('leaves safe words bare and quotes everything else', () => {

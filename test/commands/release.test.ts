@@ -13,27 +13,55 @@ const SHA = 'ab12'.repeat(16);
 const GOLDEN: [string, ShellCommand, string][] = [
   ['ensureDirs', rel.ensureDirs(l), `mkdir -p -- '/srv/my app/releases' '/srv/my app/shared'`],
   ['makeDir', rel.makeDir('/srv/app/releases/.build-1.2-0a0b'), 'mkdir -- /srv/app/releases/.build-1.2-0a0b'],
-  ['removeDirs', rel.removeDirs(['/srv/app/releases/.upload-1', '/srv/my app/.old']),
-    `rm -rf -- /srv/app/releases/.upload-1 '/srv/my app/.old'`],
-  ['readMarker', rel.readMarker(l.release('1.2.0')),
-    `cat -- '/srv/my app/releases/1.2.0/.fab-release' 2>/dev/null || { [ -e '/srv/my app/releases/1.2.0' ] && echo incomplete; }`],
-  ['writeMarker', rel.writeMarker('/srv/app/releases/.build-1', SHA),
-    `printf '%s\\n' ${SHA} > /srv/app/releases/.build-1/.fab-release`],
-  ['replaceWithEmpty', rel.replaceWithEmpty('/srv/app/releases/1.0', '/srv/app/releases/.old-1.0-ff'),
-    '{ [ ! -e /srv/app/releases/1.0 ] || mv -T -- /srv/app/releases/1.0 /srv/app/releases/.old-1.0-ff; } && mkdir -- /srv/app/releases/1.0'],
-  ['moveIntoPlace', rel.moveIntoPlace('/r/.build-1', '/r/1', '/r/.old-1'),
-    '{ [ ! -e /r/1 ] || mv -T -- /r/1 /r/.old-1; } && mv -T -- /r/.build-1 /r/1'],
-  ['linkShared', rel.linkShared(l, '/srv/my app/releases/.build-2', 'log'),
-    `mkdir -p -- '/srv/my app/shared/log' && rm -rf -- '/srv/my app/releases/.build-2/log'`
-    + ` && mkdir -p -- "$(dirname -- '/srv/my app/releases/.build-2/log')" && ln -s -- '/srv/my app/shared/log' '/srv/my app/releases/.build-2/log'`],
+  [
+    'removeDirs',
+    rel.removeDirs(['/srv/app/releases/.upload-1', '/srv/my app/.old']),
+    `rm -rf -- /srv/app/releases/.upload-1 '/srv/my app/.old'`,
+  ],
+  [
+    'readMarker',
+    rel.readMarker(l.release('1.2.0')),
+    `cat -- '/srv/my app/releases/1.2.0/.fab-release' 2>/dev/null || { [ -e '/srv/my app/releases/1.2.0' ] && echo incomplete; }`,
+  ],
+  [
+    'writeMarker',
+    rel.writeMarker('/srv/app/releases/.build-1', SHA),
+    `printf '%s\\n' ${SHA} > /srv/app/releases/.build-1/.fab-release`,
+  ],
+  [
+    'replaceWithEmpty',
+    rel.replaceWithEmpty('/srv/app/releases/1.0', '/srv/app/releases/.old-1.0-ff'),
+    '{ [ ! -e /srv/app/releases/1.0 ] || mv -T -- /srv/app/releases/1.0 /srv/app/releases/.old-1.0-ff; } && mkdir -- /srv/app/releases/1.0',
+  ],
+  [
+    'moveIntoPlace',
+    rel.moveIntoPlace('/r/.build-1', '/r/1', '/r/.old-1'),
+    '{ [ ! -e /r/1 ] || mv -T -- /r/1 /r/.old-1; } && mv -T -- /r/.build-1 /r/1',
+  ],
+  [
+    'linkShared',
+    rel.linkShared(l, '/srv/my app/releases/.build-2', 'log'),
+    `mkdir -p -- '/srv/my app/shared/log' && rm -rf -- '/srv/my app/releases/.build-2/log'` +
+      ` && mkdir -p -- "$(dirname -- '/srv/my app/releases/.build-2/log')" && ln -s -- '/srv/my app/shared/log' '/srv/my app/releases/.build-2/log'`,
+  ],
   ['readLink', rel.readLink('/srv/app/current'), 'readlink -- /srv/app/current || true'],
-  ['switchLink current', rel.switchLink(l, 'current', 'releases/2.0'),
-    `cd -- '/srv/my app' && ln -sfn -- releases/2.0 .current.tmp && mv -Tf -- .current.tmp current`],
-  ['switchLink previous', rel.switchLink(rel.releaseLayout('/srv/app'), 'previous', 'releases/1.0'),
-    'cd -- /srv/app && ln -sfn -- releases/1.0 .previous.tmp && mv -Tf -- .previous.tmp previous'],
+  [
+    'switchLink current',
+    rel.switchLink(l, 'current', 'releases/2.0'),
+    `cd -- '/srv/my app' && ln -sfn -- releases/2.0 .current.tmp && mv -Tf -- .current.tmp current`,
+  ],
+  [
+    'switchLink previous',
+    rel.switchLink(rel.releaseLayout('/srv/app'), 'previous', 'releases/1.0'),
+    'cd -- /srv/app && ln -sfn -- releases/1.0 .previous.tmp && mv -Tf -- .previous.tmp previous',
+  ],
   ['listNewestFirst', rel.listNewestFirst(l), `ls -1t -- '/srv/my app/releases'`],
   ['listOldestFirst', rel.listOldestFirst(l), `cd -- '/srv/my app/releases' 2>/dev/null && ls -1tr -- . || true`],
-  ['removeReleases', rel.removeReleases(l, ['0.9', `it's`]), `cd -- '/srv/my app/releases' && rm -rf -- 0.9 'it'\\''s'`],
+  [
+    'removeReleases',
+    rel.removeReleases(l, ['0.9', `it's`]),
+    `cd -- '/srv/my app/releases' && rm -rf -- 0.9 'it'\\''s'`,
+  ],
   ['isComplete', rel.isComplete(l, '1.2.0'), `test -f '/srv/my app/releases/1.2.0/.fab-release'`],
 ];
 

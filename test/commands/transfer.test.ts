@@ -3,7 +3,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hasHostToken, localPathFor, planPut, sudoFetchScript, sudoInstallScript, type LocalTree } from '../../lib/commands/transfer.js';
+import {
+  hasHostToken,
+  localPathFor,
+  planPut,
+  sudoFetchScript,
+  sudoInstallScript,
+  type LocalTree,
+} from '../../lib/commands/transfer.js';
 
 const file = (rel: string, mode = 0o644, size = 3) => ({ abs: `/l/${rel}`, rel, mode, size });
 const noMode = () => undefined;
@@ -15,19 +22,62 @@ describe('planPut (scp rules)', () => {
     files: [file('site/index.html'), file('site/css/x.css', 0o600)],
     dirs: ['site', 'site/css'],
   };
-  const glob: LocalTree = { sources: [{ name: 'a.tgz', isDir: false }, { name: 'b.tgz', isDir: false }], files: [file('a.tgz'), file('b.tgz')], dirs: [] };
+  const glob: LocalTree = {
+    sources: [
+      { name: 'a.tgz', isDir: false },
+      { name: 'b.tgz', isDir: false },
+    ],
+    files: [file('a.tgz'), file('b.tgz')],
+    dirs: [],
+  };
 
   it.each([
-    ['one file: to the path, or inside it if the host has a folder there', one, '/srv/x', false,
-      { files: [{ local: '/l/a.conf', remote: '/srv/x', size: 3, intoDir: 'a.conf' }], dirs: [] }],
-    ['a folder onto a new path: its content becomes that path', dir, '/srv/www', false,
-      { files: [{ local: '/l/site/index.html', remote: '/srv/www/index.html', size: 3 }, { local: '/l/site/css/x.css', remote: '/srv/www/css/x.css', size: 3 }],
-        dirs: ['/srv/www', '/srv/www/css'] }],
-    ['a folder onto an existing folder: inside it, under its own name', dir, '/srv', true,
-      { files: [{ local: '/l/site/index.html', remote: '/srv/site/index.html', size: 3 }, { local: '/l/site/css/x.css', remote: '/srv/site/css/x.css', size: 3 }],
-        dirs: ['/srv/site', '/srv/site/css'] }],
-    ['a glob: every match inside the folder, made if missing', glob, '/srv/dist', false,
-      { files: [{ local: '/l/a.tgz', remote: '/srv/dist/a.tgz', size: 3 }, { local: '/l/b.tgz', remote: '/srv/dist/b.tgz', size: 3 }], dirs: ['/srv/dist'] }],
+    [
+      'one file: to the path, or inside it if the host has a folder there',
+      one,
+      '/srv/x',
+      false,
+      { files: [{ local: '/l/a.conf', remote: '/srv/x', size: 3, intoDir: 'a.conf' }], dirs: [] },
+    ],
+    [
+      'a folder onto a new path: its content becomes that path',
+      dir,
+      '/srv/www',
+      false,
+      {
+        files: [
+          { local: '/l/site/index.html', remote: '/srv/www/index.html', size: 3 },
+          { local: '/l/site/css/x.css', remote: '/srv/www/css/x.css', size: 3 },
+        ],
+        dirs: ['/srv/www', '/srv/www/css'],
+      },
+    ],
+    [
+      'a folder onto an existing folder: inside it, under its own name',
+      dir,
+      '/srv',
+      true,
+      {
+        files: [
+          { local: '/l/site/index.html', remote: '/srv/site/index.html', size: 3 },
+          { local: '/l/site/css/x.css', remote: '/srv/site/css/x.css', size: 3 },
+        ],
+        dirs: ['/srv/site', '/srv/site/css'],
+      },
+    ],
+    [
+      'a glob: every match inside the folder, made if missing',
+      glob,
+      '/srv/dist',
+      false,
+      {
+        files: [
+          { local: '/l/a.tgz', remote: '/srv/dist/a.tgz', size: 3 },
+          { local: '/l/b.tgz', remote: '/srv/dist/b.tgz', size: 3 },
+        ],
+        dirs: ['/srv/dist'],
+      },
+    ],
   ] as const)('%s', (_name, tree, remote, isDir, want) => {
     expect(planPut(tree, remote, isDir, noMode)).toEqual(want);
   });
@@ -48,7 +98,12 @@ describe('local path templates', () => {
   });
 
   it('tells whether a template names the host', () => {
-    expect([hasHostToken('a/{host}'), hasHostToken('%(host)s.log'), hasHostToken('a/{path}'), hasHostToken('host')]).toEqual([true, true, false, false]);
+    expect([
+      hasHostToken('a/{host}'),
+      hasHostToken('%(host)s.log'),
+      hasHostToken('a/{path}'),
+      hasHostToken('host'),
+    ]).toEqual([true, true, false, false]);
   });
 });
 
@@ -62,7 +117,7 @@ describe('sudoInstallScript', () => {
   });
 
   // The script runs as is under /bin/sh here (as the current user): the shell logic, not just its text.
-  it('installs atomically beside the destination, keeps an existing file\'s mode, makes folders, cleans up', () => {
+  it("installs atomically beside the destination, keeps an existing file's mode, makes folders, cleans up", () => {
     const base = mkdtempSync(join(tmpdir(), 'fab-install-'));
     const tmp = join(base, 'upload');
     mkdirSync(tmp, { mode: 0o700 });
@@ -97,7 +152,9 @@ describe('sudoInstallScript', () => {
     writeFileSync(join(tmp, 'f0'), 'x');
     mkdirSync(join(base, 'd'));
     const plan = { files: [{ local: 'x', remote: join(base, 'd'), size: 1 }], dirs: [] };
-    expect(() => execFileSync('/bin/sh', ['-c', sudoInstallScript(plan, tmp, ['f0']).text], { stdio: 'pipe' })).toThrow(/is a directory/);
+    expect(() => execFileSync('/bin/sh', ['-c', sudoInstallScript(plan, tmp, ['f0']).text], { stdio: 'pipe' })).toThrow(
+      /is a directory/,
+    );
     expect(execFileSync('find', [base]).toString().trim().split('\n').sort()).toEqual([base, join(base, 'd')].sort());
   });
 });
@@ -110,6 +167,8 @@ describe('sudoFetchScript', () => {
     execFileSync('/bin/sh', ['-c', sudoFetchScript(join(base, "sec'ret"), join(base, 'out')).text], { env });
     expect(readFileSync(join(base, 'out'), 'utf8')).toBe('k=v\n');
     expect(statSync(join(base, 'out')).mode & 0o777).toBe(0o600);
-    expect(() => execFileSync('/bin/sh', ['-c', sudoFetchScript(base, join(base, 'out2')).text], { env, stdio: 'pipe' })).toThrow(/not a regular file/);
+    expect(() =>
+      execFileSync('/bin/sh', ['-c', sudoFetchScript(base, join(base, 'out2')).text], { env, stdio: 'pipe' }),
+    ).toThrow(/not a regular file/);
   });
 });

@@ -7,7 +7,12 @@ import { defaultsFileText, parseBatch, withDefaultsFile } from '../../lib/db/cli
 
 describe('defaultsFileText', () => {
   it('writes the login into [client] and the backup tools groups, quoted, after an !include', () => {
-    const t = defaultsFileText({ user: 'bk', password: secret('p"w\\x'), socket: '/run/mysqld/mysqld.sock', include: '/etc/mysql/my.cnf' });
+    const t = defaultsFileText({
+      user: 'bk',
+      password: secret('p"w\\x'),
+      socket: '/run/mysqld/mysqld.sock',
+      include: '/etc/mysql/my.cnf',
+    });
     expect(t.split('\n')[0]).toBe('!include /etc/mysql/my.cnf');
     expect(t).toContain('[client]\nuser="bk"\npassword="p\\"w\\\\x"\nsocket="/run/mysqld/mysqld.sock"\n');
     expect(t).toContain('[mariabackup]\nuser="bk"');
@@ -22,7 +27,10 @@ describe('withDefaultsFile (run by sh here)', () => {
   it('reads exactly the file from stdin, leaves the rest to the command, uses 0600 in a 0700 dir, removes it', () => {
     const cnf = '[client]\npassword="s3cret"\n';
     const out = mkdtempSync(`${tmpdir()}/fab-test-`);
-    const script = withDefaultsFile(Buffer.byteLength(cnf), `stat -c %a "$FAB_MY_CNF" "$(dirname "$FAB_MY_CNF")" > ${out}/modes; cat "$FAB_MY_CNF" > ${out}/cnf; echo "$FAB_MY_CNF" > ${out}/path; cat > ${out}/rest`);
+    const script = withDefaultsFile(
+      Buffer.byteLength(cnf),
+      `stat -c %a "$FAB_MY_CNF" "$(dirname "$FAB_MY_CNF")" > ${out}/modes; cat "$FAB_MY_CNF" > ${out}/cnf; echo "$FAB_MY_CNF" > ${out}/path; cat > ${out}/rest`,
+    );
     execFileSync('sh', ['-c', script], { input: `${cnf}SELECT 1;\n` });
     expect(readFileSync(`${out}/modes`, 'utf8').split('\n').slice(0, 2)).toEqual(['600', '700']);
     expect(readFileSync(`${out}/cnf`, 'utf8')).toBe(cnf);
@@ -37,7 +45,9 @@ describe('withDefaultsFile (run by sh here)', () => {
 describe('parseBatch', () => {
   it('parses header and rows, NULL and escapes', () => {
     expect(parseBatch('id\tnote\n1\ta\\tb\n2\tNULL\n3\tline\\nnext\n')).toEqual([
-      { id: '1', note: 'a\tb' }, { id: '2', note: null }, { id: '3', note: 'line\nnext' },
+      { id: '1', note: 'a\tb' },
+      { id: '2', note: null },
+      { id: '3', note: 'line\nnext' },
     ]);
   });
   it('gives no rows for a statement without a result', () => {

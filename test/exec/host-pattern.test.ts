@@ -41,6 +41,11 @@ describe('host patterns', () => {
   });
 
   it('makes a raw target of a bracketed IPv6 address', () => {
-    expect(rawTarget('deploy@[::1]:2222')).toMatchObject({ name: 'deploy@[::1]:2222', address: '::1', user: 'deploy', port: 2222 });
+    expect(rawTarget('deploy@[::1]:2222')).toMatchObject({
+      name: 'deploy@[::1]:2222',
+      address: '::1',
+      user: 'deploy',
+      port: 2222,
+    });
   });
 });

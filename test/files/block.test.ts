@@ -26,7 +26,9 @@ describe('setBlock', () => {
   });
   it('keeps two named blocks apart', () => {
     const t = setBlock(setBlock('', 'one', '1').text, 'two', '2').text;
-    expect(setBlock(t, 'one', 'uno').text).toContain('uno\n# END fabts managed block: one\n# BEGIN fabts managed block: two\n2\n');
+    expect(setBlock(t, 'one', 'uno').text).toContain(
+      'uno\n# END fabts managed block: one\n# BEGIN fabts managed block: two\n2\n',
+    );
   });
   it('refuses a begin marker without an end, and a marker template without {mark}', () => {
     expect(() => setBlock(`${M.begin}\nx\n`, 'mysql', 'y')).toThrow(/has no "# END/);

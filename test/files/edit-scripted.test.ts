@@ -16,7 +16,8 @@ function hostWith(text: string): ScriptedTransport {
   return t;
 }
 /** The content editFile uploaded for its n-th commit (uploads are the other files in the map). */
-const uploads = (t: ScriptedTransport) => [...t.files].filter(([p]) => p.startsWith('/tmp/.fab-edit-')).map(([, f]) => f.data.toString());
+const uploads = (t: ScriptedTransport) =>
+  [...t.files].filter(([p]) => p.startsWith('/tmp/.fab-edit-')).map(([, f]) => f.data.toString());
 
 describe('editFile on a scripted host', () => {
   it('uploads the edited text and commits it once, with the hash it read and the validator', async () => {
@@ -48,7 +49,7 @@ describe('editFile on a scripted host', () => {
     expect(uploads(web1).sort()).toEqual(['# tuned by ops\nport=8080\n', 'port=8080\n']);
   });
 
-  it('gives up after three changed reads, keeping the other writer\'s change', async () => {
+  it("gives up after three changed reads, keeping the other writer's change", async () => {
     const web1 = hostWith('port=80\n').on(isCommit, { code: EXIT.changed });
     const r = await runTask(edit, { hosts: { web1 } });
     expect(r.exitCode).toBe(1);
@@ -57,12 +58,14 @@ describe('editFile on a scripted host', () => {
     expect(r.error('web1')!.message).toMatch(/kept changing while we edited it \(3 attempts\)/);
   });
 
-  it('reports a failed validation with the validator\'s words and commits nothing else', async () => {
+  it("reports a failed validation with the validator's words and commits nothing else", async () => {
     const web1 = hostWith('port=80\n').once(isCommit, { code: EXIT.invalid, stderr: 'line 1: port 8080 is taken\n' });
     const r = await runTask(edit, { hosts: { web1 } });
     expect(r.exitCode).toBe(1);
     web1.verify();
-    expect(r.error('web1')!.message).toMatch(/validation failed \(app --check %s\); the original is kept:\n\s+line 1: port 8080 is taken/);
+    expect(r.error('web1')!.message).toMatch(
+      /validation failed \(app --check %s\); the original is kept:\n\s+line 1: port 8080 is taken/,
+    );
   });
 
   it('changes nothing and runs no command when nothing matches', async () => {

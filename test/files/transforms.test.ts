@@ -1,6 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { appendText, commentText, containsText, renderTemplate, sedText, uncommentText } from '../../lib/files/transforms.js';
+import {
+  appendText,
+  commentText,
+  containsText,
+  renderTemplate,
+  sedText,
+  uncommentText,
+} from '../../lib/files/transforms.js';
 import { commitScript } from '../../lib/files/commit-script.js';
 
 const NGINX = `upstream app {
@@ -52,7 +59,9 @@ describe('sed', () => {
 
   it('applies ^ per line, a limit, flags and group functions', () => {
     const text = 'port 80\nhost a\nport 81\n';
-    expect(sedText(text, /^port (\d+)/, (_m, p) => `port ${Number(p) + 1000}`).text).toBe('port 1080\nhost a\nport 1081\n');
+    expect(sedText(text, /^port (\d+)/, (_m, p) => `port ${Number(p) + 1000}`).text).toBe(
+      'port 1080\nhost a\nport 1081\n',
+    );
     expect(sedText(text, /\d+/, 'N', { limit: 'port 81' }).text).toBe('port 80\nhost a\nport N\n');
     expect(sedText(text, 'PORT', 'x', { flags: 'i' }).matched).toBe(2);
   });
@@ -81,13 +90,23 @@ describe('append / contains / templates', () => {
 
   it('renders {{ names }} and names a missing one', () => {
     expect(renderTemplate('listen {{ port }}; # {{host}}', { port: 80, host: "it's" }, 't')).toBe("listen 80; # it's");
-    expect(() => renderTemplate('{{ nope }}', {}, 'site.conf.tpl')).toThrow(/site\.conf\.tpl: template variable "nope"/);
+    expect(() => renderTemplate('{{ nope }}', {}, 'site.conf.tpl')).toThrow(
+      /site\.conf\.tpl: template variable "nope"/,
+    );
   });
 });
 
 describe('commit script', () => {
   it('is valid sh for hostile paths and options', () => {
-    const script = commitScript({ path: `/srv/a dir/it's "x".conf`, upload: '/tmp/.fab-edit-1', expectHash: 'abc', sudo: true, validate: 'nginx -t -q -c %s', backup: `.b'ak`, owner: 'root' });
+    const script = commitScript({
+      path: `/srv/a dir/it's "x".conf`,
+      upload: '/tmp/.fab-edit-1',
+      expectHash: 'abc',
+      sudo: true,
+      validate: 'nginx -t -q -c %s',
+      backup: `.b'ak`,
+      owner: 'root',
+    });
     expect(() => execFileSync('sh', ['-n', '-c', script])).not.toThrow();
     expect(script).toContain(`f='/srv/a dir/it'\\''s "x".conf'`);
     expect(script).toContain('nginx -t -q -c "$tmp"');

@@ -16,11 +16,29 @@ export interface FabRun {
 }
 
 /** Runs the real `fab` command (bin/fab.js, built dist/) against the shared test lab. */
-export function fab(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; onStdout?: (s: string, kill: (sig: NodeJS.Signals) => void) => void } = {}): Promise<FabRun> {
+export function fab(
+  args: string[],
+  opts: {
+    env?: Record<string, string | undefined>;
+    cwd?: string;
+    onStdout?: (s: string, kill: (sig: NodeJS.Signals) => void) => void;
+  } = {},
+): Promise<FabRun> {
   const started = Date.now();
-  const env: NodeJS.ProcessEnv = { ...process.env, FAB_LAB_DIR: testLabDir(), NO_COLOR: '1', FAB_SUDO_PASSWORD: undefined, SSH_AUTH_SOCK: undefined, ...opts.env };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    FAB_LAB_DIR: testLabDir(),
+    NO_COLOR: '1',
+    FAB_SUDO_PASSWORD: undefined,
+    SSH_AUTH_SOCK: undefined,
+    ...opts.env,
+  };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  const child = spawn(process.execPath, [`${REPO}bin/fab.js`, ...args], { cwd: opts.cwd ?? REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [`${REPO}bin/fab.js`, ...args], {
+    cwd: opts.cwd ?? REPO,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => {
@@ -30,7 +48,12 @@ export function fab(args: string[], opts: { env?: Record<string, string | undefi
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve) => {
     child.on('close', (code) => {
-      const events = args.includes('--json') ? stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as FabRun['events'][number]) : [];
+      const events = args.includes('--json')
+        ? stdout
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as FabRun['events'][number])
+        : [];
       resolve({ code, stdout, stderr, ms: Date.now() - started, events });
     });
   });

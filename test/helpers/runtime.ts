@@ -3,7 +3,10 @@ import type { RunConfig } from '../../lib/run/runner.js';
 import { secret } from '../../lib/commands/quote.js';
 
 /** A RunConfig and the list of events it emitted, for unit tests of the runner and context. */
-export function testConfig(over: Partial<Omit<RunConfig, 'sudoPassword'>> & { password?: string } = {}): { cfg: RunConfig; events: FabEvent[] } {
+export function testConfig(over: Partial<Omit<RunConfig, 'sudoPassword'>> & { password?: string } = {}): {
+  cfg: RunConfig;
+  events: FabEvent[];
+} {
   const bus = over.events ?? new EventBus();
   const events: FabEvent[] = [];
   bus.subscribe((e) => events.push(e));

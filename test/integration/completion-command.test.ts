@@ -4,8 +4,12 @@ import { REPO, fab } from '../helpers/fab.js';
 const PROJECT = `${REPO}test/fixtures/completion`;
 
 describe('fab completion and fab __complete (the real command)', () => {
-  it('prints each shell\'s script; an unknown shell is exit 2 with the fix', async () => {
-    for (const [shell, marker] of [['bash', 'complete -F _fab_complete fab'], ['zsh', '#compdef fab'], ['fish', "complete -c fab -f -a '(__fab_complete)'"]]) {
+  it("prints each shell's script; an unknown shell is exit 2 with the fix", async () => {
+    for (const [shell, marker] of [
+      ['bash', 'complete -F _fab_complete fab'],
+      ['zsh', '#compdef fab'],
+      ['fish', "complete -c fab -f -a '(__fab_complete)'"],
+    ]) {
       const r = await fab(['completion', shell!]);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(marker);
@@ -24,7 +28,9 @@ describe('fab completion and fab __complete (the real command)', () => {
   });
 
   it('a fabfile that does not load still completes options and host sets, silently', async () => {
-    const r = await fab(['__complete', 'zsh', '--', '-f', `${REPO}test/fixtures/broken-syntax`, '--hid'], { cwd: PROJECT });
+    const r = await fab(['__complete', 'zsh', '--', '-f', `${REPO}test/fixtures/broken-syntax`, '--hid'], {
+      cwd: PROJECT,
+    });
     expect(r).toMatchObject({ code: 0, stdout: '--hide\n', stderr: '' });
   });
 });

@@ -20,7 +20,12 @@ beforeAll(() => {
   const bin = mkdtempSync(join(tmpdir(), 'fab-complete-bin-'));
   symlinkSync(`${REPO}bin/fab.js`, join(bin, 'fab'));
   // vt100: zsh turns its line editor off on a dumb terminal.
-  env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, TERM: 'vt100', HOME: mkdtempSync(join(tmpdir(), 'fab-complete-home-')) };
+  env = {
+    ...process.env,
+    PATH: `${bin}:${process.env.PATH}`,
+    TERM: 'vt100',
+    HOME: mkdtempSync(join(tmpdir(), 'fab-complete-home-')),
+  };
   delete env.FAB_LAB_DIR;
 });
 
@@ -39,9 +44,16 @@ async function typeWithTab(shell: string, setup: string, lines: string[]): Promi
     }
   };
   child.stdout.on('data', (d: Buffer) => ((out += d.toString()), check()));
-  const waitFor = (re: RegExp) => new Promise<RegExpMatchArray>((resolve, reject) => (waiters.push({ re, resolve, reject }), check()));
+  const waitFor = (re: RegExp) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => (waiters.push({ re, resolve, reject }), check()));
   // A shell that hangs or exits fails the test with what it printed, not with a bare timeout.
-  child.on('close', () => waiters.splice(0).forEach((w) => w.reject(new Error(`${shell} ended before ${w.re}; it printed: ${JSON.stringify(out.slice(-2000))}`))));
+  child.on('close', () =>
+    waiters
+      .splice(0)
+      .forEach((w) =>
+        w.reject(new Error(`${shell} ended before ${w.re}; it printed: ${JSON.stringify(out.slice(-2000))}`)),
+      ),
+  );
   const timer = setTimeout(() => child.kill('SIGKILL'), SHELL_BUDGET_MS - 5_000);
   try {
     child.stdin.write(`${setup}; echo READY''\r`);
@@ -85,33 +97,87 @@ const CASES: [string, string][] = [
 
 describe('fab completion bash', () => {
   it('registers _fab_complete for fab', () => {
-    const r = spawnSync('bash', ['--norc', '--noprofile', '-c', 'source <(fab completion bash) && complete -p fab'], { cwd: PROJECT, env, encoding: 'utf8' });
+    const r = spawnSync('bash', ['--norc', '--noprofile', '-c', 'source <(fab completion bash) && complete -p fab'], {
+      cwd: PROJECT,
+      env,
+      encoding: 'utf8',
+    });
     expect(r.stdout.trim()).toBe('complete -F _fab_complete fab');
   });
 
-  it('completes sets, tasks, options, --args, choices, roles, hosts and files in interactive bash', async () => {
-    const got = await typeWithTab('bash --norc --noprofile -i', "PS1='$ '; source <(fab completion bash)", CASES.map((c) => c[0]));
-    expect(got).toEqual(CASES.map((c) => `${c[1]}Z`));
-  }, SHELL_BUDGET_MS);
+  it(
+    'completes sets, tasks, options, --args, choices, roles, hosts and files in interactive bash',
+    async () => {
+      const got = await typeWithTab(
+        'bash --norc --noprofile -i',
+        "PS1='$ '; source <(fab completion bash)",
+        CASES.map((c) => c[0]),
+      );
+      expect(got).toEqual(CASES.map((c) => `${c[1]}Z`));
+    },
+    SHELL_BUDGET_MS,
+  );
 });
 
 describe('fab completion zsh', () => {
-  it('completes sets, tasks, options, --args, choices, roles, hosts and files in interactive zsh', async () => {
-    const got = await typeWithTab('zsh -f -i', "PS1='$ '; bindkey -e; autoload -Uz compinit; compinit -u -D; source <(fab completion zsh)", CASES.map((c) => c[0]));
-    expect(got).toEqual(CASES.map((c) => `${c[1]}Z`));
-  }, SHELL_BUDGET_MS);
+  it(
+    'completes sets, tasks, options, --args, choices, roles, hosts and files in interactive zsh',
+    async () => {
+      const got = await typeWithTab(
+        'zsh -f -i',
+        "PS1='$ '; bindkey -e; autoload -Uz compinit; compinit -u -D; source <(fab completion zsh)",
+        CASES.map((c) => c[0]),
+      );
+      expect(got).toEqual(CASES.map((c) => `${c[1]}Z`));
+    },
+    SHELL_BUDGET_MS,
+  );
 });
 
 describe('fab completion fish', () => {
   const fish = (lines: string[]): string[][] => {
-    const script = ['fab completion fish | source', ...lines.map((l) => `complete -C${JSON.stringify(l)}; echo ==`)].join('\n');
+    const script = [
+      'fab completion fish | source',
+      ...lines.map((l) => `complete -C${JSON.stringify(l)}; echo ==`),
+    ].join('\n');
     const r = spawnSync('fish', ['--no-config', '-c', script], { cwd: PROJECT, env, encoding: 'utf8' });
-    return r.stdout.split('==\n').slice(0, -1).map((block) => block.split('\n').filter(Boolean).map((l) => l.split('\t')[0]!));
+    return r.stdout
+      .split('==\n')
+      .slice(0, -1)
+      .map((block) =>
+        block
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.split('\t')[0]!),
+      );
   };
 
-  it('completes through fish\'s own machinery', () => {
-    expect(fish(['fab ', 'fab stage -H w', 'fab stage -R ', 'fab deploy staging --m', 'fab deploy --mode ', 'fab --hide=ru', 'fab deploy:mo', 'fab -f fabf'])).toEqual([
-      ['app.deploy', 'app.status', 'backup', 'completion', 'db.backup', 'db.status', 'deploy', 'edge', 'resume', 'runs', 'stage'],
+  it("completes through fish's own machinery", () => {
+    expect(
+      fish([
+        'fab ',
+        'fab stage -H w',
+        'fab stage -R ',
+        'fab deploy staging --m',
+        'fab deploy --mode ',
+        'fab --hide=ru',
+        'fab deploy:mo',
+        'fab -f fabf',
+      ]),
+    ).toEqual([
+      [
+        'app.deploy',
+        'app.status',
+        'backup',
+        'completion',
+        'db.backup',
+        'db.status',
+        'deploy',
+        'edge',
+        'resume',
+        'runs',
+        'stage',
+      ],
       ['web1', 'web2'],
       ['db', 'web'],
       ['--mode'],

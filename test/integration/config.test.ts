@@ -13,8 +13,10 @@ const user = (doc: object) => {
   mkdirSync(join(xdg, 'fabts'), { recursive: true });
   writeFileSync(join(xdg, 'fabts', 'config.json'), JSON.stringify(doc));
 };
-const project = (doc: object | string) => writeFileSync(projectFile, typeof doc === 'string' ? doc : JSON.stringify(doc));
-const run = (args: string[], env: Record<string, string> = {}) => fab(['here', 'show', ...args], { cwd: PROJECT, env: { XDG_CONFIG_HOME: xdg, ...env } });
+const project = (doc: object | string) =>
+  writeFileSync(projectFile, typeof doc === 'string' ? doc : JSON.stringify(doc));
+const run = (args: string[], env: Record<string, string> = {}) =>
+  fab(['here', 'show', ...args], { cwd: PROJECT, env: { XDG_CONFIG_HOME: xdg, ...env } });
 
 afterEach(() => {
   rmSync(projectFile, { force: true });
@@ -59,12 +61,30 @@ describe('config files and FAB_* variables', () => {
 
 describe('config layers (pure)', () => {
   it('maps FAB_* names to options and lists to arrays; FAB_SUDO_PASSWORD stays the password', () => {
-    const l = envLayer({ FAB_USER: 'deploy', FAB_POOL_SIZE: '5', FAB_HIDE: 'running,stdout', FAB_KNOWN_HOSTS: '/k', FAB_SSH_CONFIG: '/c', FAB_SUDO_PASSWORD: 'pw', FAB_PARALLEL: 'true' });
-    expect(l.options).toEqual({ user: 'deploy', poolSize: 5, hide: ['running', 'stdout'], knownHosts: '/k', sshConfig: '/c', parallel: true });
+    const l = envLayer({
+      FAB_USER: 'deploy',
+      FAB_POOL_SIZE: '5',
+      FAB_HIDE: 'running,stdout',
+      FAB_KNOWN_HOSTS: '/k',
+      FAB_SSH_CONFIG: '/c',
+      FAB_SUDO_PASSWORD: 'pw',
+      FAB_PARALLEL: 'true',
+    });
+    expect(l.options).toEqual({
+      user: 'deploy',
+      poolSize: 5,
+      hide: ['running', 'stdout'],
+      knownHosts: '/k',
+      sshConfig: '/c',
+      parallel: true,
+    });
   });
   it('options the command line set are kept; the rest come from the highest layer', () => {
     const cli = { ...defaultOptions(), user: 'cli' };
-    const out = applyConfig(cli, new Set(['user']), [parseConfig('u.json', '{"user":"u","poolSize":2}'), parseConfig('p.json', '{"poolSize":3}')]);
+    const out = applyConfig(cli, new Set(['user']), [
+      parseConfig('u.json', '{"user":"u","poolSize":2}'),
+      parseConfig('p.json', '{"poolSize":3}'),
+    ]);
     expect(out.options.user).toBe('cli');
     expect(out.options.poolSize).toBe(3);
     expect(() => parseConfig('p.json', '{"list": true}')).toThrow(/"list" cannot be set in a config file/);

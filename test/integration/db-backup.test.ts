@@ -14,7 +14,8 @@ const onDb = (host: string, args: string[]) => fab(['lab', '-H', host, ...args],
 const q = (host: string, s: string) => rootSql(lab.state, host, s);
 const host = (name: string) => lab.state.hosts[name]!;
 const root = (name: string) => host(name).root;
-const rows = async (host: string) => (await q(host, 'SELECT id FROM shop.items ORDER BY id')).trim().split('\n').filter(Boolean).map(Number);
+const rows = async (host: string) =>
+  (await q(host, 'SELECT id FROM shop.items ORDER BY id')).trim().split('\n').filter(Boolean).map(Number);
 const COUNT = 'restoreVerifySql=SELECT COUNT(*) AS n FROM shop.items';
 
 /** `ps -eo args` (what any user of the machine sees; the lab hosts share its pid namespace) sampled while `fn` runs. */
@@ -23,7 +24,8 @@ async function sampledPs<T>(fn: () => Promise<T>): Promise<{ result: T; seen: st
   let stop = false;
   const watch = (async () => {
     while (!stop) {
-      for (const c of (await mustRun('ps', ['-ww', '-eo', 'args', '--no-headers'])).split('\n')) if (/mariabackup|mariadb|fab-my|fab-restore|fab-backup/.test(c)) seen.add(c);
+      for (const c of (await mustRun('ps', ['-ww', '-eo', 'args', '--no-headers'])).split('\n'))
+        if (/mariabackup|mariadb|fab-my|fab-restore|fab-backup/.test(c)) seen.add(c);
     }
   })();
   try {
@@ -45,9 +47,14 @@ async function backupOf(host: string): Promise<string> {
 
 beforeAll(async () => {
   lab = await startLab({ dir, net: LAB_NETS.dbTests, web: 0, db: true });
-  await q('db1', 'CREATE TABLE shop.items (id INT PRIMARY KEY, note VARCHAR(40)); INSERT INTO shop.items VALUES (1,"a"),(2,"b"),(3,"c")');
+  await q(
+    'db1',
+    'CREATE TABLE shop.items (id INT PRIMARY KEY, note VARCHAR(40)); INSERT INTO shop.items VALUES (1,"a"),(2,"b"),(3,"c")',
+  );
 }, 120_000);
-afterAll(async () => { await lab?.stop(); });
+afterAll(async () => {
+  await lab?.stop();
+});
 
 describe('backup and restore on db1', () => {
   it('rows written before the backup are back, rows written after are gone, the old datadir is kept', async () => {
@@ -96,7 +103,9 @@ describe('backup and restore on db1', () => {
 
   it('wrong credentials: a clear error, and the password is in no output or event', async () => {
     const wrong = 'Wr0ng-Secret-Pw';
-    const r = await fab(['lab', '-H', 'db1', '--json', '--set', `mysqlPassword=${wrong}`, 'backup'], { env: { FAB_LAB_DIR: dir } });
+    const r = await fab(['lab', '-H', 'db1', '--json', '--set', `mysqlPassword=${wrong}`, 'backup'], {
+      env: { FAB_LAB_DIR: dir },
+    });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/Access denied for user 'fabdba'/);
     expect(r.stdout + r.stderr).not.toContain(wrong);
@@ -106,12 +115,18 @@ describe('backup and restore on db1', () => {
   it('ps on the host during a backup and a restore shows no password', async () => {
     const pw = lab.state.db!.password;
     const { result: dir, seen } = await sampledPs(() => backupOf('db1'));
-    expect(seen.some((c) => c.includes('mariabackup') && c.includes('--backup')), seen.join('\n')).toBe(true);
+    expect(
+      seen.some((c) => c.includes('mariabackup') && c.includes('--backup')),
+      seen.join('\n'),
+    ).toBe(true);
     const restored = await sampledPs(() => onDb('db1', ['restore', dir]));
     expect(restored.result.code, restored.result.stdout).toBe(0);
     // the sampling saw the restore (its script runs under sudo for the whole restore; the short-lived mariadb clients and
     // --copy-back are caught only when a sample falls on them, each is checked then)
-    expect(restored.seen.some((c) => c.includes('fab-restore:')), restored.seen.join('\n')).toBe(true);
+    expect(
+      restored.seen.some((c) => c.includes('fab-restore:')),
+      restored.seen.join('\n'),
+    ).toBe(true);
     expect([...seen, ...restored.seen].filter((c) => c.includes(pw))).toEqual([]);
   });
 
@@ -120,13 +135,17 @@ describe('backup and restore on db1', () => {
     const r = await onDb('db1', ['--set', 'backupKeep=2', 'backup']);
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toMatch(/removed \d+ old backup/);
-    expect(readdirSync(`${root('db1')}/srv/backups`).filter((n) => /^\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d(-\d+)?$/.test(n))).toHaveLength(2);
+    expect(
+      readdirSync(`${root('db1')}/srv/backups`).filter((n) => /^\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d(-\d+)?$/.test(n)),
+    ).toHaveLength(2);
   });
 
   it('two backups within one second get distinct dirs (<stamp>-2), never a failed rename', async () => {
     // Taken names for this second and the next 30: the backup must pick a suffixed one.
     const backups = `${root('db1')}/srv/backups`;
-    const taken = Array.from({ length: 31 }, (_, i) => new Date(Date.now() + i * 1000).toISOString().slice(0, 19).replace('T', '_').replace(/:/g, '-'));
+    const taken = Array.from({ length: 31 }, (_, i) =>
+      new Date(Date.now() + i * 1000).toISOString().slice(0, 19).replace('T', '_').replace(/:/g, '-'),
+    );
     for (const t of taken) mkdirSync(`${backups}/${t}`, { recursive: true });
     try {
       const r = await onDb('db1', ['--set', 'backupKeep=100', 'backup']); // the taken names look newer: keep them all
@@ -145,11 +164,17 @@ describe('restore --as-replica-of', () => {
     cpSync(`${root('db1')}${b}`, `${root('db2')}${b}`, { recursive: true }); // the operator's copy to the replica host
     const { result: r, seen } = await sampledPs(() => onDb('db2', ['--set', COUNT, `restore:${b},as-replica-of=db1`]));
     expect(r.code, r.stdout).toBe(0);
-    expect(seen.filter((c) => c.includes(lab.state.db!.replPassword) || c.includes(lab.state.db!.password))).toEqual([]);
+    expect(seen.filter((c) => c.includes(lab.state.db!.replPassword) || c.includes(lab.state.db!.password))).toEqual(
+      [],
+    );
     expect(r.stdout).toMatch(/replicating from db1 .*IO Yes, SQL Yes/);
     expect(r.stdout).not.toContain(lab.state.db!.replPassword);
     await q('db1', 'INSERT INTO shop.items VALUES (100,"replicated")');
-    for (const end = Date.now() + 15_000; !(await rows('db2')).includes(100); await new Promise((res) => setTimeout(res, 50))) {
+    for (
+      const end = Date.now() + 15_000;
+      !(await rows('db2')).includes(100);
+      await new Promise((res) => setTimeout(res, 50))
+    ) {
       if (Date.now() > end) throw new Error(`row 100 did not reach db2: ${await q('db2', 'SHOW SLAVE STATUS\\G')}`);
     }
     expect(await rows('db2')).toEqual(await rows('db1'));
@@ -167,9 +192,16 @@ describe('restore that runs out of disk', () => {
     await killPids([pid], 30_000);
     expect(isAlive(pid)).toBe(false);
     const usedMb = Math.ceil(Number((await mustRun('du', ['-sm', `${root('db2')}/srv/mysql/data`])).split('\t')[0]));
-    await mustRun('nsenter', ['--target', String(host('db2').pid), '--mount', '--', 'sh', '-c',
+    await mustRun('nsenter', [
+      '--target',
+      String(host('db2').pid),
+      '--mount',
+      '--',
+      'sh',
+      '-c',
       `mkdir -p /srv/mysql.disk && cp -a /srv/mysql/data /srv/mysql/log /srv/mysql.disk/ && mount -t tmpfs -o size=${usedMb + 16}m,mode=750,uid=$(id -u mysql),gid=$(id -g mysql) tmpfs /srv/mysql` +
-      ' && cp -a /srv/mysql.disk/. /srv/mysql/ && rm -rf /srv/mysql.disk']);
+        ' && cp -a /srv/mysql.disk/. /srv/mysql/ && rm -rf /srv/mysql.disk',
+    ]);
     await startDbHost(lab, 'db2', 15_000);
     const before = await rows('db2');
     expect(before.length).toBeGreaterThan(0);
@@ -181,4 +213,3 @@ describe('restore that runs out of disk', () => {
     expect(await rows('db2')).toEqual(before);
   }, 120_000);
 });
-

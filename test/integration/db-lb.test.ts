@@ -18,7 +18,9 @@ const chk = (n: string, port = 3306) => httpGet(`http://${host(n).address}:31337
 beforeAll(async () => {
   lab = await startLab({ dir, net: LAB_NETS.dbTests, web: 0, db: true });
 }, 120_000);
-afterAll(async () => { await lab?.stop(); });
+afterAll(async () => {
+  await lab?.stop();
+});
 
 describe('installMysqlchk and haproxyMysql', () => {
   it('installs the check on both db hosts: 200 for a live port, 503 for a dead one; twice changes nothing', async () => {
@@ -49,7 +51,8 @@ describe('installMysqlchk and haproxyMysql', () => {
     const again = await run(['-H', 'dblb', 'haproxyMysql']);
     expect(again.stdout).toMatch(/listen mysql unchanged/);
     expect(sha(conf)).toBe(once);
-    for (const end = Date.now() + 10_000; (await queryLb(lab.state)).id !== 1;) if (Date.now() > end) throw new Error('no answer from db1 through HAProxy');
+    for (const end = Date.now() + 10_000; (await queryLb(lab.state)).id !== 1;)
+      if (Date.now() > end) throw new Error('no answer from db1 through HAProxy');
   });
 
   it('fails over to db2 when db1 stops, and back when it starts; only requests in flight at the switch fail', async () => {
@@ -63,8 +66,10 @@ describe('installMysqlchk and haproxyMysql', () => {
       await load.stop();
     }
     const failed = load.log.filter((e) => e.error);
-    console.log(`[failover] ${load.log.length} requests by ${WORKERS} clients, ${failed.length} failed; db2 answered ${f.onBackup - f.down} ms ` +
-      `after db1 got SIGTERM (its process gone after ${f.gone - f.down} ms), db1 again ${f.back - f.up} ms after its start`);
+    console.log(
+      `[failover] ${load.log.length} requests by ${WORKERS} clients, ${failed.length} failed; db2 answered ${f.onBackup - f.down} ms ` +
+        `after db1 got SIGTERM (its process gone after ${f.gone - f.down} ms), db1 again ${f.back - f.up} ms after its start`,
+    );
     // only requests in flight while db1 went away (open at its stop, or begun before its process was gone) may fail: each
     // client has one request open at a time, so at most one per client. Later ones, sent to db1 before HAProxy's checks
     // mark it DOWN, are refused and redispatched to db2 (retries, option redispatch): slower, but they succeed.
@@ -77,12 +82,16 @@ describe('installMysqlchk and haproxyMysql', () => {
 
   it('haproxyLogging: rsyslog drop-in, rate limits and logrotate entry, validated for real; twice changes nothing', async () => {
     const root = host('dblb').root;
-    const files = ['/etc/rsyslog.d/10-haproxy.conf', '/srv/rsyslog.conf', '/etc/logrotate.d/haproxy'].map((f) => root + f);
+    const files = ['/etc/rsyslog.d/10-haproxy.conf', '/srv/rsyslog.conf', '/etc/logrotate.d/haproxy'].map(
+      (f) => root + f,
+    );
     const r = await run(['-H', 'dblb', 'haproxyLogging']);
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toMatch(/updated, rsyslog restarted/);
     expect(readFileSync(files[0]!, 'utf8')).toMatch(/^local0\.\* -\/srv\/haproxy\.log;Haproxy$/m);
-    expect(readFileSync(files[1]!, 'utf8')).toMatch(/^module\(load="imuxsock" SysSock\.RateLimit\.Interval="2" SysSock\.RateLimit\.Burst="25000"\)/m);
+    expect(readFileSync(files[1]!, 'utf8')).toMatch(
+      /^module\(load="imuxsock" SysSock\.RateLimit\.Interval="2" SysSock\.RateLimit\.Burst="25000"\)/m,
+    );
     expect(readFileSync(files[2]!, 'utf8')).toMatch(/postrotate\n\s+\[ ! -f \/run\/rsyslogd\.pid \] \|\| kill -HUP/);
     const sums = files.map(sha);
     const again = await run(['-H', 'dblb', 'haproxyLogging']);
@@ -100,10 +109,11 @@ describe('installMysqlchk and haproxyMysql', () => {
     expect(ok.code, ok.stdout).toBe(0);
     expect(ok.stdout).toMatch(/missing: none/);
     expect(ok.stdout).not.toMatch(/apt-get/);
-    const dry = await fab([...fx, '--dry-run', 'ensurePkgs:rsyslog;fabts-no-such-package'], { env: { FAB_LAB_DIR: dir } });
+    const dry = await fab([...fx, '--dry-run', 'ensurePkgs:rsyslog;fabts-no-such-package'], {
+      env: { FAB_LAB_DIR: dir },
+    });
     expect(dry.code, dry.stdout).toBe(0);
     expect(dry.stdout).toMatch(/would install: fabts-no-such-package\n/);
     expect(dry.stdout).toMatch(/apt-get install -y -q fabts-no-such-package$/m);
   });
 });
-

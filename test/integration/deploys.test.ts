@@ -22,7 +22,10 @@ function egg(version: string): string {
   return file;
 }
 const host = ['-H', 'web6', '--set', 'appRoot=/srv/eggapp,appRestart=true'];
-const version = async () => (await labSsh(testLab(), 'web6', '/srv/eggapp/current/venv/bin/python -c "import fabegg; print(fabegg.__version__)"')).stdout.trim();
+const version = async () =>
+  (
+    await labSsh(testLab(), 'web6', '/srv/eggapp/current/venv/bin/python -c "import fabegg; print(fabegg.__version__)"')
+  ).stdout.trim();
 
 describe('egg deploys, releases and rollback --to', () => {
   it('puts the egg on the venv path with a .pth file, checks the import, switches, lists and rolls back by name', async () => {
@@ -40,15 +43,27 @@ describe('egg deploys, releases and rollback --to', () => {
     const to = await fab(['lab', ...host, 'rollback', '--to', '1.0.0']);
     expect(to.code).toBe(0);
     expect(await version()).toBe('1.0.0');
-    expect((await fab(['lab', ...host, 'releases'])).stdout).toMatch(/1\.0\.0 +\(current\)[\s\S]*1\.2\.0 +\(previous\)/);
+    expect((await fab(['lab', ...host, 'releases'])).stdout).toMatch(
+      /1\.0\.0 +\(current\)[\s\S]*1\.2\.0 +\(previous\)/,
+    );
     const missing = await fab(['lab', ...host, 'rollback', '--to', '9.9.9']);
     expect(missing.code).toBe(1);
-    expect(missing.stdout + missing.stderr).toMatch(/no complete release 9\.9\.9 .*releases: 1\.0\.0, 1\.1\.0, 1\.2\.0/);
+    expect(missing.stdout + missing.stderr).toMatch(
+      /no complete release 9\.9\.9 .*releases: 1\.0\.0, 1\.1\.0, 1\.2\.0/,
+    );
     expect(await version()).toBe('1.0.0');
   });
 
   it('an egg whose module does not import is not switched to', async () => {
-    const r = await fab(['lab', ...host, '--set', 'appEggModule=nosuchmodule', 'deployApp', '--artifact', egg('2.0.0')]);
+    const r = await fab([
+      'lab',
+      ...host,
+      '--set',
+      'appEggModule=nosuchmodule',
+      'deployApp',
+      '--artifact',
+      egg('2.0.0'),
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout + r.stderr).toMatch(/import nosuchmodule` failed in the new release/);
     expect(await version()).toBe('1.0.0');
@@ -57,11 +72,16 @@ describe('egg deploys, releases and rollback --to', () => {
   it('refuses an artifact type it cannot deploy before any host is drained', async () => {
     const zip = join(dir, 'app-1.0.zip');
     writeFileSync(zip, 'not deployable');
-    const pools = async () => (await fab(['lab', 'lbStatus', '--hide', 'running,status'])).stdout.split('\n').filter((l) => l.startsWith('[lb'));
+    const pools = async () =>
+      (await fab(['lab', 'lbStatus', '--hide', 'running,status'])).stdout
+        .split('\n')
+        .filter((l) => l.startsWith('[lb'));
     const before = await pools();
     const r = await fab(['lab', '-H', 'web1,web2,web3', 'rollingDeploy', '--artifact', zip]);
     expect(r.code).toBe(2);
-    expect(r.stdout + r.stderr).toMatch(/app-1\.0\.zip: fab cannot deploy this type of file; nothing deployed[\s\S]*\.egg/);
+    expect(r.stdout + r.stderr).toMatch(
+      /app-1\.0\.zip: fab cannot deploy this type of file; nothing deployed[\s\S]*\.egg/,
+    );
     expect(r.stdout).not.toMatch(/drain/i);
     expect(before.join('\n')).toMatch(/web1:8080 +enabled/);
     expect(await pools()).toEqual(before);

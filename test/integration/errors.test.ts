@@ -48,8 +48,12 @@ const CLIENTS = [
 ];
 
 describe.each(CLIENTS)('host keys, strictly ($client)', ({ env: clientEnv }) => {
-  const fab = (args: string[], opts: Parameters<typeof fabWith>[1] = {}) => fabWith(args, { ...opts, env: { ...clientEnv, ...opts.env } });
-  const key = () => readFileSync(testLab().knownHosts, 'utf8').split('\n').find((l) => l.startsWith(`[${testLab().hosts.web1!.address}]`))!;
+  const fab = (args: string[], opts: Parameters<typeof fabWith>[1] = {}) =>
+    fabWith(args, { ...opts, env: { ...clientEnv, ...opts.env } });
+  const key = () =>
+    readFileSync(testLab().knownHosts, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`[${testLab().hosts.web1!.address}]`))!;
 
   it('refuses an unknown host key, and --accept-new records it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fab-kh-'));
@@ -68,7 +72,9 @@ describe.each(CLIENTS)('host keys, strictly ($client)', ({ env: clientEnv }) => 
   it('refuses a changed host key even with --accept-new, showing both fingerprints', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fab-kh-'));
     const kh = join(dir, 'known_hosts');
-    const other = readFileSync(testLab().knownHosts, 'utf8').split('\n').find((l) => l.startsWith(`[${testLab().hosts.web2!.address}]`))!;
+    const other = readFileSync(testLab().knownHosts, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`[${testLab().hosts.web2!.address}]`))!;
     // web2's key recorded under web1's address: what a man in the middle would look like.
     writeFileSync(kh, `${other.replace(testLab().hosts.web2!.address, testLab().hosts.web1!.address)}\n`);
     const r = await fab(['lab', '-H', 'web1', '--known-hosts', kh, '--accept-new', '--', 'true']);
@@ -132,10 +138,15 @@ describe('reaching hosts', () => {
     try {
       execFileSync('ssh-add', [lab.clientKey], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
       const h = lab.hosts.web3!;
-      const r = await fab(['-H', `fabts@${h.address}:${h.port}`, '--known-hosts', lab.knownHosts, '--', 'hostname'], { env: { SSH_AUTH_SOCK: sock, HOME: '/nonexistent' } });
+      const r = await fab(['-H', `fabts@${h.address}:${h.port}`, '--known-hosts', lab.knownHosts, '--', 'hostname'], {
+        env: { SSH_AUTH_SOCK: sock, HOME: '/nonexistent' },
+      });
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('out: web3');
-      const none = await fab(['-H', `fabts@${h.address}:${h.port}`, '--known-hosts', lab.knownHosts, '--', 'hostname'], { env: { HOME: '/nonexistent' } });
+      const none = await fab(
+        ['-H', `fabts@${h.address}:${h.port}`, '--known-hosts', lab.knownHosts, '--', 'hostname'],
+        { env: { HOME: '/nonexistent' } },
+      );
       expect(none.stdout).toMatch(/authentication failed for user fabts \(tried no keys\)/);
     } finally {
       process.kill(Number(pid));

@@ -58,7 +58,18 @@ describe('sed, comment, uncomment, append on a real host', () => {
   it('replaces the file atomically (new inode), keeping owner and mode, with sudo', async () => {
     const p = put('root.conf', 'a=1\n', 'root', 0o640);
     const inode = statSync(p).ino;
-    const r = await run(['doSed', remote('root.conf'), '--before', 'a=1', '--after', 'a=2', '--sudo', 'yes', '--backup', 'none']);
+    const r = await run([
+      'doSed',
+      remote('root.conf'),
+      '--before',
+      'a=1',
+      '--after',
+      'a=2',
+      '--sudo',
+      'yes',
+      '--backup',
+      'none',
+    ]);
     expect(r.code).toBe(0);
     const st = statSync(p);
     expect(readFileSync(p, 'utf8')).toBe('a=2\n');
@@ -109,7 +120,9 @@ describe('sed, comment, uncomment, append on a real host', () => {
 
   it('checks contains and exists', async () => {
     put('c.conf', 'listen 80;\n', 'root', 0o600);
-    expect((await run(['probeFile', remote('c.conf'), 'listen 80', '--sudo'])).stdout).toContain('exists=true contains=true');
+    expect((await run(['probeFile', remote('c.conf'), 'listen 80', '--sudo'])).stdout).toContain(
+      'exists=true contains=true',
+    );
     expect((await run(['probeFile', remote('none.conf'), 'x'])).stdout).toContain('exists=false contains=false');
   });
 
@@ -132,7 +145,16 @@ describe('edits that must not happen', () => {
   it('keeps the original byte for byte when the validator fails, and shows its output', async () => {
     const p = put('v.conf', 'keep me\n');
     const before = sha(p);
-    const r = await run(['doSed', remote('v.conf'), '--before', 'keep', '--after', 'lose', '--validate', 'grep -q keep %s || { echo "validator says no" >&2; exit 1; }']);
+    const r = await run([
+      'doSed',
+      remote('v.conf'),
+      '--before',
+      'keep',
+      '--after',
+      'lose',
+      '--validate',
+      'grep -q keep %s || { echo "validator says no" >&2; exit 1; }',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/validation failed[\s\S]*validator says no[\s\S]*original is kept/);
     expect(sha(p)).toBe(before);
@@ -143,11 +165,13 @@ describe('edits that must not happen', () => {
     const p = put('e.conf', 'server a;\nserver b;\n');
     const r = await run(['doComment', remote('e.conf'), '--pattern', 'server', '--expect', '1']);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/expected the edit to match 1 line\(s\), it matched 2; nothing written\s+1: server a;\s+2: server b;/);
+    expect(r.stdout).toMatch(
+      /expected the edit to match 1 line\(s\), it matched 2; nothing written\s+1: server a;\s+2: server b;/,
+    );
     expect(readFileSync(p, 'utf8')).toBe('server a;\nserver b;\n');
   });
 
-  it("retries when someone else changes the file between read and write, keeping their change", async () => {
+  it('retries when someone else changes the file between read and write, keeping their change', async () => {
     const p = put('race.conf', 'base\n');
     const r = await run(['racyEdit', remote('race.conf')]);
     expect(r.code).toBe(0);
@@ -156,22 +180,49 @@ describe('edits that must not happen', () => {
     const many = await run(['racyEdit', remote('race.conf'), '--times', '5']);
     expect(many.code).toBe(1);
     expect(many.stdout).toMatch(/kept changing while we edited it \(3 attempts\); nothing written/);
-    expect(readFileSync(p, 'utf8')).toBe('base\nother writer 1\nmine\nother writer 1\nother writer 2\nother writer 3\n');
+    expect(readFileSync(p, 'utf8')).toBe(
+      'base\nother writer 1\nmine\nother writer 1\nother writer 2\nother writer 3\n',
+    );
   });
 
   it('keeps the original when the disk fills up during the write', async () => {
     const pid = testLab().hosts[HOST]!.pid;
     const mnt = '/srv/files/full';
     mkdirSync(onHost('full'), { recursive: true });
-    execFileSync('nsenter', ['-t', String(pid), '-m', 'mount', '-t', 'tmpfs', '-o', 'size=64k,mode=0777', 'tmpfs', mnt]);
+    execFileSync('nsenter', [
+      '-t',
+      String(pid),
+      '-m',
+      'mount',
+      '-t',
+      'tmpfs',
+      '-o',
+      'size=64k,mode=0777',
+      'tmpfs',
+      mnt,
+    ]);
     try {
       const original = `${'x'.repeat(40_000)}\n`;
       writeFileSync('/tmp/fab-full-src', original);
-      execFileSync('nsenter', ['-t', String(pid), '-m', 'sh', '-c', `cp /tmp/fab-full-src ${mnt}/big.conf && chown fabts ${mnt}/big.conf`]);
+      execFileSync('nsenter', [
+        '-t',
+        String(pid),
+        '-m',
+        'sh',
+        '-c',
+        `cp /tmp/fab-full-src ${mnt}/big.conf && chown fabts ${mnt}/big.conf`,
+      ]);
       const r = await run(['doSed', `${mnt}/big.conf`, '--before', 'xxxx', '--after', 'yyyy', '--backup', 'none']);
       expect(r.code).toBe(1);
       expect(r.stdout).toMatch(/could not write it[\s\S]*original is kept[\s\S]*No space left on device/);
-      const after = execFileSync('nsenter', ['-t', String(pid), '-m', 'sh', '-c', `cat ${mnt}/big.conf; ls -A ${mnt}`]).toString();
+      const after = execFileSync('nsenter', [
+        '-t',
+        String(pid),
+        '-m',
+        'sh',
+        '-c',
+        `cat ${mnt}/big.conf; ls -A ${mnt}`,
+      ]).toString();
       expect(after).toBe(`${original}big.conf\n`);
     } finally {
       execFileSync('nsenter', ['-t', String(pid), '-m', 'umount', mnt]);

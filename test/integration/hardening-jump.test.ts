@@ -10,7 +10,8 @@ const DIR = testRunDir('lab-jump2');
 const NET = LAB_NETS.jumpChain;
 let lab: Lab;
 const fab = (args: string[]) => fabShared(args, { env: { FAB_LAB_DIR: DIR } });
-const connects = (r: Awaited<ReturnType<typeof fab>>) => r.events.flatMap((e) => (e.type === 'connect' ? [`${e.host} ${e.target}`] : []));
+const connects = (r: Awaited<ReturnType<typeof fab>>) =>
+  r.events.flatMap((e) => (e.type === 'connect' ? [`${e.host} ${e.target}`] : []));
 
 beforeAll(async () => {
   lab = await startLab({ dir: DIR, net: NET, web: 0, jump2: true });
@@ -23,7 +24,9 @@ describe('ProxyJump through two hops (bastion, then private1, then private2)', (
   it('the lab: private2 answers OpenSSH only through bastion,private1', async () => {
     expect(lab.state.hosts.private2).toMatchObject({ address: `10.${NET}.3.2`, jump: 'bastion,private1' });
     expect((await labSsh(lab.state, 'private2', 'hostname')).stdout).toBe('private2\n');
-    const oneHop = await labSsh(lab.state, 'private2', 'true', { args: ['-o', 'ProxyJump=bastion', '-o', 'ConnectTimeout=3'] });
+    const oneHop = await labSsh(lab.state, 'private2', 'true', {
+      args: ['-o', 'ProxyJump=bastion', '-o', 'ConnectTimeout=3'],
+    });
     expect(oneHop.code).toBe(255);
   });
 
@@ -33,7 +36,9 @@ describe('ProxyJump through two hops (bastion, then private1, then private2)', (
     const out = r.events.flatMap((e) => (e.type === 'output' && e.host === 'private2' ? [e.line] : []));
     expect(out[0]).toBe('private2');
     expect(out[1]!.split(' ')[0]).toBe(`10.${NET}.3.1`); // private1's side of the private1-private2 link
-    expect(connects(r)).toContainEqual(expect.stringMatching(new RegExp(`^private2 fabts@10\\.${NET}\\.3\\.2:2222 via bastion,private1$`)));
+    expect(connects(r)).toContainEqual(
+      expect.stringMatching(new RegExp(`^private2 fabts@10\\.${NET}\\.3\\.2:2222 via bastion,private1$`)),
+    );
   });
 
   it('fab follows the chain from an ssh_config (ProxyJump bastion,private1) too', async () => {
@@ -42,7 +47,7 @@ describe('ProxyJump through two hops (bastion, then private1, then private2)', (
     expect(r.stdout).toContain('[private2] out: private2');
   });
 
-  it('-g applies to the target, not to the jump host itself: -g private1 goes through private1\'s own bastion', async () => {
+  it("-g applies to the target, not to the jump host itself: -g private1 goes through private1's own bastion", async () => {
     const r = await fab(['lab', '-H', 'private2', '-g', 'private1', '--', 'hostname']);
     expect(r.stdout + r.stderr).not.toMatch(/ProxyJump loop/);
     expect(r.code).toBe(0);
@@ -71,7 +76,9 @@ describe('ProxyJump through two hops (bastion, then private1, then private2)', (
     try {
       const r = await fab(['lab', '-H', 'private2', '-t', '3', '-n', '1', '--', 'hostname']);
       expect(r.code).toBe(1);
-      expect(r.stdout).toMatch(/private2 +failed .*cannot connect to fabts@10\.\d+\.2\.2:2222 via bastion: the jump host could not reach it: .*refused/);
+      expect(r.stdout).toMatch(
+        /private2 +failed .*cannot connect to fabts@10\.\d+\.2\.2:2222 via bastion: the jump host could not reach it: .*refused/,
+      );
     } finally {
       await lab.startHost('private1');
     }

@@ -22,7 +22,13 @@ function windows(r: Awaited<ReturnType<typeof fab>>): Map<string, [bigint, bigin
 
 /** The largest number of windows open at one instant. */
 function maxOverlap(ws: Iterable<[bigint, bigint]>): number {
-  const edges = [...ws].flatMap(([s, e]) => [[s, 1], [e, -1]] as [bigint, number][]);
+  const edges = [...ws].flatMap(
+    ([s, e]) =>
+      [
+        [s, 1],
+        [e, -1],
+      ] as [bigint, number][],
+  );
   // An end and a start at the same instant do not overlap: ends first.
   edges.sort((a, b) => (a[0] === b[0] ? a[1] - b[1] : a[0] < b[0] ? -1 : 1));
   let open = 0;
@@ -49,7 +55,22 @@ describe('-z bounds the parallel pool', () => {
 
   it('a task run with -P -z 3 has at most 3 hosts inside it at once, and a failure does not free extra slots', async () => {
     // failOn makes web5 fail at once; the pool must still hold at most 3 running.
-    const args = (extra: string[]) => fab(['-f', `${REPO}test/fixtures/hardening/fabfiles`, 'lab', '-H', HOSTS.join(','), '-P', ...extra, '--json', 'window', '--hold', '0.6', '--fail', 'web5']);
+    const args = (extra: string[]) =>
+      fab([
+        '-f',
+        `${REPO}test/fixtures/hardening/fabfiles`,
+        'lab',
+        '-H',
+        HOSTS.join(','),
+        '-P',
+        ...extra,
+        '--json',
+        'window',
+        '--hold',
+        '0.6',
+        '--fail',
+        'web5',
+      ]);
     const r = await args(['-z', '3']);
     expect(r.code).toBe(1);
     const w = windows(r);

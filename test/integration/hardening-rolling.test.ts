@@ -16,7 +16,15 @@ const root = (h: string) => testLab().hosts[h]!.root;
 
 afterAll(async () => {
   rmSync(art, { recursive: true, force: true });
-  for (const [h, dir] of [['web4', 'batchapp'], ['web5', 'batchapp'], ['web6', 'batchapp'], ['web7', 'batchapp'], ['web8', 'batchapp'], ['web9', 'batchapp'], ['web10', 'keepapp']]) {
+  for (const [h, dir] of [
+    ['web4', 'batchapp'],
+    ['web5', 'batchapp'],
+    ['web6', 'batchapp'],
+    ['web7', 'batchapp'],
+    ['web8', 'batchapp'],
+    ['web9', 'batchapp'],
+    ['web10', 'keepapp'],
+  ]) {
     await labSsh(testLab(), h!, `rm -rf /srv/${dir}`);
   }
 });
@@ -26,7 +34,21 @@ describe('a rolling run in batches of 1, then 50%', () => {
 
   it('runs [web4] [web5 web6 web7] [web8 web9]: each batch together, one batch after another, journalled', async () => {
     const file = await buildAppTarball(art, '3.1.0');
-    const r = await fab(['-f', `${FIXTURE}/fabfiles`, 'lab', '-H', HOSTS.join(','), '--set', 'appRoot=/srv/batchapp,appRestart=true', '--json', 'rollBatches', '--artifact', file, '--batch', '1,50%']);
+    const r = await fab([
+      '-f',
+      `${FIXTURE}/fabfiles`,
+      'lab',
+      '-H',
+      HOSTS.join(','),
+      '--set',
+      'appRoot=/srv/batchapp,appRestart=true',
+      '--json',
+      'rollBatches',
+      '--artifact',
+      file,
+      '--batch',
+      '1,50%',
+    ]);
     expect(r.code).toBe(0);
     const want = [['web4'], ['web5', 'web6', 'web7'], ['web8', 'web9']];
     const start = r.events.find((e) => e.type === 'rolling.start');
@@ -43,7 +65,10 @@ describe('a rolling run in batches of 1, then 50%', () => {
       if (m && e.type === 'message') win.set(e.host!, [BigInt(m[1]!), BigInt(m[2]!)]);
     }
     expect([...win.keys()].sort()).toEqual(HOSTS);
-    const span = (hosts: string[]) => [hosts.map((h) => win.get(h)![0]).reduce((a, b) => (a > b ? a : b)), hosts.map((h) => win.get(h)![1]).reduce((a, b) => (a < b ? a : b))];
+    const span = (hosts: string[]) => [
+      hosts.map((h) => win.get(h)![0]).reduce((a, b) => (a > b ? a : b)),
+      hosts.map((h) => win.get(h)![1]).reduce((a, b) => (a < b ? a : b)),
+    ];
     for (const b of want.filter((x) => x.length > 1)) {
       const [latestStart, earliestEnd] = span(b);
       expect(latestStart! < earliestEnd!).toBe(true); // all hosts of the batch were inside their action at once
@@ -61,11 +86,26 @@ describe('a rolling run in batches of 1, then 50%', () => {
       const lines = readFileSync(journal, 'utf8').trim().split('\n');
       const records = lines.map((l) => {
         const sp = l.lastIndexOf(' ');
-        expect(crc32(Buffer.from(l.slice(0, sp))).toString(16).padStart(8, '0')).toBe(l.slice(sp + 1));
-        return JSON.parse(l.slice(0, sp)) as { kind: string; batches?: string[][]; host?: string; state?: string; outcome?: string };
+        expect(
+          crc32(Buffer.from(l.slice(0, sp)))
+            .toString(16)
+            .padStart(8, '0'),
+        ).toBe(l.slice(sp + 1));
+        return JSON.parse(l.slice(0, sp)) as {
+          kind: string;
+          batches?: string[][];
+          host?: string;
+          state?: string;
+          outcome?: string;
+        };
       });
       expect(records[0]).toMatchObject({ kind: 'start', batches: want });
-      expect(records.filter((x) => x.state === 'done').map((x) => x.host).sort()).toEqual(HOSTS);
+      expect(
+        records
+          .filter((x) => x.state === 'done')
+          .map((x) => x.host)
+          .sort(),
+      ).toEqual(HOSTS);
       expect(records.at(-1)).toMatchObject({ kind: 'end', outcome: 'complete' });
     } finally {
       rmSync(journal, { force: true });
@@ -95,19 +135,42 @@ describe('rollingDeploy --dry-run', () => {
   it('prints the plan and changes nothing: releases, current, lock, both LB configs and their live state', async () => {
     const WEB = ['web1', 'web2', 'web3'];
     const lb = testLab().lb!;
-    const conf = (kind: 'nginx' | 'haproxy') => createHash('sha256').update(readFileSync(join(root(lb[kind].host), lb[kind].conf))).digest('hex');
-    const lbStatus = async () => (await fab(['lab', 'lbStatus', '--hide', 'running,status'])).stdout.split('\n').filter((l) => l.startsWith('[lb'));
-    const before = { trees: WEB.map(appTree), nginx: conf('nginx'), haproxy: conf('haproxy'), status: await lbStatus() };
+    const conf = (kind: 'nginx' | 'haproxy') =>
+      createHash('sha256')
+        .update(readFileSync(join(root(lb[kind].host), lb[kind].conf)))
+        .digest('hex');
+    const lbStatus = async () =>
+      (await fab(['lab', 'lbStatus', '--hide', 'running,status'])).stdout
+        .split('\n')
+        .filter((l) => l.startsWith('[lb'));
+    const before = {
+      trees: WEB.map(appTree),
+      nginx: conf('nginx'),
+      haproxy: conf('haproxy'),
+      status: await lbStatus(),
+    };
     expect(before.status.join('\n')).not.toMatch(/disabled|MAINT|DRAIN/);
     expect(before.status).toHaveLength(6);
     const runs = existsSync(join(REPO, '.fab/runs')) ? readdirSync(join(REPO, '.fab/runs')).length : 0;
 
-    const r = await fab(['lab', '-H', WEB.join(','), '--dry-run', 'rollingDeploy', '--artifact', await buildAppTarball(art, '3.9.0'), '--batch', '1,2']);
+    const r = await fab([
+      'lab',
+      '-H',
+      WEB.join(','),
+      '--dry-run',
+      'rollingDeploy',
+      '--artifact',
+      await buildAppTarball(art, '3.9.0'),
+      '--batch',
+      '1,2',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Rolling run \S+ \(dry run: nothing is changed\): batches \[web1\] \[web2 web3\]/);
     for (const h of WEB) {
       expect(r.stdout).toContain(`[${h}] would upload ${art}/app-3.9.0.tgz to /srv/app/releases/.upload-3.9.0-`);
-      expect(r.stdout).toMatch(new RegExp(`\\[${h}\\] would run: cd -- /srv/app && ln -sfn -- releases/3\\.9\\.0 \\.current\\.tmp`));
+      expect(r.stdout).toMatch(
+        new RegExp(`\\[${h}\\] would run: cd -- /srv/app && ln -sfn -- releases/3\\.9\\.0 \\.current\\.tmp`),
+      );
       expect(r.stdout).toMatch(new RegExp(`\\[${h}\\] would wait for gate http http://[\\d.]+:8080/health`));
     }
     expect(r.stdout).toMatch(/\[lb1\] would change: \/etc\/nginx\/nginx\.conf/);
@@ -125,8 +188,19 @@ describe('rollingDeploy --dry-run', () => {
 });
 
 describe('keep-N pruning of releases (appKeep)', () => {
-  const keep = (n: number) => ['lab', '-H', 'web10', '--set', `appRoot=/srv/keepapp,appRestart=true,appKeep=${n}`, '--hide', 'running'];
-  const releases = () => readdirSync(join(root('web10'), 'srv/keepapp/releases')).filter((d) => !d.startsWith('.')).sort();
+  const keep = (n: number) => [
+    'lab',
+    '-H',
+    'web10',
+    '--set',
+    `appRoot=/srv/keepapp,appRestart=true,appKeep=${n}`,
+    '--hide',
+    'running',
+  ];
+  const releases = () =>
+    readdirSync(join(root('web10'), 'srv/keepapp/releases'))
+      .filter((d) => !d.startsWith('.'))
+      .sort();
   const link = (name: string) => readlinkSync(join(root('web10'), `srv/keepapp/${name}`));
   const deploy = async (v: string, n: number) => {
     const r = await fab([...keep(n), 'deployApp', '--artifact', await buildAppTarball(art, v)]);
@@ -150,14 +224,24 @@ describe('keep-N pruning of releases (appKeep)', () => {
     expect([link('current'), link('previous')]).toEqual(['releases/4.7', 'releases/4.6']);
 
     // --dry-run shows what a real deploy would prune (the links it would switch, not the ones there now).
-    const dry = await fab([...keep(2).slice(0, -2), '--dry-run', 'deployApp', '--artifact', await buildAppTarball(art, '4.8')]);
+    const dry = await fab([
+      ...keep(2).slice(0, -2),
+      '--dry-run',
+      'deployApp',
+      '--artifact',
+      await buildAppTarball(art, '4.8'),
+    ]);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('[web10] would run: cd -- /srv/keepapp/releases && rm -rf -- 4.6');
     expect(releases()).toEqual(['4.6', '4.7']);
   });
 
-  it('an absolute current/previous link (older layouts, the lab\'s own /srv/app) is never pruned either', async () => {
-    await labSsh(testLab(), 'web10', 'cd /srv/keepapp && ln -sfn /srv/keepapp/releases/4.6 current && ln -sfn /srv/keepapp/releases/4.7 previous');
+  it("an absolute current/previous link (older layouts, the lab's own /srv/app) is never pruned either", async () => {
+    await labSsh(
+      testLab(),
+      'web10',
+      'cd /srv/keepapp && ln -sfn /srv/keepapp/releases/4.6 current && ln -sfn /srv/keepapp/releases/4.7 previous',
+    );
     await deploy('4.9', 1);
     expect([link('current'), link('previous')]).toEqual(['releases/4.9', '/srv/keepapp/releases/4.6']);
     expect(releases()).toEqual(['4.6', '4.9']);

@@ -24,15 +24,26 @@ export const big = task({}, async () => {
   console.log('kept', r.stdout.length, JSON.stringify(r.truncated));
 });`,
     });
-    const r = await fab(['-f', join(dir, 'fabfiles'), 'lab', '-H', 'web1', '--set', 'output_limit=1000', 'big'], { cwd: dir });
+    const r = await fab(['-f', join(dir, 'fabfiles'), 'lab', '-H', 'web1', '--set', 'output_limit=1000', 'big'], {
+      cwd: dir,
+    });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`kept 1000 {"stdout":${108894 - 1000},"stderr":0,"limit":1000}`);
-    expect(r.stdout).toMatch(/\[web1\] Warning: output kept for the result was cut at 1000 bytes \(stdout 107894 bytes not kept\): seq 1 20000; --set output_limit=BYTES keeps more/);
+    expect(r.stdout).toMatch(
+      /\[web1\] Warning: output kept for the result was cut at 1000 bytes \(stdout 107894 bytes not kept\): seq 1 20000; --set output_limit=BYTES keeps more/,
+    );
   });
 
   it('shows a 3 MB line without a newline cut at 1 MiB, with the count of bytes left out', async () => {
-    const r = await fab(['lab', '-H', 'web1', '--json', '--', "head -c 3000000 /dev/zero | tr '\\0' y; printf '\\nnext\\n'"]);
+    const r = await fab([
+      'lab',
+      '-H',
+      'web1',
+      '--json',
+      '--',
+      "head -c 3000000 /dev/zero | tr '\\0' y; printf '\\nnext\\n'",
+    ]);
     expect(r.code).toBe(0);
     const lines = r.events.flatMap((e) => (e.type === 'output' ? [e.line] : []));
     expect(lines).toEqual([`${'y'.repeat(1048576)} [... ${3000000 - 1048576} bytes]`, 'next']);
@@ -40,13 +51,24 @@ export const big = task({}, async () => {
 });
 
 describe('malformed host sets and task arguments', () => {
-  const hostsWith = (hosts: string) => ({ 'hosts/bad.ts': `import { hostSet } from 'fabts';\nexport const bad = hostSet({ hosts: ${hosts} });\n` });
+  const hostsWith = (hosts: string) => ({
+    'hosts/bad.ts': `import { hostSet } from 'fabts';\nexport const bad = hostSet({ hosts: ${hosts} });\n`,
+  });
 
   it.each([
-    ["['web1', 'web2']", /hosts\/bad\.ts: host set bad: hosts is an array\n {2}fix: make it an object of host name -> settings/],
+    [
+      "['web1', 'web2']",
+      /hosts\/bad\.ts: host set bad: hosts is an array\n {2}fix: make it an object of host name -> settings/,
+    ],
     ["'web1'", /hosts\/bad\.ts: host set bad: hosts is the string "web1"\n {2}fix: make it an object/],
-    ["{ web1: { port: '22x' } }", /host set bad: hosts\.web1\.port is the string "22x"\n {2}fix: make it a port number from 1 to 65535/],
-    ["{ web1: { rolse: ['web'] } }", /host set bad: hosts\.web1 has an unknown key "rolse"\n {2}fix: use one of: address, port, user, key, knownHosts, jump, roles/],
+    [
+      "{ web1: { port: '22x' } }",
+      /host set bad: hosts\.web1\.port is the string "22x"\n {2}fix: make it a port number from 1 to 65535/,
+    ],
+    [
+      "{ web1: { rolse: ['web'] } }",
+      /host set bad: hosts\.web1 has an unknown key "rolse"\n {2}fix: use one of: address, port, user, key, knownHosts, jump, roles/,
+    ],
   ])('refuses hosts: %s with exit 2 naming the file, the key and the fix, touching no host', async (hosts, message) => {
     const dir = project(hostsWith(hosts));
     const r = await fab(['bad', '--', 'touch /tmp/fab-hostile-ran'], { cwd: dir });
@@ -60,7 +82,9 @@ describe('malformed host sets and task arguments', () => {
       'fabfiles/deploy.ts': `import { arg, task } from 'fabts';\nexport const go = task({ args: { n: arg.number({ default: 'abc' as unknown as number }) } }, async () => {});\n`,
     });
     const r = await fab(['-f', join(dir, 'fabfiles'), '-l'], { cwd: dir });
-    expect(r.stderr).toMatch(/fabfiles\/deploy\.ts: task deploy\.go: argument "n" is declared number but its default is the string "abc"\n {2}fix: make the default a number, e\.g\. \{ default: 3 \}/);
+    expect(r.stderr).toMatch(
+      /fabfiles\/deploy\.ts: task deploy\.go: argument "n" is declared number but its default is the string "abc"\n {2}fix: make the default a number, e\.g\. \{ default: 3 \}/,
+    );
     expect(r.code).toBe(2);
   });
 

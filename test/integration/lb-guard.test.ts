@@ -43,8 +43,12 @@ describe('haproxy last-server guard', () => {
       const before = sha(conf);
       const r = await onLb('haproxy', ['disableLb', last]);
       expect(r.code).toBe(1);
-      expect(r.stdout).toMatch(new RegExp(`disabling "${last}" would leave backend app with no enabled server \\(an outage\\); `
-        + `pass --force to do it anyway \\(the other servers: ${first} MAINT, ${down} DOWN`));
+      expect(r.stdout).toMatch(
+        new RegExp(
+          `disabling "${last}" would leave backend app with no enabled server \\(an outage\\); ` +
+            `pass --force to do it anyway \\(the other servers: ${first} MAINT, ${down} DOWN`,
+        ),
+      );
       expect(sha(conf)).toBe(before);
       expect((await haproxyStatus())[last]).toBe('UP');
     } finally {

@@ -87,13 +87,21 @@ describe('haproxy drain', () => {
     const { url } = lb().haproxy;
     // Slow requests spread over all backends: some are on web2 when the drain starts. 8 s outlasts fab's
     // start-up and connect on a loaded 2-core machine (2.5 s did not always); wait until web2 has them.
-    const slow = Array.from({ length: 9 }, () => fetch(`${url}slow?ms=8000`).then(async (r) => ({ status: r.status, body: await r.text() })));
+    const slow = Array.from({ length: 9 }, () =>
+      fetch(`${url}slow?ms=8000`).then(async (r) => ({ status: r.status, body: await r.text() })),
+    );
     const lab = testLab();
     const scurWeb2 = async () => {
       const stat = await labSsh(lab, lb().haproxy.host, `echo 'show stat' | ${lb().haproxy.socketCommand}`);
-      return Number(stat.stdout.split('\n').find((l) => l.startsWith('app,web2,'))?.split(',')[4] ?? 0);
+      return Number(
+        stat.stdout
+          .split('\n')
+          .find((l) => l.startsWith('app,web2,'))
+          ?.split(',')[4] ?? 0,
+      );
     };
-    for (const end = Date.now() + 5000; (await scurWeb2()) === 0;) if (Date.now() > end) throw new Error('no session reached web2');
+    for (const end = Date.now() + 5000; (await scurWeb2()) === 0;)
+      if (Date.now() > end) throw new Error('no session reached web2');
     const started = Date.now();
     const r = await onLb('haproxy', ['disableLb', 'web2']);
     const took = Date.now() - started;

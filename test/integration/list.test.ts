@@ -11,10 +11,20 @@ describe('fab --list --json and --shortlist', () => {
     expect(dis).toMatchObject({ shortName: 'disableLb', fabfile: 'fabfiles/lb.ts', roles: ['lb'] });
     expect(dis.args).toEqual([
       { name: 'backend', kind: 'string', required: true, description: 'backend name as the LB knows it (web1)' },
-      { name: 'force', kind: 'boolean', required: false, default: false, description: 'allow emptying a pool (an outage)' },
+      {
+        name: 'force',
+        kind: 'boolean',
+        required: false,
+        default: false,
+        description: 'allow emptying a pool (an outage)',
+      },
     ]);
     const roll = doc.tasks.find((t) => t.name === 'deploy.rollingDeploy')!;
-    expect(roll.args.find((a) => a.name === 'onFailure')).toMatchObject({ kind: 'choice', choices: ['halt', 'rollback'], default: 'halt' });
+    expect(roll.args.find((a) => a.name === 'onFailure')).toMatchObject({
+      kind: 'choice',
+      choices: ['halt', 'rollback'],
+      default: 'halt',
+    });
     const prod = doc.hostSets.find((h) => h.name === 'prod')!;
     expect(prod.roles).toEqual(['db', 'dblb', 'lb', 'web']);
     expect(prod.hosts.map((h) => h.name)).toEqual(['nginx1', 'nginx2', 'web1', 'web2', 'web3', 'db1', 'db2', 'dblb']);

@@ -8,8 +8,12 @@ import { run } from '../lab/proc.js';
 
 /** Each test gets its own XDG_RUNTIME_DIR, so its masters are its own. */
 const runtimeDir = () => mkdtempSync(join(tmpdir(), 'fab-xdg-'));
-const accepted = (host: string) => (readFileSync(join(testLab().hosts[host]!.root, '..', 'sshd.log'), 'utf8').match(/Accepted publickey/g) ?? []).length;
-const sockets = (xdg: string) => readdirSync(join(xdg, 'fabts')).filter((f) => f.startsWith('p-')).map((f) => join(xdg, 'fabts', f));
+const accepted = (host: string) =>
+  (readFileSync(join(testLab().hosts[host]!.root, '..', 'sshd.log'), 'utf8').match(/Accepted publickey/g) ?? []).length;
+const sockets = (xdg: string) =>
+  readdirSync(join(xdg, 'fabts'))
+    .filter((f) => f.startsWith('p-'))
+    .map((f) => join(xdg, 'fabts', f));
 const alive = (pid: number) => {
   try {
     return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -27,7 +31,7 @@ const connectTarget = (r: FabRun, host: string) => {
   return e?.type === 'connect' ? e.target : undefined;
 };
 async function until(what: () => boolean, ms: number): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; ) {
+  for (const end = Date.now() + ms; Date.now() < end;) {
     if (what()) return true;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -38,7 +42,9 @@ describe('--persist: warm connections across runs (OpenSSH ControlPersist)', () 
   it('a second run opens no new connection, and --persist-stop closes it', async () => {
     const XDG_RUNTIME_DIR = runtimeDir();
     const before = accepted('web6');
-    const first = await fab(['lab', '-H', 'web6', '--persist', '30s', '--json', '--', 'hostname'], { env: { XDG_RUNTIME_DIR } });
+    const first = await fab(['lab', '-H', 'web6', '--persist', '30s', '--json', '--', 'hostname'], {
+      env: { XDG_RUNTIME_DIR },
+    });
     expect(first.code).toBe(0);
     expect(connectTarget(first, 'web6')).not.toMatch(/warm/);
     expect(accepted('web6')).toBe(before + 1);
@@ -47,10 +53,15 @@ describe('--persist: warm connections across runs (OpenSSH ControlPersist)', () 
     expect(pid).toBeGreaterThan(0);
 
     for (let i = 0; i < 2; i++) {
-      const again = await fab(['lab', '-H', 'web6', '--persist', '30s', '--json', '--', 'hostname; echo e >&2; exit 4'], { env: { XDG_RUNTIME_DIR } });
+      const again = await fab(
+        ['lab', '-H', 'web6', '--persist', '30s', '--json', '--', 'hostname; echo e >&2; exit 4'],
+        { env: { XDG_RUNTIME_DIR } },
+      );
       expect(again.code).toBe(1);
       expect(connectTarget(again, 'web6')).toMatch(/\(warm\)$/);
-      const out = again.events.filter((e) => e.type === 'output').map((e) => e.type === 'output' && `${e.stream}:${e.line}`);
+      const out = again.events
+        .filter((e) => e.type === 'output')
+        .map((e) => e.type === 'output' && `${e.stream}:${e.line}`);
       expect(out).toEqual(['stdout:web6', 'stderr:e']);
       const end = again.events.find((e) => e.type === 'command.end');
       expect(end?.type === 'command.end' && end.code).toBe(4);
@@ -67,12 +78,16 @@ describe('--persist: warm connections across runs (OpenSSH ControlPersist)', () 
 
   it('keeps a jump chain warm: private1 through bastion', async () => {
     const XDG_RUNTIME_DIR = runtimeDir();
-    const first = await fab(['lab', '-H', 'private1', '--persist', '30s', '--', 'hostname'], { env: { XDG_RUNTIME_DIR } });
+    const first = await fab(['lab', '-H', 'private1', '--persist', '30s', '--', 'hostname'], {
+      env: { XDG_RUNTIME_DIR },
+    });
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('[private1] out: private1');
     expect(sockets(XDG_RUNTIME_DIR)).toHaveLength(2);
     const before = [accepted('private1'), accepted('bastion')];
-    const again = await fab(['lab', '-H', 'private1', '--persist', '30s', '--json', '--', 'hostname'], { env: { XDG_RUNTIME_DIR } });
+    const again = await fab(['lab', '-H', 'private1', '--persist', '30s', '--json', '--', 'hostname'], {
+      env: { XDG_RUNTIME_DIR },
+    });
     expect(again.code).toBe(0);
     expect(connectTarget(again, 'private1')).toMatch(/via bastion \(warm\)$/);
     expect([accepted('private1'), accepted('bastion')]).toEqual(before);
@@ -95,23 +110,37 @@ describe('--persist: warm connections across runs (OpenSSH ControlPersist)', () 
 
   it('without --persist (--ssh-client openssh), the run closes its own masters and leaves no socket', async () => {
     const XDG_RUNTIME_DIR = runtimeDir();
-    const masters = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`ControlPath=${XDG_RUNTIME_DIR}`) && alive(Number(p));
-      } catch {
-        return false;
-      }
+    const masters = () =>
+      readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            return (
+              readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`ControlPath=${XDG_RUNTIME_DIR}`) && alive(Number(p))
+            );
+          } catch {
+            return false;
+          }
+        });
+    const r = await fab(['lab', '-H', 'web7,private1', '--ssh-client', 'openssh', '--json', '--', 'hostname'], {
+      env: { XDG_RUNTIME_DIR },
     });
-    const r = await fab(['lab', '-H', 'web7,private1', '--ssh-client', 'openssh', '--json', '--', 'hostname'], { env: { XDG_RUNTIME_DIR } });
     expect(r.code).toBe(0);
-    expect(r.events.filter((e) => e.type === 'output').map((e) => e.type === 'output' && e.line).sort()).toEqual(['private1', 'web7']);
+    expect(
+      r.events
+        .filter((e) => e.type === 'output')
+        .map((e) => e.type === 'output' && e.line)
+        .sort(),
+    ).toEqual(['private1', 'web7']);
     expect(readdirSync(join(XDG_RUNTIME_DIR, 'fabts'))).toEqual([]);
     expect(await until(() => masters().length === 0, 3000)).toBe(true);
   });
 
   it('closes an idle master after the persist time', async () => {
     const XDG_RUNTIME_DIR = runtimeDir();
-    expect((await fab(['lab', '-H', 'web7', '--persist', '2s', '--', 'true'], { env: { XDG_RUNTIME_DIR } })).code).toBe(0);
+    expect((await fab(['lab', '-H', 'web7', '--persist', '2s', '--', 'true'], { env: { XDG_RUNTIME_DIR } })).code).toBe(
+      0,
+    );
     const pid = (await masterPid(sockets(XDG_RUNTIME_DIR)[0]!))!;
     expect(alive(pid)).toBe(true);
     // ControlPersist=2: gone within a few seconds of its last use, socket and all.
@@ -152,15 +181,27 @@ describe('--persist: warm connections across runs (OpenSSH ControlPersist)', () 
   });
 
   it.each<[string, (dir: string) => void, RegExp]>([
-    ['open to others', (d) => chmodSync(d, 0o755), /control socket directory .*fabts has mode 755: others could use its SSH connections\n\s*fix: chmod 700/],
-    ["another user's", (d) => chownSync(d, 65534, 65534), /control socket directory .*fabts belongs to uid 65534, not to you/],
+    [
+      'open to others',
+      (d) => chmodSync(d, 0o755),
+      /control socket directory .*fabts has mode 755: others could use its SSH connections\n\s*fix: chmod 700/,
+    ],
+    [
+      "another user's",
+      (d) => chownSync(d, 65534, 65534),
+      /control socket directory .*fabts belongs to uid 65534, not to you/,
+    ],
   ])('refuses a socket directory %s, before connecting (exit 2)', async (_what, spoil, message) => {
     const XDG_RUNTIME_DIR = runtimeDir();
-    expect((await fab(['lab', '-H', 'web9', '--persist', '30s', '--', 'true'], { env: { XDG_RUNTIME_DIR } })).code).toBe(0);
+    expect(
+      (await fab(['lab', '-H', 'web9', '--persist', '30s', '--', 'true'], { env: { XDG_RUNTIME_DIR } })).code,
+    ).toBe(0);
     await fab(['--persist-stop'], { env: { XDG_RUNTIME_DIR } });
     spoil(join(XDG_RUNTIME_DIR, 'fabts'));
     const before = accepted('web9');
-    const r = await fab(['lab', '-H', 'web9', '--persist', '30s', '--', 'touch /srv/should-not-exist'], { env: { XDG_RUNTIME_DIR } });
+    const r = await fab(['lab', '-H', 'web9', '--persist', '30s', '--', 'touch /srv/should-not-exist'], {
+      env: { XDG_RUNTIME_DIR },
+    });
     expect(r.code).toBe(2);
     expect(r.stdout + r.stderr).toMatch(message);
     expect(accepted('web9')).toBe(before);
@@ -170,7 +211,9 @@ describe('--persist: warm connections across runs (OpenSSH ControlPersist)', () 
     const XDG_RUNTIME_DIR = runtimeDir();
     const token = `tok-${process.pid}-${Date.now()}`;
     const seen: string[] = [];
-    const running = fabLab(['-H', 'web6', '--persist', '30s', '--', `sleep 1; echo ${token}`], { env: { XDG_RUNTIME_DIR } });
+    const running = fabLab(['-H', 'web6', '--persist', '30s', '--', `sleep 1; echo ${token}`], {
+      env: { XDG_RUNTIME_DIR },
+    });
     const end = Date.now() + 3000;
     while (Date.now() < end && seen.length === 0) {
       for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {

@@ -8,17 +8,24 @@ import { testLab, testLabDir } from '../lab/shared.js';
 const HOSTS = ['web4', 'web5'];
 const file = (h: string, name: string) => join(testLab().hosts[h]!.root, 'srv', name);
 const onTty = (args: string[], prompt: RegExp, answers: string[]) =>
-  runOnTty(['node', `${REPO}bin/fab.js`, '-f', FIXTURES, 'lab', '-H', HOSTS.join(','), ...args].join(' '), { env: { ...process.env, FAB_LAB_DIR: testLabDir(), NO_COLOR: '1' }, prompt, answers });
+  runOnTty(['node', `${REPO}bin/fab.js`, '-f', FIXTURES, 'lab', '-H', HOSTS.join(','), ...args].join(' '), {
+    env: { ...process.env, FAB_LAB_DIR: testLabDir(), NO_COLOR: '1' },
+    prompt,
+    answers,
+  });
 
 beforeEach(() => {
-  for (const h of HOSTS) for (const f of ['ask-release.out', 'ask-colour.out', 'guarded.out']) rmSync(file(h, f), { force: true });
+  for (const h of HOSTS)
+    for (const f of ['ask-release.out', 'ask-colour.out', 'guarded.out']) rmSync(file(h, f), { force: true });
 });
 
 describe('prompt() without a terminal', () => {
   it('fails at once, naming the question and the --set that answers it; no host is touched', async () => {
     const r = await fabLab(['-H', HOSTS.join(','), 'askRelease']);
     expect(r.code).toBe(2);
-    expect(r.stdout + r.stderr).toMatch(/prompt "Release name\?" needs an answer and there is no terminal[\s\S]*--set release=VALUE/);
+    expect(r.stdout + r.stderr).toMatch(
+      /prompt "Release name\?" needs an answer and there is no terminal[\s\S]*--set release=VALUE/,
+    );
     for (const h of HOSTS) expect(existsSync(file(h, 'ask-release.out'))).toBe(false);
   });
 

@@ -13,14 +13,32 @@ const WEB = ['web1', 'web2', 'web3'];
 const art = mkdtempSync(join(tmpdir(), 'fab-art-'));
 const build = (version: string, opts: AppReleaseOptions = {}) => buildAppTarball(art, version, opts);
 // A bad release fails its gate after 5 s instead of the default 30 s.
-const roll = (args: string[], opts?: Parameters<typeof fab>[1]) => fab(['lab', '-H', WEB.join(','), '--set', 'appHealthTimeout=5', '--hide', 'running,stdout,stderr', 'rollingDeploy', ...args], opts);
+const roll = (args: string[], opts?: Parameters<typeof fab>[1]) =>
+  fab(
+    [
+      'lab',
+      '-H',
+      WEB.join(','),
+      '--set',
+      'appHealthTimeout=5',
+      '--hide',
+      'running,stdout,stderr',
+      'rollingDeploy',
+      ...args,
+    ],
+    opts,
+  );
 const current = (h: string) => readlinkSync(join(testLab().hosts[h]!.root, 'srv/app/current'));
 const answer = async (h: string) => (await httpGet(testLab().hosts[h]!.appUrl!)).body.trim();
 const runId = (stdout: string) => /Rolling run (\S+?)(?: \(resumed\))?:/.exec(stdout)?.[1] ?? '';
 const lbState = async () => (await fab(['lab', 'lbStatus', '--hide', 'running,status'])).stdout;
 
 let loads: Load[] = [];
-const startLoads = () => (loads = [startLoad(testLab().lb!.nginx.url, { concurrency: 3, intervalMs: 5 }), startLoad(testLab().lb!.haproxy.url, { concurrency: 3, intervalMs: 5 })]);
+const startLoads = () =>
+  (loads = [
+    startLoad(testLab().lb!.nginx.url, { concurrency: 3, intervalMs: 5 }),
+    startLoad(testLab().lb!.haproxy.url, { concurrency: 3, intervalMs: 5 }),
+  ]);
 async function stopLoads(): Promise<void> {
   for (const l of loads) {
     const c = await l.stop();
@@ -87,7 +105,20 @@ describe('rollingDeploy on the lab (nginx + HAProxy in front of web1..web3)', ()
 
   it("runs the operator's test battery as a local gate, with the host's name in its environment", async () => {
     const battery = 'test "$FAB_HOST" != web1 || { echo "web1 looks wrong" >&2; exit 1; }';
-    const r = await fab(['lab', '-H', WEB.join(','), '--set', 'appTestTimeout=2', '--set', `appTestCommand=${battery}`, '--hide', 'running,stdout,stderr', 'rollingDeploy', '--artifact', await build('v3b')]);
+    const r = await fab([
+      'lab',
+      '-H',
+      WEB.join(','),
+      '--set',
+      'appTestTimeout=2',
+      '--set',
+      `appTestCommand=${battery}`,
+      '--hide',
+      'running,stdout,stderr',
+      'rollingDeploy',
+      '--artifact',
+      await build('v3b'),
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/web1 +failed at gates .*gate "local test .*last failure: exit 1: web1 looks wrong/);
     expect(r.stdout).toMatch(/web2 +untouched/);
@@ -100,7 +131,9 @@ describe('rollingDeploy on the lab (nginx + HAProxy in front of web1..web3)', ()
     writeFileSync(`${file}.sha256`, `${'0'.repeat(64)}  app-v4.tgz\n`);
     const r = await roll(['--artifact', file]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/checksum mismatch: expected 0{64} \(from app-v4\.tgz\.sha256\), the file has [0-9a-f]{64}; nothing deployed/);
+    expect(r.stdout).toMatch(
+      /checksum mismatch: expected 0{64} \(from app-v4\.tgz\.sha256\), the file has [0-9a-f]{64}; nothing deployed/,
+    );
     expect(r.stdout).not.toMatch(/draining/);
     for (const h of WEB) expect(current(h)).toBe('releases/v3');
   });
@@ -117,7 +150,11 @@ describe('rollingDeploy on the lab (nginx + HAProxy in front of web1..web3)', ()
     expect(blocked.stdout).toMatch(/deploy lock \/srv\/app\/\.fab-deploy\.lock is held: run=\S+ user=\S+ time=/);
     expect((await slow).code).toBe(0);
     // A lock left by a dead run:
-    await labSsh(testLab(), 'web1', "mkdir /srv/app/.fab-deploy.lock && echo 'run=dead user=x@y time=t' > /srv/app/.fab-deploy.lock/holder");
+    await labSsh(
+      testLab(),
+      'web1',
+      "mkdir /srv/app/.fab-deploy.lock && echo 'run=dead user=x@y time=t' > /srv/app/.fab-deploy.lock/holder",
+    );
     const stale = await roll(['--artifact', file]);
     expect(stale.code).toBe(1);
     expect(stale.stdout).toContain('is held: run=dead user=x@y time=t');
@@ -224,8 +261,23 @@ describe('rollingDeploy on the lab (nginx + HAProxy in front of web1..web3)', ()
 describe('progress on a terminal', () => {
   it('shows a live table of hosts that is redrawn in place, then the report', async () => {
     const file = await build('v10');
-    const line = ['node', `${process.cwd()}/bin/fab.js`, 'lab', '-H', WEB.join(','), '--hide', 'running', 'rollingDeploy', '--artifact', file].join(' ');
-    const r = spawnSync('script', ['-qec', line, '/dev/null'], { encoding: 'utf8', env: { ...process.env, FAB_LAB_DIR: testLabDir() }, timeout: 60_000 });
+    const line = [
+      'node',
+      `${process.cwd()}/bin/fab.js`,
+      'lab',
+      '-H',
+      WEB.join(','),
+      '--hide',
+      'running',
+      'rollingDeploy',
+      '--artifact',
+      file,
+    ].join(' ');
+    const r = spawnSync('script', ['-qec', line, '/dev/null'], {
+      encoding: 'utf8',
+      env: { ...process.env, FAB_LAB_DIR: testLabDir() },
+      timeout: 60_000,
+    });
     expect(r.status).toBe(0);
     // The table (title + 3 hosts) is erased and redrawn: "up 4 lines, erase below".
     expect(r.stdout).toContain('\x1b[4F\x1b[J');
@@ -250,12 +302,21 @@ describe('Python wheel deploys', () => {
     const w2 = wheel('1.1.0');
     const v2 = await fab(['lab', ...host, 'deployApp', '--artifact', w2]);
     expect(v2.stdout).toContain('release 1.1.0: unpacked, now current');
-    const py = async () => (await labSsh(testLab(), 'web5', '/srv/pyapp/current/venv/bin/python -c "import fabdemo; print(fabdemo.__version__)"')).stdout.trim();
+    const py = async () =>
+      (
+        await labSsh(
+          testLab(),
+          'web5',
+          '/srv/pyapp/current/venv/bin/python -c "import fabdemo; print(fabdemo.__version__)"',
+        )
+      ).stdout.trim();
     expect(await py()).toBe('1.1.0');
     const again = await fab(['lab', ...host, 'deployApp', '--artifact', w2]);
     expect(again.stdout).toContain('release 1.1.0: already there, was already current');
     await fab(['lab', ...host, 'rollback']);
     expect(await py()).toBe('1.0.0');
-    expect(readFileSync(join(testLab().hosts.web5!.root, 'srv/pyapp/releases/1.1.0/.fab-release'), 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
+    expect(readFileSync(join(testLab().hosts.web5!.root, 'srv/pyapp/releases/1.1.0/.fab-release'), 'utf8')).toMatch(
+      /^[0-9a-f]{64}\n$/,
+    );
   });
 });

@@ -8,7 +8,10 @@ import { runOnTty } from '../helpers/tty.js';
 import { labSsh, testLab, testLabDir } from '../lab/shared.js';
 
 const outLines = (stdout: string, host: string) =>
-  stdout.split('\n').filter((l) => l.startsWith(`[${host}] out: `)).map((l) => l.slice(`[${host}] out: `.length));
+  stdout
+    .split('\n')
+    .filter((l) => l.startsWith(`[${host}] out: `))
+    .map((l) => l.slice(`[${host}] out: `.length));
 
 // The same behaviour on both transports: embedded ssh2, and the system's OpenSSH client (one ControlMaster per host).
 const CLIENTS = [
@@ -39,20 +42,43 @@ describe.each(CLIENTS)('fab against real sshd hosts ($client)', ({ env: clientEn
 
   it('feeds a sudo password from FAB_SUDO_PASSWORD and never prints it', async () => {
     const { sudoPassword, sudoUser } = testLab();
-    const r = await fabLab(['-u', sudoUser, '-H', 'web2', 'whoami', '--json'], { env: { FAB_SUDO_PASSWORD: sudoPassword } });
+    const r = await fabLab(['-u', sudoUser, '-H', 'web2', 'whoami', '--json'], {
+      env: { FAB_SUDO_PASSWORD: sudoPassword },
+    });
     expect(r.code).toBe(0);
-    expect(r.events.filter((e) => e.type === 'output').map((e) => e.type === 'output' && e.line)).toEqual([sudoUser, 'root']);
+    expect(r.events.filter((e) => e.type === 'output').map((e) => e.type === 'output' && e.line)).toEqual([
+      sudoUser,
+      'root',
+    ]);
     expect(r.stdout + r.stderr).not.toContain(sudoPassword);
     // sudo to another user with the same password
-    const other = await fabLab(['-u', sudoUser, '-H', 'web2', 'sudoAs', 'nobody'], { env: { FAB_SUDO_PASSWORD: sudoPassword } });
+    const other = await fabLab(['-u', sudoUser, '-H', 'web2', 'sudoAs', 'nobody'], {
+      env: { FAB_SUDO_PASSWORD: sudoPassword },
+    });
     expect(outLines(other.stdout, 'web2')).toEqual(['nobody']);
   });
 
   it('asks for the sudo password once on a terminal with --sudo-password, without echoing it', async () => {
     const { sudoPassword, sudoUser } = testLab();
     // A real pseudo-terminal; the password is typed once the prompt is shown (echo is off by then).
-    const line = ['node', `${REPO}bin/fab.js`, '-f', FIXTURES, 'lab', '-u', sudoUser, '-H', 'web1,web2', '--sudo-password', 'whoami'].join(' ');
-    const r = await runOnTty(line, { env: { ...process.env, FAB_LAB_DIR: testLabDir(), NO_COLOR: '1', ...clientEnv }, prompt: /sudo password: /, answers: [sudoPassword] });
+    const line = [
+      'node',
+      `${REPO}bin/fab.js`,
+      '-f',
+      FIXTURES,
+      'lab',
+      '-u',
+      sudoUser,
+      '-H',
+      'web1,web2',
+      '--sudo-password',
+      'whoami',
+    ].join(' ');
+    const r = await runOnTty(line, {
+      env: { ...process.env, FAB_LAB_DIR: testLabDir(), NO_COLOR: '1', ...clientEnv },
+      prompt: /sudo password: /,
+      answers: [sudoPassword],
+    });
     expect(r.code).toBe(0);
     expect(r.out.match(/sudo password: /g)).toHaveLength(1);
     expect(r.out).toMatch(/\[web2\] out: root/);
@@ -79,7 +105,9 @@ describe.each(CLIENTS)('fab against real sshd hosts ($client)', ({ env: clientEn
     expect(none.code).toBe(1);
     expect(none.stdout).toMatch(/sudo: a password is required and none was given/);
     expect(none.ms).toBeLessThan(8000);
-    const wrong = await fabLab(['-u', sudoUser, '-H', 'web2', 'whoami'], { env: { FAB_SUDO_PASSWORD: 'not-the-password' } });
+    const wrong = await fabLab(['-u', sudoUser, '-H', 'web2', 'whoami'], {
+      env: { FAB_SUDO_PASSWORD: 'not-the-password' },
+    });
     expect(wrong.code).toBe(1);
     expect(wrong.stdout).toMatch(/sudo password was rejected/);
     expect(wrong.stdout + wrong.stderr).not.toContain('not-the-password');
@@ -90,7 +118,10 @@ describe.each(CLIENTS)('fab against real sshd hosts ($client)', ({ env: clientEn
     await labSsh(testLab(), 'web3', 'mkdir -p "/srv/my dir"');
     const j = await fabLab(['-H', 'web3', '--set', 'sub=my dir', 'cdSudo', '--json']);
     expect(j.code).toBe(0);
-    expect(j.events.filter((e) => e.type === 'output').map((e) => e.type === 'output' && e.line)).toEqual(['/srv/my dir', '/tmp']);
+    expect(j.events.filter((e) => e.type === 'output').map((e) => e.type === 'output' && e.line)).toEqual([
+      '/srv/my dir',
+      '/tmp',
+    ]);
   });
 
   it('passes hostile task arguments through sh`` byte for byte, by position and by key', async () => {
@@ -109,7 +140,15 @@ describe.each(CLIENTS)('fab against real sshd hosts ($client)', ({ env: clientEn
     const local = join(dir, "payload it's.bin");
     const data = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7) % 256));
     writeFileSync(local, data);
-    const r = await fabLab(['-H', 'web1,web2,web3', '-P', 'roundTrip', local, "/srv/up loaded's.bin", join(dir, '{host}', 'back.bin')]);
+    const r = await fabLab([
+      '-H',
+      'web1,web2,web3',
+      '-P',
+      'roundTrip',
+      local,
+      "/srv/up loaded's.bin",
+      join(dir, '{host}', 'back.bin'),
+    ]);
     expect(r.code).toBe(0);
     for (const h of ['web1', 'web2', 'web3']) {
       expect(readFileSync(join(dir, h, 'back.bin')).equals(data)).toBe(true);
@@ -134,12 +173,20 @@ describe.each(CLIENTS)('fab against real sshd hosts ($client)', ({ env: clientEn
     const r = await fabLab(['-R', 'web', '-P', 'failOn', 'web7', '--json']);
     expect(r.code).toBe(1);
     const end = r.events.find((e) => e.type === 'run.end');
-    expect(end?.type === 'run.end' && end.hosts.filter((h) => h.status === 'ok').map((h) => h.host).sort()).toHaveLength(9);
+    expect(
+      end?.type === 'run.end' &&
+        end.hosts
+          .filter((h) => h.status === 'ok')
+          .map((h) => h.host)
+          .sort(),
+    ).toHaveLength(9);
     const failed = end?.type === 'run.end' ? end.hosts.filter((h) => h.status === 'failed') : [];
     expect(failed.map((h) => h.host)).toEqual(['web7']);
     expect(failed[0]!.reason).toMatch(/exited with code 7[\s\S]*failing here/);
     const text = await fabLab(['-R', 'web', '-P', 'failOn', 'web7']);
-    expect(text.stdout).toMatch(/Failed in .* 10 hosts: 9 ok, 1 failed\n {2}web7 +failed probe.failOn: command exited with code 7/);
+    expect(text.stdout).toMatch(
+      /Failed in .* 10 hosts: 9 ok, 1 failed\n {2}web7 +failed probe.failOn: command exited with code 7/,
+    );
   });
 
   it('keeps parallel output whole: every line belongs to one host and is complete', async () => {
@@ -171,6 +218,15 @@ describe.each(CLIENTS)('fab against real sshd hosts ($client)', ({ env: clientEn
     const r = await fab(['lab', '-H', 'web1', '--json', '--', 'echo hi']);
     const lines = r.stdout.trim().split('\n');
     expect(lines.every((l) => JSON.parse(l).type)).toBe(true);
-    expect(r.events.map((e) => e.type)).toEqual(['run.start', 'task.start', 'connect', 'command.start', 'output', 'command.end', 'task.end', 'run.end']);
+    expect(r.events.map((e) => e.type)).toEqual([
+      'run.start',
+      'task.start',
+      'connect',
+      'command.start',
+      'output',
+      'command.end',
+      'task.end',
+      'run.end',
+    ]);
   });
 });

@@ -43,7 +43,17 @@ describe('--shard K/N on the lab', () => {
       const root = mkdtempSync(join(tmpdir(), 'fab-merge-'));
       const j = Journal.create(root, `r${i}`);
       const host = `web${i + 1}`;
-      j.append({ kind: 'start', id: `r${i}`, time: 'T', user: 'ci', task: 'rollingDeploy', argv: ['lab', 'rollingDeploy', '--shard', shard], hosts: [host], batches: [[host]], cwd: root });
+      j.append({
+        kind: 'start',
+        id: `r${i}`,
+        time: 'T',
+        user: 'ci',
+        task: 'rollingDeploy',
+        argv: ['lab', 'rollingDeploy', '--shard', shard],
+        hosts: [host],
+        batches: [[host]],
+        cwd: root,
+      });
       j.append({ kind: 'step', time: 'T', host, state: i ? 'failed' : 'done', ...(i ? { detail: 'boom' } : {}) });
       j.append({ kind: 'end', time: 'T', outcome: i ? 'halted' : 'complete' });
       return root;
@@ -64,8 +74,20 @@ describe('--shard K/N on the lab', () => {
     const journals: string[] = [];
     for (const h of web) expect((await labSsh(testLab(), h, 'mkdir -p /srv/shardapp')).code).toBe(0);
     for (const k of [1, 2]) {
-      const r = await fab(['lab', '-H', web.join(','), '--set', 'appRoot=/srv/shardapp,appRestart=true', '--hide', 'running,stdout,stderr',
-        'rollingDeploy', '--artifact', file, '--shard', `${k}/2`]);
+      const r = await fab([
+        'lab',
+        '-H',
+        web.join(','),
+        '--set',
+        'appRoot=/srv/shardapp,appRestart=true',
+        '--hide',
+        'running,stdout,stderr',
+        'rollingDeploy',
+        '--artifact',
+        file,
+        '--shard',
+        `${k}/2`,
+      ]);
       expect(r.code, r.stdout + r.stderr).toBe(0);
       const id = /Rolling run (\S+?):/.exec(r.stdout)?.[1];
       journals.push(join(REPO, '.fab', 'runs', `${id}.ndjson`));
@@ -73,10 +95,13 @@ describe('--shard K/N on the lab', () => {
     const rolled = journals.map((j) => summarizeRun(j).start!.hosts);
     expect(rolled.flat().sort()).toEqual([...web].sort());
     expect(rolled.every((h) => h.length > 0)).toBe(true);
-    for (const h of web) expect(readlinkSync(join(testLab().hosts[h]!.root, 'srv/shardapp/current'))).toBe('releases/v7');
+    for (const h of web)
+      expect(readlinkSync(join(testLab().hosts[h]!.root, 'srv/shardapp/current'))).toBe('releases/v7');
     const merged = await fab(['runs', '--merge', ...journals]);
     expect(merged.code).toBe(0);
-    expect(merged.stdout).toMatch(/2 rolling runs merged[\s\S]*shard 1\/2[\s\S]*shard 2\/2[\s\S]*3 hosts: 3 done\noutcome: complete\n$/);
+    expect(merged.stdout).toMatch(
+      /2 rolling runs merged[\s\S]*shard 1\/2[\s\S]*shard 2\/2[\s\S]*3 hosts: 3 done\noutcome: complete\n$/,
+    );
     // Every shard put its hosts back in both load balancers.
     const lbs = (await fab(['lab', 'lbStatus', '--hide', 'running,status'])).stdout;
     for (const h of web) {

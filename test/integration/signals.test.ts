@@ -4,7 +4,9 @@ import { labSsh, testLab, testLabHandle } from '../lab/shared.js';
 
 /** No process of that marker left on web1..web3 ([f]oo: the pattern does not match the shell running pgrep). */
 async function leftOver(marker: string): Promise<string> {
-  const found = await Promise.all(['web1', 'web2', 'web3'].map((h) => labSsh(testLab(), h, `pgrep -f "[${marker[0]}]${marker.slice(1)}" || true`)));
+  const found = await Promise.all(
+    ['web1', 'web2', 'web3'].map((h) => labSsh(testLab(), h, `pgrep -f "[${marker[0]}]${marker.slice(1)}" || true`)),
+  );
   return found.map((r) => r.stdout.trim()).join('');
 }
 

@@ -18,7 +18,8 @@ let kbd: AuthSshd;
 /** An ssh_config with aliases a, b (the same sshd): no keys and no agent, so only a password can log in. */
 function passwordConfig(s: AuthSshd): string {
   const file = join(s.dir, 'ssh_config');
-  const block = (alias: string) => `Host ${alias}\n  HostName ${s.address}\n  Port ${s.port}\n  User fabtspw\n  IdentitiesOnly yes\n  UserKnownHostsFile ${s.knownHosts}\n`;
+  const block = (alias: string) =>
+    `Host ${alias}\n  HostName ${s.address}\n  Port ${s.port}\n  User fabtspw\n  IdentitiesOnly yes\n  UserKnownHostsFile ${s.knownHosts}\n`;
   writeFileSync(file, block('a') + block('b'));
   return file;
 }
@@ -51,20 +52,27 @@ describe('password logins', () => {
     const cfg = passwordConfig(pw);
     const password = lab().sudoPassword;
     let seen = '';
-    const run = fab(['--ssh-config', cfg, '-H', 'a,b', '-P', '--json', '--', 'whoami; sleep 1'], { env: { FAB_PASSWORD: password } });
+    const run = fab(['--ssh-config', cfg, '-H', 'a,b', '-P', '--json', '--', 'whoami; sleep 1'], {
+      env: { FAB_PASSWORD: password },
+    });
     // While fab runs (the remote sleep), no process shows the password on its command line.
     await new Promise((r) => setTimeout(r, 500));
     seen = allCommandLines();
     const r = await run;
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.events.filter((e) => e.type === 'output').map((e) => (e as { line: string }).line)).toEqual(['fabtspw', 'fabtspw']);
+    expect(r.events.filter((e) => e.type === 'output').map((e) => (e as { line: string }).line)).toEqual([
+      'fabtspw',
+      'fabtspw',
+    ]);
     expect(readFileSync(pw.log, 'utf8')).toMatch(/Accepted password for fabtspw/);
     expect(seen).not.toContain(password);
     expect(r.stdout + r.stderr).not.toContain(password);
   });
 
   it('logs in through keyboard-interactive (PAM) with the same password', async () => {
-    const r = await fab(['--ssh-config', passwordConfig(kbd), '-H', 'a', '--', 'whoami'], { env: { FAB_PASSWORD: lab().sudoPassword } });
+    const r = await fab(['--ssh-config', passwordConfig(kbd), '-H', 'a', '--', 'whoami'], {
+      env: { FAB_PASSWORD: lab().sudoPassword },
+    });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('fabtspw');
     expect(readFileSync(kbd.log, 'utf8')).toMatch(/Accepted keyboard-interactive\/pam for fabtspw/);
@@ -72,10 +80,17 @@ describe('password logins', () => {
 
   it('a wrong password fails each host with an auth reason, never showing the password', async () => {
     const wrong = 'not-the-Password-42';
-    const r = await fab(['--ssh-config', passwordConfig(pw), '-H', 'a,b', '-P', '--json', '--', 'true'], { env: { FAB_PASSWORD: wrong } });
+    const r = await fab(['--ssh-config', passwordConfig(pw), '-H', 'a,b', '-P', '--json', '--', 'true'], {
+      env: { FAB_PASSWORD: wrong },
+    });
     expect(r.code).toBe(1);
-    const end = r.events.find((e) => e.type === 'run.end') as { hosts: Array<{ host: string; status: string; kind?: string; reason?: string }> };
-    expect(end.hosts.map((h) => [h.host, h.status, h.kind])).toEqual([['a', 'failed', 'auth'], ['b', 'failed', 'auth']]);
+    const end = r.events.find((e) => e.type === 'run.end') as {
+      hosts: Array<{ host: string; status: string; kind?: string; reason?: string }>;
+    };
+    expect(end.hosts.map((h) => [h.host, h.status, h.kind])).toEqual([
+      ['a', 'failed', 'auth'],
+      ['b', 'failed', 'auth'],
+    ]);
     expect(end.hosts[0]!.reason).toMatch(/authentication failed for user fabtspw \(tried password\)/);
     expect(r.stdout + r.stderr).not.toContain(wrong);
   });
@@ -90,8 +105,13 @@ describe('password logins', () => {
     const key = join(pw.dir, 'locked');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'some phrase', '-f', key]);
     const cfg = passwordConfig(pw);
-    writeFileSync(join(pw.dir, 'locked.conf'), readFileSync(cfg, 'utf8').replace(/IdentitiesOnly yes/g, `IdentitiesOnly yes\n  IdentityFile ${key}`));
-    const ok = await fab(['--ssh-config', join(pw.dir, 'locked.conf'), '-H', 'a', '--', 'whoami'], { env: { FAB_PASSWORD: lab().sudoPassword } });
+    writeFileSync(
+      join(pw.dir, 'locked.conf'),
+      readFileSync(cfg, 'utf8').replace(/IdentitiesOnly yes/g, `IdentitiesOnly yes\n  IdentityFile ${key}`),
+    );
+    const ok = await fab(['--ssh-config', join(pw.dir, 'locked.conf'), '-H', 'a', '--', 'whoami'], {
+      env: { FAB_PASSWORD: lab().sudoPassword },
+    });
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
     expect(ok.stdout).toContain('out: fabtspw');
     // Nothing else logs in: the locked key is the reason given.

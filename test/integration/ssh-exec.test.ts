@@ -31,7 +31,12 @@ const onHost = (host: string, p: string) => join(lab.host(host).root, p);
 const uid = (user: string) => Number(execFileSync('id', ['-u', user]).toString());
 
 beforeAll(async () => {
-  lab = await startLab({ dir: DIR, net: LAB_NETS.sshTests, web: 0, extraHosts: [{ name: 'sx1' }, { name: 'tty1', binds: ['/etc/sudoers.d'] }] });
+  lab = await startLab({
+    dir: DIR,
+    net: LAB_NETS.sshTests,
+    web: 0,
+    extraHosts: [{ name: 'sx1' }, { name: 'tty1', binds: ['/etc/sudoers.d'] }],
+  });
   // tty1 alone has its own /etc/sudoers.d: the lab users' sudo needs a terminal there.
   const file = onHost('tty1', REQUIRETTY);
   writeFileSync(file, 'Defaults:fabts,fabtspw requiretty\n', { mode: 0o440 });
@@ -45,8 +50,14 @@ afterAll(async () => {
 describe('pty', () => {
   it('sudo fails under requiretty without a pty, and works with run(..., { pty: true }) or --pty', async () => {
     const without = await fabHere(['-H', 'tty1', 'ptySudo']);
-    expect(logged<{ code: number; stderr: string }>(without.stdout, 'result')).toMatchObject({ code: 1, stderr: expect.stringMatching(/must have a tty/) });
-    for (const args of [['ptySudo', '--pty'], ['--pty', 'ptySudo']]) {
+    expect(logged<{ code: number; stderr: string }>(without.stdout, 'result')).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/must have a tty/),
+    });
+    for (const args of [
+      ['ptySudo', '--pty'],
+      ['--pty', 'ptySudo'],
+    ]) {
       const r = await fabHere(['-H', 'tty1', ...args]);
       // Under a pty the command's stderr arrives merged into stdout.
       expect(logged(r.stdout, 'result')).toEqual({ code: 0, stdout: 'root\nto-stderr\n', stderr: '' });
@@ -55,8 +66,13 @@ describe('pty', () => {
 
   it('feeds the sudo password on its prompt under a pty and never shows it', async () => {
     const password = lab.state.sudoPassword;
-    const r = await fabHere(['-H', 'tty1', '-u', 'fabtspw', '--json', 'ptySudo', '--pty'], { FAB_SUDO_PASSWORD: password });
-    const out = r.events.filter((e) => e.type === 'message').map((e) => (e as { text: string }).text).join('\n');
+    const r = await fabHere(['-H', 'tty1', '-u', 'fabtspw', '--json', 'ptySudo', '--pty'], {
+      FAB_SUDO_PASSWORD: password,
+    });
+    const out = r.events
+      .filter((e) => e.type === 'message')
+      .map((e) => (e as { text: string }).text)
+      .join('\n');
     expect(logged(out, 'result')).toEqual({ code: 0, stdout: 'root\nto-stderr\n', stderr: '' });
     expect(r.stdout + r.stderr).not.toContain(password);
     const lines = r.events.filter((e) => e.type === 'output').map((e) => (e as { line: string }).line);
@@ -71,10 +87,15 @@ describe('pty', () => {
 });
 
 describe('--shell', () => {
-  it('opens an interactive login shell with the terminal\'s size; keystrokes go to it', async () => {
-    const r = await runOnTty(`stty rows 33 cols 111; FAB_LAB_DIR=${DIR} ${process.execPath} ${REPO}bin/fab.js lab -H sx1 --shell`, {
-      prompt: /\$ /, answers: ['stty size; hostname; tty', 'exit 3'], timeoutMs: 30_000,
-    });
+  it("opens an interactive login shell with the terminal's size; keystrokes go to it", async () => {
+    const r = await runOnTty(
+      `stty rows 33 cols 111; FAB_LAB_DIR=${DIR} ${process.execPath} ${REPO}bin/fab.js lab -H sx1 --shell`,
+      {
+        prompt: /\$ /,
+        answers: ['stty size; hostname; tty', 'exit 3'],
+        timeoutMs: 30_000,
+      },
+    );
     expect(r.out).toMatch(/33 111\r*\nsx1\r*\n\/dev\/pts\/\d+/);
     expect(r.code).toBe(0);
   });
@@ -98,7 +119,10 @@ describe('put and get', () => {
     chmodSync(join(tree, 'css', "it's.css"), 0o600);
     rmSync(srv('www'), { recursive: true, force: true });
     const first = await fabHere(['-H', 'sx1', 'doPut', '--local', tree, '--remote', '/srv/www', '--mirror']);
-    expect(logged(first.stdout, 'put')).toEqual({ bytes: 16, remotes: ['/srv/www/css/it\'s.css', '/srv/www/index.html'] });
+    expect(logged(first.stdout, 'put')).toEqual({
+      bytes: 16,
+      remotes: ["/srv/www/css/it's.css", '/srv/www/index.html'],
+    });
     expect(readFileSync(srv("www/css/it's.css"), 'utf8')).toBe('a{}\n');
     expect(statSync(srv("www/css/it's.css")).mode & 0o777).toBe(0o600);
     const second = await fabHere(['-H', 'sx1', 'doPut', '--local', tree, '--remote', '/srv/www']);
@@ -107,7 +131,17 @@ describe('put and get', () => {
 
   it('uploads a glob with a mode, and refuses a glob that matches nothing (exit 2)', async () => {
     for (const n of ['a', 'b']) writeFileSync(join(local, `${n}.tgz`), n);
-    const r = await fabHere(['-H', 'sx1', 'doPut', '--local', join(local, '*.tgz'), '--remote', '/srv/dist', '--mode', '640']);
+    const r = await fabHere([
+      '-H',
+      'sx1',
+      'doPut',
+      '--local',
+      join(local, '*.tgz'),
+      '--remote',
+      '/srv/dist',
+      '--mode',
+      '640',
+    ]);
     expect(logged(r.stdout, 'put')).toEqual({ bytes: 2, remotes: ['/srv/dist/a.tgz', '/srv/dist/b.tgz'] });
     expect(statSync(srv('dist/b.tgz')).mode & 0o777).toBe(0o640);
     const none = await fabHere(['-H', 'sx1', 'doPut', '--local', join(local, '*.none'), '--remote', '/srv/dist']);
@@ -123,14 +157,40 @@ describe('put and get', () => {
     execFileSync('chown', ['root:adm', join(etc, 'app.conf'), etc]);
     const inode = statSync(join(etc, 'app.conf')).ino;
     writeFileSync(join(local, 'app.conf'), 'new\n', { mode: 0o644 });
-    const denied = await fabHere(['-H', 'sx1', 'doPut', '--local', join(local, 'app.conf'), '--remote', '/srv/root-owned/app.conf']);
+    const denied = await fabHere([
+      '-H',
+      'sx1',
+      'doPut',
+      '--local',
+      join(local, 'app.conf'),
+      '--remote',
+      '/srv/root-owned/app.conf',
+    ]);
     expect(denied.code).toBe(1);
-    const r = await fabHere(['-H', 'sx1', 'doPut', '--local', join(local, 'app.conf'), '--remote', '/srv/root-owned/app.conf', '--sudo']);
+    const r = await fabHere([
+      '-H',
+      'sx1',
+      'doPut',
+      '--local',
+      join(local, 'app.conf'),
+      '--remote',
+      '/srv/root-owned/app.conf',
+      '--sudo',
+    ]);
     expect(r.code).toBe(0);
     const s = statSync(join(etc, 'app.conf'));
-    expect([readFileSync(join(etc, 'app.conf'), 'utf8'), s.mode & 0o777, s.uid, s.gid]).toEqual(['new\n', 0o640, 0, Number(execFileSync('getent', ['group', 'adm']).toString().split(':')[2])]);
+    expect([readFileSync(join(etc, 'app.conf'), 'utf8'), s.mode & 0o777, s.uid, s.gid]).toEqual([
+      'new\n',
+      0o640,
+      0,
+      Number(execFileSync('getent', ['group', 'adm']).toString().split(':')[2]),
+    ]);
     expect(s.ino).not.toBe(inode);
-    const leftovers = await labSsh(lab.state, 'sx1', 'ls -a /srv/root-owned; ls -d /tmp/.fab-put.* 2>/dev/null || true');
+    const leftovers = await labSsh(
+      lab.state,
+      'sx1',
+      'ls -a /srv/root-owned; ls -d /tmp/.fab-put.* 2>/dev/null || true',
+    );
     expect(leftovers.stdout.trim().split('\n')).toEqual(['.', '..', 'app.conf']);
   });
 
@@ -138,18 +198,51 @@ describe('put and get', () => {
     writeFileSync(srv('secret.txt'), 'k=v\n', { mode: 0o600 });
     execFileSync('chown', ['root:root', srv('secret.txt')]);
     const out = join(local, 'got');
-    const denied = await fabHere(['-H', 'sx1', 'doGet', '--remote', '/srv/secret.txt', '--local', join(out, '{host}.txt')]);
+    const denied = await fabHere([
+      '-H',
+      'sx1',
+      'doGet',
+      '--remote',
+      '/srv/secret.txt',
+      '--local',
+      join(out, '{host}.txt'),
+    ]);
     expect(denied.code).toBe(1);
-    const r = await fabHere(['-H', 'sx1', 'doGet', '--remote', '/srv/secret.txt', '--local', join(out, '%(host)s/%(path)s'), '--sudo']);
+    const r = await fabHere([
+      '-H',
+      'sx1',
+      'doGet',
+      '--remote',
+      '/srv/secret.txt',
+      '--local',
+      join(out, '%(host)s/%(path)s'),
+      '--sudo',
+    ]);
     expect(r.code).toBe(0);
     expect(readFileSync(join(out, 'sx1/srv/secret.txt'), 'utf8')).toBe('k=v\n');
     writeFileSync(onHost('tty1', 'srv/hostname.txt'), 'tty1\n');
     writeFileSync(srv('hostname.txt'), 'sx1\n');
     for (const h of ['sx1', 'tty1']) chmodSync(onHost(h, 'srv/hostname.txt'), 0o644);
-    const both = await fabHere(['-H', 'sx1,tty1', 'doGet', '--remote', '/srv/hostname.txt', '--local', join(out, 'per-host/{host}')]);
+    const both = await fabHere([
+      '-H',
+      'sx1,tty1',
+      'doGet',
+      '--remote',
+      '/srv/hostname.txt',
+      '--local',
+      join(out, 'per-host/{host}'),
+    ]);
     expect(both.code).toBe(0);
     expect(['sx1', 'tty1'].map((h) => readFileSync(join(out, 'per-host', h), 'utf8'))).toEqual(['sx1\n', 'tty1\n']);
-    const clash = await fabHere(['-H', 'sx1,tty1', 'doGet', '--remote', '/srv/hostname.txt', '--local', join(out, 'same.txt')]);
+    const clash = await fabHere([
+      '-H',
+      'sx1,tty1',
+      'doGet',
+      '--remote',
+      '/srv/hostname.txt',
+      '--local',
+      join(out, 'same.txt'),
+    ]);
     expect(clash.code).toBe(2);
     expect(clash.stdout).toMatch(/same for all 2 hosts[\s\S]*fix: put \{host\}/);
     expect(existsSync(join(out, 'same.txt'))).toBe(false);
@@ -165,8 +258,14 @@ describe('large files', () => {
     let progress: { bytes: number; total: number; time: string }[] = [];
     const timed = async (args: string[]) => {
       const fabArgs = [join(REPO, 'bin/fab.js'), '-f', `${FIXTURES}/ssh.ts`, 'lab', '-H', 'sx1', '--json', ...args];
-      const { stdout, stderr } = await execFileP('/usr/bin/time', ['-f', 'rss=%M', process.execPath, ...fabArgs], { env: { ...process.env, FAB_LAB_DIR: DIR }, maxBuffer: 1 << 24 });
-      progress = stdout.split('\n').filter((l) => l.includes('"transfer.progress"')).map((l) => JSON.parse(l) as (typeof progress)[number]);
+      const { stdout, stderr } = await execFileP('/usr/bin/time', ['-f', 'rss=%M', process.execPath, ...fabArgs], {
+        env: { ...process.env, FAB_LAB_DIR: DIR },
+        maxBuffer: 1 << 24,
+      });
+      progress = stdout
+        .split('\n')
+        .filter((l) => l.includes('"transfer.progress"'))
+        .map((l) => JSON.parse(l) as (typeof progress)[number]);
       return Number(/rss=(\d+)/.exec(stderr)![1]) / 1024;
     };
     const upMb = await timed(['doPut', '--local', big, '--remote', '/srv/big.bin']);
@@ -190,7 +289,7 @@ describe('large files', () => {
 });
 
 describe('rsyncProject', () => {
-  it('syncs a tree over fab\'s endpoint with excludes and delete', async () => {
+  it("syncs a tree over fab's endpoint with excludes and delete", async () => {
     const src = mkdtempSync(join(tmpdir(), 'fab-rsync-'));
     mkdirSync(join(src, 'lib'));
     writeFileSync(join(src, 'app.py'), 'print(1)\n');
@@ -201,10 +300,26 @@ describe('rsyncProject', () => {
     mkdirSync(dest);
     writeFileSync(join(dest, 'stale.py'), 'old\n');
     execFileSync('chown', ['-R', 'fabts:fabts', dest]);
-    const r = await fabHere(['-H', 'sx1', 'doRsync', '--local', `${src}/`, '--remote', '/srv/proj', '--delete', '--exclude', '*.log']);
+    const r = await fabHere([
+      '-H',
+      'sx1',
+      'doRsync',
+      '--local',
+      `${src}/`,
+      '--remote',
+      '/srv/proj',
+      '--delete',
+      '--exclude',
+      '*.log',
+    ]);
     expect(r.code).toBe(0);
-    expect(execFileSync('find', ['.', '-type', 'f'], { cwd: dest }).toString().trim().split('\n').sort()).toEqual(['./app.py', './lib/util.py']);
-    expect(r.stdout).toMatch(/\[sx1\] local: rsync -pthrvz --delete '--exclude=\*\.log' -e 'ssh -p 2222 -l fabts .*StrictHostKeyChecking=yes/);
+    expect(execFileSync('find', ['.', '-type', 'f'], { cwd: dest }).toString().trim().split('\n').sort()).toEqual([
+      './app.py',
+      './lib/util.py',
+    ]);
+    expect(r.stdout).toMatch(
+      /\[sx1\] local: rsync -pthrvz --delete '--exclude=\*\.log' -e 'ssh -p 2222 -l fabts .*StrictHostKeyChecking=yes/,
+    );
   });
 });
 
@@ -213,7 +328,14 @@ describe('reboot', () => {
     const flag = onHost('sx1', 'run/fab-reboot-requested');
     rmSync(flag, { force: true });
     // The "reboot": the command leaves a flag and hangs; the lab takes the host down for a second, then starts sshd again.
-    const rebooting = fabHere(['-H', 'sx1', '--json', '--set', 'rebootCommand=touch /run/fab-reboot-requested && sleep 60', 'doReboot']);
+    const rebooting = fabHere([
+      '-H',
+      'sx1',
+      '--json',
+      '--set',
+      'rebootCommand=touch /run/fab-reboot-requested && sleep 60',
+      'doReboot',
+    ]);
     await waitFor('the reboot command', () => existsSync(flag), 20_000);
     rmSync(flag);
     await lab.stopHost('sx1');
@@ -231,7 +353,15 @@ describe('reboot', () => {
   it('gives up with a clear error when the host does not come back within wait', async () => {
     const flag = onHost('sx1', 'run/fab-reboot-requested');
     rmSync(flag, { force: true });
-    const rebooting = fabHere(['-H', 'sx1', '--set', 'rebootCommand=touch /run/fab-reboot-requested && sleep 60', 'doReboot', '--wait', '2']);
+    const rebooting = fabHere([
+      '-H',
+      'sx1',
+      '--set',
+      'rebootCommand=touch /run/fab-reboot-requested && sleep 60',
+      'doReboot',
+      '--wait',
+      '2',
+    ]);
     await waitFor('the reboot command', () => existsSync(flag), 20_000);
     await lab.stopHost('sx1');
     try {

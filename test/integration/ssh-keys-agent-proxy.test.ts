@@ -16,7 +16,8 @@ let dir: string;
 let keyed: AuthSshd;
 let agent: ChildProcess;
 let agentSock: string;
-const keygen = (path: string, phrase: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', phrase, '-C', 'fabts-test', '-f', path]);
+const keygen = (path: string, phrase: string) =>
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', phrase, '-C', 'fabts-test', '-f', path]);
 const fingerprint = (pub: string) => execFileSync('ssh-keygen', ['-lf', pub], { encoding: 'utf8' }).split(' ')[1]!;
 
 function config(name: string, text: string): string {
@@ -28,7 +29,10 @@ function config(name: string, text: string): string {
 /** web1 (the lab's own sshd) as alias `w`, with extra ssh_config lines. */
 const web1 = (extra: string) => {
   const h = lab().hosts.web1!;
-  return config(`w-${Math.random().toString(36).slice(2)}`, `Host w\n  HostName ${h.address}\n  Port ${h.port}\n  User fabts\n  UserKnownHostsFile ${lab().knownHosts}\n${extra}`);
+  return config(
+    `w-${Math.random().toString(36).slice(2)}`,
+    `Host w\n  HostName ${h.address}\n  Port ${h.port}\n  User fabts\n  UserKnownHostsFile ${lab().knownHosts}\n${extra}`,
+  );
 };
 
 beforeAll(async () => {
@@ -36,11 +40,17 @@ beforeAll(async () => {
   chmodSync(dir, 0o755);
   keygen(join(dir, 'pp'), PHRASE);
   keygen(join(dir, 'other'), '');
-  keyed = await startAuthSshd(lab(), 'web10', { port: 2233, authorizedKeys: [readFileSync(join(dir, 'pp.pub'), 'utf8').trim()] });
+  keyed = await startAuthSshd(lab(), 'web10', {
+    port: 2233,
+    authorizedKeys: [readFileSync(join(dir, 'pp.pub'), 'utf8').trim()],
+  });
   agentSock = join(dir, 'agent.sock');
   agent = spawn('ssh-agent', ['-D', '-a', agentSock], { stdio: 'ignore' });
   await waitFor('ssh-agent socket', () => readdirSync(dir).includes('agent.sock'));
-  execFileSync('ssh-add', ['-q', lab().clientKey], { env: { ...process.env, SSH_AUTH_SOCK: agentSock }, stdio: 'ignore' });
+  execFileSync('ssh-add', ['-q', lab().clientKey], {
+    env: { ...process.env, SSH_AUTH_SOCK: agentSock },
+    stdio: 'ignore',
+  });
 });
 afterAll(async () => {
   if (agent?.pid) process.kill(agent.pid);
@@ -49,7 +59,16 @@ afterAll(async () => {
 });
 
 describe('passphrase-protected keys', () => {
-  const cfg = () => config('pp.conf', ['a', 'b'].map((a) => `Host ${a}\n  HostName ${keyed.address}\n  Port ${keyed.port}\n  User fabts\n  IdentityFile ${dir}/pp\n  IdentitiesOnly yes\n  UserKnownHostsFile ${keyed.knownHosts}\n`).join(''));
+  const cfg = () =>
+    config(
+      'pp.conf',
+      ['a', 'b']
+        .map(
+          (a) =>
+            `Host ${a}\n  HostName ${keyed.address}\n  Port ${keyed.port}\n  User fabts\n  IdentityFile ${dir}/pp\n  IdentitiesOnly yes\n  UserKnownHostsFile ${keyed.knownHosts}\n`,
+        )
+        .join(''),
+    );
 
   it('FAB_KEY_PASSPHRASE unlocks the key; it is never shown', async () => {
     const r = await fab(['--ssh-config', cfg(), '-H', 'a', '--', 'whoami'], { env: { FAB_KEY_PASSPHRASE: PHRASE } });
@@ -65,9 +84,13 @@ describe('passphrase-protected keys', () => {
     expect(none.code).toBe(1);
     const end = none.events.find((e) => e.type === 'run.end') as { hosts: Array<{ kind?: string; reason?: string }> };
     expect(end.hosts[0]!.kind).toBe('config');
-    expect(end.hosts[0]!.reason).toContain(`key ${dir}/pp is passphrase-protected and no terminal to ask for its passphrase`);
+    expect(end.hosts[0]!.reason).toContain(
+      `key ${dir}/pp is passphrase-protected and no terminal to ask for its passphrase`,
+    );
     expect(end.hosts[0]!.reason).toMatch(/FAB_KEY_PASSPHRASE/);
-    const wrong = await fab(['--ssh-config', cfg(), '-H', 'a', '--', 'true'], { env: { FAB_KEY_PASSPHRASE: 'nope-nope' } });
+    const wrong = await fab(['--ssh-config', cfg(), '-H', 'a', '--', 'true'], {
+      env: { FAB_KEY_PASSPHRASE: 'nope-nope' },
+    });
     expect(wrong.code).toBe(1);
     expect(wrong.stdout).toContain(`key ${dir}/pp is passphrase-protected and FAB_KEY_PASSPHRASE does not unlock it`);
   });
@@ -104,15 +127,23 @@ describe('ssh-agent', () => {
 
   it('IdentitiesOnly yes offers only agent keys that are named identities', async () => {
     const env = { SSH_AUTH_SOCK: agentSock };
-    const only = await fab(['--ssh-config', web1(`  IdentityFile ${dir}/other\n  IdentitiesOnly yes\n`), '-H', 'w', '--', 'true'], { env });
+    const only = await fab(
+      ['--ssh-config', web1(`  IdentityFile ${dir}/other\n  IdentitiesOnly yes\n`), '-H', 'w', '--', 'true'],
+      { env },
+    );
     expect(only.code).toBe(1);
     expect(only.stdout).toMatch(/authentication failed for user fabts \(tried agent, .*\/other\)/);
-    const named = await fab(['--ssh-config', web1(`  IdentityFile ${lab().clientKey}.pub\n  IdentitiesOnly yes\n`), '-H', 'w', '--', 'true'], { env });
+    const named = await fab(
+      ['--ssh-config', web1(`  IdentityFile ${lab().clientKey}.pub\n  IdentitiesOnly yes\n`), '-H', 'w', '--', 'true'],
+      { env },
+    );
     expect(named.code, named.stdout).toBe(0);
   });
 
   it('a stale SSH_AUTH_SOCK is skipped and the key file logs in', async () => {
-    const r = await fab(['--ssh-config', web1(`  IdentityFile ${lab().clientKey}\n`), '-H', 'w', '--', 'hostname'], { env: { SSH_AUTH_SOCK: join(dir, 'gone.sock') } });
+    const r = await fab(['--ssh-config', web1(`  IdentityFile ${lab().clientKey}\n`), '-H', 'w', '--', 'hostname'], {
+      env: { SSH_AUTH_SOCK: join(dir, 'gone.sock') },
+    });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('out: web1');
   });
@@ -120,7 +151,10 @@ describe('ssh-agent', () => {
   it('IdentityAgent picks the socket (or none)', async () => {
     const viaCfg = await fab(['--ssh-config', web1(`  IdentityAgent ${agentSock}\n`), '-H', 'w', '--', 'true']);
     expect(viaCfg.code, viaCfg.stdout).toBe(0);
-    const off = await fab(['--ssh-config', web1('  IdentityAgent none\n  IdentitiesOnly yes\n'), '-H', 'w', '--', 'true'], { env: { SSH_AUTH_SOCK: agentSock } });
+    const off = await fab(
+      ['--ssh-config', web1('  IdentityAgent none\n  IdentitiesOnly yes\n'), '-H', 'w', '--', 'true'],
+      { env: { SSH_AUTH_SOCK: agentSock } },
+    );
     expect(off.code).toBe(1);
     expect(off.stdout).toMatch(/\(tried no keys\)/);
   });
@@ -128,42 +162,76 @@ describe('ssh-agent', () => {
 
 describe('ProxyCommand and CertificateFile', () => {
   const procsWith = (text: string) =>
-    readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(text);
-      } catch {
-        return false;
-      }
-    });
+    readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(text);
+        } catch {
+          return false;
+        }
+      });
 
   it('connects through `socat` with %h and %p, and stops it afterwards', async () => {
     const h = lab().hosts.web1!;
-    const r = await fab(['--ssh-config', web1(`  IdentityFile ${lab().clientKey}\n  ProxyCommand socat - TCP:%h:%p\n`), '-H', 'w', '--json', '--', 'hostname']);
+    const r = await fab([
+      '--ssh-config',
+      web1(`  IdentityFile ${lab().clientKey}\n  ProxyCommand socat - TCP:%h:%p\n`),
+      '-H',
+      'w',
+      '--json',
+      '--',
+      'hostname',
+    ]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.events.find((e) => e.type === 'connect')).toMatchObject({ target: `fabts@${h.address}:${h.port} via ProxyCommand` });
+    expect(r.events.find((e) => e.type === 'connect')).toMatchObject({
+      target: `fabts@${h.address}:${h.port} via ProxyCommand`,
+    });
     expect(r.events.find((e) => e.type === 'output')).toMatchObject({ line: 'web1' });
     expect(procsWith(`socat - TCP:${h.address}:${h.port}`)).toEqual([]);
   });
 
   it('reaches private1 through `ssh -W` on bastion (ProxyCommand, no ProxyJump)', async () => {
     const p = lab().hosts.private1!;
-    const cfg = config('private.conf', `Host p1\n  HostName ${p.address}\n  Port ${p.port}\n  User fabts\n  IdentityFile ${lab().clientKey}\n  UserKnownHostsFile ${lab().knownHosts}\n  ProxyCommand ssh -F ${lab().sshConfig} -o BatchMode=yes -W %h:%p bastion\n`);
+    const cfg = config(
+      'private.conf',
+      `Host p1\n  HostName ${p.address}\n  Port ${p.port}\n  User fabts\n  IdentityFile ${lab().clientKey}\n  UserKnownHostsFile ${lab().knownHosts}\n  ProxyCommand ssh -F ${lab().sshConfig} -o BatchMode=yes -W %h:%p bastion\n`,
+    );
     const r = await fab(['--ssh-config', cfg, '-H', 'p1', '--', 'hostname']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('out: private1');
   });
 
   it('a failing ProxyCommand is named with its exit status and stderr', async () => {
-    const r = await fab(['--ssh-config', web1("  ProxyCommand sh -c 'echo proxy says no >&2; exit 3'\n"), '-H', 'w', '-t', '5', '--', 'true']);
+    const r = await fab([
+      '--ssh-config',
+      web1("  ProxyCommand sh -c 'echo proxy says no >&2; exit 3'\n"),
+      '-H',
+      'w',
+      '-t',
+      '5',
+      '--',
+      'true',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/ProxyCommand sh -c .* exit 3: proxy says no/);
   });
 
   it('CertificateFile: refused by the ssh2 transport, naming the option and the transport that has it', async () => {
-    const r = await fab(['--ssh-config', web1(`  IdentityFile ${lab().clientKey}\n  CertificateFile ${dir}/pp-cert.pub\n`), '-H', 'w', '--json', '--', 'true']);
+    const r = await fab([
+      '--ssh-config',
+      web1(`  IdentityFile ${lab().clientKey}\n  CertificateFile ${dir}/pp-cert.pub\n`),
+      '-H',
+      'w',
+      '--json',
+      '--',
+      'true',
+    ]);
     expect(r.code).toBe(1);
     const end = r.events.find((e) => e.type === 'run.end') as { hosts: Array<{ kind?: string; reason?: string }> };
     expect(end.hosts[0]!.kind).toBe('config');
-    expect(end.hosts[0]!.reason).toMatch(new RegExp(`CertificateFile ${dir}/pp-cert.pub .*ssh2 transport.*use the openssh transport`));
+    expect(end.hosts[0]!.reason).toMatch(
+      new RegExp(`CertificateFile ${dir}/pp-cert.pub .*ssh2 transport.*use the openssh transport`),
+    );
   });
 });

@@ -6,7 +6,9 @@ import { testLabDir } from '../lab/shared.js';
 // Carriage return, clear screen, an OSC title, then text: what a hostile or careless remote command prints.
 const HOSTILE = String.raw`printf 'a\rb\033[2J\033]0;owned\007c\n'`;
 const onTty = (extra: string[]) =>
-  runOnTty([`node ${REPO}bin/fab.js lab -H web1`, ...extra, '--', `"${HOSTILE}"`].join(' '), { env: { ...process.env, FAB_LAB_DIR: testLabDir(), NO_COLOR: '1' } });
+  runOnTty([`node ${REPO}bin/fab.js lab -H web1`, ...extra, '--', `"${HOSTILE}"`].join(' '), {
+    env: { ...process.env, FAB_LAB_DIR: testLabDir(), NO_COLOR: '1' },
+  });
 
 describe('remote control characters on a terminal', () => {
   it('are shown, not obeyed: the [host] prefix and the screen stay intact', async () => {

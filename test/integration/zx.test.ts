@@ -30,7 +30,9 @@ describe("zx's $ in a fabfile task, with a remote run (lab)", () => {
   it('prints [host] local: and out: lines, and --hide running hides the commands only', async () => {
     const r = await fabLab(['-H', 'web1', 'zxSteps']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`[web1] local: printf '%s' "stamp-$FAB_HOST"\n[web1] out: stamp-web1\n[web1] run: cat /etc/hostname\n[web1] out: web1\n`);
+    expect(r.stdout).toContain(
+      `[web1] local: printf '%s' "stamp-$FAB_HOST"\n[web1] out: stamp-web1\n[web1] run: cat /etc/hostname\n[web1] out: web1\n`,
+    );
     expect(r.stdout).not.toContain('out: kept-not-shown');
     const hidden = await fabLab(['-H', 'web1', '--hide', 'running', 'zxSteps']);
     expect(hidden.stdout).not.toMatch(/local: |run: /);

@@ -6,7 +6,17 @@
 //
 // buildAppTarball() makes the .tgz a deploy test uploads (files at the top level, so a deploy does
 // `mkdir -p /srv/app/releases/v2 && tar -xzf app-v2.tgz -C /srv/app/releases/v2`).
-import { copyFileSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  lchownSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { mustRun } from './proc.js';
 import { repoRoot } from './repo.js';
@@ -40,12 +50,14 @@ export interface AppReleaseOptions {
 const VERSION_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
 
 function checkVersion(version: string): void {
-  if (!VERSION_RE.test(version)) throw new Error(`lab app: bad version ${JSON.stringify(version)} (letters, digits, . _ + -)`);
+  if (!VERSION_RE.test(version))
+    throw new Error(`lab app: bad version ${JSON.stringify(version)} (letters, digits, . _ + -)`);
 }
 
 /** The health.json of a release, or undefined for a healthy one. */
 export function healthJson(opts: AppReleaseOptions): Record<string, unknown> | undefined {
-  if ((opts.bad || opts.badOn) && (opts.crash || opts.crashOn)) throw new Error('lab app: a release is either bad or crashing, not both');
+  if ((opts.bad || opts.badOn) && (opts.crash || opts.crashOn))
+    throw new Error('lab app: a release is either bad or crashing, not both');
   const h: Record<string, unknown> = {};
   if (opts.bad || opts.badOn) {
     h.status = opts.status ?? 500;
@@ -83,7 +95,17 @@ export async function buildAppTarball(outDir: string, version: string, opts: App
     writeRelease(stage, version, opts);
     const file = join(out, `app-${version}.tgz`);
     const files = readdirSync(stage).sort();
-    await mustRun('tar', ['-czf', file, '--owner=0', '--group=0', '--numeric-owner', '--mode=u=rw,go=r', '-C', stage, ...files]);
+    await mustRun('tar', [
+      '-czf',
+      file,
+      '--owner=0',
+      '--group=0',
+      '--numeric-owner',
+      '--mode=u=rw,go=r',
+      '-C',
+      stage,
+      ...files,
+    ]);
     return file;
   } finally {
     rmSync(stage, { recursive: true, force: true });
@@ -99,7 +121,12 @@ function chownTree(path: string, uid: number, gid: number): void {
  * Lab side (as root): put a fresh /srv/app with `version` as the current release into a web host's
  * root (`<host root>/srv/app`, everything owned by `owner`). Removes what a previous lab left there.
  */
-export function installApp(hostRoot: string, owner: { uid: number; gid: number }, version = APP_INITIAL_VERSION, opts: AppReleaseOptions = {}): void {
+export function installApp(
+  hostRoot: string,
+  owner: { uid: number; gid: number },
+  version = APP_INITIAL_VERSION,
+  opts: AppReleaseOptions = {},
+): void {
   const root = `${hostRoot}${APP_ROOT}`;
   rmSync(root, { recursive: true, force: true });
   writeRelease(`${root}/releases/${version}`, version, opts);

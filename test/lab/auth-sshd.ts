@@ -39,27 +39,36 @@ export async function startAuthSshd(state: LabState, host: string, o: AuthSshdOp
   copyFileSync(join(state.dir, 'hosts', host, 'ssh_host_ed25519_key'), hostKey);
   chmodSync(hostKey, 0o600);
   writeFileSync(join(dir, 'authorized_keys'), `${(o.authorizedKeys ?? []).join('\n')}\n`, { mode: 0o644 });
-  const pub = readFileSync(join(state.dir, 'hosts', host, 'ssh_host_ed25519_key.pub'), 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+  const pub = readFileSync(join(state.dir, 'hosts', host, 'ssh_host_ed25519_key.pub'), 'utf8')
+    .trim()
+    .split(/\s+/)
+    .slice(0, 2)
+    .join(' ');
   const knownHosts = join(dir, 'known_hosts');
   writeFileSync(knownHosts, `[${h.address}]:${o.port} ${pub}\n`);
   const log = join(dir, 'sshd.log');
   const config = join(dir, 'sshd_config');
-  writeFileSync(config, [
-    `ListenAddress ${h.address}:${o.port}`,
-    `HostKey ${hostKey}`,
-    'PidFile none',
-    `AuthorizedKeysFile ${dir}/authorized_keys`,
-    `PasswordAuthentication ${o.password ? 'yes' : 'no'}`,
-    `KbdInteractiveAuthentication ${o.kbdInteractive ? 'yes' : 'no'}`,
-    // keyboard-interactive needs PAM on Linux; plain password logins check /etc/shadow without it.
-    `UsePAM ${o.kbdInteractive ? 'yes' : 'no'}`,
-    'StrictModes no',
-    'Subsystem sftp internal-sftp',
-    'LogLevel VERBOSE',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      `ListenAddress ${h.address}:${o.port}`,
+      `HostKey ${hostKey}`,
+      'PidFile none',
+      `AuthorizedKeysFile ${dir}/authorized_keys`,
+      `PasswordAuthentication ${o.password ? 'yes' : 'no'}`,
+      `KbdInteractiveAuthentication ${o.kbdInteractive ? 'yes' : 'no'}`,
+      // keyboard-interactive needs PAM on Linux; plain password logins check /etc/shadow without it.
+      `UsePAM ${o.kbdInteractive ? 'yes' : 'no'}`,
+      'StrictModes no',
+      'Subsystem sftp internal-sftp',
+      'LogLevel VERBOSE',
+      '',
+    ].join('\n'),
+  );
   const lab = new Lab(state);
-  const svc = await lab.spawnInHost(host, [SSHD, '-D', '-f', config, '-E', log], { name: `${host}-authsshd-${o.port}` });
+  const svc = await lab.spawnInHost(host, [SSHD, '-D', '-f', config, '-E', log], {
+    name: `${host}-authsshd-${o.port}`,
+  });
   for (let i = 0; ; i++) {
     if ((await tcpProbe(h.address, o.port)).startsWith('banner:SSH-2.0')) break;
     if (i > 100) throw new Error(`lab: auth sshd on ${host}:${o.port} did not start:\n${readFileSync(log, 'utf8')}`);

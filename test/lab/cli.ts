@@ -17,11 +17,31 @@ const USAGE = `usage: lab up [--dir D] [--net N] [--web N] [--jump] [--lb] [--db
        lab status [--dir D] [--json]`;
 
 interface Args {
-  cmd: string; dir: string; net: number; web: number; jump: boolean; lb: boolean; db: boolean; guest: boolean; json: boolean; hosts: ExtraHostOptions[];
+  cmd: string;
+  dir: string;
+  net: number;
+  web: number;
+  jump: boolean;
+  lb: boolean;
+  db: boolean;
+  guest: boolean;
+  json: boolean;
+  hosts: ExtraHostOptions[];
 }
 
 export function parseArgs(argv: string[]): Args {
-  const a: Args = { cmd: argv[0] ?? '', dir: '', net: LAB_NETS.cli, web: 3, jump: false, lb: false, db: false, guest: false, json: false, hosts: [] };
+  const a: Args = {
+    cmd: argv[0] ?? '',
+    dir: '',
+    net: LAB_NETS.cli,
+    web: 3,
+    jump: false,
+    lb: false,
+    db: false,
+    guest: false,
+    json: false,
+    hosts: [],
+  };
   for (let i = 1; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = () => {
@@ -60,24 +80,44 @@ async function status(dir: string, json: boolean, out: Out): Promise<number> {
     out(json ? JSON.stringify({ dir, running: false }) : `no lab in ${dir}`);
     return 3;
   }
-  const rows = await Promise.all(Object.values(state.hosts).map(async (h) => {
-    const ps = procState(h.pid);
-    let st = 'down';
-    if (state.guest?.name === h.name) st = h.pid && ps && ps !== 'Z' && procCmdline(h.pid).includes(`fabts-${h.name}`) ? 'up' : 'down';
-    else if (h.pid && ps && ps !== 'Z') st = ps === 'T' ? 'paused' : (await probe(readSpec(dir, h.name))) ? 'up' : 'no-banner';
-    return { ...h, state: st };
-  }));
+  const rows = await Promise.all(
+    Object.values(state.hosts).map(async (h) => {
+      const ps = procState(h.pid);
+      let st = 'down';
+      if (state.guest?.name === h.name)
+        st = h.pid && ps && ps !== 'Z' && procCmdline(h.pid).includes(`fabts-${h.name}`) ? 'up' : 'down';
+      else if (h.pid && ps && ps !== 'Z')
+        st = ps === 'T' ? 'paused' : (await probe(readSpec(dir, h.name))) ? 'up' : 'no-banner';
+      return { ...h, state: st };
+    }),
+  );
   const down = rows.filter((r) => r.state !== 'up').length;
   if (json) {
-    out(JSON.stringify({ dir, net: state.net, running: true, hosts: rows.map(({ name, address, port, pid, state: s }) => ({ name, address, port, pid, state: s })), services: state.services ?? {}, ...(state.lb ? { lb: state.lb } : {}) }, null, 2));
+    out(
+      JSON.stringify(
+        {
+          dir,
+          net: state.net,
+          running: true,
+          hosts: rows.map(({ name, address, port, pid, state: s }) => ({ name, address, port, pid, state: s })),
+          services: state.services ?? {},
+          ...(state.lb ? { lb: state.lb } : {}),
+        },
+        null,
+        2,
+      ),
+    );
     return down ? 1 : 0;
   }
   out(`lab ${dir}: net ${state.net}, created ${state.createdAt}, ${rows.length} hosts, ${rows.length - down} up`);
   out(`  ${'NAME'.padEnd(10)} ${'ADDRESS'.padEnd(18)} ${'ROLES'.padEnd(12)} ${'PID'.padEnd(8)} STATE`);
   for (const r of rows) {
-    out(`  ${r.name.padEnd(10)} ${`${r.address}:${r.port}`.padEnd(18)} ${r.roles.join(',').padEnd(12)} ${String(r.pid).padEnd(8)} ${r.state}${r.jump ? ` (via ${r.jump})` : ''}`);
+    out(
+      `  ${r.name.padEnd(10)} ${`${r.address}:${r.port}`.padEnd(18)} ${r.roles.join(',').padEnd(12)} ${String(r.pid).padEnd(8)} ${r.state}${r.jump ? ` (via ${r.jump})` : ''}`,
+    );
   }
-  for (const s of Object.values(state.services ?? {})) out(`  service ${s.name} on ${s.host}: pid ${s.pid} ${procState(s.pid) ?? 'gone'}: ${s.argv.join(' ')}`);
+  for (const s of Object.values(state.services ?? {}))
+    out(`  service ${s.name} on ${s.host}: pid ${s.pid} ${procState(s.pid) ?? 'gone'}: ${s.argv.join(' ')}`);
   out(`  ssh -F ${state.sshConfig} web1 hostname`);
   if (state.lb) for (const line of lbLines(state)) out(line);
   return down ? 1 : 0;
@@ -96,14 +136,28 @@ export async function main(argv: string[], out: Out = (l) => console.log(l)): Pr
   const a = parseArgs(argv);
   if (a.cmd === 'up') {
     const t0 = performance.now();
-    const lab = await startLab({ dir: a.dir, net: a.net, web: a.web, jump: a.jump, lb: a.lb, db: a.db, guest: a.guest, extraHosts: a.hosts });
+    const lab = await startLab({
+      dir: a.dir,
+      net: a.net,
+      web: a.web,
+      jump: a.jump,
+      lb: a.lb,
+      db: a.db,
+      guest: a.guest,
+      extraHosts: a.hosts,
+    });
     const ms = Math.round(performance.now() - t0);
     if (a.dir === defaultLabDir()) linkCliLab();
-    out(`lab up: ${Object.keys(lab.state.hosts).length} hosts${a.lb ? ' + web tier' : ''}${a.guest ? ' + storage guest' : ''} in ${ms} ms (${a.dir})`);
+    out(
+      `lab up: ${Object.keys(lab.state.hosts).length} hosts${a.lb ? ' + web tier' : ''}${a.guest ? ' + storage guest' : ''} in ${ms} ms (${a.dir})`,
+    );
     const first = Object.keys(lab.state.hosts)[0];
     if (first) out(`  try: ssh -F ${lab.state.sshConfig} ${first} hostname`);
     const g = lab.state.guest;
-    if (g) out(`  guest ${g.name}: qemu pid ${g.pid} (${g.accel}), disks /dev/vdb,/dev/vdc,/dev/vdd; fab lab -H ${g.name} -- cat /proc/mdstat`);
+    if (g)
+      out(
+        `  guest ${g.name}: qemu pid ${g.pid} (${g.accel}), disks /dev/vdb,/dev/vdc,/dev/vdd; fab lab -H ${g.name} -- cat /proc/mdstat`,
+      );
     if (lab.state.lb) for (const line of lbLines(lab.state)) out(line);
     return 0;
   }
@@ -130,7 +184,12 @@ function isEntryPoint(): boolean {
 
 if (isEntryPoint()) {
   main(process.argv.slice(2)).then(
-    (code) => { process.exitCode = code; },
-    (e: unknown) => { console.error((e as Error).message ?? e); process.exitCode = 2; },
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      console.error((e as Error).message ?? e);
+      process.exitCode = 2;
+    },
   );
 }

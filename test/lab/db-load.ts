@@ -7,20 +7,46 @@ import { killPids, sleep } from './proc.js';
 import type { LabState } from './types.js';
 import type { ServiceHost } from './webtier.js';
 
-export interface LbRequest { start: number; end: number; id?: number; error?: string }
+export interface LbRequest {
+  start: number;
+  end: number;
+  id?: number;
+  error?: string;
+}
 
 /** One new client connection through HAProxy (port 33306): which server answered (@@server_id), or the error. */
 export function queryLb(state: LabState): Promise<LbRequest> {
   const db = state.db!;
   const start = Date.now();
   return new Promise((resolve) => {
-    const c = spawn('mariadb', ['--no-defaults', '-h', state.hosts[db.lb]!.address, '-P', '33306', '-u', db.user, '-N', '--connect-timeout=2', '-e', 'SELECT @@server_id'],
-      { env: { ...process.env, MYSQL_PWD: db.password }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(
+      'mariadb',
+      [
+        '--no-defaults',
+        '-h',
+        state.hosts[db.lb]!.address,
+        '-P',
+        '33306',
+        '-u',
+        db.user,
+        '-N',
+        '--connect-timeout=2',
+        '-e',
+        'SELECT @@server_id',
+      ],
+      { env: { ...process.env, MYSQL_PWD: db.password }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));
     c.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    c.on('close', (code) => resolve(code === 0 ? { start, end: Date.now(), id: Number(out.trim()) } : { start, end: Date.now(), error: err.trim() || `exit ${code}` }));
+    c.on('close', (code) =>
+      resolve(
+        code === 0
+          ? { start, end: Date.now(), id: Number(out.trim()) }
+          : { start, end: Date.now(), error: err.trim() || `exit ${code}` },
+      ),
+    );
   });
 }
 
@@ -33,13 +59,26 @@ export function lbLoad(state: LabState, o: { workers: number } | { everyMs: numb
   let stopped = false;
   const pending = new Set<Promise<void>>();
   const one = () => {
-    const p = queryLb(state).then((r) => { log.push(r); pending.delete(p); });
+    const p = queryLb(state).then((r) => {
+      log.push(r);
+      pending.delete(p);
+    });
     pending.add(p);
     return p;
   };
-  const loops = 'workers' in o
-    ? Array.from({ length: o.workers }, async () => { while (!stopped) await one(); })
-    : [(async () => { while (!stopped) { void one(); await sleep(o.everyMs); } })()];
+  const loops =
+    'workers' in o
+      ? Array.from({ length: o.workers }, async () => {
+          while (!stopped) await one();
+        })
+      : [
+          (async () => {
+            while (!stopped) {
+              void one();
+              await sleep(o.everyMs);
+            }
+          })(),
+        ];
   return {
     log,
     /** resolves with the time of the first answer from server `id` that started at or after `since` */
@@ -62,7 +101,11 @@ export function lbLoad(state: LabState, o: { workers: number } | { everyMs: numb
 
 export interface Failover {
   /** when db1 got SIGTERM, when its process was gone, when db2 first answered, when db1 was started again, when it answered again */
-  down: number; gone: number; onBackup: number; up: number; back: number;
+  down: number;
+  gone: number;
+  onBackup: number;
+  up: number;
+  back: number;
   log: LbRequest[];
 }
 

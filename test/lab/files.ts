@@ -56,7 +56,12 @@ export function sshConfig(state: Pick<LabState, 'hosts' | 'user' | 'clientKey' |
   return out.join('\n');
 }
 
-export interface Account { name: string; uid: number; gid: number; home: string }
+export interface Account {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
 
 export function account(name: string): Account {
   for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
@@ -69,7 +74,11 @@ export function account(name: string): Account {
 /** Set fabtspw's password (chpasswd) to the shared lab password, creating a random one if needed. */
 export async function ensureSudoPassword(): Promise<string> {
   let pw = '';
-  try { pw = readFileSync(SUDO_PASSWORD_FILE, 'utf8').trim(); } catch { /* first lab on this machine */ }
+  try {
+    pw = readFileSync(SUDO_PASSWORD_FILE, 'utf8').trim();
+  } catch {
+    /* first lab on this machine */
+  }
   if (!/^[A-Za-z0-9_-]{16,}$/.test(pw)) {
     pw = randomBytes(18).toString('base64url');
     mkdirSync(SUDO_PASSWORD_FILE.slice(0, SUDO_PASSWORD_FILE.lastIndexOf('/')), { recursive: true, mode: 0o700 });
@@ -89,7 +98,9 @@ export function requireRoot(): void {
 export function checkTraversable(dir: string): void {
   for (let d = dir; ; d = dirname(d)) {
     if ((statSync(d).mode & 0o001) === 0) {
-      throw new Error(`lab: ${d} is not world-searchable (o+x), so user ${LAB_USER} cannot read ${dir}/ssh/authorized_keys; use another --dir or chmod o+x ${d}`);
+      throw new Error(
+        `lab: ${d} is not world-searchable (o+x), so user ${LAB_USER} cannot read ${dir}/ssh/authorized_keys; use another --dir or chmod o+x ${d}`,
+      );
     }
     if (d === dirname(d)) return;
   }

@@ -11,7 +11,15 @@ import { join } from 'node:path';
 import { startLab } from './lab.js';
 import type { Lab } from './lab.js';
 import { isAlive, procStartTime, sleep } from './proc.js';
-import { TEST_LAB_NET, TEST_LAB_WEB, ensureLabFolder, labBase, removeEmptyLabFolders, testLabDir, testRunDir } from './repo.js';
+import {
+  TEST_LAB_NET,
+  TEST_LAB_WEB,
+  ensureLabFolder,
+  labBase,
+  removeEmptyLabFolders,
+  testLabDir,
+  testRunDir,
+} from './repo.js';
 
 let lab: Lab | undefined;
 let locked = false;
@@ -33,9 +41,14 @@ async function acquireLock(): Promise<void> {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     let owner = '';
-    try { owner = readFileSync(file, 'utf8'); } catch { continue; }
+    try {
+      owner = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
     const [pid, start] = owner.trim().split(' ').map(Number);
-    if (!pid || !isAlive(pid, start)) { // the owner died without teardown: take over
+    if (!pid || !isAlive(pid, start)) {
+      // the owner died without teardown: take over
       rmSync(file, { force: true });
       continue;
     }
@@ -51,13 +64,22 @@ export async function setup(): Promise<void> {
   const t0 = performance.now();
   try {
     // The LBs front web1..web3 only: enough for drain and rolling tests, and cheaper health checks.
-    lab = await startLab({ dir: testLabDir(), net: TEST_LAB_NET, web: TEST_LAB_WEB, jump: true, lb: true, lbBackends: 3 });
+    lab = await startLab({
+      dir: testLabDir(),
+      net: TEST_LAB_NET,
+      web: TEST_LAB_WEB,
+      jump: true,
+      lb: true,
+      lbBackends: 3,
+    });
   } catch (e) {
     await teardown();
     throw e;
   }
   const n = Object.keys(lab.state.hosts).length;
-  console.log(`[lab] shared test lab: ${n} hosts + web tier up in ${Math.round(performance.now() - t0)} ms (${lab.state.sshConfig})`);
+  console.log(
+    `[lab] shared test lab: ${n} hosts + web tier up in ${Math.round(performance.now() - t0)} ms (${lab.state.sshConfig})`,
+  );
 }
 
 export async function teardown(): Promise<void> {

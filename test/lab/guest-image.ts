@@ -9,7 +9,11 @@ const MODULES = ['virtio_pci', 'virtio_blk', 'virtio_net', 'virtio_rng', '9pnet_
 
 /** Newest Debian kernel with its modules installed (linux-image-amd64). */
 export function guestKernel(): string {
-  const v = readdirSync('/boot').filter((f) => f.startsWith('vmlinuz-')).map((f) => f.slice(8)).sort().at(-1);
+  const v = readdirSync('/boot')
+    .filter((f) => f.startsWith('vmlinuz-'))
+    .map((f) => f.slice(8))
+    .sort()
+    .at(-1);
   if (!v) throw new Error('lab guest: no /boot/vmlinuz-* (install linux-image-amd64: bash scripts/setup-system.sh)');
   return v;
 }
@@ -100,7 +104,12 @@ umount /var/lib/guestlab; vgchange -an >/dev/null 2>&1; mdadm --stop --scan >/de
 ( sleep 1; echo o > /proc/sysrq-trigger ) >/dev/null 2>&1 </dev/null &`;
 
 /** Build $dir/initrd.cpio; keys: host key pair + authorized_keys content. */
-export async function buildInitramfs(dir: string, kver: string, hostname: string, keys: { hostKey: string; authorized: string }): Promise<string> {
+export async function buildInitramfs(
+  dir: string,
+  kver: string,
+  hostname: string,
+  keys: { hostKey: string; authorized: string },
+): Promise<string> {
   const root = `${dir}/initramfs`;
   rmSync(root, { recursive: true, force: true });
   for (const d of ['bin', 'dev', 'proc', 'sys', 'newroot', 'guestlab']) mkdirSync(`${root}/${d}`, { recursive: true });
@@ -127,6 +136,12 @@ export async function buildInitramfs(dir: string, kver: string, hostname: string
   chmodSync(`${root}/guestlab/ssh_host_ed25519_key`, 0o600);
   writeFileSync(`${root}/guestlab/authorized_keys`, keys.authorized, { mode: 0o644 });
   const out = `${dir}/initrd.cpio`;
-  await mustRun('sh', ['-c', `cd "$1" && mknod -m 600 dev/console c 5 1 && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet > "$2"`, 'sh', root, out]);
+  await mustRun('sh', [
+    '-c',
+    `cd "$1" && mknod -m 600 dev/console c 5 1 && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet > "$2"`,
+    'sh',
+    root,
+    out,
+  ]);
   return out;
 }

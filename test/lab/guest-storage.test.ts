@@ -53,12 +53,26 @@ describe('stripe on a real kernel', () => {
   it('--dry-run prints every command of the plan after the probes, and changes nothing', async () => {
     const r = await run(['stripe', DEVS, '--mount', '/data', '--dry-run']);
     expect(r.code, r.stderr + r.stdout).toBe(0);
-    const plan = stripePlan({
-      devices: DEVS.split(','), md: '/dev/md0', level: 0, chunk: 256, readahead: 65536, vg: 'vgm0', lv: 'lvm0',
-      fs: 'xfs', mount: '/data', mountOptions: 'noatime', force: false,
-    }, { arrayInConf: false, lvExists: false, lvFs: '', inFstab: false, mounted: false });
+    const plan = stripePlan(
+      {
+        devices: DEVS.split(','),
+        md: '/dev/md0',
+        level: 0,
+        chunk: 256,
+        readahead: 65536,
+        vg: 'vgm0',
+        lv: 'lvm0',
+        fs: 'xfs',
+        mount: '/data',
+        mountOptions: 'noatime',
+        force: false,
+      },
+      { arrayInConf: false, lvExists: false, lvFs: '', inFstab: false, mounted: false },
+    );
     const shown = r.stdout.split('\n').filter((l) => l.includes('] would ') && !/\] would (sudo|run|local): /.test(l));
-    expect(shown.map((l) => l.replace(/^.*\] would /, 'would '))).toEqual(plan.map((s) => `would ${s.why}: ${s.cmd.display}`));
+    expect(shown.map((l) => l.replace(/^.*\] would /, 'would '))).toEqual(
+      plan.map((s) => `would ${s.why}: ${s.cmd.display}`),
+    );
     expect(r.stdout).toContain(`dry run: ${plan.length} steps planned for /dev/md0 on /data, nothing changed`);
     expect(await blankDisks()).toBe(BLANK);
     expect(await onGuest('cat /proc/mdstat; cat /etc/fstab; ls -d /data 2>&1 || true')).not.toMatch(/^md|\/data$/m);

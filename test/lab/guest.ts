@@ -3,7 +3,17 @@
 // It joins a lab (startLab({ guest: true }), `npm run lab -- up --guest`): one more host in lab.json, the
 // lab's client key, known_hosts and ssh_config, so `fab lab -H store1 ...` reaches it like any lab host.
 import { spawn } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { knownHosts, readState, sshConfig, writeState } from './files.js';
 import { ensureKey, fingerprint, logTail } from './host.js';
 import { buildInitramfs, guestKernel, SHUTDOWN } from './guest-image.js';
@@ -36,7 +46,8 @@ export function guestAccel(): 'kvm' | 'tcg' {
 }
 
 /** Is this recorded pid still the guest's qemu (same start time, our -name on its command line)? */
-const isOurQemu = (g: LabGuest): boolean => g.pid > 0 && isAlive(g.pid, g.startTime) && procCmdline(g.pid).includes(`fabts-${g.name}`);
+const isOurQemu = (g: LabGuest): boolean =>
+  g.pid > 0 && isAlive(g.pid, g.startTime) && procCmdline(g.pid).includes(`fabts-${g.name}`);
 
 /** Kill the guest's qemu by its recorded pid (a lab's `down`: the disks are thrown away, so no clean power-off). */
 export async function killGuest(g: LabGuest): Promise<void> {
@@ -55,34 +66,81 @@ export class Guest {
   readonly name: string;
   readonly address: string;
   readonly port = GUEST_PORT;
-  constructor(public state: LabState, readonly dir: string, readonly opts: GuestOptions = {}) {
+  constructor(
+    public state: LabState,
+    readonly dir: string,
+    readonly opts: GuestOptions = {},
+  ) {
     this.name = opts.name ?? 'store1';
     this.address = guestAddress(state.net);
   }
-  get pid(): number { return this.state.guest?.pid ?? 0; }
-  get console(): string { return `${this.dir}/console.log`; }
+  get pid(): number {
+    return this.state.guest?.pid ?? 0;
+  }
+  get console(): string {
+    return `${this.dir}/console.log`;
+  }
 
   /** Boot (or boot again after a shutdown: disks and the guest's fstab/mdadm.conf disk are kept). */
   async boot(): Promise<number> {
     const t0 = Date.now();
     const { dir } = this;
     const accel = guestAccel();
-    const disks = ['vda', ...GUEST_DISKS].flatMap((d) => ['-drive', `if=none,id=${d},file=${dir}/disks/${d}.img,format=raw`, '-device', `virtio-blk-pci,drive=${d},serial=fabts-${d}`]);
+    const disks = ['vda', ...GUEST_DISKS].flatMap((d) => [
+      '-drive',
+      `if=none,id=${d},file=${dir}/disks/${d}.img,format=raw`,
+      '-device',
+      `virtio-blk-pci,drive=${d},serial=fabts-${d}`,
+    ]);
     const argv = [
-      '-name', `fabts-${this.name}`, '-machine', 'q35', '-accel', accel === 'kvm' ? 'kvm' : 'tcg,tb-size=256', '-cpu', accel === 'kvm' ? 'host' : 'max',
-      '-smp', '1', '-m', String(this.opts.memMiB ?? 512), '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
-      '-kernel', `/boot/vmlinuz-${guestKernel()}`, '-initrd', `${dir}/initrd.cpio`,
-      '-append', 'console=ttyS0 rdinit=/init panic=-1 loglevel=4 net.ifnames=0', '-serial', `file:${this.console}`,
-      '-fsdev', 'local,id=hostusr,path=/usr,security_model=none,readonly=on', '-device', 'virtio-9p-pci,fsdev=hostusr,mount_tag=hostusr',
-      '-fsdev', 'local,id=hostetc,path=/etc,security_model=none,readonly=on', '-device', 'virtio-9p-pci,fsdev=hostetc,mount_tag=hostetc',
-      '-netdev', `user,id=n0,hostfwd=tcp:${this.address}:${this.port}-:22`, '-device', 'virtio-net-pci,netdev=n0',
-      ...disks, '-device', 'virtio-rng-pci',
+      '-name',
+      `fabts-${this.name}`,
+      '-machine',
+      'q35',
+      '-accel',
+      accel === 'kvm' ? 'kvm' : 'tcg,tb-size=256',
+      '-cpu',
+      accel === 'kvm' ? 'host' : 'max',
+      '-smp',
+      '1',
+      '-m',
+      String(this.opts.memMiB ?? 512),
+      '-nodefaults',
+      '-no-user-config',
+      '-display',
+      'none',
+      '-no-reboot',
+      '-kernel',
+      `/boot/vmlinuz-${guestKernel()}`,
+      '-initrd',
+      `${dir}/initrd.cpio`,
+      '-append',
+      'console=ttyS0 rdinit=/init panic=-1 loglevel=4 net.ifnames=0',
+      '-serial',
+      `file:${this.console}`,
+      '-fsdev',
+      'local,id=hostusr,path=/usr,security_model=none,readonly=on',
+      '-device',
+      'virtio-9p-pci,fsdev=hostusr,mount_tag=hostusr',
+      '-fsdev',
+      'local,id=hostetc,path=/etc,security_model=none,readonly=on',
+      '-device',
+      'virtio-9p-pci,fsdev=hostetc,mount_tag=hostetc',
+      '-netdev',
+      `user,id=n0,hostfwd=tcp:${this.address}:${this.port}-:22`,
+      '-device',
+      'virtio-net-pci,netdev=n0',
+      ...disks,
+      '-device',
+      'virtio-rng-pci',
     ];
     const log = openSync(`${dir}/qemu.log`, 'w');
     let pid = 0;
     try {
       const child = spawn('qemu-system-x86_64', argv, { detached: true, stdio: ['ignore', log, log] });
-      child.on('error', () => { /* reported by the readiness loop */ });
+      child.on('error', () => {
+        /* reported by the readiness loop */
+      });
       child.unref();
       pid = child.pid ?? 0;
     } finally {
@@ -94,12 +152,17 @@ export class Guest {
     const end = Date.now() + timeout;
     // qemu's port forward accepts TCP before sshd runs: readiness is a real `ssh true`
     for (;;) {
-      if (!pid || !isAlive(pid, startTime)) throw new Error(`lab guest: qemu exited during boot:\n${logTail(`${dir}/qemu.log`)}\n--- console ---\n${logTail(this.console)}`);
+      if (!pid || !isAlive(pid, startTime))
+        throw new Error(
+          `lab guest: qemu exited during boot:\n${logTail(`${dir}/qemu.log`)}\n--- console ---\n${logTail(this.console)}`,
+        );
       const r = await labSsh(this.state, this.name, 'true', { args: ['-o', 'ConnectTimeout=3'], timeoutMs: 10_000 });
       if (r.code === 0) return Date.now() - t0;
       if (Date.now() > end) {
         await this.kill();
-        throw new Error(`lab guest: no ssh after ${timeout / 1000}s (qemu killed): ${r.stderr.trim()}\n--- console ---\n${logTail(this.console)}`);
+        throw new Error(
+          `lab guest: no ssh after ${timeout / 1000}s (qemu killed): ${r.stderr.trim()}\n--- console ---\n${logTail(this.console)}`,
+        );
       }
       await sleep(500);
     }
@@ -123,7 +186,10 @@ export class Guest {
   async shutdown(): Promise<void> {
     const g = this.state.guest;
     if (!g || !isOurQemu(g)) return;
-    await labSsh(this.state, this.name, `sudo sh -c ${JSON.stringify(SHUTDOWN)}`, { args: GUEST_SSH_ARGS, timeoutMs: 60_000 });
+    await labSsh(this.state, this.name, `sudo sh -c ${JSON.stringify(SHUTDOWN)}`, {
+      args: GUEST_SSH_ARGS,
+      timeoutMs: 60_000,
+    });
     const end = Date.now() + 30_000;
     while (isAlive(g.pid, g.startTime) && Date.now() < end) await sleep(200);
     await this.kill();
@@ -149,7 +215,10 @@ export function labGuest(state: LabState): Guest {
  */
 export async function addGuest(state: LabState, opts: GuestOptions = {}): Promise<{ guest: Guest; bootMs: number }> {
   const probe = await run('qemu-system-x86_64', ['--version']);
-  if (probe.code !== 0) throw new Error(`lab guest: qemu-system-x86_64 is not usable (${probe.stderr.trim() || `exit ${probe.code}`}); run bash scripts/setup-system.sh as root`);
+  if (probe.code !== 0)
+    throw new Error(
+      `lab guest: qemu-system-x86_64 is not usable (${probe.stderr.trim() || `exit ${probe.code}`}); run bash scripts/setup-system.sh as root`,
+    );
   const name = opts.name ?? 'store1';
   if (state.hosts[name]) throw new Error(`lab guest: the lab already has a host ${name}`);
   const dir = `${state.dir}/guest-${name}`;
@@ -161,9 +230,20 @@ export async function addGuest(state: LabState, opts: GuestOptions = {}): Promis
     writeFileSync(`${dir}/disks/${d}.img`, '');
     truncateSync(`${dir}/disks/${d}.img`, d === 'vda' ? 64 << 20 : (opts.diskSize ?? 1 << 30)); // sparse
   }
-  await buildInitramfs(dir, guestKernel(), name, { hostKey: `${dir}/ssh_host_ed25519_key`, authorized: clientPub + '\n' });
+  await buildInitramfs(dir, guestKernel(), name, {
+    hostKey: `${dir}/ssh_host_ed25519_key`,
+    authorized: clientPub + '\n',
+  });
   const address = guestAddress(state.net);
-  state.hosts[name] = { name, address, port: GUEST_PORT, roles: ['storage'], pid: 0, hostKeyFingerprint: fingerprint(hostPub), root: dir };
+  state.hosts[name] = {
+    name,
+    address,
+    port: GUEST_PORT,
+    roles: ['storage'],
+    pid: 0,
+    hostKeyFingerprint: fingerprint(hostPub),
+    root: dir,
+  };
   appendFileSync(state.knownHosts, knownHosts([{ address, port: GUEST_PORT, pubKey: hostPub }]));
   writeFileSync(state.sshConfig, sshConfig(state));
   writeState(state);

@@ -2,7 +2,18 @@
 // network namespace), with per-host /etc/hostname, /etc/hosts, /srv, /run and extra bind paths.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { MARKER, isAlive, markerText, mustRun, run, sleep } from './proc.js';
 import type { LbKind } from './types.js';
@@ -71,17 +82,28 @@ function sshdConfig(dir: string, spec: HostSpec): string {
 }
 
 export function etcHosts(all: HostSpec[]): string {
-  return ['127.0.0.1 localhost', '::1 localhost ip6-localhost ip6-loopback', ...all.map((h) => `${h.address} ${h.name}`), ''].join('\n');
+  return [
+    '127.0.0.1 localhost',
+    '::1 localhost ip6-localhost ip6-loopback',
+    ...all.map((h) => `${h.address} ${h.name}`),
+    '',
+  ].join('\n');
 }
 
 /**
  * Create/refresh the host's files. The host key is kept if it exists. Returns the public host key line.
  * `owner` = uid/gid of the login user that owns /srv.
  */
-export async function prepareHost(dir: string, spec: HostSpec, all: HostSpec[], owner: { uid: number; gid: number }): Promise<string> {
+export async function prepareHost(
+  dir: string,
+  spec: HostSpec,
+  all: HostSpec[],
+  owner: { uid: number; gid: number },
+): Promise<string> {
   const h = hostDir(dir, spec.name);
   const root = hostRoot(dir, spec.name);
-  for (const d of [h, root, `${root}/etc`, `${root}/run`, `${root}/run/sshd`]) mkdirSync(d, { recursive: true, mode: 0o755 });
+  for (const d of [h, root, `${root}/etc`, `${root}/run`, `${root}/run/sshd`])
+    mkdirSync(d, { recursive: true, mode: 0o755 });
   chmodSync(`${root}/run/sshd`, 0o755); // privsep chroot: must be root-owned, not group/world-writable
   mkdirSync(`${root}/run/lock`, { recursive: true });
   chmodSync(`${root}/run/lock`, 0o1777);
@@ -92,7 +114,12 @@ export async function prepareHost(dir: string, spec: HostSpec, all: HostSpec[], 
     const local = root + p;
     if (existsSync(local)) continue;
     let st;
-    try { st = statSync(p); } catch { mkdirSync(p, { recursive: true }); st = statSync(p); } // mount point must exist
+    try {
+      st = statSync(p);
+    } catch {
+      mkdirSync(p, { recursive: true });
+      st = statSync(p);
+    } // mount point must exist
     mkdirSync(local.slice(0, local.lastIndexOf('/')), { recursive: true });
     // seed the host's copy with the system's content (e.g. a working /etc/nginx)
     if (st.isDirectory()) cpSync(p, local, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
@@ -131,7 +158,9 @@ export function spawnSshd(dir: string, spec: HostSpec): number {
   const log = openSync(sshdLogPath(dir, spec.name), 'a'); // early failures (mount, exec) land in sshd.log too
   try {
     const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log] });
-    child.on('error', () => { /* reported by the readiness check */ });
+    child.on('error', () => {
+      /* reported by the readiness check */
+    });
     child.unref();
     if (!child.pid) throw new Error(`lab: could not spawn ${argv[0]} for host ${spec.name}`);
     return child.pid;
@@ -153,16 +182,33 @@ function banner(address: string, port: number, timeoutMs: number): Promise<strin
   return new Promise((resolve, reject) => {
     const sock = connect({ host: address, port });
     let buf = '';
-    const done = (err?: Error) => { clearTimeout(t); sock.destroy(); if (err) reject(err); else resolve(buf); };
+    const done = (err?: Error) => {
+      clearTimeout(t);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve(buf);
+    };
     const t = setTimeout(() => done(new Error('timeout waiting for banner')), timeoutMs);
-    sock.on('data', (d) => { buf += d.toString('latin1'); if (buf.includes('\n') || buf.length >= 64) done(); });
+    sock.on('data', (d) => {
+      buf += d.toString('latin1');
+      if (buf.includes('\n') || buf.length >= 64) done();
+    });
     sock.on('error', (e) => done(e));
     sock.on('end', () => done(buf ? undefined : new Error('connection closed before banner')));
   });
 }
 
 async function bannerVia(netns: string, address: string, port: number): Promise<string> {
-  const r = await run('ip', ['netns', 'exec', netns, 'timeout', '2', 'bash', '-c', `exec 3<>/dev/tcp/${address}/${port} && head -c 7 <&3`]);
+  const r = await run('ip', [
+    'netns',
+    'exec',
+    netns,
+    'timeout',
+    '2',
+    'bash',
+    '-c',
+    `exec 3<>/dev/tcp/${address}/${port} && head -c 7 <&3`,
+  ]);
   if (r.code !== 0) throw new Error(r.stderr.trim() || `exit ${r.code}`);
   return r.stdout;
 }
@@ -170,7 +216,9 @@ async function bannerVia(netns: string, address: string, port: number): Promise<
 /** Probe once: does the host's port answer with an SSH-2.0 banner? */
 export async function probe(spec: HostSpec, timeoutMs = 1000): Promise<boolean> {
   try {
-    const b = spec.probeNetns ? await bannerVia(spec.probeNetns, spec.address, spec.port) : await banner(spec.address, spec.port, timeoutMs);
+    const b = spec.probeNetns
+      ? await bannerVia(spec.probeNetns, spec.address, spec.port)
+      : await banner(spec.address, spec.port, timeoutMs);
     return b.startsWith('SSH-2.0');
   } catch {
     return false;
@@ -182,9 +230,14 @@ export async function waitReady(dir: string, spec: HostSpec, pid: number, timeou
   const end = Date.now() + timeoutMs;
   let last = 'not started';
   for (;;) {
-    if (!isAlive(pid)) { last = `sshd (pid ${pid}) exited`; break; }
+    if (!isAlive(pid)) {
+      last = `sshd (pid ${pid}) exited`;
+      break;
+    }
     try {
-      const b = spec.probeNetns ? await bannerVia(spec.probeNetns, spec.address, spec.port) : await banner(spec.address, spec.port, 1000);
+      const b = spec.probeNetns
+        ? await bannerVia(spec.probeNetns, spec.address, spec.port)
+        : await banner(spec.address, spec.port, 1000);
       if (b.startsWith('SSH-2.0') && isAlive(pid)) return;
       last = `unexpected banner ${JSON.stringify(b.slice(0, 40))}`;
     } catch (e) {
@@ -196,5 +249,7 @@ export async function waitReady(dir: string, spec: HostSpec, pid: number, timeou
   if (!isAlive(pid) && !last.includes('exited')) last += `; sshd (pid ${pid}) exited`;
   await sleep(50); // let sshd flush its last words
   const log = sshdLogPath(dir, spec.name);
-  throw new Error(`lab: host ${spec.name} (${spec.address}:${spec.port}) failed to start: ${last}\n--- tail of ${log} ---\n${logTail(log)}`);
+  throw new Error(
+    `lab: host ${spec.name} (${spec.address}:${spec.port}) failed to start: ${last}\n--- tail of ${log} ---\n${logTail(log)}`,
+  );
 }

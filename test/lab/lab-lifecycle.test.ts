@@ -20,7 +20,10 @@ const NET = LAB_NETS.labTests;
 const OPTS = { dir: DIR, net: NET, web: 3, jump: true };
 let lab: Lab;
 const ssh = (host: string, cmd: string, args: string[] = []) => labSsh(lab.state, host, cmd, { args });
-const allPids = (l: Lab) => [...Object.values(l.state.hosts).map((h) => h.pid), ...Object.values(l.state.services ?? {}).map((s) => s.pid)];
+const allPids = (l: Lab) => [
+  ...Object.values(l.state.hosts).map((h) => h.pid),
+  ...Object.values(l.state.services ?? {}).map((s) => s.pid),
+];
 
 beforeAll(async () => {
   lab = await startLab(OPTS);
@@ -75,13 +78,23 @@ describe('fault injection', () => {
   });
 
   it('spawnInHost runs a detached service inside the host namespaces and records it', async () => {
-    const svc = await lab.spawnInHost('web2', ['/bin/sh', '-c', 'hostname > /srv/svc-host; pwd >> /srv/svc-host; exec sleep 600'], { name: 'sleeper', cwd: '/srv' });
+    const svc = await lab.spawnInHost(
+      'web2',
+      ['/bin/sh', '-c', 'hostname > /srv/svc-host; pwd >> /srv/svc-host; exec sleep 600'],
+      { name: 'sleeper', cwd: '/srv' },
+    );
     const web2 = lab.host('web2');
-    const out = await waitFor('service output', () => readIf(join(web2.root, 'srv/svc-host'))?.includes('\n/srv') && readIf(join(web2.root, 'srv/svc-host')));
+    const out = await waitFor(
+      'service output',
+      () => readIf(join(web2.root, 'srv/svc-host'))?.includes('\n/srv') && readIf(join(web2.root, 'srv/svc-host')),
+    );
     expect(out).toBe('web2\n/srv\n');
     expect(readlinkSync(`/proc/${svc.pid}/ns/mnt`)).toBe(readlinkSync(`/proc/${web2.pid}/ns/mnt`));
     expect(readlinkSync(`/proc/${svc.pid}/ns/uts`)).toBe(readlinkSync(`/proc/${web2.pid}/ns/uts`));
-    expect(JSON.parse(readFileSync(join(DIR, 'lab.json'), 'utf8')).services.sleeper).toMatchObject({ pid: svc.pid, host: 'web2' });
+    expect(JSON.parse(readFileSync(join(DIR, 'lab.json'), 'utf8')).services.sleeper).toMatchObject({
+      pid: svc.pid,
+      host: 'web2',
+    });
     expect((await ssh('web2', `ps -o args= -p ${svc.pid}`)).stdout.trim()).toBe('sleep 600');
     await lab.stopService('sleeper');
     expect(isAlive(svc.pid)).toBe(false);
@@ -137,8 +150,13 @@ describe('lifecycle', () => {
     await new Promise((r) => busy.once('listening', r));
     const dir = testRunDir('lab-unit-fail');
     try {
-      await expect(startLab({ dir, net: NET, web: 1, extraHosts: [{ name: 'busy', address: `127.${NET}.0.9` }] }))
-        .rejects.toThrow(new RegExp(`host busy \\(127\\.${NET}\\.0\\.9:2222\\) failed to start[\\s\\S]*tail of .*sshd\\.log[\\s\\S]*Address already in use`));
+      await expect(
+        startLab({ dir, net: NET, web: 1, extraHosts: [{ name: 'busy', address: `127.${NET}.0.9` }] }),
+      ).rejects.toThrow(
+        new RegExp(
+          `host busy \\(127\\.${NET}\\.0\\.9:2222\\) failed to start[\\s\\S]*tail of .*sshd\\.log[\\s\\S]*Address already in use`,
+        ),
+      );
     } finally {
       busy.close();
     }
@@ -167,7 +185,9 @@ describe('lifecycle', () => {
     const dir = testRunDir('lab-unit-cli');
     const lines: string[] = [];
     const out = (l: string) => lines.push(l);
-    expect(await main(['up', '--dir', dir, '--net', String(NET), '--web', '2', '--host', 'lb1:lb,edge:/etc/haproxy'], out)).toBe(0);
+    expect(
+      await main(['up', '--dir', dir, '--net', String(NET), '--web', '2', '--host', 'lb1:lb,edge:/etc/haproxy'], out),
+    ).toBe(0);
     expect(await main(['status', '--dir', dir], out)).toBe(0);
     const status = lines.join('\n');
     expect(status).toMatch(new RegExp(`web2\\s+127\\.${NET}\\.0\\.2:2222\\s+web\\s+\\d+\\s+up`));
@@ -190,11 +210,20 @@ describe('shared lab and system setup', () => {
     expect((await labSsh(s, 'private1', 'hostname')).stdout).toBe('private1\n');
     expect(testLabHandle().isRunning('web1')).toBe(true);
     const fronted = ['web1', 'web2', 'web3'];
-    expect(s.lb).toMatchObject({ nginx: { host: 'lb1', backends: fronted }, haproxy: { host: 'lb2', backends: fronted }, app: { hosts: web } });
+    expect(s.lb).toMatchObject({
+      nginx: { host: 'lb1', backends: fronted },
+      haproxy: { host: 'lb2', backends: fronted },
+      app: { hosts: web },
+    });
     expect([s.hosts.lb1!.lbKind, s.hosts.lb2!.lbKind]).toEqual(['nginx', 'haproxy']);
     // Other test files deploy new releases to the shared lab: any version, but each host answers as itself.
-    for (const h of web) expect(await httpGet(s.hosts[h]!.appUrl!)).toMatchObject({ status: 200, body: expect.stringMatching(new RegExp(`^${h} v\\S+\n$`)) });
-    for (const url of [s.lb!.nginx.url, s.lb!.haproxy.url]) expect((await httpGet(url)).body).toMatch(/^web\d+ v\S+\n$/);
+    for (const h of web)
+      expect(await httpGet(s.hosts[h]!.appUrl!)).toMatchObject({
+        status: 200,
+        body: expect.stringMatching(new RegExp(`^${h} v\\S+\n$`)),
+      });
+    for (const url of [s.lb!.nginx.url, s.lb!.haproxy.url])
+      expect((await httpGet(url)).body).toMatch(/^web\d+ v\S+\n$/);
   });
 
   // How fast it is belongs to a benchmark, not to a test that a loaded machine can fail.

@@ -17,7 +17,13 @@ let lab: Lab;
 const ssh = (host: string, cmd: string, o?: LabSshOptions) => labSsh(lab.state, host, cmd, o);
 
 beforeAll(async () => {
-  lab = await startLab({ dir: DIR, net: NET, web: 3, jump: true, extraHosts: [{ name: 'lb1', roles: ['lb'], binds: ['/etc/nginx'] }] });
+  lab = await startLab({
+    dir: DIR,
+    net: NET,
+    web: 3,
+    jump: true,
+    extraHosts: [{ name: 'lb1', roles: ['lb'], binds: ['/etc/nginx'] }],
+  });
 });
 afterAll(async () => {
   await lab?.stop();
@@ -29,10 +35,21 @@ describe('lab files', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const s = JSON.parse(readFileSync(file, 'utf8'));
     expect(s).toEqual(lab.state);
-    expect(s).toMatchObject({ dir: DIR, net: NET, user: 'fabts', sudoUser: 'fabtspw', netns: [`fabts${NET}-bastion`, `fabts${NET}-private1`] });
+    expect(s).toMatchObject({
+      dir: DIR,
+      net: NET,
+      user: 'fabts',
+      sudoUser: 'fabtspw',
+      netns: [`fabts${NET}-bastion`, `fabts${NET}-private1`],
+    });
     expect(s.sudoPassword).toMatch(/^\S{16,}$/);
     expect(Object.keys(s.hosts).sort()).toEqual(['bastion', 'lb1', 'private1', 'web1', 'web2', 'web3']);
-    expect(s.hosts.web1).toMatchObject({ address: `127.${NET}.0.1`, port: 2222, roles: ['web'], root: join(DIR, 'hosts/web1/root') });
+    expect(s.hosts.web1).toMatchObject({
+      address: `127.${NET}.0.1`,
+      port: 2222,
+      roles: ['web'],
+      root: join(DIR, 'hosts/web1/root'),
+    });
     expect(s.hosts.web3.address).toBe(`127.${NET}.0.3`);
     expect(s.hosts.lb1).toMatchObject({ address: `127.${NET}.0.4`, roles: ['lb'] });
     expect(s.hosts.bastion).toMatchObject({ address: `10.${NET}.1.2`, roles: ['bastion'] });
@@ -49,7 +66,12 @@ describe('lab files', () => {
 
   it('writes an ssh_config with strict checking, and ProxyJump only for private1', () => {
     const cfg = readFileSync(lab.state.sshConfig, 'utf8');
-    const blocks = Object.fromEntries(cfg.split(/\n(?=Host )/).slice(1).map((b) => [b.split('\n')[0]!.slice(5), b]));
+    const blocks = Object.fromEntries(
+      cfg
+        .split(/\n(?=Host )/)
+        .slice(1)
+        .map((b) => [b.split('\n')[0]!.slice(5), b]),
+    );
     expect(Object.keys(blocks).sort()).toEqual(['bastion', 'lb1', 'private1', 'web1', 'web2', 'web3']);
     for (const [name, b] of Object.entries(blocks)) {
       expect(b).toContain(`HostName ${lab.state.hosts[name]!.address}\n`);
@@ -66,7 +88,9 @@ describe('lab files', () => {
 describe('hosts', () => {
   it('each host prints its own name from hostname and /etc/hostname, and resolves lab names', async () => {
     const names = Object.keys(lab.state.hosts);
-    const results = await Promise.all(names.map((n) => ssh(n, 'hostname; cat /etc/hostname; getent hosts web2 private1')));
+    const results = await Promise.all(
+      names.map((n) => ssh(n, 'hostname; cat /etc/hostname; getent hosts web2 private1')),
+    );
     results.forEach((r, i) => {
       expect(r.stderr).toBe('');
       const [h, etc, ...hosts] = r.stdout.trim().split('\n');
@@ -121,7 +145,7 @@ describe('host keys', () => {
     expect(r).toMatchObject({ code: 0, stderr: '' });
   });
 
-  it('fails with an empty known_hosts, and with another host\'s key', async () => {
+  it("fails with an empty known_hosts, and with another host's key", async () => {
     const empty = join(DIR, 'empty_known_hosts');
     writeFileSync(empty, '');
     const r = await ssh('web1', 'true', { args: ['-o', `UserKnownHostsFile=${empty}`] });
@@ -129,7 +153,11 @@ describe('host keys', () => {
     expect(r.stderr).toContain('Host key verification failed');
     // web2's key recorded for web1's address: each host really has its own key
     const lines = readFileSync(lab.state.knownHosts, 'utf8').split('\n');
-    const web2Key = lines.find((l) => l.startsWith(`[127.${NET}.0.2]:2222 `))!.split(' ').slice(1).join(' ');
+    const web2Key = lines
+      .find((l) => l.startsWith(`[127.${NET}.0.2]:2222 `))!
+      .split(' ')
+      .slice(1)
+      .join(' ');
     const wrong = join(DIR, 'wrong_known_hosts');
     writeFileSync(wrong, `[127.${NET}.0.1]:2222 ${web2Key}\n`);
     const w = await ssh('web1', 'true', { args: ['-o', `UserKnownHostsFile=${wrong}`] });
@@ -159,11 +187,11 @@ describe('jump topology', () => {
     expect(b.stdout).toBe('bastion\n');
   });
 
-  it('bastion and private1 run in the lab\'s own network namespaces', async () => {
+  it("bastion and private1 run in the lab's own network namespaces", async () => {
     const ns = await run('ip', ['netns', 'list']);
     expect(ns.stdout).toContain(`fabts${NET}-bastion`);
     expect(ns.stdout).toContain(`fabts${NET}-private1`);
-    const r = await ssh('private1', 'ip -o -4 addr show | awk \'{print $4}\' | sort');
+    const r = await ssh('private1', "ip -o -4 addr show | awk '{print $4}' | sort");
     expect(r.stdout.trim().split('\n')).toEqual([`10.${NET}.2.2/24`, '127.0.0.1/8']);
   });
 });

@@ -2,19 +2,66 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { LAB_SUDO_USER, LAB_USER, account, checkTraversable, ensureSudoPassword, knownHosts, labJsonPath, readState, requireRoot, sshConfig, writeState } from './files.js';
+import {
+  LAB_SUDO_USER,
+  LAB_USER,
+  account,
+  checkTraversable,
+  ensureSudoPassword,
+  knownHosts,
+  labJsonPath,
+  readState,
+  requireRoot,
+  sshConfig,
+  writeState,
+} from './files.js';
 import { APP_PORT } from './app.js';
-import { ensureKey, fingerprint, hostDir, hostRoot, logTail, prepareHost, readSpec, spawnSshd, sshdConfigPath, waitReady } from './host.js';
+import {
+  ensureKey,
+  fingerprint,
+  hostDir,
+  hostRoot,
+  logTail,
+  prepareHost,
+  readSpec,
+  spawnSshd,
+  sshdConfigPath,
+  waitReady,
+} from './host.js';
 import { createJumpNet, destroyJumpNet } from './netns.js';
-import { findLabProcesses, isAlive, killPids, procCmdline, procComm, procStartTime, signal, waitInNamespaces } from './proc.js';
+import {
+  findLabProcesses,
+  isAlive,
+  killPids,
+  procCmdline,
+  procComm,
+  procStartTime,
+  signal,
+  waitInNamespaces,
+} from './proc.js';
 import { ensureLabFolder, labBase, removeEmptyLabFolders } from './repo.js';
 import { dbInfo, prepareDbTier, startDbTier } from './db.js';
 import { hostSpecs } from './specs.js';
 import type { LabHost, LabService, LabState, SpawnInHostOptions, StartLabOptions } from './types.js';
 import { addGuest, killGuest, removeGuest } from './guest.js';
-import { hostServiceKinds, prepareWebTier, spawnHostServices, startWebTier, waitHostServices, webTierInfo } from './webtier.js';
+import {
+  hostServiceKinds,
+  prepareWebTier,
+  spawnHostServices,
+  startWebTier,
+  waitHostServices,
+  webTierInfo,
+} from './webtier.js';
 
-export type { LabHost, LabLb, LabService, LabState, StartLabOptions, ExtraHostOptions, SpawnInHostOptions } from './types.js';
+export type {
+  LabHost,
+  LabLb,
+  LabService,
+  LabState,
+  StartLabOptions,
+  ExtraHostOptions,
+  SpawnInHostOptions,
+} from './types.js';
 
 /** Is pid the (starting or running) sshd of this lab host? Guards every kill of a recorded pid. */
 function isOurSshd(dir: string, name: string, pid: number): boolean {
@@ -24,7 +71,9 @@ function isOurSshd(dir: string, name: string, pid: number): boolean {
 export class Lab {
   constructor(public state: LabState) {}
 
-  get dir(): string { return this.state.dir; }
+  get dir(): string {
+    return this.state.dir;
+  }
 
   host(name: string): LabHost {
     const h = this.state.hosts[name];
@@ -45,7 +94,8 @@ export class Lab {
 
   private servicePids(host?: string): number[] {
     return Object.values(this.state.services ?? {})
-      .filter((s) => (host === undefined || s.host === host) && isAlive(s.pid, s.startTime)).map((s) => s.pid);
+      .filter((s) => (host === undefined || s.host === host) && isAlive(s.pid, s.startTime))
+      .map((s) => s.pid);
   }
 
   /** Host down: kill its sshd, its sessions and its services (everything in its namespaces). */
@@ -60,7 +110,8 @@ export class Lab {
     const left = await killPids(pids);
     if (left.length) throw new Error(`lab: could not stop host ${name}: pids ${left.join(' ')} still alive`);
     h.pid = 0;
-    for (const [k, s] of Object.entries(this.state.services ?? {})) if (s.host === name) delete this.state.services?.[k];
+    for (const [k, s] of Object.entries(this.state.services ?? {}))
+      if (s.host === name) delete this.state.services?.[k];
     delete h.services;
     writeState(this.state);
   }
@@ -85,7 +136,8 @@ export class Lab {
       writeState(this.state);
       throw e;
     }
-    if (hostServiceKinds(this.state, name).length) await waitHostServices(this.state, await spawnHostServices(this, name), timeoutMs, true);
+    if (hostServiceKinds(this.state, name).length)
+      await waitHostServices(this.state, await spawnHostServices(this, name), timeoutMs, true);
   }
 
   private signalSshd(name: string, sig: NodeJS.Signals): void {
@@ -95,8 +147,12 @@ export class Lab {
   }
 
   /** SIGSTOP the host's sshd: TCP connects are still accepted but no banner comes (a hung sshd). */
-  async pauseHost(name: string): Promise<void> { this.signalSshd(name, 'SIGSTOP'); }
-  async resumeHost(name: string): Promise<void> { this.signalSshd(name, 'SIGCONT'); }
+  async pauseHost(name: string): Promise<void> {
+    this.signalSshd(name, 'SIGSTOP');
+  }
+  async resumeHost(name: string): Promise<void> {
+    this.signalSshd(name, 'SIGCONT');
+  }
 
   /**
    * Start a long-lived process inside the host's mount + UTS (+ network) namespaces, detached, with
@@ -112,17 +168,28 @@ export class Lab {
     let svcName = opts.name ?? `${name}-${basename(argv[0]!)}`;
     if (!opts.name) for (let i = 2; services[svcName]; i++) svcName = `${name}-${basename(argv[0]!)}-${i}`;
     const prev = services[svcName];
-    if (prev && isAlive(prev.pid, prev.startTime)) throw new Error(`lab: service ${svcName} is already running (pid ${prev.pid})`);
+    if (prev && isAlive(prev.pid, prev.startTime))
+      throw new Error(`lab: service ${svcName} is already running (pid ${prev.pid})`);
     const log = opts.log ?? `${hostDir(this.dir, name)}/services/${svcName}.log`;
     mkdirSync(dirname(log), { recursive: true });
     // nsenter --wd would resolve the path in OUR mount namespace, so cd inside the host instead
     const cmd = opts.cwd ? ['/bin/sh', '-c', 'cd "$1" && shift && exec "$@"', 'sh', opts.cwd, ...argv] : argv;
-    const args = ['--target', String(h.pid), '--mount', '--uts', ...((opts.net ?? !!spec.netns) ? ['--net'] : []), '--', ...cmd];
+    const args = [
+      '--target',
+      String(h.pid),
+      '--mount',
+      '--uts',
+      ...((opts.net ?? !!spec.netns) ? ['--net'] : []),
+      '--',
+      ...cmd,
+    ];
     const fd = openSync(log, 'a');
     let pid: number | undefined;
     try {
       const child = spawn('nsenter', args, { detached: true, stdio: ['ignore', fd, fd], env: opts.env ?? process.env });
-      child.on('error', () => { /* pid check below */ });
+      child.on('error', () => {
+        /* pid check below */
+      });
       child.unref();
       pid = child.pid;
     } finally {
@@ -159,7 +226,10 @@ export class Lab {
     if (this.state.guest) await removeGuest(this.state.guest);
     if (this.state.netns.length) await destroyJumpNet(this.state.net);
     rmSync(labJsonPath(this.dir), { force: true });
-    for (const h of Object.values(this.state.hosts)) { h.pid = 0; delete h.services; }
+    for (const h of Object.values(this.state.hosts)) {
+      h.pid = 0;
+      delete h.services;
+    }
     this.state.services = {};
   }
 
@@ -188,7 +258,15 @@ export async function startLab(opts: StartLabOptions): Promise<Lab> {
   const net = opts.net ?? 11;
   if (!Number.isInteger(net) || net < 1 || net > 254) throw new Error(`lab: net must be 1..254, got ${net}`);
   const web = opts.web ?? 3;
-  const specs = hostSpecs({ net, web, extra: opts.extraHosts ?? [], jump: !!opts.jump, jump2: !!opts.jump2, lb: !!opts.lb, db: !!opts.db });
+  const specs = hostSpecs({
+    net,
+    web,
+    extra: opts.extraHosts ?? [],
+    jump: !!opts.jump,
+    jump2: !!opts.jump2,
+    lb: !!opts.lb,
+    db: !!opts.db,
+  });
   const user = account(LAB_USER);
   account(LAB_SUDO_USER);
 
@@ -208,14 +286,31 @@ export async function startLab(opts: StartLabOptions): Promise<Lab> {
   const pubs = await Promise.all(specs.map((s) => prepareHost(dir, s, specs, user)));
 
   const state: LabState = {
-    dir, net, createdAt: new Date().toISOString(), hosts: {}, user: LAB_USER, sudoUser: LAB_SUDO_USER, sudoPassword,
-    clientKey, knownHosts: `${dir}/known_hosts`, sshConfig: `${dir}/ssh_config`, netns: [], services: {},
+    dir,
+    net,
+    createdAt: new Date().toISOString(),
+    hosts: {},
+    user: LAB_USER,
+    sudoUser: LAB_SUDO_USER,
+    sudoPassword,
+    clientKey,
+    knownHosts: `${dir}/known_hosts`,
+    sshConfig: `${dir}/ssh_config`,
+    netns: [],
+    services: {},
   };
   specs.forEach((s, i) => {
     state.hosts[s.name] = {
-      name: s.name, address: s.address, port: s.port, roles: s.roles, pid: 0,
-      hostKeyFingerprint: fingerprint(pubs[i]!), root: hostRoot(dir, s.name), ...(s.jump ? { jump: s.jump } : {}),
-      ...(s.lbKind ? { lbKind: s.lbKind } : {}), ...(opts.lb && s.roles.includes('web') ? { appUrl: `http://${s.address}:${APP_PORT}/` } : {}),
+      name: s.name,
+      address: s.address,
+      port: s.port,
+      roles: s.roles,
+      pid: 0,
+      hostKeyFingerprint: fingerprint(pubs[i]!),
+      root: hostRoot(dir, s.name),
+      ...(s.jump ? { jump: s.jump } : {}),
+      ...(s.lbKind ? { lbKind: s.lbKind } : {}),
+      ...(opts.lb && s.roles.includes('web') ? { appUrl: `http://${s.address}:${APP_PORT}/` } : {}),
     };
   });
   if (opts.lb) {
@@ -226,7 +321,10 @@ export async function startLab(opts: StartLabOptions): Promise<Lab> {
     state.db = dbInfo(specs);
     await prepareDbTier(state, state.db);
   }
-  writeFileSync(state.knownHosts, knownHosts(specs.map((s, i) => ({ address: s.address, port: s.port, pubKey: pubs[i]! }))));
+  writeFileSync(
+    state.knownHosts,
+    knownHosts(specs.map((s, i) => ({ address: s.address, port: s.port, pubKey: pubs[i]! }))),
+  );
   writeFileSync(state.sshConfig, sshConfig(state));
 
   const lab = new Lab(state);
@@ -239,13 +337,20 @@ export async function startLab(opts: StartLabOptions): Promise<Lab> {
     writeState(state); // pids on record before waiting, so a crash here can still be cleaned up
     const timeout = opts.readyTimeoutMs ?? 15_000;
     const results = await Promise.allSettled(specs.map((s) => waitReady(dir, s, state.hosts[s.name]!.pid, timeout)));
-    const failed = results.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error).message ?? r.reason)] : []));
-    if (failed.length) throw new Error(failed.slice(0, 3).join('\n') + (failed.length > 3 ? `\n(and ${failed.length - 3} more hosts failed)` : ''));
+    const failed = results.flatMap((r) =>
+      r.status === 'rejected' ? [String((r.reason as Error).message ?? r.reason)] : [],
+    );
+    if (failed.length)
+      throw new Error(
+        failed.slice(0, 3).join('\n') + (failed.length > 3 ? `\n(and ${failed.length - 3} more hosts failed)` : ''),
+      );
     if (state.lb) await startWebTier(lab, timeout);
     if (state.db) await startDbTier(lab, timeout);
     if (opts.guest) await addGuest(state);
   } catch (e) {
-    await lab.stop().catch(() => { /* report the original error */ });
+    await lab.stop().catch(() => {
+      /* report the original error */
+    });
     throw e;
   }
   return lab;

@@ -39,15 +39,26 @@ describe('nginx on lb1', () => {
     const master = lab.state.services!['lb1-nginx']!.pid;
     expect(procCmdline(master)).toBe('nginx: master process /usr/sbin/nginx -g daemon off;');
     expect(readlinkSync(`/proc/${master}/ns/mnt`)).toBe(readlinkSync(`/proc/${lab.host('lb1').pid}/ns/mnt`));
-    const out = await ssh('lb1', 'cat /run/nginx.pid; stat -c "%U:%G %a" /etc/nginx/nginx.conf; test -w /etc/nginx/nginx.conf || echo read-only;'
-      + ' grep -c "server web[0-9]*:8080;" /etc/nginx/nginx.conf; sudo nginx -t 2>&1 | tail -1');
-    expect(out.trim().split('\n')).toEqual([String(master), 'root:root 644', 'read-only', '3', 'nginx: configuration file /etc/nginx/nginx.conf test is successful']);
+    const out = await ssh(
+      'lb1',
+      'cat /run/nginx.pid; stat -c "%U:%G %a" /etc/nginx/nginx.conf; test -w /etc/nginx/nginx.conf || echo read-only;' +
+        ' grep -c "server web[0-9]*:8080;" /etc/nginx/nginx.conf; sudo nginx -t 2>&1 | tail -1',
+    );
+    expect(out.trim().split('\n')).toEqual([
+      String(master),
+      'root:root 644',
+      'read-only',
+      '3',
+      'nginx: configuration file /etc/nginx/nginx.conf test is successful',
+    ]);
     expect(readFileSync('/etc/nginx/nginx.conf', 'utf8')).not.toContain('fabts lab'); // the system's copy is untouched
   });
 
   it('round-robins over web1..web3', async () => {
     expect(await spread(lb().nginx.url, 30, (u) => httpGet(u))).toEqual({ web1: 10, web2: 10, web3: 10 });
-    expect(readIf(join(lab.host('lb1').root, 'var/log/nginx/access.log'))).toMatch(new RegExp(`"GET / HTTP/1\\.1" 200 \\d+ upstream=127\\.${NET}\\.0\\.2:8080 200`));
+    expect(readIf(join(lab.host('lb1').root, 'var/log/nginx/access.log'))).toMatch(
+      new RegExp(`"GET / HTTP/1\\.1" 200 \\d+ upstream=127\\.${NET}\\.0\\.2:8080 200`),
+    );
   });
 
   it('commenting out web2 + reload: web2 gets nothing within 1 s, and no request fails', async () => {
@@ -55,7 +66,10 @@ describe('nginx on lb1', () => {
     try {
       await load.waitRequests(60);
       expect(load.counts().byBackend.web2).toBeGreaterThan(0);
-      await ssh('lb1', String.raw`sudo sed -i 's|^\( *\)server web2:8080;|\1# server web2:8080;|' /etc/nginx/nginx.conf && sudo nginx -t 2>/dev/null && ${lb().nginx.reload}`);
+      await ssh(
+        'lb1',
+        String.raw`sudo sed -i 's|^\( *\)server web2:8080;|\1# server web2:8080;|' /etc/nginx/nginx.conf && sudo nginx -t 2>/dev/null && ${lb().nginx.reload}`,
+      );
       await sleep(1000);
       const after = load.mark();
       await load.waitRequests(100);
@@ -64,7 +78,10 @@ describe('nginx on lb1', () => {
       expect(since.byBackend.web1).toBeGreaterThan(20);
       expect(since.byBackend.web3).toBeGreaterThan(20);
       // back in: uncomment + reload
-      await ssh('lb1', String.raw`sudo sed -i 's|^\( *\)# server web2:8080;|\1server web2:8080;|' /etc/nginx/nginx.conf && ${lb().nginx.reload}`);
+      await ssh(
+        'lb1',
+        String.raw`sudo sed -i 's|^\( *\)# server web2:8080;|\1server web2:8080;|' /etc/nginx/nginx.conf && ${lb().nginx.reload}`,
+      );
       await sleep(1000);
       const back = load.mark();
       await load.waitRequests(60);
@@ -97,9 +114,21 @@ describe('HAProxy on lb2', () => {
     const master = lab.state.services!['lb2-haproxy']!.pid;
     expect(procCmdline(master)).toBe('/usr/sbin/haproxy -W -db -f /etc/haproxy/haproxy.cfg');
     expect(readlinkSync(`/proc/${master}/ns/mnt`)).toBe(readlinkSync(`/proc/${lab.host('lb2').pid}/ns/mnt`));
-    const out = await ssh('lb2', 'cat /run/haproxy.pid; stat -c "%U:%G %a" /etc/haproxy/haproxy.cfg /run/haproxy/admin.sock; sudo haproxy -c -f /etc/haproxy/haproxy.cfg');
-    expect(out.trim().split('\n')).toEqual([String(master), 'root:root 644', 'root:root 600', 'Configuration file is valid']);
-    const noSudo = await labSsh(lab.state, 'lb2', "echo 'show info' | socat stdio unix-connect:/run/haproxy/admin.sock");
+    const out = await ssh(
+      'lb2',
+      'cat /run/haproxy.pid; stat -c "%U:%G %a" /etc/haproxy/haproxy.cfg /run/haproxy/admin.sock; sudo haproxy -c -f /etc/haproxy/haproxy.cfg',
+    );
+    expect(out.trim().split('\n')).toEqual([
+      String(master),
+      'root:root 644',
+      'root:root 600',
+      'Configuration file is valid',
+    ]);
+    const noSudo = await labSsh(
+      lab.state,
+      'lb2',
+      "echo 'show info' | socat stdio unix-connect:/run/haproxy/admin.sock",
+    );
     expect(noSudo.stderr).toContain('Permission denied');
   });
 
@@ -118,8 +147,17 @@ describe('HAProxy on lb2', () => {
     // One slow request per server (round robin), in flight while web2 is drained. 8 s: long enough to
     // outlast the steps below on a loaded 2-core machine (3 s did not always).
     const slow = Promise.all([1, 2, 3].map(() => httpGet(`${lb().haproxy.url}slow?ms=8000`, 15_000)));
-    const scur = async () => Object.fromEntries(Object.entries(await stat()).filter(([k]) => k.startsWith('web')).map(([k, v]) => [k, v.scur]));
-    for (const end = Date.now() + 5000; JSON.stringify(await scur()) !== '{"web1":"1","web2":"1","web3":"1"}'; await sleep(20)) {
+    const scur = async () =>
+      Object.fromEntries(
+        Object.entries(await stat())
+          .filter(([k]) => k.startsWith('web'))
+          .map(([k, v]) => [k, v.scur]),
+      );
+    for (
+      const end = Date.now() + 5000;
+      JSON.stringify(await scur()) !== '{"web1":"1","web2":"1","web3":"1"}';
+      await sleep(20)
+    ) {
       if (Date.now() > end) expect(await scur()).toEqual({ web1: '1', web2: '1', web3: '1' });
     }
     const load = startLoad(lb().haproxy.url, { concurrency: 4, intervalMs: 5 });
@@ -155,17 +193,26 @@ describe('HAProxy on lb2', () => {
 
   it('reload (USR2 to the master) applies a new config and keeps serving', async () => {
     const master = lab.state.services!['lb2-haproxy']!.pid;
-    const workers = () => findLabProcesses(DIR).get('lb2')!.filter((p) => p !== master && procCmdline(p).startsWith('/usr/sbin/haproxy'));
+    const workers = () =>
+      findLabProcesses(DIR)
+        .get('lb2')!
+        .filter((p) => p !== master && procCmdline(p).startsWith('/usr/sbin/haproxy'));
     const [oldWorker] = workers();
     const load = startLoad(lb().haproxy.url, { concurrency: 4, intervalMs: 5 });
     try {
       await load.waitRequests(30);
-      await ssh('lb2', String.raw`sudo sed -i 's|^\( *\)server web2 |\1# server web2 |' /etc/haproxy/haproxy.cfg && ${lb().haproxy.check} >/dev/null && ${lb().haproxy.reload}`);
+      await ssh(
+        'lb2',
+        String.raw`sudo sed -i 's|^\( *\)server web2 |\1# server web2 |' /etc/haproxy/haproxy.cfg && ${lb().haproxy.check} >/dev/null && ${lb().haproxy.reload}`,
+      );
       await waitFor('the old worker to exit', () => !isAlive(oldWorker!), 5000);
       const after = load.mark();
       await load.waitRequests(60);
       expect(load.countsSince(after).byBackend.web2 ?? 0).toBe(0);
-      await ssh('lb2', String.raw`sudo sed -i 's|^\( *\)# server web2 |\1server web2 |' /etc/haproxy/haproxy.cfg && ${lb().haproxy.reload}`);
+      await ssh(
+        'lb2',
+        String.raw`sudo sed -i 's|^\( *\)# server web2 |\1server web2 |' /etc/haproxy/haproxy.cfg && ${lb().haproxy.reload}`,
+      );
       await sleep(500);
       const back = load.mark();
       await load.waitRequests(60);
@@ -199,13 +246,19 @@ describe('LB hosts going down and back', () => {
 describe('down', () => {
   it('stop() leaves no process of the lab: sshd, supervisors, apps, nginx and HAProxy with their workers', async () => {
     const inHosts = [...findLabProcesses(DIR).values()].flat();
-    const pids = [...inHosts, ...Object.values(lab.state.services ?? {}).map((s) => s.pid), ...Object.values(lab.state.hosts).map((h) => h.pid)];
+    const pids = [
+      ...inHosts,
+      ...Object.values(lab.state.services ?? {}).map((s) => s.pid),
+      ...Object.values(lab.state.hosts).map((h) => h.pid),
+    ];
     const names = new Set(inHosts.map((p) => procCmdline(p).split(' ')[0]!.replace(/:$/, '')));
-    for (const n of ['sshd', 'nginx', '/usr/sbin/haproxy', '/usr/bin/node']) expect([...names].some((x) => x.endsWith(n))).toBe(true);
+    for (const n of ['sshd', 'nginx', '/usr/sbin/haproxy', '/usr/bin/node'])
+      expect([...names].some((x) => x.endsWith(n))).toBe(true);
     await lab.stop();
     expect(pids.filter((p) => isAlive(p))).toEqual([]);
     expect(findLabProcesses(DIR).size).toBe(0);
-    for (const url of [`http://127.${NET}.0.4/`, `http://127.${NET}.0.5/`, `http://127.${NET}.0.1:8080/`]) expect((await httpGet(url)).error).toBe('ECONNREFUSED');
+    for (const url of [`http://127.${NET}.0.4/`, `http://127.${NET}.0.5/`, `http://127.${NET}.0.1:8080/`])
+      expect((await httpGet(url)).error).toBe('ECONNREFUSED');
   });
 
   it('CLI: up --lb, status, down', async () => {
@@ -216,7 +269,11 @@ describe('down', () => {
     const state = JSON.parse(readFileSync(join(dir, 'lab.json'), 'utf8'));
     try {
       expect(await main(['status', '--dir', dir], out)).toBe(0);
-      expect(lines.join('\n')).toMatch(new RegExp(`lb1\\s+127\\.${NET}\\.0\\.3:2222\\s+lb\\s+\\d+\\s+up[\\s\\S]*nginx\\s+http://127\\.${NET}\\.0\\.3/[\\s\\S]*haproxy\\s+http://127\\.${NET}\\.0\\.4/`));
+      expect(lines.join('\n')).toMatch(
+        new RegExp(
+          `lb1\\s+127\\.${NET}\\.0\\.3:2222\\s+lb\\s+\\d+\\s+up[\\s\\S]*nginx\\s+http://127\\.${NET}\\.0\\.3/[\\s\\S]*haproxy\\s+http://127\\.${NET}\\.0\\.4/`,
+        ),
+      );
       expect(await spread(state.lb.nginx.url, 4, (u) => httpGet(u))).toEqual({ web1: 2, web2: 2 });
       expect(await spread(state.lb.haproxy.url, 4, (u) => httpGet(u))).toEqual({ web1: 2, web2: 2 });
     } finally {

@@ -11,20 +11,40 @@ export const HAPROXY_BINDS = ['/etc/haproxy'];
 
 export function nginxInfo(host: string, address: string, backends: string[]): LabNginx {
   return {
-    kind: 'nginx', host, service: `${host}-nginx`, url: `http://${address}/`, address, port: 80, backends: [...backends],
-    conf: '/etc/nginx/nginx.conf', pidFile: '/run/nginx.pid', upstream: 'app',
-    check: 'sudo nginx -t', reload: 'sudo nginx -s reload',
-    accessLog: '/var/log/nginx/access.log', errorLog: '/var/log/nginx/error.log',
+    kind: 'nginx',
+    host,
+    service: `${host}-nginx`,
+    url: `http://${address}/`,
+    address,
+    port: 80,
+    backends: [...backends],
+    conf: '/etc/nginx/nginx.conf',
+    pidFile: '/run/nginx.pid',
+    upstream: 'app',
+    check: 'sudo nginx -t',
+    reload: 'sudo nginx -s reload',
+    accessLog: '/var/log/nginx/access.log',
+    errorLog: '/var/log/nginx/error.log',
   };
 }
 
 export function haproxyInfo(host: string, address: string, backends: string[]): LabHaproxy {
   const socket = '/run/haproxy/admin.sock';
   return {
-    kind: 'haproxy', host, service: `${host}-haproxy`, url: `http://${address}/`, address, port: 80, backends: [...backends],
-    conf: '/etc/haproxy/haproxy.cfg', pidFile: '/run/haproxy.pid', backend: 'app', socket,
+    kind: 'haproxy',
+    host,
+    service: `${host}-haproxy`,
+    url: `http://${address}/`,
+    address,
+    port: 80,
+    backends: [...backends],
+    conf: '/etc/haproxy/haproxy.cfg',
+    pidFile: '/run/haproxy.pid',
+    backend: 'app',
+    socket,
     socketCommand: `sudo socat stdio unix-connect:${socket}`,
-    check: 'sudo haproxy -c -f /etc/haproxy/haproxy.cfg', reload: 'sudo kill -USR2 $(cat /run/haproxy.pid)',
+    check: 'sudo haproxy -c -f /etc/haproxy/haproxy.cfg',
+    reload: 'sudo kill -USR2 $(cat /run/haproxy.pid)',
   };
 }
 

@@ -28,7 +28,10 @@ export interface LoadCounts {
 }
 
 /** A point in the load's history: requests SENT after it count for countsSince. */
-export interface LoadMark { /** requests finished before the mark */ index: number; /** performance.now() */ at: number }
+export interface LoadMark {
+  /** requests finished before the mark */ index: number;
+  /** performance.now() */ at: number;
+}
 
 export interface Load {
   /** a mark at "now" (to compare what happened after it) */
@@ -43,7 +46,12 @@ export interface Load {
   stop(): Promise<LoadCounts>;
 }
 
-interface Result { start: number; status: number; backend: string; error?: string }
+interface Result {
+  start: number;
+  status: number;
+  backend: string;
+  error?: string;
+}
 
 function get(url: string, timeoutMs: number): Promise<Result> {
   const start = performance.now();
@@ -57,8 +65,16 @@ function get(url: string, timeoutMs: number): Promise<Result> {
     const req = request(url, { agent: false, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (d: string) => { if (body.length < 200) body += d; });
-      res.on('end', () => done(res.statusCode ?? 0, body.split(/\s/)[0] ?? '', res.statusCode === 200 ? undefined : `${res.statusCode} ${body.slice(0, 80).trim()}`));
+      res.on('data', (d: string) => {
+        if (body.length < 200) body += d;
+      });
+      res.on('end', () =>
+        done(
+          res.statusCode ?? 0,
+          body.split(/\s/)[0] ?? '',
+          res.statusCode === 200 ? undefined : `${res.statusCode} ${body.slice(0, 80).trim()}`,
+        ),
+      );
       res.on('error', (e: NodeJS.ErrnoException) => done(0, '', e.code ?? e.message));
     });
     req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
@@ -93,7 +109,10 @@ export function startLoad(url: string, opts: LoadOptions = {}): Load {
     while (running) {
       results.push(await get(url, timeoutMs));
       for (let i = waiters.length - 1; i >= 0; i--) {
-        if (results.length >= waiters[i]!.until) { waiters[i]!.resolve(); waiters.splice(i, 1); }
+        if (results.length >= waiters[i]!.until) {
+          waiters[i]!.resolve();
+          waiters.splice(i, 1);
+        }
       }
       if (running && intervalMs > 0) await new Promise((r) => setTimeout(r, intervalMs));
     }
@@ -103,15 +122,26 @@ export function startLoad(url: string, opts: LoadOptions = {}): Load {
     mark: () => ({ index: results.length, at: performance.now() }),
     counts: () => tally(results),
     countsSince: (m) => tally(results.filter((r) => r.start >= m.at)),
-    waitRequests: (n, waitMs = 10_000) => new Promise<void>((resolve, reject) => {
-      const w = { until: results.length + n, resolve: () => { clearTimeout(t); resolve(); } };
-      const t = setTimeout(() => {
-        const i = waiters.indexOf(w);
-        if (i >= 0) waiters.splice(i, 1);
-        reject(new Error(`load: fewer than ${n} requests finished within ${waitMs} ms (${JSON.stringify(tally(results.slice(w.until - n)))})`));
-      }, waitMs);
-      waiters.push(w);
-    }),
+    waitRequests: (n, waitMs = 10_000) =>
+      new Promise<void>((resolve, reject) => {
+        const w = {
+          until: results.length + n,
+          resolve: () => {
+            clearTimeout(t);
+            resolve();
+          },
+        };
+        const t = setTimeout(() => {
+          const i = waiters.indexOf(w);
+          if (i >= 0) waiters.splice(i, 1);
+          reject(
+            new Error(
+              `load: fewer than ${n} requests finished within ${waitMs} ms (${JSON.stringify(tally(results.slice(w.until - n)))})`,
+            ),
+          );
+        }, waitMs);
+        waiters.push(w);
+      }),
     stop: async () => {
       running = false;
       await Promise.all(loops);

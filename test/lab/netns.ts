@@ -77,7 +77,13 @@ export async function createJumpNet(net: number, second = false): Promise<JumpNe
     await ip('-n', j.bastionNs, 'addr', 'add', `${j.bastionAddress}/24`, 'dev', br);
     await ip('-n', j.bastionNs, 'addr', 'add', `10.${net}.2.1/24`, 'dev', bp);
     await ip('-n', j.privateNs, 'addr', 'add', `${j.privateAddress}/24`, 'dev', pb);
-    for (const [ns, dev] of [[j.bastionNs, 'lo'], [j.bastionNs, br], [j.bastionNs, bp], [j.privateNs, 'lo'], [j.privateNs, pb]] as const) {
+    for (const [ns, dev] of [
+      [j.bastionNs, 'lo'],
+      [j.bastionNs, br],
+      [j.bastionNs, bp],
+      [j.privateNs, 'lo'],
+      [j.privateNs, pb],
+    ] as const) {
       await ip('-n', ns, 'link', 'set', dev, 'up');
     }
     await ip('route', 'add', 'unreachable', j.unreachable);
@@ -87,7 +93,12 @@ export async function createJumpNet(net: number, second = false): Promise<JumpNe
       await ip('link', 'add', pq, 'netns', j.privateNs, 'type', 'veth', 'peer', 'name', qp, 'netns', j.private2Ns);
       await ip('-n', j.privateNs, 'addr', 'add', `10.${net}.3.1/24`, 'dev', pq);
       await ip('-n', j.private2Ns, 'addr', 'add', `${j.private2Address}/24`, 'dev', qp);
-      for (const [ns, dev] of [[j.privateNs, pq], [j.private2Ns, 'lo'], [j.private2Ns, qp]] as const) await ip('-n', ns, 'link', 'set', dev, 'up');
+      for (const [ns, dev] of [
+        [j.privateNs, pq],
+        [j.private2Ns, 'lo'],
+        [j.private2Ns, qp],
+      ] as const)
+        await ip('-n', ns, 'link', 'set', dev, 'up');
       await ip('route', 'add', 'unreachable', j.unreachable2);
     }
   } catch (e) {

@@ -4,22 +4,49 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 
-export interface RunResult { code: number; stdout: string; stderr: string }
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** Run a command without a shell; never throws for a non-zero exit (check .code). */
-export function run(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { input?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = execFile(cmd, args, { timeout: opts.timeoutMs ?? 30_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) + (err && code === 1 && !stderr ? String(err.message) : '') });
+    const child = execFile(
+      cmd,
+      args,
+      { timeout: opts.timeoutMs ?? 30_000, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : 1
+          : 0;
+        resolve({
+          code,
+          stdout: String(stdout),
+          stderr: String(stderr) + (err && code === 1 && !stderr ? String(err.message) : ''),
+        });
+      },
+    );
+    child.stdin?.on('error', () => {
+      /* EPIPE: the command exited without reading its input */
     });
-    child.stdin?.on('error', () => { /* EPIPE: the command exited without reading its input */ });
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
 }
 
 /** Like run() but throws with the command's stderr on a non-zero exit. */
-export async function mustRun(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<string> {
+export async function mustRun(
+  cmd: string,
+  args: string[],
+  opts: { input?: string; timeoutMs?: number } = {},
+): Promise<string> {
   const r = await run(cmd, args, opts);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.code}): ${r.stderr.trim()}`);
   return r.stdout;
@@ -63,12 +90,20 @@ function nsLink(pid: number, kind: string): string | undefined {
  * Wait until `pid` shares `target`'s namespaces of the given kinds (a child of nsenter after its setns()).
  * Polls /proc at 2 ms: under load setns can take a while, so no fixed sleep would do.
  */
-export async function waitInNamespaces(pid: number, target: number, kinds: string[], timeoutMs: number, why: () => string): Promise<void> {
+export async function waitInNamespaces(
+  pid: number,
+  target: number,
+  kinds: string[],
+  timeoutMs: number,
+  why: () => string,
+): Promise<void> {
   const want = kinds.map((k) => nsLink(target, k));
   for (const end = Date.now() + timeoutMs; ;) {
     if (kinds.every((k, i) => want[i] !== undefined && nsLink(pid, k) === want[i])) return;
-    if (!isAlive(pid)) throw new Error(`lab: pid ${pid} exited before entering the namespaces of pid ${target}\n${why()}`);
-    if (Date.now() > end) throw new Error(`lab: pid ${pid} did not enter the namespaces of pid ${target} within ${timeoutMs} ms`);
+    if (!isAlive(pid))
+      throw new Error(`lab: pid ${pid} exited before entering the namespaces of pid ${target}\n${why()}`);
+    if (Date.now() > end)
+      throw new Error(`lab: pid ${pid} did not enter the namespaces of pid ${target} within ${timeoutMs} ms`);
     await sleep(2);
   }
 }
@@ -91,7 +126,9 @@ export function procCmdline(pid: number): string {
 }
 
 function allPids(): number[] {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number);
 }
 
 /** Marker written to <host root>/run/fabts-lab; the host's /run is bind-mounted from there. */
@@ -108,21 +145,35 @@ export function markerText(dir: string, host: string): string {
  */
 export function findLabProcesses(dir: string): Map<string, number[]> {
   let self = '';
-  try { self = readlinkSync('/proc/self/ns/mnt'); } catch { /* ignore */ }
+  try {
+    self = readlinkSync('/proc/self/ns/mnt');
+  } catch {
+    /* ignore */
+  }
   const byNs = new Map<string, number[]>();
   for (const pid of allPids()) {
     let ns: string;
-    try { ns = readlinkSync(`/proc/${pid}/ns/mnt`); } catch { continue; } // gone, zombie or kernel thread
+    try {
+      ns = readlinkSync(`/proc/${pid}/ns/mnt`);
+    } catch {
+      continue;
+    } // gone, zombie or kernel thread
     if (ns === self) continue;
     const list = byNs.get(ns);
-    if (list) list.push(pid); else byNs.set(ns, [pid]);
+    if (list) list.push(pid);
+    else byNs.set(ns, [pid]);
   }
   const prefix = `fabts-lab\n${dir}\n`;
   const out = new Map<string, number[]>();
   for (const pids of byNs.values()) {
-    for (const pid of pids) { // members may be chrooted (sshd privsep): try until one can read it
+    for (const pid of pids) {
+      // members may be chrooted (sshd privsep): try until one can read it
       let text: string;
-      try { text = readFileSync(`/proc/${pid}/root/${MARKER}`, 'utf8'); } catch { continue; }
+      try {
+        text = readFileSync(`/proc/${pid}/root/${MARKER}`, 'utf8');
+      } catch {
+        continue;
+      }
       if (text.startsWith(prefix)) {
         const host = text.slice(prefix.length).trim();
         out.set(host, [...(out.get(host) ?? []), ...pids]);
@@ -143,14 +194,22 @@ export function pidsInNetns(name: string): number[] {
   }
   const out: number[] = [];
   for (const pid of allPids()) {
-    try { if (readlinkSync(`/proc/${pid}/ns/net`) === target) out.push(pid); } catch { /* gone */ }
+    try {
+      if (readlinkSync(`/proc/${pid}/ns/net`) === target) out.push(pid);
+    } catch {
+      /* gone */
+    }
   }
   return out;
 }
 
 /** Send a signal; a pid that is already gone is no error. */
 export function signal(pid: number, sig: NodeJS.Signals): void {
-  try { process.kill(pid, sig); } catch { /* already gone */ }
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* already gone */
+  }
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -162,7 +221,10 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
  */
 export async function killPids(pids: Iterable<number>, graceMs = 2000): Promise<number[]> {
   const list = [...new Set(pids)].filter((p) => p > 1 && p !== process.pid);
-  for (const p of list) { signal(p, 'SIGTERM'); signal(p, 'SIGCONT'); }
+  for (const p of list) {
+    signal(p, 'SIGTERM');
+    signal(p, 'SIGCONT');
+  }
   const waitDead = async (ms: number) => {
     const end = Date.now() + ms;
     for (;;) {

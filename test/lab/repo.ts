@@ -11,7 +11,9 @@ export function repoRoot(from: string = dirname(fileURLToPath(import.meta.url)))
     if (existsSync(pkg)) {
       try {
         if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'fabts') return d;
-      } catch { /* unreadable package.json: keep walking */ }
+      } catch {
+        /* unreadable package.json: keep walking */
+      }
     }
     if (d === dirname(d)) throw new Error(`lab: no package.json named fabts above ${from}`);
   }
@@ -41,7 +43,11 @@ export function ensureLabFolder(dir: string): string {
 /** Remove the empty folders from dirname(dir) up to (not including) labBase(). */
 export function removeEmptyLabFolders(dir: string): void {
   for (let d = dirname(dir); d.startsWith(`${labBase()}/`); d = dirname(d)) {
-    try { rmdirSync(d); } catch { return; } // not empty (another lab of this clone), or gone
+    try {
+      rmdirSync(d);
+    } catch {
+      return;
+    } // not empty (another lab of this clone), or gone
   }
 }
 
@@ -61,15 +67,15 @@ export const testLabDir = () => testRunDir('lab-test');
  */
 const NET_OFFSET = Number(process.env.FABTS_LAB_NET_OFFSET ?? 0);
 export const LAB_NETS = {
-  cli: 11 + NET_OFFSET,        // npm run lab, demo
-  test: 12 + NET_OFFSET,       // the shared lab of a test run
-  labTests: 13 + NET_OFFSET,   // lab.test.ts, lab-lifecycle.test.ts
-  bench: 14 + NET_OFFSET,      // bench/*
-  webTests: 15 + NET_OFFSET,   // web-app.test.ts, lb.test.ts
-  dbTests: 16 + NET_OFFSET,    // test/integration/db-*.test.ts (db: true labs)
-  guest: 17 + NET_OFFSET,      // the storage guest (guest-storage.test.ts): sshd forwarded from 127.<net>.0.1
-  jumpChain: 18 + NET_OFFSET,  // hardening-jump.test.ts: bastion, private1, private2 (jump2: two hops)
-  sshTests: 19 + NET_OFFSET,   // ssh-exec.test.ts: pty/requiretty, reboot, transfers (own small lab)
+  cli: 11 + NET_OFFSET, // npm run lab, demo
+  test: 12 + NET_OFFSET, // the shared lab of a test run
+  labTests: 13 + NET_OFFSET, // lab.test.ts, lab-lifecycle.test.ts
+  bench: 14 + NET_OFFSET, // bench/*
+  webTests: 15 + NET_OFFSET, // web-app.test.ts, lb.test.ts
+  dbTests: 16 + NET_OFFSET, // test/integration/db-*.test.ts (db: true labs)
+  guest: 17 + NET_OFFSET, // the storage guest (guest-storage.test.ts): sshd forwarded from 127.<net>.0.1
+  jumpChain: 18 + NET_OFFSET, // hardening-jump.test.ts: bastion, private1, private2 (jump2: two hops)
+  sshTests: 19 + NET_OFFSET, // ssh-exec.test.ts: pty/requiretty, reboot, transfers (own small lab)
 } as const;
 export const TEST_LAB_NET = LAB_NETS.test;
 export const TEST_LAB_WEB = 10;
@@ -79,7 +85,11 @@ export function linkCliLab(root: string = repoRoot()): string {
   const link = join(root, '.fab', 'lab');
   const target = defaultLabDir();
   let current: string | undefined;
-  try { current = readlinkSync(link); } catch { /* absent, or a folder of the old layout */ }
+  try {
+    current = readlinkSync(link);
+  } catch {
+    /* absent, or a folder of the old layout */
+  }
   if (current !== target) {
     rmSync(link, { recursive: true, force: true });
     mkdirSync(dirname(link), { recursive: true });

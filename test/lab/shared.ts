@@ -13,7 +13,9 @@ export function testLab(): LabState {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as LabState;
   } catch (e) {
-    throw new Error(`lab: the shared test lab is not running (${file}: ${(e as Error).message}); it is started by test/lab/global-setup.ts`);
+    throw new Error(
+      `lab: the shared test lab is not running (${file}: ${(e as Error).message}); it is started by test/lab/global-setup.ts`,
+    );
   }
 }
 

@@ -16,8 +16,16 @@ export interface LabSshOptions {
 export function sshArgs(state: LabState, host: string, command: string, opts: LabSshOptions = {}): string[] {
   // ssh keeps the FIRST value of an option: caller's args go before our defaults so they can override them
   return [
-    '-F', state.sshConfig, ...(opts.user ? ['-l', opts.user] : []), ...(opts.args ?? []),
-    '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', host, command,
+    '-F',
+    state.sshConfig,
+    ...(opts.user ? ['-l', opts.user] : []),
+    ...(opts.args ?? []),
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'ConnectTimeout=5',
+    host,
+    command,
   ];
 }
 

@@ -11,7 +11,11 @@ export function tcpProbe(host: string, port: number, bannerTimeoutMs = 1000): Pr
   return new Promise((resolve) => {
     const sock = connect({ host, port });
     let connected = false;
-    const done = (r: string) => { clearTimeout(t); sock.destroy(); resolve(r); };
+    const done = (r: string) => {
+      clearTimeout(t);
+      sock.destroy();
+      resolve(r);
+    };
     const t = setTimeout(() => done(connected ? 'no-banner' : 'connect-timeout'), bannerTimeoutMs + 2000);
     sock.on('connect', () => {
       connected = true;
@@ -34,18 +38,29 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | false, 
 }
 
 export function readIf(path: string): string | undefined {
-  try { return readFileSync(path, 'utf8'); } catch { return undefined; }
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 /** A long-running ssh session (`echo ready; sleep 600`); resolves once the remote side printed "ready". */
-export async function openSession(state: LabState, host: string): Promise<{ exited: Promise<number | null>; kill: () => void }> {
+export async function openSession(
+  state: LabState,
+  host: string,
+): Promise<{ exited: Promise<number | null>; kill: () => void }> {
   const child = spawn('ssh', sshArgs(state, host, 'echo ready; exec sleep 600'), { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   let out = '';
-  child.stdout.on('data', (d) => { out += String(d); });
+  child.stdout.on('data', (d) => {
+    out += String(d);
+  });
   await Promise.race([
     waitFor(`ssh session on ${host}`, () => out.includes('ready'), 10_000),
-    exited.then((c) => { throw new Error(`ssh session to ${host} exited early (${c})`); }),
+    exited.then((c) => {
+      throw new Error(`ssh session to ${host} exited early (${c})`);
+    }),
   ]);
   return { exited, kill: () => child.kill('SIGKILL') };
 }
@@ -75,7 +90,11 @@ export function parseHaproxyStat(csv: string): Record<string, Record<string, str
 }
 
 /** Backend (first word of the body) of each of n sequential GETs, counted. */
-export async function spread(url: string, n: number, get: (u: string) => Promise<{ status: number; body: string }>): Promise<Record<string, number>> {
+export async function spread(
+  url: string,
+  n: number,
+  get: (u: string) => Promise<{ status: number; body: string }>,
+): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (let i = 0; i < n; i++) {
     const r = await get(url);

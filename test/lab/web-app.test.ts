@@ -27,10 +27,20 @@ const appPid = (h: string) => Number(readIf(join(lab.host(h).root, 'srv/app/shar
 
 /** Upload a release tarball the way a deploy does (scp + tar as fabts) and make it current; no restart. */
 async function deploy(host: string, tgz: string, version: string): Promise<void> {
-  const up = await run('scp', ['-F', lab.state.sshConfig, '-o', 'BatchMode=yes', tgz, `${host}:/tmp/app-${version}.tgz`]);
+  const up = await run('scp', [
+    '-F',
+    lab.state.sshConfig,
+    '-o',
+    'BatchMode=yes',
+    tgz,
+    `${host}:/tmp/app-${version}.tgz`,
+  ]);
   expect(up.stderr).toBe('');
-  await ssh(host, `set -e; d=/srv/app/releases/${version}; rm -rf $d; mkdir -p $d; tar -xzf /tmp/app-${version}.tgz -C $d;`
-    + ` ln -sfn $d /srv/app/current.new && mv -T /srv/app/current.new /srv/app/current`);
+  await ssh(
+    host,
+    `set -e; d=/srv/app/releases/${version}; rm -rf $d; mkdir -p $d; tar -xzf /tmp/app-${version}.tgz -C $d;` +
+      ` ln -sfn $d /srv/app/current.new && mv -T /srv/app/current.new /srv/app/current`,
+  );
 }
 
 beforeAll(async () => {
@@ -43,30 +53,76 @@ afterAll(async () => {
 });
 
 describe('web tier in lab.json', () => {
-  it('records the LBs, the app and each host\'s services', () => {
+  it("records the LBs, the app and each host's services", () => {
     const s = JSON.parse(readFileSync(join(DIR, 'lab.json'), 'utf8'));
     expect(s.lb).toMatchObject({
-      nginx: { host: 'lb1', kind: 'nginx', url: `http://127.${NET}.0.4/`, conf: '/etc/nginx/nginx.conf', reload: 'sudo nginx -s reload', backends: WEB },
-      haproxy: { host: 'lb2', kind: 'haproxy', url: `http://127.${NET}.0.5/`, conf: '/etc/haproxy/haproxy.cfg', socket: '/run/haproxy/admin.sock', backend: 'app', backends: WEB },
-      app: { port: 8080, root: '/srv/app', user: 'fabts', hosts: WEB, restart: 'sudo kill -HUP $(cat /run/fab-app.pid)', initialVersion: 'v1' },
+      nginx: {
+        host: 'lb1',
+        kind: 'nginx',
+        url: `http://127.${NET}.0.4/`,
+        conf: '/etc/nginx/nginx.conf',
+        reload: 'sudo nginx -s reload',
+        backends: WEB,
+      },
+      haproxy: {
+        host: 'lb2',
+        kind: 'haproxy',
+        url: `http://127.${NET}.0.5/`,
+        conf: '/etc/haproxy/haproxy.cfg',
+        socket: '/run/haproxy/admin.sock',
+        backend: 'app',
+        backends: WEB,
+      },
+      app: {
+        port: 8080,
+        root: '/srv/app',
+        user: 'fabts',
+        hosts: WEB,
+        restart: 'sudo kill -HUP $(cat /run/fab-app.pid)',
+        initialVersion: 'v1',
+      },
     });
-    expect(s.hosts.lb1).toMatchObject({ roles: ['lb'], lbKind: 'nginx', services: { 'lb1-nginx': s.services['lb1-nginx'].pid } });
-    expect(s.hosts.lb2).toMatchObject({ roles: ['lb'], lbKind: 'haproxy', services: { 'lb2-haproxy': s.services['lb2-haproxy'].pid } });
+    expect(s.hosts.lb1).toMatchObject({
+      roles: ['lb'],
+      lbKind: 'nginx',
+      services: { 'lb1-nginx': s.services['lb1-nginx'].pid },
+    });
+    expect(s.hosts.lb2).toMatchObject({
+      roles: ['lb'],
+      lbKind: 'haproxy',
+      services: { 'lb2-haproxy': s.services['lb2-haproxy'].pid },
+    });
     for (const h of WEB) {
-      expect(s.hosts[h]).toMatchObject({ roles: ['web'], appUrl: `http://${s.hosts[h].address}:8080/`, services: { [`${h}-app`]: s.services[`${h}-app`].pid } });
+      expect(s.hosts[h]).toMatchObject({
+        roles: ['web'],
+        appUrl: `http://${s.hosts[h].address}:8080/`,
+        services: { [`${h}-app`]: s.services[`${h}-app`].pid },
+      });
       expect(s.hosts[h].lbKind).toBeUndefined();
     }
-    for (const svc of Object.values(s.services) as Array<{ pid: number; startTime: number }>) expect(isAlive(svc.pid, svc.startTime)).toBe(true);
+    for (const svc of Object.values(s.services) as Array<{ pid: number; startTime: number }>)
+      expect(isAlive(svc.pid, svc.startTime)).toBe(true);
   });
 
   it('installs release v1 under /srv/app, owned by fabts; the supervisor runs as root, the app as fabts', async () => {
-    const out = await ssh('web2', 'readlink /srv/app/current; cat /srv/app/current/VERSION; ls /srv/app/current;'
-      + ' stat -c %U /srv/app /srv/app/releases/v1/server.js /srv/app/shared/log; cat /run/fab-app.pid;'
-      + ' ps -o user= -p $(cat /run/fab-app.pid); ps -o user=,args= -p $(cat /srv/app/shared/app.pid)');
+    const out = await ssh(
+      'web2',
+      'readlink /srv/app/current; cat /srv/app/current/VERSION; ls /srv/app/current;' +
+        ' stat -c %U /srv/app /srv/app/releases/v1/server.js /srv/app/shared/log; cat /run/fab-app.pid;' +
+        ' ps -o user= -p $(cat /run/fab-app.pid); ps -o user=,args= -p $(cat /srv/app/shared/app.pid)',
+    );
     const lines = out.trim().split('\n');
     expect(lines.slice(0, 10)).toEqual([
-      '/srv/app/releases/v1', 'v1', 'VERSION', 'package.json', 'server.js', 'fabts', 'fabts', 'fabts',
-      String(lab.state.services!['web2-app']!.pid), 'root',
+      '/srv/app/releases/v1',
+      'v1',
+      'VERSION',
+      'package.json',
+      'server.js',
+      'fabts',
+      'fabts',
+      'fabts',
+      String(lab.state.services!['web2-app']!.pid),
+      'root',
     ]);
     expect(lines[10]).toMatch(/^fabts\s+\S*node \/srv\/app\/releases\/v1\/server\.js$/);
     // the app process lives in web2's namespaces
@@ -94,7 +150,11 @@ describe('the app', () => {
 describe('supervisor', () => {
   it('restarts onto the release `current` points to when the restart command runs over ssh', async () => {
     const tgz = await buildAppTarball(join(DIR, 'dist'), 'v2');
-    expect((await run('tar', ['-tzf', tgz])).stdout.trim().split('\n')).toEqual(['VERSION', 'package.json', 'server.js']);
+    expect((await run('tar', ['-tzf', tgz])).stdout.trim().split('\n')).toEqual([
+      'VERSION',
+      'package.json',
+      'server.js',
+    ]);
     const supervisor = lab.state.services!['web1-app']!.pid;
     const before = appPid('web1');
     await deploy('web1', tgz, 'v2');
@@ -102,7 +162,9 @@ describe('supervisor', () => {
     const t0 = performance.now();
     await ssh('web1', lab.state.lb!.app.restart);
     const ms = await waitAppVersion(appUrl('web1'), 'v2', 5000);
-    console.log(`[lab] app restart: v2 answers ${Math.round(performance.now() - t0)} ms after the ssh command started (${Math.round(ms)} ms after it returned)`);
+    console.log(
+      `[lab] app restart: v2 answers ${Math.round(performance.now() - t0)} ms after the ssh command started (${Math.round(ms)} ms after it returned)`,
+    );
     expect((await httpGet(`${appUrl('web1')}health`)).status).toBe(200);
     expect(appPid('web1')).not.toBe(before);
     expect(isAlive(before)).toBe(false);
@@ -134,7 +196,8 @@ describe('supervisor', () => {
     expect(await httpGet(`${appUrl('web3')}health`)).toMatchObject({ status: 200, body: 'ok\n' });
     expect((await httpGet(appUrl('web2'))).status).toBe(200);
     // roll back: current -> v1, restart
-    for (const h of ['web2', 'web3']) await ssh(h, `ln -sfn /srv/app/releases/v1 /srv/app/current && ${lab.state.lb!.app.restart}`);
+    for (const h of ['web2', 'web3'])
+      await ssh(h, `ln -sfn /srv/app/releases/v1 /srv/app/current && ${lab.state.lb!.app.restart}`);
     for (const h of ['web2', 'web3']) await waitAppVersion(appUrl(h), 'v1');
     expect((await httpGet(`${appUrl('web2')}health`)).status).toBe(200);
   });

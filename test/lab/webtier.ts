@@ -15,12 +15,17 @@ export interface ServiceHost {
   spawnInHost(name: string, argv: string[], opts?: SpawnInHostOptions): Promise<LabService>;
 }
 
-const SERVICE_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', HOME: '/root' };
+const SERVICE_ENV = {
+  PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  LANG: 'C.UTF-8',
+  HOME: '/root',
+};
 
 /** lab.json's `lb` section for these hosts (web hosts = role 'web'; LB hosts by lbKind). */
 export function webTierInfo(specs: HostSpec[], user: string, backends?: number): LabLb {
   const web = specs.filter((s) => s.roles.includes('web')).map((s) => s.name);
-  if (backends !== undefined && (!Number.isInteger(backends) || backends < 1)) throw new Error(`lab: lbBackends must be >= 1, got ${backends}`);
+  if (backends !== undefined && (!Number.isInteger(backends) || backends < 1))
+    throw new Error(`lab: lbBackends must be >= 1, got ${backends}`);
   const listed = web.slice(0, backends ?? web.length);
   const lb = (kind: string) => {
     const s = specs.find((x) => x.lbKind === kind);
@@ -33,8 +38,14 @@ export function webTierInfo(specs: HostSpec[], user: string, backends?: number):
     nginx: nginxInfo(n.name, n.address, listed),
     haproxy: haproxyInfo(h.name, h.address, listed),
     app: {
-      port: APP_PORT, root: APP_ROOT, user, hosts: web, initialVersion: APP_INITIAL_VERSION,
-      pidFile: APP_PID_FILE, restart: APP_RESTART, health: '/health',
+      port: APP_PORT,
+      root: APP_ROOT,
+      user,
+      hosts: web,
+      initialVersion: APP_INITIAL_VERSION,
+      pidFile: APP_PID_FILE,
+      restart: APP_RESTART,
+      health: '/health',
     },
   };
 }
@@ -65,7 +76,9 @@ export function httpGet(url: string, timeoutMs = 1000): Promise<{ status: number
     const req = request(url, { agent: false, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (d: string) => { body += d; });
+      res.on('data', (d: string) => {
+        body += d;
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
       res.on('error', (e: NodeJS.ErrnoException) => resolve({ status: 0, body, error: e.code ?? e.message }));
     });
@@ -79,7 +92,12 @@ export function httpGet(url: string, timeoutMs = 1000): Promise<{ status: number
  * Poll GET url every 20 ms until ok(status, body) holds; resolves with the elapsed ms. This is how a
  * caller waits after the app's restart command: e.g. until /health is 200 and / names the new version.
  */
-export async function waitHttp(url: string, ok: (status: number, body: string) => boolean, timeoutMs = 5000, alive?: () => string | undefined): Promise<number> {
+export async function waitHttp(
+  url: string,
+  ok: (status: number, body: string) => boolean,
+  timeoutMs = 5000,
+  alive?: () => string | undefined,
+): Promise<number> {
   const t0 = performance.now();
   let last = '';
   for (;;) {
@@ -88,7 +106,8 @@ export async function waitHttp(url: string, ok: (status: number, body: string) =
     last = r.error ?? `${r.status} ${r.body.trim().slice(0, 80)}`;
     const dead = alive?.();
     if (dead) throw new Error(`${dead} (last answer from ${url}: ${last})`);
-    if (performance.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${url} (last: ${last})`);
+    if (performance.now() - t0 > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${url} (last: ${last})`);
     await sleep(20);
   }
 }
@@ -114,11 +133,26 @@ export async function spawnHostServices(lab: ServiceHost, name: string): Promise
   for (const kind of hostServiceKinds(lab.state, name)) {
     if (kind === 'app') {
       const env = { ...SERVICE_ENV, APP_HOST: h.address, APP_PORT: String(APP_PORT) };
-      out.push(await lab.spawnInHost(name, [process.execPath, `${appSourceDir()}/supervisor.mjs`, APP_ROOT, APP_PID_FILE], { name: `${name}-app`, env }));
+      out.push(
+        await lab.spawnInHost(name, [process.execPath, `${appSourceDir()}/supervisor.mjs`, APP_ROOT, APP_PID_FILE], {
+          name: `${name}-app`,
+          env,
+        }),
+      );
     } else if (kind === 'nginx') {
-      out.push(await lab.spawnInHost(name, [NGINX, '-g', 'daemon off;'], { name: lab.state.lb!.nginx.service, env: SERVICE_ENV }));
+      out.push(
+        await lab.spawnInHost(name, [NGINX, '-g', 'daemon off;'], {
+          name: lab.state.lb!.nginx.service,
+          env: SERVICE_ENV,
+        }),
+      );
     } else {
-      out.push(await lab.spawnInHost(name, [HAPROXY, '-W', '-db', '-f', lab.state.lb!.haproxy.conf], { name: lab.state.lb!.haproxy.service, env: SERVICE_ENV }));
+      out.push(
+        await lab.spawnInHost(name, [HAPROXY, '-W', '-db', '-f', lab.state.lb!.haproxy.conf], {
+          name: lab.state.lb!.haproxy.service,
+          env: SERVICE_ENV,
+        }),
+      );
     }
   }
   return out;
@@ -129,24 +163,36 @@ export async function spawnHostServices(lab: ServiceHost, name: string): Promise
  * at all and has its admin socket. `lenientApp`: an app that does not answer in time is no error while
  * its supervisor lives (after startHost the current release may be one that never starts).
  */
-export async function waitHostServices(state: LabState, svcs: LabService[], timeoutMs: number, lenientApp = false): Promise<void> {
-  await Promise.all(svcs.map(async (svc) => {
-    const h = state.hosts[svc.host]!;
-    const lb = state.lb!;
-    const dead = () => (isAlive(svc.pid, svc.startTime) ? undefined : `lab: service ${svc.name} on ${svc.host} (pid ${svc.pid}) exited`);
-    try {
-      if (svc.name === lb.nginx.service) await waitHttp(`${lb.nginx.url}lb-health`, (s) => s === 200, timeoutMs, dead);
-      else if (svc.name === lb.haproxy.service) {
-        await waitHttp(lb.haproxy.url, () => true, timeoutMs, dead);
-        const sock = h.root + lb.haproxy.socket;
-        for (const end = Date.now() + timeoutMs; !existsSync(sock); await sleep(20)) if (Date.now() > end) throw new Error(`no admin socket ${lb.haproxy.socket}`);
-      } else await waitHttp(`${h.appUrl}health`, () => true, timeoutMs, dead);
-    } catch (e) {
-      if (lenientApp && svc.name === `${svc.host}-app` && !dead()) return;
-      await sleep(50);
-      throw new Error(`lab: ${svc.name} on ${svc.host} is not ready: ${(e as Error).message}\n--- tail of ${svc.log} ---\n${logTail(svc.log)}`);
-    }
-  }));
+export async function waitHostServices(
+  state: LabState,
+  svcs: LabService[],
+  timeoutMs: number,
+  lenientApp = false,
+): Promise<void> {
+  await Promise.all(
+    svcs.map(async (svc) => {
+      const h = state.hosts[svc.host]!;
+      const lb = state.lb!;
+      const dead = () =>
+        isAlive(svc.pid, svc.startTime) ? undefined : `lab: service ${svc.name} on ${svc.host} (pid ${svc.pid}) exited`;
+      try {
+        if (svc.name === lb.nginx.service)
+          await waitHttp(`${lb.nginx.url}lb-health`, (s) => s === 200, timeoutMs, dead);
+        else if (svc.name === lb.haproxy.service) {
+          await waitHttp(lb.haproxy.url, () => true, timeoutMs, dead);
+          const sock = h.root + lb.haproxy.socket;
+          for (const end = Date.now() + timeoutMs; !existsSync(sock); await sleep(20))
+            if (Date.now() > end) throw new Error(`no admin socket ${lb.haproxy.socket}`);
+        } else await waitHttp(`${h.appUrl}health`, () => true, timeoutMs, dead);
+      } catch (e) {
+        if (lenientApp && svc.name === `${svc.host}-app` && !dead()) return;
+        await sleep(50);
+        throw new Error(
+          `lab: ${svc.name} on ${svc.host} is not ready: ${(e as Error).message}\n--- tail of ${svc.log} ---\n${logTail(svc.log)}`,
+        );
+      }
+    }),
+  );
 }
 
 /** Start the whole web tier of a freshly started lab: apps first, then the LBs (their first checks see live apps). */

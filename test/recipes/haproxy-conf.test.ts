@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { adminDisabled, lastServerRefusal, parseStat, serving, setServerDisabled } from '../../lib/recipes/haproxy-conf.js';
+import {
+  adminDisabled,
+  lastServerRefusal,
+  parseStat,
+  serving,
+  setServerDisabled,
+} from '../../lib/recipes/haproxy-conf.js';
 
 const CFG = `global
   stats socket /run/haproxy/admin.sock mode 600 level admin
@@ -22,7 +28,8 @@ describe('haproxy config and stats', () => {
   });
 
   it('parses show stat by header names', () => {
-    const csv = '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight\napp,FRONTEND,,,0,1,,,,,,,,,,,,OPEN,\napp,web1,0,0,2,5,,9,,,,,,,,,,UP,1\napp,web2,0,0,0,1,,3,,,,,,,,,,MAINT,1\napp,BACKEND,0,0,2,5,,,,,,,,,,,,UP,2\n';
+    const csv =
+      '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight\napp,FRONTEND,,,0,1,,,,,,,,,,,,OPEN,\napp,web1,0,0,2,5,,9,,,,,,,,,,UP,1\napp,web2,0,0,0,1,,3,,,,,,,,,,MAINT,1\napp,BACKEND,0,0,2,5,,,,,,,,,,,,UP,2\n';
     const rows = parseStat(csv);
     expect(rows).toEqual([
       { backend: 'app', server: 'web1', status: 'UP', scur: 2, weight: 1 },
@@ -34,30 +41,82 @@ describe('haproxy config and stats', () => {
 
 describe('the last-server guard', () => {
   // `show stat` as HAProxy 2.6 prints it (columns cut after weight), web2 DOWN by its health check.
-  const HEADER = '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight';
-  const stat = (servers: [string, string][]) => parseStat([HEADER, 'app,FRONTEND,,,0,1,,,,,,,,,,,,OPEN,',
-    ...servers.map(([sv, status]) => `app,${sv},0,0,0,1,,3,,,,,,,,,,${status},1`),
-    'other,web9,0,0,0,1,,3,,,,,,,,,,UP,1', 'app,BACKEND,0,0,0,5,,,,,,,,,,,,UP,2', ''].join('\n'));
+  const HEADER =
+    '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight';
+  const stat = (servers: [string, string][]) =>
+    parseStat(
+      [
+        HEADER,
+        'app,FRONTEND,,,0,1,,,,,,,,,,,,OPEN,',
+        ...servers.map(([sv, status]) => `app,${sv},0,0,0,1,,3,,,,,,,,,,${status},1`),
+        'other,web9,0,0,0,1,,3,,,,,,,,,,UP,1',
+        'app,BACKEND,0,0,0,5,,,,,,,,,,,,UP,2',
+        '',
+      ].join('\n'),
+    );
 
   it('counts as serving only UP (also while going down) and unchecked servers', () => {
-    const rows = stat([['a', 'UP'], ['b', 'UP 1/2'], ['c', 'no check'], ['d', 'DOWN'], ['e', 'DOWN 1/2'], ['f', 'MAINT'],
-      ['g', 'DRAIN'], ['h', 'NOLB'], ['i', 'MAINT (resolution)']]);
+    const rows = stat([
+      ['a', 'UP'],
+      ['b', 'UP 1/2'],
+      ['c', 'no check'],
+      ['d', 'DOWN'],
+      ['e', 'DOWN 1/2'],
+      ['f', 'MAINT'],
+      ['g', 'DRAIN'],
+      ['h', 'NOLB'],
+      ['i', 'MAINT (resolution)'],
+    ]);
     expect(rows.filter((r) => r.backend === 'app' && serving(r)).map((r) => r.server)).toEqual(['a', 'b', 'c']);
   });
 
   it('refuses to take out the last UP server when the others are DOWN by their checks, not only disabled', () => {
-    const rows = stat([['web1', 'MAINT'], ['web2', 'DOWN'], ['web3', 'UP']]);
+    const rows = stat([
+      ['web1', 'MAINT'],
+      ['web2', 'DOWN'],
+      ['web3', 'UP'],
+    ]);
     expect(rows.find((r) => r.server === 'web2')).toMatchObject({ status: 'DOWN' });
     expect(adminDisabled(rows.find((r) => r.server === 'web2')!)).toBe(false); // what the old guard counted as enabled
-    expect(lastServerRefusal(rows, 'app', 'web3')).toBe('disabling "web3" would leave backend app with no enabled server'
-      + ' (an outage); pass --force to do it anyway (the other servers: web1 MAINT, web2 DOWN)');
+    expect(lastServerRefusal(rows, 'app', 'web3')).toBe(
+      'disabling "web3" would leave backend app with no enabled server' +
+        ' (an outage); pass --force to do it anyway (the other servers: web1 MAINT, web2 DOWN)',
+    );
   });
 
   it('allows it while another server of the same backend is UP and enabled', () => {
-    expect(lastServerRefusal(stat([['web1', 'UP'], ['web2', 'DOWN'], ['web3', 'UP']]), 'app', 'web3')).toBeUndefined();
-    expect(lastServerRefusal(stat([['web1', 'no check'], ['web3', 'UP']]), 'app', 'web3')).toBeUndefined();
+    expect(
+      lastServerRefusal(
+        stat([
+          ['web1', 'UP'],
+          ['web2', 'DOWN'],
+          ['web3', 'UP'],
+        ]),
+        'app',
+        'web3',
+      ),
+    ).toBeUndefined();
+    expect(
+      lastServerRefusal(
+        stat([
+          ['web1', 'no check'],
+          ['web3', 'UP'],
+        ]),
+        'app',
+        'web3',
+      ),
+    ).toBeUndefined();
     // web9 is UP, but in another backend: it does not serve app
-    expect(lastServerRefusal(stat([['web1', 'DRAIN'], ['web3', 'UP']]), 'app', 'web3')).toMatch(/web1 DRAIN\)$/);
+    expect(
+      lastServerRefusal(
+        stat([
+          ['web1', 'DRAIN'],
+          ['web3', 'UP'],
+        ]),
+        'app',
+        'web3',
+      ),
+    ).toMatch(/web1 DRAIN\)$/);
     expect(lastServerRefusal(stat([['web3', 'UP']]), 'app', 'web3')).toMatch(/\(the other servers: none\)$/);
   });
 });

@@ -17,7 +17,9 @@ function nginxHost(workerPolls: string[][]): { t: ScriptedTransport; polls: () =
     .once((c) => c.command.startsWith('sh -c '))
     .on('cat -- /run/nginx.pid', { stdout: '100\n' })
     .on('kill -0 100', {})
-    .on(has('pgrep -P 100'), () => ({ stdout: `${workerPolls[Math.min(poll++, workerPolls.length - 1)]!.join('\n')}\n` }))
+    .on(has('pgrep -P 100'), () => ({
+      stdout: `${workerPolls[Math.min(poll++, workerPolls.length - 1)]!.join('\n')}\n`,
+    }))
     .once('nginx -s reload');
   return { t, polls: () => poll };
 }
@@ -26,7 +28,11 @@ const nginxSettings = { nginxReloadTimeout: 0.5 };
 
 describe('nginx: disable a backend, reload, wait for the old workers', () => {
   it('returns only once every worker of the old configuration has exited', async () => {
-    const { t, polls } = nginxHost([['201', '202'], ['202', '301'], ['301', '302']]);
+    const { t, polls } = nginxHost([
+      ['201', '202'],
+      ['202', '301'],
+      ['301', '302'],
+    ]);
     const r = await runTask(disable('web2'), { hosts: { lb1: { transport: t, settings: nginxSettings } } });
     expect(r.exitCode).toBe(0);
     t.verify();
@@ -39,10 +45,15 @@ describe('nginx: disable a backend, reload, wait for the old workers', () => {
   });
 
   it('fails with the old workers named when they outlive the reload timeout', async () => {
-    const { t } = nginxHost([['201', '202'], ['201', '301']]);
+    const { t } = nginxHost([
+      ['201', '202'],
+      ['201', '301'],
+    ]);
     const r = await runTask(disable('web2'), { hosts: { lb1: { transport: t, settings: nginxSettings } } });
     expect(r.exitCode).toBe(1);
-    expect(r.error('lb1')!.message).toMatch(/nginx did not finish reloading within 0.5s \(old workers 201 still running\)/);
+    expect(r.error('lb1')!.message).toMatch(
+      /nginx did not finish reloading within 0.5s \(old workers 201 still running\)/,
+    );
     expect(r.error('lb1')).toMatchObject({ name: 'NginxError', host: 'lb1', problem: 'reload-timeout' });
   });
 });
@@ -64,13 +75,24 @@ describe('nginx: the master pid is a fact of the run', () => {
     expect(r.exitCode).toBe(0);
     t.verify();
     expect(t.commands.map((c) => c.command)).toEqual([
-      'cat -- /run/nginx.pid', 'kill -0 100', 'kill -0 100', 'kill -0 100', 'cat -- /run/nginx.pid', 'kill -0 200',
+      'cat -- /run/nginx.pid',
+      'kill -0 100',
+      'kill -0 100',
+      'kill -0 100',
+      'cat -- /run/nginx.pid',
+      'kill -0 200',
     ]);
   });
 
   it('says nginx is not running when the pid file is missing, reading it only once', async () => {
-    const t = new ScriptedTransport('lb1').on('cat -- /run/nginx.pid', { code: 1, stderr: 'No such file or directory' });
-    const r = await runTask(task({}, (ctx) => checkNginx(ctx)), { hosts: { lb1: t } });
+    const t = new ScriptedTransport('lb1').on('cat -- /run/nginx.pid', {
+      code: 1,
+      stderr: 'No such file or directory',
+    });
+    const r = await runTask(
+      task({}, (ctx) => checkNginx(ctx)),
+      { hosts: { lb1: t } },
+    );
     expect(r.exitCode).toBe(1);
     expect(r.error('lb1')).toMatchObject({ name: 'NginxError', problem: 'not-running' });
     expect(r.error('lb1')!.message).toBe('[lb1] nginx is not running (no live master in /run/nginx.pid)');
@@ -100,9 +122,18 @@ const drain = task({}, (ctx) => setHaproxyServer(ctx, 'web2', false));
 describe('HAProxy: drain a server until its sessions end, then maint', () => {
   it('waits while sessions remain, then puts the server in maint', async () => {
     const { t, admin } = haproxyHost([
-      stat([['web1', '0', 'UP'], ['web2', '3', 'UP']]),
-      stat([['web1', '0', 'UP'], ['web2', '2', 'DRAIN']]),
-      stat([['web1', '0', 'UP'], ['web2', '0', 'DRAIN']]),
+      stat([
+        ['web1', '0', 'UP'],
+        ['web2', '3', 'UP'],
+      ]),
+      stat([
+        ['web1', '0', 'UP'],
+        ['web2', '2', 'DRAIN'],
+      ]),
+      stat([
+        ['web1', '0', 'UP'],
+        ['web2', '0', 'DRAIN'],
+      ]),
     ]);
     const r = await runTask(drain, { hosts: { lb2: t } });
     expect(r.exitCode).toBe(0);
@@ -112,30 +143,52 @@ describe('HAProxy: drain a server until its sessions end, then maint', () => {
   });
 
   it('leaves the server in drain and says how many sessions remain after the drain timeout', async () => {
-    const { t, admin } = haproxyHost([stat([['web1', '0', 'UP'], ['web2', '4', 'UP']])]);
+    const { t, admin } = haproxyHost([
+      stat([
+        ['web1', '0', 'UP'],
+        ['web2', '4', 'UP'],
+      ]),
+    ]);
     const r = await runTask(drain, { hosts: { lb2: { transport: t, settings: { haproxyDrainTimeout: 0.3 } } } });
     expect(r.exitCode).toBe(1);
     expect(admin).toEqual(['app/web2 state drain']);
-    expect(r.error('lb2')!.message).toMatch(/app\/web2 still has 4 session\(s\) after 0.3s of draining; it stays in drain/);
+    expect(r.error('lb2')!.message).toMatch(
+      /app\/web2 still has 4 session\(s\) after 0.3s of draining; it stays in drain/,
+    );
     expect(r.error('lb2')).toMatchObject({ name: 'HaproxyError', host: 'lb2', problem: 'drain-timeout' });
   });
 });
 
 describe('HAProxy: the last-server guard', () => {
   it('refuses to drain the last UP server when the other is DOWN by its health check, and changes nothing', async () => {
-    const { t, admin } = haproxyHost([stat([['web1', '0', 'DOWN'], ['web2', '1', 'UP']])]);
+    const { t, admin } = haproxyHost([
+      stat([
+        ['web1', '0', 'DOWN'],
+        ['web2', '1', 'UP'],
+      ]),
+    ]);
     const r = await runTask(drain, { hosts: { lb2: t } });
     expect(r.exitCode).toBe(1);
     expect(r.error('lb2')).toMatchObject({ name: 'HaproxyError', problem: 'last-server' });
-    expect(r.error('lb2')!.message).toBe('[lb2] disabling "web2" would leave backend app with no enabled server (an outage); '
-      + 'pass --force to do it anyway (the other servers: web1 DOWN)');
+    expect(r.error('lb2')!.message).toBe(
+      '[lb2] disabling "web2" would leave backend app with no enabled server (an outage); ' +
+        'pass --force to do it anyway (the other servers: web1 DOWN)',
+    );
     expect(admin).toEqual([]);
     expect(t.commands.map((c) => c.command).filter((c) => !c.includes('show stat'))).toEqual([]); // not even read the conf
   });
 
   it('drains it with --force', async () => {
-    const { t, admin } = haproxyHost([stat([['web1', '0', 'DOWN'], ['web2', '0', 'UP']])]);
-    const r = await runTask(task({}, (ctx) => setHaproxyServer(ctx, 'web2', false, true)), { hosts: { lb2: t } });
+    const { t, admin } = haproxyHost([
+      stat([
+        ['web1', '0', 'DOWN'],
+        ['web2', '0', 'UP'],
+      ]),
+    ]);
+    const r = await runTask(
+      task({}, (ctx) => setHaproxyServer(ctx, 'web2', false, true)),
+      { hosts: { lb2: t } },
+    );
     expect(r.exitCode).toBe(0);
     expect(admin).toEqual(['app/web2 state drain', 'app/web2 state maint']);
   });

@@ -8,16 +8,24 @@ import { backupScript, parseBackupOutput, type BackupScriptInput } from '../../l
 
 describe('backupScript: the text', () => {
   const cases: [string, BackupScriptInput, string[]][] = [
-    ['auto tries the three tools in order', { tool: 'auto', root: '/var/backups/mysql', base: '/var/backups/mysql/2026-12-03_07-00-00', keep: 7 }, [
-      'root=/var/backups/mysql base=/var/backups/mysql/2026-12-03_07-00-00 partial=',
-      'tool=; for t in mariabackup xtrabackup innobackupex; do command -v "$t" >/dev/null 2>&1 && { tool=$t; break; }; done',
-      `ls -1 -- "$root" | LC_ALL=C grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}_[0-9]{2}-[0-9]{2}-[0-9]{2}(-[0-9]+)?$' | LC_ALL=C sort | awk -v k=7 '{ a[NR] = $0 } END { for (i = 1; i <= NR - k; i++) print a[i] }' |`,
-    ]],
-    ['a given tool and a root with a quote and a space', { tool: '/opt/x b/xtrabackup', root: "/b/it's here", base: "/b/it's here/s", keep: 1 }, [
-      `root='/b/it'\\''s here' base='/b/it'\\''s here/s' partial=`,
-      `tool=; for t in '/opt/x b/xtrabackup'; do command -v "$t" >/dev/null 2>&1 && { tool=$t; break; }; done`,
-      `[ -n "$tool" ] || fail 'no backup tool found (/opt/x b/xtrabackup)'`,
-    ]],
+    [
+      'auto tries the three tools in order',
+      { tool: 'auto', root: '/var/backups/mysql', base: '/var/backups/mysql/2026-12-03_07-00-00', keep: 7 },
+      [
+        'root=/var/backups/mysql base=/var/backups/mysql/2026-12-03_07-00-00 partial=',
+        'tool=; for t in mariabackup xtrabackup innobackupex; do command -v "$t" >/dev/null 2>&1 && { tool=$t; break; }; done',
+        `ls -1 -- "$root" | LC_ALL=C grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}_[0-9]{2}-[0-9]{2}-[0-9]{2}(-[0-9]+)?$' | LC_ALL=C sort | awk -v k=7 '{ a[NR] = $0 } END { for (i = 1; i <= NR - k; i++) print a[i] }' |`,
+      ],
+    ],
+    [
+      'a given tool and a root with a quote and a space',
+      { tool: '/opt/x b/xtrabackup', root: "/b/it's here", base: "/b/it's here/s", keep: 1 },
+      [
+        `root='/b/it'\\''s here' base='/b/it'\\''s here/s' partial=`,
+        `tool=; for t in '/opt/x b/xtrabackup'; do command -v "$t" >/dev/null 2>&1 && { tool=$t; break; }; done`,
+        `[ -n "$tool" ] || fail 'no backup tool found (/opt/x b/xtrabackup)'`,
+      ],
+    ],
   ];
   it.each(cases)('%s', (_, input, lines) => {
     const text = backupScript(input).split('\n');
@@ -37,25 +45,44 @@ describe('backupScript: the text', () => {
 
 describe('parseBackupOutput', () => {
   it('reads the markers and ignores other lines', () => {
-    expect(parseBackupOutput('fab-backup:tool mariabackup\nnoise\nfab-backup:dir /b/x y\nfab-backup:removed /b/1\nfab-backup:removed /b/2\nfab-backup:bytes 123\n'))
-      .toEqual({ tool: 'mariabackup', dir: '/b/x y', bytes: 123, removed: ['/b/1', '/b/2'] });
+    expect(
+      parseBackupOutput(
+        'fab-backup:tool mariabackup\nnoise\nfab-backup:dir /b/x y\nfab-backup:removed /b/1\nfab-backup:removed /b/2\nfab-backup:bytes 123\n',
+      ),
+    ).toEqual({ tool: 'mariabackup', dir: '/b/x y', bytes: 123, removed: ['/b/1', '/b/2'] });
   });
   it('keeps what failed and the log tail after it', () => {
-    expect(parseBackupOutput('fab-backup:dir /b/s\nfab-backup:failed mariabackup --backup (exit 1)\nline 1\nfab-backup:bytes 5\n').failed)
-      .toEqual({ what: 'mariabackup --backup (exit 1)', tail: 'line 1\nfab-backup:bytes 5' });
+    expect(
+      parseBackupOutput(
+        'fab-backup:dir /b/s\nfab-backup:failed mariabackup --backup (exit 1)\nline 1\nfab-backup:bytes 5\n',
+      ).failed,
+    ).toEqual({ what: 'mariabackup --backup (exit 1)', tail: 'line 1\nfab-backup:bytes 5' });
   });
 });
 
 /** Run the script as fab does (inside withDefaultsFile, the login on stdin) with fake tools first on the PATH. */
-function runScript(input: BackupScriptInput, bin: string, signalWhen?: string): Promise<{ code: number | null; out: string }> {
+function runScript(
+  input: BackupScriptInput,
+  bin: string,
+  signalWhen?: string,
+): Promise<{ code: number | null; out: string }> {
   const cnf = '[client]\npassword="s3cret"\n';
-  const c = spawn('sh', ['-c', withDefaultsFile(cnf.length, backupScript(input))], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+  const c = spawn('sh', ['-c', withDefaultsFile(cnf.length, backupScript(input))], {
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+  });
   c.stdin.end(cnf);
   let out = '';
   c.stdout.on('data', (d: Buffer) => (out += d.toString()));
   c.stderr.on('data', (d: Buffer) => (out += d.toString()));
   // SIGTERM as soon as the file `signalWhen` exists
-  const poll = signalWhen ? setInterval(() => { if (existsSync(signalWhen)) { clearInterval(poll); c.kill('SIGTERM'); } }, 10) : undefined;
+  const poll = signalWhen
+    ? setInterval(() => {
+        if (existsSync(signalWhen)) {
+          clearInterval(poll);
+          c.kill('SIGTERM');
+        }
+      }, 10)
+    : undefined;
   c.on('close', () => clearInterval(poll));
   return new Promise((res) => c.on('close', (code) => res({ code, out })));
 }
@@ -101,8 +128,16 @@ describe('backupScript, run by sh against fake tools', () => {
 
   const failing: [string, string, RegExp][] = [
     ['--backup exits 1', 'echo "Access denied for user \'bk\'"; exit 1', /^mariabackup --backup \(exit 1\)$/],
-    ['--backup exits 0 without completed OK!', 'echo "[00] completed OK!"; echo "but then an error"', /^mariabackup --backup \(exit 0\)$/],
-    ['--prepare fails', 'case "$*" in *--prepare*) echo "prepare broke"; exit 2;; *) echo "completed OK!";; esac', /^mariabackup --prepare \(exit 2\)$/],
+    [
+      '--backup exits 0 without completed OK!',
+      'echo "[00] completed OK!"; echo "but then an error"',
+      /^mariabackup --backup \(exit 0\)$/,
+    ],
+    [
+      '--prepare fails',
+      'case "$*" in *--prepare*) echo "prepare broke"; exit 2;; *) echo "completed OK!";; esac',
+      /^mariabackup --prepare \(exit 2\)$/,
+    ],
   ];
   it.each(failing)('%s: failed with the log tail, exit 1, no dir and no .partial left', async (_, tool, what) => {
     const r = root();
@@ -123,15 +158,26 @@ describe('backupScript, run by sh against fake tools', () => {
 
   it('innobackupex gets its own grammar', async () => {
     const r = root();
-    const res = await runScript({ tool: 'innobackupex', ...r, keep: 1 }, fakeTool('innobackupex', `echo "$*" >> "${r.root}/calls"; [ "$1" = --apply-log ] || mkdir -p "$3"; echo "completed OK!"`));
+    const res = await runScript(
+      { tool: 'innobackupex', ...r, keep: 1 },
+      fakeTool(
+        'innobackupex',
+        `echo "$*" >> "${r.root}/calls"; [ "$1" = --apply-log ] || mkdir -p "$3"; echo "completed OK!"`,
+      ),
+    );
     expect(res.code, res.out).toBe(0);
-    expect(readFileSync(`${r.root}/calls`, 'utf8').replace(/--defaults-file=\S+/, '--defaults-file=CNF'))
-      .toBe(`--defaults-file=CNF --no-timestamp ${r.base}.partial\n--apply-log ${r.base}.partial\n`);
+    expect(readFileSync(`${r.root}/calls`, 'utf8').replace(/--defaults-file=\S+/, '--defaults-file=CNF')).toBe(
+      `--defaults-file=CNF --no-timestamp ${r.base}.partial\n--apply-log ${r.base}.partial\n`,
+    );
   });
 
   it('killed while the tool runs (SIGTERM, as on Ctrl-C): the .partial dir and the login file are removed', async () => {
     const r = root();
-    const res = await runScript({ tool: 'auto', ...r, keep: 1 }, fakeTool('mariabackup', `echo "$$ $1" > ${r.root}.tmp; mv ${r.root}.tmp ${r.root}.cnf-path; exec sleep 5`), `${r.root}.cnf-path`);
+    const res = await runScript(
+      { tool: 'auto', ...r, keep: 1 },
+      fakeTool('mariabackup', `echo "$$ $1" > ${r.root}.tmp; mv ${r.root}.tmp ${r.root}.cnf-path; exec sleep 5`),
+      `${r.root}.cnf-path`,
+    );
     expect(res.code).not.toBe(0);
     expect(readdirSync(r.root)).toEqual([]);
     const [pid, cnf] = readFileSync(`${r.root}.cnf-path`, 'utf8').trim().split(' ');

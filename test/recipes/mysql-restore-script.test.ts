@@ -19,49 +19,89 @@ function fakeHost() {
   mkdirSync(datadir);
   writeFileSync(`${datadir}/old-table`, 'old rows');
   writeFileSync(`${w}/up`, '');
-  const tool = (name: string, body: string) => { writeFileSync(`${bin}/${name}`, `#!/bin/sh\n${body}\n`); chmodSync(`${bin}/${name}`, 0o755); };
-  tool('mariabackup', `t=\${3#--target-dir=}; [ -e "$t/slow" ] && { echo $$ > ${w}/copying.tmp; mv ${w}/copying.tmp ${w}/copying; exec sleep 5; }; [ -e "$t/nospace" ] && { echo "Errcode: 28 No space left on device"; exit 1; }
+  const tool = (name: string, body: string) => {
+    writeFileSync(`${bin}/${name}`, `#!/bin/sh\n${body}\n`);
+    chmodSync(`${bin}/${name}`, 0o755);
+  };
+  tool(
+    'mariabackup',
+    `t=\${3#--target-dir=}; [ -e "$t/slow" ] && { echo $$ > ${w}/copying.tmp; mv ${w}/copying.tmp ${w}/copying; exec sleep 5; }; [ -e "$t/nospace" ] && { echo "Errcode: 28 No space left on device"; exit 1; }
 [ -z "$(ls -A ${datadir})" ] || { echo "Original data directory ${datadir} is not empty!"; exit 1; }
-cp -r "$t"/. ${datadir}/ && echo "[00] completed OK!"`);
-  tool('mariadb', `[ -e ${w}/up ] && [ ! -e ${datadir}/corrupt ] || { echo "Can't connect" >&2; exit 1; }
-cat >/dev/null; printf 'n\\n3\\n'`);
+cp -r "$t"/. ${datadir}/ && echo "[00] completed OK!"`,
+  );
+  tool(
+    'mariadb',
+    `[ -e ${w}/up ] && [ ! -e ${datadir}/corrupt ] || { echo "Can't connect" >&2; exit 1; }
+cat >/dev/null; printf 'n\\n3\\n'`,
+  );
   const backup = (name: string, files: Record<string, string>) => {
     mkdirSync(`${w}/${name}`);
     for (const [f, text] of Object.entries(files)) writeFileSync(`${w}/${name}/${f}`, text);
     return `${w}/${name}`;
   };
   const input = (src: string, more: Partial<RestoreScriptInput> = {}): RestoreScriptInput => ({
-    tool: 'auto', src, datadir, keptAs: `${datadir}.before-restore-X`, serverUser: process.env.USER ?? 'root', defaultsFile: '/etc/my.cnf',
+    tool: 'auto',
+    src,
+    datadir,
+    keptAs: `${datadir}.before-restore-X`,
+    serverUser: process.env.USER ?? 'root',
+    defaultsFile: '/etc/my.cnf',
     service: {
       name: 'mariadb',
-      systemd: { start: sh`systemctl start mariadb`, stop: sh`systemctl stop mariadb`, status: sh`systemctl is-active --quiet mariadb` },
+      systemd: {
+        start: sh`systemctl start mariadb`,
+        stop: sh`systemctl stop mariadb`,
+        status: sh`systemctl is-active --quiet mariadb`,
+      },
       other: { start: raw(`touch ${w}/up &`), stop: raw(`rm -f ${w}/up; exit 0`), status: raw(`test -e ${w}/up`) },
     },
-    startTimeoutS: 1, verifySql: 'SELECT COUNT(*) AS n FROM shop.items', binlog: false, ...more,
+    startTimeoutS: 1,
+    verifySql: 'SELECT COUNT(*) AS n FROM shop.items',
+    binlog: false,
+    ...more,
   });
   /** `signalWhen`: SIGTERM the script as soon as that file exists (polled every 10 ms) */
   const run = (i: RestoreScriptInput, signalWhen?: string): Promise<{ code: number | null; out: string }> => {
     const cnf = '[client]\npassword="s3cret"\n';
-    const c = spawn('sh', ['-c', withDefaultsFile(cnf.length, restoreScript(i))], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    const c = spawn('sh', ['-c', withDefaultsFile(cnf.length, restoreScript(i))], {
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+    });
     c.stdin.end(cnf);
     let out = '';
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));
     c.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const poll = signalWhen ? setInterval(() => { if (existsSync(signalWhen)) { clearInterval(poll); c.kill('SIGTERM'); } }, 10) : undefined;
+    const poll = signalWhen
+      ? setInterval(() => {
+          if (existsSync(signalWhen)) {
+            clearInterval(poll);
+            c.kill('SIGTERM');
+          }
+        }, 10)
+      : undefined;
     c.on('close', () => clearInterval(poll));
     return new Promise((res) => c.on('close', (code) => res({ code, out })));
   };
   const up = () => existsSync(`${w}/up`);
   return { w, datadir, backup, input, run, up };
 }
-const PREPARED = { xtrabackup_checkpoints: 'backup_type = full-prepared\n', ibdata1: 'new rows', xtrabackup_binlog_info: 'mysql-bin.000003\t1980\t0-1-8\n' };
+const PREPARED = {
+  xtrabackup_checkpoints: 'backup_type = full-prepared\n',
+  ibdata1: 'new rows',
+  xtrabackup_binlog_info: 'mysql-bin.000003\t1980\t0-1-8\n',
+};
 
 describe('restoreScript, run by sh on a fake host', () => {
   it('restores: the backup is the datadir, the old one is kept aside, the server answers, verify is reported', async () => {
     const h = fakeHost();
     const res = await h.run(h.input(h.backup('b', PREPARED), { binlog: true }));
     expect(res.code, res.out).toBe(0);
-    expect(parseRestoreOutput(res.out)).toMatchObject({ done: true, tool: 'mariabackup', verify: '3', kept: `${h.datadir}.before-restore-X`, binlog: 'mysql-bin.000003 1980 0-1-8' });
+    expect(parseRestoreOutput(res.out)).toMatchObject({
+      done: true,
+      tool: 'mariabackup',
+      verify: '3',
+      kept: `${h.datadir}.before-restore-X`,
+      binlog: 'mysql-bin.000003 1980 0-1-8',
+    });
     expect(readFileSync(`${h.datadir}/ibdata1`, 'utf8')).toBe('new rows');
     expect(readdirSync(`${h.datadir}.before-restore-X`)).toEqual(['old-table']);
     expect(h.up()).toBe(true);
@@ -69,8 +109,18 @@ describe('restoreScript, run by sh on a fake host', () => {
 
   const refused: [string, Record<string, string>, Partial<RestoreScriptInput>, RegExp][] = [
     ['no checkpoints file', { ibdata1: 'x' }, {}, /is not a backup .*nothing changed, the server keeps running/],
-    ['not prepared', { xtrabackup_checkpoints: 'backup_type = full-backuped\n' }, {}, /is not a prepared full backup \(backup_type = full-backuped\); run --prepare first/],
-    ['no binlog position for --as-replica-of', { xtrabackup_checkpoints: 'backup_type = full-prepared\n' }, { binlog: true }, /has no xtrabackup_binlog_info/],
+    [
+      'not prepared',
+      { xtrabackup_checkpoints: 'backup_type = full-backuped\n' },
+      {},
+      /is not a prepared full backup \(backup_type = full-backuped\); run --prepare first/,
+    ],
+    [
+      'no binlog position for --as-replica-of',
+      { xtrabackup_checkpoints: 'backup_type = full-prepared\n' },
+      { binlog: true },
+      /has no xtrabackup_binlog_info/,
+    ],
     ['no tool', PREPARED, { tool: 'fab-no-such-tool' }, /no backup tool found \(fab-no-such-tool\); nothing changed/],
   ];
   it.each(refused)('refuses before anything stops: %s', async (_, files, more, why) => {
@@ -84,8 +134,18 @@ describe('restoreScript, run by sh on a fake host', () => {
   });
 
   const failing: [string, Record<string, string>, RegExp, RegExp][] = [
-    ['copy-back runs out of disk', { ...PREPARED, nospace: '' }, /^copy back .*\/b$/, /^mariabackup --copy-back failed \(exit 1\)$/],
-    ['the restored server never answers', { ...PREPARED, corrupt: '' }, /^start the restored server$/, /^not ready after 1s \(last: Can't connect\)$/],
+    [
+      'copy-back runs out of disk',
+      { ...PREPARED, nospace: '' },
+      /^copy back .*\/b$/,
+      /^mariabackup --copy-back failed \(exit 1\)$/,
+    ],
+    [
+      'the restored server never answers',
+      { ...PREPARED, corrupt: '' },
+      /^start the restored server$/,
+      /^not ready after 1s \(last: Can't connect\)$/,
+    ],
   ];
   it.each(failing)('rolls back when %s: the old datadir is back and answers', async (_, files, step, why) => {
     const h = fakeHost();
@@ -138,7 +198,9 @@ describe('restoreScript, run by sh on a fake host', () => {
     const i = h.input(h.backup('b', PREPARED));
     i.service.other = { stop: i.service.other.stop! };
     const res = await h.run(i);
-    expect(parseRestoreOutput(res.out).refused).toBe('service mariadb: no systemd here and no way to start it; set mariadbStart in the host settings; nothing changed');
+    expect(parseRestoreOutput(res.out).refused).toBe(
+      'service mariadb: no systemd here and no way to start it; set mariadbStart in the host settings; nothing changed',
+    );
     expect(h.up()).toBe(true);
   });
 

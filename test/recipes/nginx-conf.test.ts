@@ -20,7 +20,12 @@ const CONF = `http {
 describe('nginx upstreams', () => {
   it('lists servers per upstream with their state', () => {
     const all = listUpstreams(CONF).map((s) => `${s.upstream} ${s.address} ${s.enabled}`);
-    expect(all).toEqual(['app web1:8080 true', 'app web10:8080 true', 'app web1.example.com:8080 true', 'app web2:8080 false']);
+    expect(all).toEqual([
+      'app web1:8080 true',
+      'app web10:8080 true',
+      'app web1.example.com:8080 true',
+      'app web2:8080 false',
+    ]);
   });
 
   it('disables exactly the named backend, keeping indentation, parameters and comments', () => {
@@ -40,7 +45,9 @@ describe('nginx upstreams', () => {
   });
 
   it('refuses an unknown backend and emptying a pool without force', () => {
-    expect(() => setBackend(CONF, 'web9', false)).toThrow(/"web9" is in no upstream block \(servers: web1:8080, web10:8080/);
+    expect(() => setBackend(CONF, 'web9', false)).toThrow(
+      /"web9" is in no upstream block \(servers: web1:8080, web10:8080/,
+    );
     const two = `upstream a {\n  server x:1;\n  #server y:1;\n}\n`;
     expect(() => setBackend(two, 'x', false)).toThrow(/would leave upstream a with no enabled server/);
     expect(setBackend(two, 'x', false, true).text).toContain('#server x:1;');

@@ -1,12 +1,38 @@
 import { describe, expect, it } from 'vitest';
-import { nothingToDo, parseMdstat, refusals, stripePlan, unstripePlan, type DeviceFacts, type StackFacts, type StripeOptions } from '../../lib/recipes/storage-plan.js';
+import {
+  nothingToDo,
+  parseMdstat,
+  refusals,
+  stripePlan,
+  unstripePlan,
+  type DeviceFacts,
+  type StackFacts,
+  type StripeOptions,
+} from '../../lib/recipes/storage-plan.js';
 
 const opts: StripeOptions = {
-  devices: ['/dev/vdb', '/dev/vdc', '/dev/vdd'], md: '/dev/md0', level: 0, chunk: 256, readahead: 65536,
-  vg: 'vgm0', lv: 'lvm0', fs: 'xfs', mount: '/data', mountOptions: 'noatime', force: false,
+  devices: ['/dev/vdb', '/dev/vdc', '/dev/vdd'],
+  md: '/dev/md0',
+  level: 0,
+  chunk: 256,
+  readahead: 65536,
+  vg: 'vgm0',
+  lv: 'lvm0',
+  fs: 'xfs',
+  mount: '/data',
+  mountOptions: 'noatime',
+  force: false,
 };
 const fresh: StackFacts = { arrayInConf: false, lvExists: false, lvFs: '', inFstab: false, mounted: false };
-const done: StackFacts = { array: '/dev/md0', arrayInConf: true, pvVg: 'vgm0', lvExists: true, lvFs: 'xfs', inFstab: true, mounted: true };
+const done: StackFacts = {
+  array: '/dev/md0',
+  arrayInConf: true,
+  pvVg: 'vgm0',
+  lvExists: true,
+  lvFs: 'xfs',
+  inFstab: true,
+  mounted: true,
+};
 const clean = (path: string): DeviceFacts => ({ path, exists: true, blkid: {}, mounts: [], partitions: [] });
 
 const MDSTAT = `Personalities : [raid0]
@@ -48,7 +74,10 @@ describe('stripe plan (golden commands)', () => {
   });
 
   it('uses --size, ext4, and quotes odd values', () => {
-    const cmds = stripePlan({ ...opts, size: '400G', fs: 'ext4', mount: "/mnt/my data", mountOptions: 'noatime,discard' }, fresh).map((s) => s.cmd.display);
+    const cmds = stripePlan(
+      { ...opts, size: '400G', fs: 'ext4', mount: '/mnt/my data', mountOptions: 'noatime,discard' },
+      fresh,
+    ).map((s) => s.cmd.display);
     expect(cmds).toContain('lvcreate -y -n lvm0 -L 400G vgm0');
     expect(cmds).toContain('mkfs.ext4 -q /dev/vgm0/lvm0');
     expect(cmds.at(-1)).toBe("mkdir -p '/mnt/my data' && mount '/mnt/my data'");
@@ -67,7 +96,9 @@ describe('stripe plan (golden commands)', () => {
   });
 
   it('creates the VG on an existing bare PV', () => {
-    const cmds = stripePlan(opts, { ...fresh, array: '/dev/md0', arrayInConf: true, pvVg: '' }).map((s) => s.cmd.display);
+    const cmds = stripePlan(opts, { ...fresh, array: '/dev/md0', arrayInConf: true, pvVg: '' }).map(
+      (s) => s.cmd.display,
+    );
     expect(cmds.slice(0, 2)).toEqual(['blockdev --setra 65536 /dev/md0', 'vgcreate vgm0 /dev/md0']);
   });
 });
@@ -97,7 +128,9 @@ describe('safety checks', () => {
     expect(refusals(opts, [raid, ...facts.slice(1)], other).inUse).toEqual(['/dev/vdb holds member of array /dev/md5']);
     const ours = [{ name: 'md0', state: 'active', level: 'raid0', members: ['vdd', 'vdc', 'vdb'] }];
     expect(refusals(opts, [raid, ...facts.slice(1)], ours).inUse).toEqual([]);
-    expect(refusals(opts, [raid, ...facts.slice(1)], []).inUse).toEqual(['/dev/vdb holds an md superblock (linux_raid_member)']);
+    expect(refusals(opts, [raid, ...facts.slice(1)], []).inUse).toEqual([
+      '/dev/vdb holds an md superblock (linux_raid_member)',
+    ]);
   });
 
   it('reports missing and repeated devices apart from data', () => {
@@ -112,6 +145,8 @@ describe('unstripe plan', () => {
     const cmds = unstripePlan(opts, '/dev/md0').map((s) => s.cmd.display);
     expect(cmds[0]).toBe('! mountpoint -q /data || umount /data');
     expect(cmds).toContain('[ ! -b /dev/md0 ] || mdadm --stop /dev/md0');
-    expect(cmds.at(-1)).toBe('mdadm --zero-superblock /dev/vdb /dev/vdc /dev/vdd 2>/dev/null; wipefs -a /dev/vdb /dev/vdc /dev/vdd');
+    expect(cmds.at(-1)).toBe(
+      'mdadm --zero-superblock /dev/vdb /dev/vdc /dev/vdd 2>/dev/null; wipefs -a /dev/vdb /dev/vdc /dev/vdd',
+    );
   });
 });

@@ -5,14 +5,20 @@ import { arg } from '../../lib/model/args.js';
 import { bindArgs, task } from '../../lib/task/task.js';
 import { parseTaskWord } from '../../lib/cli/fabric-grammar.js';
 
-const stripe = task({ args: { devices: arg.list({ description: 'block devices' }), tags: arg.list({ default: ['a'] }) } }, async () => {});
+const stripe = task(
+  { args: { devices: arg.list({ description: 'block devices' }), tags: arg.list({ default: ['a'] }) } },
+  async () => {},
+);
 stripe.name = 'stripe';
 stripe.shortName = 'stripe';
 stripe.file = '/x/fabfiles/storage.ts';
 
 describe('list arguments', () => {
   it('splits a positional word on commas', () => {
-    expect(bindArgs(stripe, { positional: ['/dev/vdb,/dev/vdc,/dev/vdd'], named: {} })).toEqual({ devices: ['/dev/vdb', '/dev/vdc', '/dev/vdd'], tags: ['a'] });
+    expect(bindArgs(stripe, { positional: ['/dev/vdb,/dev/vdc,/dev/vdd'], named: {} })).toEqual({
+      devices: ['/dev/vdb', '/dev/vdc', '/dev/vdd'],
+      tags: ['a'],
+    });
   });
 
   it('splits task:name=a;b on semicolons (commas separate arguments there)', () => {
@@ -22,7 +28,9 @@ describe('list arguments', () => {
 
   it('refuses empty items and bare flags with the argument named', () => {
     expect(() => bindArgs(stripe, { positional: ['/dev/vdb,,/dev/vdc'], named: {} })).toThrow(UsageError);
-    expect(() => bindArgs(stripe, { positional: ['/dev/vdb,,/dev/vdc'], named: {} })).toThrow(/--devices: expected a list/);
+    expect(() => bindArgs(stripe, { positional: ['/dev/vdb,,/dev/vdc'], named: {} })).toThrow(
+      /--devices: expected a list/,
+    );
     expect(() => bindArgs(stripe, { positional: [], named: { devices: true } })).toThrow(/--devices/);
   });
 

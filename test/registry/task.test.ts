@@ -19,7 +19,13 @@ deploy.name = 'deploy';
 
 describe('typed task arguments', () => {
   it('parses positional and named strings into types, with defaults', () => {
-    expect(bindArgs(deploy, { positional: ['1.2.3', '5'], named: { force: 'false', mode: 'fast' } })).toEqual({ version: '1.2.3', count: 5, force: false, mode: 'fast', note: undefined });
+    expect(bindArgs(deploy, { positional: ['1.2.3', '5'], named: { force: 'false', mode: 'fast' } })).toEqual({
+      version: '1.2.3',
+      count: 5,
+      force: false,
+      mode: 'fast',
+      note: undefined,
+    });
   });
 
   it('reads Fabric-style false as false, not as a truthy string', () => {

@@ -7,7 +7,10 @@ import { LOCK_HELD, takeLockCommand } from '../../lib/rolling/lock.js';
 
 const sh = (text: string) => {
   try {
-    return { code: 0, out: execFileSync('/bin/sh', ['-c', text], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) };
+    return {
+      code: 0,
+      out: execFileSync('/bin/sh', ['-c', text], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
+    };
   } catch (e) {
     const err = e as { status: number; stdout: string; stderr: string };
     return { code: err.status, out: err.stdout + err.stderr };
@@ -16,7 +19,7 @@ const sh = (text: string) => {
 
 describe('takeLockCommand', () => {
   it('builds one quoted command (golden)', () => {
-    expect(takeLockCommand("/srv/my app/.fab-deploy.lock", "run=x user=a'b").text).toBe(
+    expect(takeLockCommand('/srv/my app/.fab-deploy.lock', "run=x user=a'b").text).toBe(
       "mkdir -p -- '/srv/my app' && if mkdir -- '/srv/my app/.fab-deploy.lock' 2>/dev/null; then printf '%s\\n' 'run=x user=a'\\''b' > '/srv/my app/.fab-deploy.lock/holder'; " +
         "elif [ -d '/srv/my app/.fab-deploy.lock' ]; then cat -- '/srv/my app/.fab-deploy.lock/holder' 2>/dev/null || echo unknown; exit 75; else mkdir -- '/srv/my app/.fab-deploy.lock'; fi",
     );
@@ -27,7 +30,10 @@ describe('takeLockCommand', () => {
     const lock = join(base, 'new app/.fab-deploy.lock');
     expect(sh(takeLockCommand(lock, 'run=1 user=u time=t').text)).toEqual({ code: 0, out: '' });
     expect(readFileSync(join(lock, 'holder'), 'utf8')).toBe('run=1 user=u time=t\n');
-    expect(sh(takeLockCommand(lock, 'run=2 user=u time=t').text)).toEqual({ code: LOCK_HELD, out: 'run=1 user=u time=t\n' });
+    expect(sh(takeLockCommand(lock, 'run=2 user=u time=t').text)).toEqual({
+      code: LOCK_HELD,
+      out: 'run=1 user=u time=t\n',
+    });
     // A file where the lock's folder should be: an error, not "held".
     writeFileSync(join(base, 'file'), '');
     const blocked = sh(takeLockCommand(join(base, 'file/.fab-deploy.lock'), 'run=3').text);

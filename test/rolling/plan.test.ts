@@ -40,7 +40,17 @@ describe('journal', () => {
   it('reads back what it wrote and ignores a torn last line', () => {
     const root = mkdtempSync(`${tmpdir()}/fab-journal-`);
     const j = Journal.create(root, 'r1');
-    j.append({ kind: 'start', id: 'r1', time: 't', user: 'u', task: 'deploy', argv: ['lab', 'deploy'], hosts: ['web1', 'web2'], batches: [['web1'], ['web2']], cwd: '/' });
+    j.append({
+      kind: 'start',
+      id: 'r1',
+      time: 't',
+      user: 'u',
+      task: 'deploy',
+      argv: ['lab', 'deploy'],
+      hosts: ['web1', 'web2'],
+      batches: [['web1'], ['web2']],
+      cwd: '/',
+    });
     j.append({ kind: 'step', time: 't', host: 'web1', state: 'done' });
     j.append({ kind: 'step', time: 't', host: 'web2', state: 'deploying' });
     appendFileSync(j.file, '{"kind":"step","time":"t","host":"web2","sta');

@@ -92,8 +92,10 @@ describe('rolling() on scripted hosts', () => {
     expect(r.exitCode).toBe(1); // a run with a failed host still fails, after finishing
   });
 
-  it('refuses to start when a host holds another run\'s lock, touching no host', async () => {
-    const held = new ScriptedTransport('w2').on((c) => isLock(c) && c.command.startsWith('mkdir'), { code: 75, stdout: 'run=other user=ops@ci\n' }).on(isLock);
+  it("refuses to start when a host holds another run's lock, touching no host", async () => {
+    const held = new ScriptedTransport('w2')
+      .on((c) => isLock(c) && c.command.startsWith('mkdir'), { code: 75, stdout: 'run=other user=ops@ci\n' })
+      .on(isLock);
     const hosts = { w1: web('w1'), w2: held };
     const r = await runTask(roll([1]), { hosts, rolling: { root: tmp() } });
     expect(r.exitCode).toBe(1);

@@ -5,7 +5,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { HostTarget } from '../../lib/model/hostset.js';
 import { Settings } from '../../lib/model/settings.js';
 import { HostContext, type CoreRuntime } from '../../lib/run/host-context.js';
-import { fact, factCache, factCached, FactCache, forgetFact, hostUname, pathOfTool, pidFromFile } from '../../lib/run/facts.js';
+import {
+  fact,
+  factCache,
+  factCached,
+  FactCache,
+  forgetFact,
+  hostUname,
+  pathOfTool,
+  pidFromFile,
+} from '../../lib/run/facts.js';
 import type { RunConfig } from '../../lib/run/runner.js';
 import { LocalTransport } from '../../lib/transport/local.js';
 import { pidFile } from '../../lib/commands/probes.js';
@@ -20,8 +29,13 @@ function contextFor(cfg: RunConfig, name: string): HostContext {
   const host = { name, address: '127.0.0.1', settings: {} } as unknown as HostTarget;
   const transport = new LocalTransport();
   const rt: CoreRuntime = {
-    host, settings: new Settings({}, name), task: 'facts', cfg,
-    connect: async () => transport, localTransport: async () => transport, reopen: async () => transport,
+    host,
+    settings: new Settings({}, name),
+    task: 'facts',
+    cfg,
+    connect: async () => transport,
+    localTransport: async () => transport,
+    reopen: async () => transport,
   };
   return new HostContext(rt);
 }
@@ -48,7 +62,9 @@ describe('FactCache', () => {
 
   it('does not keep a load that failed', async () => {
     const cache = new FactCache();
-    await expect(cache.get('h', 'x', () => Promise.reject(new Error('connection lost')))).rejects.toThrow('connection lost');
+    await expect(cache.get('h', 'x', () => Promise.reject(new Error('connection lost')))).rejects.toThrow(
+      'connection lost',
+    );
     expect(cache.has('h', 'x')).toBe(false);
     expect(await cache.get('h', 'x', async () => 7)).toBe(7);
   });

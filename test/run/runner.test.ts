@@ -11,7 +11,11 @@ import { testConfig } from '../helpers/runtime.js';
  * A transport that plays sudo: prompts (split over several chunks, as a network may deliver it),
  * checks the password written to stdin, then prints the start marker and runs.
  */
-function fakeSudo(password: string | null, eager = false, marks = { prompt: '[fab-sudo-x1] password: ', start: 'fab-start-x1' }): Transport & { stdinSeen: string[]; ptys: boolean[] } {
+function fakeSudo(
+  password: string | null,
+  eager = false,
+  marks = { prompt: '[fab-sudo-x1] password: ', start: 'fab-start-x1' },
+): Transport & { stdinSeen: string[]; ptys: boolean[] } {
   const stdinSeen: string[] = [];
   const ptys: boolean[] = [];
   return {
@@ -61,7 +65,13 @@ function fakeSudo(password: string | null, eager = false, marks = { prompt: '[fa
   };
 }
 
-const req = (cmd: string, sudo = false) => ({ host: 'h1', requested: raw(cmd), executed: raw(cmd), sudo, local: false });
+const req = (cmd: string, sudo = false) => ({
+  host: 'h1',
+  requested: raw(cmd),
+  executed: raw(cmd),
+  sudo,
+  local: false,
+});
 
 describe('runCommand', () => {
   it('answers the sudo prompt once, hides markers, and never emits the password', async () => {
@@ -76,7 +86,10 @@ describe('runCommand', () => {
   });
 
   it('with a pty, finds the prompt and start marker on stdout and keeps the password out of it', async () => {
-    for (const [opts, cfgPty] of [[{ pty: true }, false], [{}, true]] as const) {
+    for (const [opts, cfgPty] of [
+      [{ pty: true }, false],
+      [{}, true],
+    ] as const) {
       const { cfg, events } = testConfig({ password: 's3cr3t!' });
       const t = fakeSudo('s3cr3t!');
       const res = await runCommand(t, req('whoami', true), { warnOnly: false, ...opts }, { ...cfg, pty: cfgPty });
@@ -114,12 +127,16 @@ describe('runCommand', () => {
 
   it('fails fast, without hanging, when a password is needed and none is known', async () => {
     const { cfg } = testConfig();
-    await expect(runCommand(fakeSudo('pw'), req('whoami', true), { warnOnly: false }, cfg)).rejects.toThrow(/password is required and none was given/);
+    await expect(runCommand(fakeSudo('pw'), req('whoami', true), { warnOnly: false }, cfg)).rejects.toThrow(
+      /password is required and none was given/,
+    );
   });
 
   it('fails on a rejected password without retrying it and without showing it', async () => {
     const { cfg } = testConfig({ password: 'wrong-pw' });
-    const err = await runCommand(fakeSudo('right'), req('whoami', true), { warnOnly: false }, cfg).catch((e: unknown) => e);
+    const err = await runCommand(fakeSudo('right'), req('whoami', true), { warnOnly: false }, cfg).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(SudoError);
     expect(String((err as Error).message)).toMatch(/rejected/);
     expect(String((err as Error).message)).not.toContain('wrong-pw');
@@ -131,9 +148,20 @@ describe('runCommand on the local transport', () => {
 
   it('rejects on a non-zero exit with host, requested, executed, code and stderr tail', async () => {
     const { cfg } = testConfig();
-    const err = (await runCommand(local, { ...req('x'), executed: raw('echo oops >&2; exit 3') }, { warnOnly: false }, cfg).catch((e: unknown) => e)) as CommandError;
+    const err = (await runCommand(
+      local,
+      { ...req('x'), executed: raw('echo oops >&2; exit 3') },
+      { warnOnly: false },
+      cfg,
+    ).catch((e: unknown) => e)) as CommandError;
     expect(err).toBeInstanceOf(CommandError);
-    expect(err).toMatchObject({ host: 'h1', requested: 'x', executed: 'echo oops >&2; exit 3', code: 3, stderrTail: 'oops' });
+    expect(err).toMatchObject({
+      host: 'h1',
+      requested: 'x',
+      executed: 'echo oops >&2; exit 3',
+      code: 3,
+      stderrTail: 'oops',
+    });
   });
 
   it('returns the failure instead with nothrow or warnOnly', async () => {
@@ -147,12 +175,16 @@ describe('runCommand on the local transport', () => {
     const { cfg, events } = testConfig();
     const res = await runCommand(local, req(`printf 'a\\nb'; printf 'e1\\n' >&2`), { warnOnly: false }, cfg);
     expect(res.stdout).toBe('a\nb');
-    expect(events.filter((e) => e.type === 'output').map((e) => e.type === 'output' && `${e.stream}:${e.line}`)).toEqual(expect.arrayContaining(['stdout:a', 'stdout:b', 'stderr:e1']));
+    expect(
+      events.filter((e) => e.type === 'output').map((e) => e.type === 'output' && `${e.stream}:${e.line}`),
+    ).toEqual(expect.arrayContaining(['stdout:a', 'stdout:b', 'stderr:e1']));
   });
 
   it('kills a command that runs past its timeout', async () => {
     const { cfg } = testConfig();
-    await expect(runCommand(local, req('sleep 5'), { warnOnly: false, timeout: 200 }, cfg)).rejects.toBeInstanceOf(CommandTimeoutError);
+    await expect(runCommand(local, req('sleep 5'), { warnOnly: false, timeout: 200 }, cfg)).rejects.toBeInstanceOf(
+      CommandTimeoutError,
+    );
   });
 
   it('does not run anything under --dry-run unless it is a probe', async () => {
@@ -173,7 +205,12 @@ describe('scope and sudo wrapping', () => {
     // The scoped command is one argument of sh -c: a real shell reads it back whole.
     const inner = wrapped.text.slice(wrapped.text.indexOf('sh -c ') + 6);
     const { cfg } = testConfig();
-    const res = await runCommand(new LocalTransport(), { ...req('x'), executed: raw(`printf '%s' ${inner}`) }, { warnOnly: false }, cfg);
+    const res = await runCommand(
+      new LocalTransport(),
+      { ...req('x'), executed: raw(`printf '%s' ${inner}`) },
+      { warnOnly: false },
+      cfg,
+    );
     expect(res.stdout).toBe(`printf '%s\\n' S1 >&2 && ${scoped.text}`);
   });
 });

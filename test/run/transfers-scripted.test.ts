@@ -46,14 +46,26 @@ describe('put of a folder', () => {
     const up = task({}, () => put(src, '/etc/app', { mirrorLocalMode: true }));
     const r = await runTask(up, { hosts: { web1 } });
     expect(r.exitCode).toBe(0);
-    expect([...web1.files].map(([p, f]) => [p, f.data.toString(), f.mode])).toEqual([['/etc/app/a.conf', 'a', 0o600], ['/etc/app/sub/b.conf', 'bb', 0o755]]);
+    expect([...web1.files].map(([p, f]) => [p, f.data.toString(), f.mode])).toEqual([
+      ['/etc/app/a.conf', 'a', 0o600],
+      ['/etc/app/sub/b.conf', 'bb', 0o755],
+    ]);
     expect(r.value('web1')).toMatchObject({ remote: '/etc/app', bytes: 3 });
     web1.verify();
   });
 });
 
 describe('transfer progress on the console', () => {
-  const ev = (ms: number, bytes: number): FabEvent => ({ type: 'transfer.progress', host: 'web1', direction: 'put', local: 'big', remote: '/srv/big', bytes, total: 4 * 1048576, ms });
+  const ev = (ms: number, bytes: number): FabEvent => ({
+    type: 'transfer.progress',
+    host: 'web1',
+    direction: 'put',
+    local: 'big',
+    remote: '/srv/big',
+    bytes,
+    total: 4 * 1048576,
+    ms,
+  });
 
   it('shows bytes, percentage and rate', () => {
     expect(transferProgress(2 * 1048576, 4 * 1048576, 2000)).toBe('2.0 MiB of 4.0 MiB (50%), 1.0 MiB/s');
@@ -63,8 +75,21 @@ describe('transfer progress on the console', () => {
     for (const live of [true, false]) {
       const out: string[] = [];
       const sink = consoleSink({ color: false, groups: new Set(['running']), write: (s) => void out.push(s), live });
-      for (const [ms, mib] of [[500, 1], [1000, 1], [1500, 2], [2100, 3]] as const) sink({ ...ev(ms, mib * 1048576), time: '' } as FabEvent & { time: string });
-      expect(out).toEqual(live ? ['[web1] put: /srv/big 1.0 MiB of 4.0 MiB (25%), 1.0 MiB/s\n', '[web1] put: /srv/big 3.0 MiB of 4.0 MiB (75%), 1.4 MiB/s\n'] : []);
+      for (const [ms, mib] of [
+        [500, 1],
+        [1000, 1],
+        [1500, 2],
+        [2100, 3],
+      ] as const)
+        sink({ ...ev(ms, mib * 1048576), time: '' } as FabEvent & { time: string });
+      expect(out).toEqual(
+        live
+          ? [
+              '[web1] put: /srv/big 1.0 MiB of 4.0 MiB (25%), 1.0 MiB/s\n',
+              '[web1] put: /srv/big 3.0 MiB of 4.0 MiB (75%), 1.4 MiB/s\n',
+            ]
+          : [],
+      );
     }
   });
 });

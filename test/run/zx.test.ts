@@ -15,7 +15,10 @@ const zxLoaded = () => Object.keys(createRequire(import.meta.url).cache).some((f
 // Checked before any `$` runs in this file: importing fabts must not load zx (start-up time).
 const loadedAtImport = zxLoaded();
 
-function inTask<T>(fn: () => Promise<T>, over: Parameters<typeof testConfig>[0] = {}): Promise<{ value: T; events: FabEvent[] }> {
+function inTask<T>(
+  fn: () => Promise<T>,
+  over: Parameters<typeof testConfig>[0] = {},
+): Promise<{ value: T; events: FabEvent[] }> {
   const { cfg, events } = testConfig(over);
   const host = { name: 'web1', address: '127.0.0.9', roles: [] } as unknown as HostRuntime['host'];
   const rt = { host, hosts: [host], settings: new Settings({}), task: 't', cfg } as unknown as HostRuntime;
@@ -23,8 +26,12 @@ function inTask<T>(fn: () => Promise<T>, over: Parameters<typeof testConfig>[0] 
   return als.run({ ctx, scope: ROOT_SCOPE }, async () => ({ value: await fn(), events }));
 }
 
-const of = <K extends FabEvent['type']>(events: FabEvent[], type: K) => events.filter((e): e is Extract<FabEvent, { type: K }> => e.type === type);
-const lines = (events: FabEvent[], stream: 'stdout' | 'stderr') => of(events, 'output').filter((e) => e.stream === stream).map((e) => e.line);
+const of = <K extends FabEvent['type']>(events: FabEvent[], type: K) =>
+  events.filter((e): e is Extract<FabEvent, { type: K }> => e.type === type);
+const lines = (events: FabEvent[], stream: 'stdout' | 'stderr') =>
+  of(events, 'output')
+    .filter((e) => e.stream === stream)
+    .map((e) => e.line);
 
 describe('$ (zx) bound to the task', () => {
   it('is not loaded by importing fabts, only by the first $', async () => {
@@ -38,7 +45,7 @@ describe('$ (zx) bound to the task', () => {
     expect(value.stdout).toBe('hello\nworld\n');
     const start = of(events, 'command.start')[0]!;
     expect(start).toMatchObject({ host: 'web1', local: true, sudo: false });
-    expect(start.requested).toContain("echo oops >&2");
+    expect(start.requested).toContain('echo oops >&2');
     expect(lines(events, 'stdout')).toEqual(['hello', 'world']);
     expect(lines(events, 'stderr')).toEqual(['oops']);
     const end = of(events, 'command.end')[0]!;
@@ -47,7 +54,9 @@ describe('$ (zx) bound to the task', () => {
   });
 
   it('gives FAB_HOST, FAB_HOST_ADDRESS and withEnv variables', async () => {
-    const { value } = await inTask(() => withEnv({ GREETING: 'hi there' }, () => $`echo "$FAB_HOST $FAB_HOST_ADDRESS $GREETING"`));
+    const { value } = await inTask(() =>
+      withEnv({ GREETING: 'hi there' }, () => $`echo "$FAB_HOST $FAB_HOST_ADDRESS $GREETING"`),
+    );
     expect(value.stdout).toBe('web1 127.0.0.9 hi there\n');
   });
 
@@ -56,7 +65,9 @@ describe('$ (zx) bound to the task', () => {
     const { value } = await inTask(async () => {
       const here = (await $`pwd`).stdout.trim();
       const top = await lcd(dir, async () => (await $`pwd`).stdout.trim());
-      const nested = await lcd(dir, () => lcd('sub/..', async () => (await $`mkdir -p sub && cd sub && pwd`).stdout.trim()));
+      const nested = await lcd(dir, () =>
+        lcd('sub/..', async () => (await $`mkdir -p sub && cd sub && pwd`).stdout.trim()),
+      );
       return { here, top, nested };
     });
     expect(value).toEqual({ here: process.cwd(), top: dir, nested: join(dir, 'sub') });
@@ -74,7 +85,12 @@ describe('$ (zx) bound to the task', () => {
       code: (await $`exit 9`.nothrow()).exitCode,
     }));
     expect(value).toEqual({ piped: 'a\nb\n', lines: ['x', 'y'], code: 9 });
-    expect(of(events, 'command.start').map((e) => e.requested)).toEqual([`printf 'b\na\n'`, 'sort', `printf 'x\ny\n'`, 'exit 9']);
+    expect(of(events, 'command.start').map((e) => e.requested)).toEqual([
+      `printf 'b\na\n'`,
+      'sort',
+      `printf 'x\ny\n'`,
+      'exit 9',
+    ]);
   });
 
   it('-T (the command timeout) stops it', async () => {
@@ -98,7 +114,9 @@ describe('$ (zx) bound to the task', () => {
   });
 
   it('passes a secret() through the environment, never on the command line, and masks it in events', async () => {
-    const { value, events } = await inTask(() => $`tr '\\0' ' ' </proc/$$/cmdline; echo; echo ${secret('hunter2-pw')} ${['a', secret('b-secret')]}`);
+    const { value, events } = await inTask(
+      () => $`tr '\\0' ' ' </proc/$$/cmdline; echo; echo ${secret('hunter2-pw')} ${['a', secret('b-secret')]}`,
+    );
     const [cmdline, echoed] = value.stdout.split('\n');
     expect(echoed).toBe('hunter2-pw a b-secret');
     expect(cmdline).toContain('echo "$FAB_SECRET_');
@@ -107,7 +125,7 @@ describe('$ (zx) bound to the task', () => {
     expect(lines(events, 'stdout')[1]).toBe('*** a ***');
   });
 
-  it('throws zx\'s ProcessOutput on failure; under warnOnly it warns and goes on', async () => {
+  it("throws zx's ProcessOutput on failure; under warnOnly it warns and goes on", async () => {
     await expect(inTask(() => $`echo bad >&2; exit 3`)).rejects.toMatchObject({ exitCode: 3 });
     const { value, events } = await inTask(() => warnOnly(() => $`exit 4`));
     expect(value.exitCode).toBe(4);
@@ -121,7 +139,9 @@ describe('$ (zx) bound to the task', () => {
     const { value, events } = await inTask(() => $`touch ${marker}`, { dryRun: true });
     expect(existsSync(marker)).toBe(false);
     expect(value.exitCode).toBe(0);
-    expect(of(events, 'command.start')).toEqual([expect.objectContaining({ dryRun: true, local: true, requested: expect.stringContaining(marker) })]);
+    expect(of(events, 'command.start')).toEqual([
+      expect.objectContaining({ dryRun: true, local: true, requested: expect.stringContaining(marker) }),
+    ]);
   });
 
   it('stops the command when the run is aborted (Ctrl-C)', async () => {
@@ -132,17 +152,25 @@ describe('$ (zx) bound to the task', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
-  it('ctx.$ is bound to its own host, also from inside another host\'s call chain', async () => {
+  it("ctx.$ is bound to its own host, also from inside another host's call chain", async () => {
     const { cfg, events } = testConfig();
     const make = (name: string) => {
       const host = { name, address: `127.0.0.${name.length}`, roles: [] } as unknown as HostRuntime['host'];
-      return new TaskContext({ host, hosts: [host], settings: new Settings({}), task: 't', cfg } as unknown as HostRuntime);
+      return new TaskContext({
+        host,
+        hosts: [host],
+        settings: new Settings({}),
+        task: 't',
+        cfg,
+      } as unknown as HostRuntime);
     };
     const [a, b] = [make('web1'), make('db10')];
-    const out = await als.run({ ctx: a, scope: ROOT_SCOPE }, () => a.withEnv({ X: 'x' }, async () => [
-      (await a.$`echo "$FAB_HOST $X"`).stdout,
-      (await b.$`echo "$FAB_HOST $FAB_HOST_ADDRESS \${X-}"`).stdout, // a's withEnv is not b's
-    ]));
+    const out = await als.run({ ctx: a, scope: ROOT_SCOPE }, () =>
+      a.withEnv({ X: 'x' }, async () => [
+        (await a.$`echo "$FAB_HOST $X"`).stdout,
+        (await b.$`echo "$FAB_HOST $FAB_HOST_ADDRESS \${X-}"`).stdout, // a's withEnv is not b's
+      ]),
+    );
     expect(out).toEqual(['web1 x\n', 'db10 127.0.0.4 \n']);
     expect(of(events, 'command.start').map((e) => e.host)).toEqual(['web1', 'db10']);
   });

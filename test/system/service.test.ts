@@ -8,7 +8,10 @@ describe('serviceCommand', () => {
     expect(serviceCommand({ name: 'mariadb' }, 'status', 'systemd')?.text).toBe('systemctl is-active --quiet mariadb');
   });
   it('prefers settings-given commands without systemd', () => {
-    expect(serviceCommand({ name: 'db', start: 'my-start', stop: 'my-stop', pidFile: '/run/x.pid' }, 'stop', 'commands')?.text).toBe('my-stop');
+    expect(
+      serviceCommand({ name: 'db', start: 'my-start', stop: 'my-stop', pidFile: '/run/x.pid' }, 'stop', 'commands')
+        ?.text,
+    ).toBe('my-stop');
   });
   it('falls back to the pid file for status and stop, and has nothing to start with', () => {
     const def = { name: 'db', pidFile: '/run/my sql.pid' };

@@ -32,8 +32,14 @@ const deployish = task({ args: { version: arg.string() } }, async (_ctx, { versi
 
 describe('runTask on scripted hosts', () => {
   it('runs the task as fab would: scopes applied, sudo unwrapped, values and output per host', async () => {
-    const web1 = new ScriptedTransport('web1').on('whoami', { stdout: 'deploy\n' }).on(/install$/, { stdout: 'ok\n' }).once('systemctl restart app@1.2');
-    const web2 = new ScriptedTransport('web2').on('whoami', { stdout: 'ops\n' }).on(/install$/).once('systemctl restart app@1.2');
+    const web1 = new ScriptedTransport('web1')
+      .on('whoami', { stdout: 'deploy\n' })
+      .on(/install$/, { stdout: 'ok\n' })
+      .once('systemctl restart app@1.2');
+    const web2 = new ScriptedTransport('web2')
+      .on('whoami', { stdout: 'ops\n' })
+      .on(/install$/)
+      .once('systemctl restart app@1.2');
     const r = await runTask(deployish, { hosts: { web1, web2 }, args: { version: '1.2' } });
     expect(r.exitCode).toBe(0);
     expect(r.value('web1')).toBe('deploy');
@@ -42,14 +48,16 @@ describe('runTask on scripted hosts', () => {
     web2.verify();
     expect(web1.commands.map((c) => [c.command, c.sudo])).toEqual([
       ['whoami', false],
-      ["cd /srv/app && export V=1.2 && ./install", false],
+      ['cd /srv/app && export V=1.2 && ./install', false],
       ['systemctl restart app@1.2', true],
     ]);
     expect(r.output('web1')).toContain('stdout: ok');
   });
 
   it('fails the host with the command, exit code and stderr, and stops (serial) before the next host', async () => {
-    const web1 = new ScriptedTransport().on('whoami', { stdout: 'deploy\n' }).on(/install$/, { code: 3, stderr: 'disk full\n' });
+    const web1 = new ScriptedTransport()
+      .on('whoami', { stdout: 'deploy\n' })
+      .on(/install$/, { code: 3, stderr: 'disk full\n' });
     const web2 = new ScriptedTransport();
     const r = await runTask(deployish, { hosts: { web1, web2 }, args: { version: '2' } });
     expect(r.exitCode).toBe(1);

@@ -23,7 +23,11 @@ describe('control socket directory', () => {
   });
 
   it.each<[string, (d: string) => number | void, RegExp]>([
-    ['others can enter it', (d) => chmodSync(d, 0o755), /has mode 755: others could use its SSH connections[\s\S]*chmod 700/],
+    [
+      'others can enter it',
+      (d) => chmodSync(d, 0o755),
+      /has mode 755: others could use its SSH connections[\s\S]*chmod 700/,
+    ],
     ['group can enter it', (d) => chmodSync(d, 0o710), /has mode 710/],
     // As another user sees a directory we own (no root needed to test it).
     ['another user owns it', () => uid + 4242, new RegExp(`belongs to uid ${uid}, not to you \\(uid ${uid + 4242}\\)`)],
@@ -60,7 +64,14 @@ describe('control socket directory', () => {
 
 describe('--persist DURATION', () => {
   it.each<[string | undefined, number]>([
-    [undefined, 0], ['0', 0], ['off', 0], ['30s', 30_000], ['10m', 600_000], ['1h', 3_600_000], ['90', 90_000], ['1.5m', 90_000],
+    [undefined, 0],
+    ['0', 0],
+    ['off', 0],
+    ['30s', 30_000],
+    ['10m', 600_000],
+    ['1h', 3_600_000],
+    ['90', 90_000],
+    ['1.5m', 90_000],
   ])('%s -> %i ms', (v, ms) => expect(persistDuration(v)).toBe(ms));
   it.each(['ten', '10d', '-5s', '0.5s'])('refuses %s', (v) => expect(() => persistDuration(v)).toThrow(UsageError));
 });

@@ -30,8 +30,17 @@ describe('Credentials', () => {
 
   it('uses a given password without asking; no password logins unless asked for', async () => {
     const t = terminal([]);
-    expect(await new Credentials({ passwordAuth: false, password: secret('given'), ask: t.ask, addSecret: () => undefined }).password('u')).toBe('given');
-    expect(await new Credentials({ passwordAuth: false, ask: t.ask, addSecret: () => undefined }).password('u')).toBeUndefined();
+    expect(
+      await new Credentials({
+        passwordAuth: false,
+        password: secret('given'),
+        ask: t.ask,
+        addSecret: () => undefined,
+      }).password('u'),
+    ).toBe('given');
+    expect(
+      await new Credentials({ passwordAuth: false, ask: t.ask, addSecret: () => undefined }).password('u'),
+    ).toBeUndefined();
     expect(await new Credentials({ passwordAuth: true, addSecret: () => undefined }).password('u')).toBeUndefined();
     expect(t.asked).toEqual([]);
   });
@@ -43,7 +52,11 @@ describe('Credentials', () => {
     const check = (key: string) => (p: string) => p === right[key];
     const got = await Promise.all(['/k1', '/k2', '/k1', '/k2'].map((k) => c.passphrase(k, check(k))));
     expect(got).toEqual(['k1-phrase', 'k2-phrase', 'k1-phrase', 'k2-phrase']);
-    expect(t.asked).toEqual(['passphrase for key /k1: ', 'wrong passphrase, again for /k1: ', 'passphrase for key /k2: ']);
+    expect(t.asked).toEqual([
+      'passphrase for key /k1: ',
+      'wrong passphrase, again for /k1: ',
+      'passphrase for key /k2: ',
+    ]);
     expect(t.overlapped()).toBe(false);
   });
 
@@ -51,6 +64,8 @@ describe('Credentials', () => {
     const t = terminal(['a', 'b', 'c']);
     const c = new Credentials({ passwordAuth: false, ask: t.ask, addSecret: () => undefined });
     await expect(c.passphrase('/k', () => false)).rejects.toThrow('3 wrong passphrases for key /k');
-    expect(new Credentials({ passwordAuth: false, addSecret: () => undefined }).passphrase('/k', () => true)).toBeUndefined();
+    expect(
+      new Credentials({ passwordAuth: false, addSecret: () => undefined }).passphrase('/k', () => true),
+    ).toBeUndefined();
   });
 });

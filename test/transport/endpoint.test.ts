@@ -5,7 +5,13 @@ import type { SshConfigEntry } from '../../lib/transport/sshconfig.js';
 
 const target: HostTarget = { name: 'web1', address: 'web1', keys: [], transport: 'ssh', roles: [], settings: {} };
 const base: SshOptions = { identity: [], acceptNew: false, attempts: 1, keepaliveMs: 15_000 };
-const cfg = (c: Partial<SshConfigEntry>): SshConfigEntry => ({ identityFiles: [], knownHostsFiles: [], identitiesOnly: false, certificateFiles: [], ...c });
+const cfg = (c: Partial<SshConfigEntry>): SshConfigEntry => ({
+  identityFiles: [],
+  knownHostsFiles: [],
+  identitiesOnly: false,
+  certificateFiles: [],
+  ...c,
+});
 
 describe('resolveEndpoint: connect timeout', () => {
   it.each([
@@ -45,21 +51,33 @@ describe('resolveEndpoint: agent, forwarding, proxies, tokens', () => {
     expect(resolveEndpoint(target, cfg({}), base, env).forwardAgent).toBe(false);
     expect(resolveEndpoint(target, cfg({}), { ...base, forwardAgent: true }, env).forwardAgent).toBe(true);
     expect(resolveEndpoint(target, cfg({ forwardAgent: true }), base, env).forwardAgent).toBe(true);
-    expect(resolveEndpoint(target, cfg({ forwardAgent: '$OTHER_SOCK' }), base, env)).toMatchObject({ forwardAgent: true, agent: '/run/other.sock' });
+    expect(resolveEndpoint(target, cfg({ forwardAgent: '$OTHER_SOCK' }), base, env)).toMatchObject({
+      forwardAgent: true,
+      agent: '/run/other.sock',
+    });
   });
 
   it('expands ProxyCommand with the final host, port and user; -g replaces it', () => {
     const entry = cfg({ hostName: 'web1.example', proxyCommand: 'socat - TCP:%h:%p # %r' });
-    expect(resolveEndpoint(target, entry, { ...base, user: 'ops', port: 2200 }, env).proxyCommand).toBe('socat - TCP:web1.example:2200 # ops');
+    expect(resolveEndpoint(target, entry, { ...base, user: 'ops', port: 2200 }, env).proxyCommand).toBe(
+      'socat - TCP:web1.example:2200 # ops',
+    );
     const viaGateway = resolveEndpoint(target, entry, { ...base, gateway: 'bastion' }, env);
     expect(viaGateway).toMatchObject({ jump: 'bastion' });
     expect(viaGateway.proxyCommand).toBeUndefined();
   });
 
   it('expands IdentityFile and UserKnownHostsFile tokens; a bad token is a usage error naming the host', () => {
-    const ep = resolveEndpoint(target, cfg({ identityFiles: ['/keys/%n_%r'], knownHostsFiles: ['/kh/%h'], user: 'u' }), base, env);
+    const ep = resolveEndpoint(
+      target,
+      cfg({ identityFiles: ['/keys/%n_%r'], knownHostsFiles: ['/kh/%h'], user: 'u' }),
+      base,
+      env,
+    );
     expect(ep.keys).toEqual(['/keys/web1_u']);
     expect(ep.knownHosts).toEqual(['/kh/web1']);
-    expect(() => resolveEndpoint(target, cfg({ identityFiles: ['/keys/%z'] }), base, env)).toThrow(/host web1: ssh_config IdentityFile \/keys\/%z: unknown token %z/);
+    expect(() => resolveEndpoint(target, cfg({ identityFiles: ['/keys/%z'] }), base, env)).toThrow(
+      /host web1: ssh_config IdentityFile \/keys\/%z: unknown token %z/,
+    );
   });
 });

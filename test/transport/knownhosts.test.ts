@@ -1,6 +1,14 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { checkHostKey, fingerprint, hostToken, keyTypeOf, knownHostsLine, parseKnownHosts, preferredHostKeyAlgorithms } from '../../lib/transport/knownhosts.js';
+import {
+  checkHostKey,
+  fingerprint,
+  hostToken,
+  keyTypeOf,
+  knownHostsLine,
+  parseKnownHosts,
+  preferredHostKeyAlgorithms,
+} from '../../lib/transport/knownhosts.js';
 
 function blob(type: string, body = randomBytes(32)): Buffer {
   const t = Buffer.from(type);
@@ -38,7 +46,10 @@ describe('known_hosts', () => {
   });
 
   it('reports a changed key with the known entries, and honours @revoked', () => {
-    const e = parseKnownHosts(`web1 ssh-ed25519 ${k1.toString('base64')}\n@revoked * ssh-ed25519 ${k2.toString('base64')}`, 'kh');
+    const e = parseKnownHosts(
+      `web1 ssh-ed25519 ${k1.toString('base64')}\n@revoked * ssh-ed25519 ${k2.toString('base64')}`,
+      'kh',
+    );
     const v = checkHostKey(e, 'web1', 22, blob('ssh-ed25519'));
     expect(v.kind).toBe('changed');
     if (v.kind === 'changed') expect(v.known[0]!.line).toBe(1);

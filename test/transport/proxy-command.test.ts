@@ -23,7 +23,7 @@ describe('startProxyCommand', () => {
   });
 
   it('closing the stream stops the command and its children (process group)', async () => {
-    const p = startProxyCommand('sh -c \'sleep 60 & echo $!; wait\'');
+    const p = startProxyCommand("sh -c 'sleep 60 & echo $!; wait'");
     const child = Number(await new Promise<string>((r) => p.sock.once('data', (d: Buffer) => r(d.toString().trim()))));
     expect(alive(child)).toBe(true);
     p.sock.destroy();

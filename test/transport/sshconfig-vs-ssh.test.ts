@@ -20,11 +20,26 @@ const file = (name: string, text: string): string => {
   return p;
 };
 
-const FIELDS = ['hostname', 'user', 'port', 'identityfile', 'proxyjump', 'proxycommand', 'userknownhostsfile', 'connecttimeout', 'forwardagent'];
-const DEFAULT_IDS = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa'].map((k) => `~/.ssh/${k}`);
+const FIELDS = [
+  'hostname',
+  'user',
+  'port',
+  'identityfile',
+  'proxyjump',
+  'proxycommand',
+  'userknownhostsfile',
+  'connecttimeout',
+  'forwardagent',
+];
+const DEFAULT_IDS = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa'].map(
+  (k) => `~/.ssh/${k}`,
+);
 
 function sshG(cfg: string, host: string, user?: string): Record<string, string> {
-  const out = execFileSync('ssh', ['-G', '-F', cfg, ...(user ? ['-l', user] : []), host], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const out = execFileSync('ssh', ['-G', '-F', cfg, ...(user ? ['-l', user] : []), host], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const r: Record<string, string[]> = {};
   for (const line of out.split('\n')) {
     const [k, ...v] = line.split(' ');
@@ -35,7 +50,13 @@ function sshG(cfg: string, host: string, user?: string): Record<string, string> 
 
 async function fab(cfg: string, host: string, user?: string): Promise<Record<string, string>> {
   const e = (await SshConfigFile.load(cfg)).lookup(host, user);
-  const ep = resolveEndpoint(rawTarget(host), e, { identity: [], acceptNew: false, attempts: 1, keepaliveMs: 0, ...(user ? { user } : {}) });
+  const ep = resolveEndpoint(rawTarget(host), e, {
+    identity: [],
+    acceptNew: false,
+    attempts: 1,
+    keepaliveMs: 0,
+    ...(user ? { user } : {}),
+  });
   return {
     hostname: e.hostName ?? host.toLowerCase(),
     user: user ?? e.user ?? localUser(),
@@ -155,7 +176,8 @@ describe('ssh_config: fab agrees with ssh -G', () => {
   for (const [name, text, hosts, user] of CASES) {
     it(name, async () => {
       const cfg = file(`${name.replace(/\W+/g, '_')}.conf`, text);
-      for (const host of hosts) expect({ host, ...(await fab(cfg, host, user)) }).toEqual({ host, ...sshG(cfg, host, user) });
+      for (const host of hosts)
+        expect({ host, ...(await fab(cfg, host, user)) }).toEqual({ host, ...sshG(cfg, host, user) });
     });
   }
 });
@@ -163,12 +185,15 @@ describe('ssh_config: fab agrees with ssh -G', () => {
 describe('ssh_config tokens: fab expands ProxyCommand as ssh runs it', () => {
   it('%h %p %r %n %% and ~ in a real ssh run', async () => {
     const out = join(dir, 'tokens.out');
-    const cfg = file('tokens.conf', `Host tok
+    const cfg = file(
+      'tokens.conf',
+      `Host tok
   HostName Tok.Example
   User remote
   Port 2022
   ProxyCommand env sh -c 'printf "[%%s]" "$@" > ${out}' sh %h %p %r %n %% ~
-`);
+`,
+    );
     try {
       execFileSync('ssh', ['-F', cfg, '-o', 'BatchMode=yes', 'tok', 'true'], { stdio: 'ignore' });
     } catch {
@@ -177,7 +202,12 @@ describe('ssh_config tokens: fab expands ProxyCommand as ssh runs it', () => {
     // The proxy's stdout (ssh's connection) stays open until printf has written, so the file is complete here.
     const bySsh = readFileSync(out, 'utf8');
     rmSync(out);
-    const ep = resolveEndpoint(rawTarget('tok'), (await SshConfigFile.load(cfg)).lookup('tok'), { identity: [], acceptNew: false, attempts: 1, keepaliveMs: 0 });
+    const ep = resolveEndpoint(rawTarget('tok'), (await SshConfigFile.load(cfg)).lookup('tok'), {
+      identity: [],
+      acceptNew: false,
+      attempts: 1,
+      keepaliveMs: 0,
+    });
     expect(ep.proxyCommand).toBeDefined();
     try {
       execFileSync('/bin/sh', ['-c', ep.proxyCommand!], { stdio: 'ignore' });
