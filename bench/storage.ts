@@ -7,7 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stripePlan, unstripePlan, type StripeOptions } from '../lib/recipes/storage-plan.js';
+import { STRIPE_DEFAULTS, stripePlan, unstripePlan, type StripeOptions } from '../lib/recipes/storage-plan.js';
 import { GUEST_SSH_ARGS, labGuest } from '../test/lab/guest.js';
 import { startLab } from '../test/lab/lab.js';
 import { LAB_NETS, labDir, repoRoot } from '../test/lab/repo.js';
@@ -19,19 +19,7 @@ const runs = Number(argOf('runs', '3'));
 const boots = Number(argOf('boots', '3'));
 const root = repoRoot();
 const dir = labDir('lab-bench-storage');
-const o: StripeOptions = {
-  devices: ['/dev/vdb', '/dev/vdc', '/dev/vdd'],
-  md: '/dev/md0',
-  level: 0,
-  chunk: 256,
-  readahead: 65536,
-  vg: 'vgm0',
-  lv: 'lvm0',
-  fs: 'xfs',
-  mount: '/data',
-  mountOptions: 'noatime',
-  force: false,
-};
+const o: StripeOptions = { ...STRIPE_DEFAULTS, devices: ['/dev/vdb', '/dev/vdc', '/dev/vdd'], mount: '/data' };
 // By hand: the plan's commands for fresh disks, one after another in one root shell; undone the same way.
 const byHand = stripePlan(o, { arrayInConf: false, lvExists: false, lvFs: '', inFstab: false, mounted: false })
   .map((s) => s.cmd.text)

@@ -8,9 +8,9 @@ import { arg, storage, task } from 'fabts';
  */
 
 const layout = {
-  vg: arg.string({ default: 'vgm0', description: 'volume group' }),
-  lv: arg.string({ default: 'lvm0', description: 'logical volume' }),
-  mount: arg.string({ default: '/mnt/lvm0', description: 'mount point' }),
+  vg: arg.string({ default: storage.STRIPE_DEFAULTS.vg, description: 'volume group' }),
+  lv: arg.string({ default: storage.STRIPE_DEFAULTS.lv, description: 'logical volume' }),
+  mount: arg.string({ default: storage.STRIPE_DEFAULTS.mount, description: 'mount point' }),
 };
 
 export const stripe = task(
@@ -21,14 +21,20 @@ export const stripe = task(
         description: 'block devices: /dev/xvdf,/dev/xvdg (or /dev/xvdf;/dev/xvdg)',
         check: storage.deviceArgProblems,
       }),
-      level: arg.number({ default: 0, description: 'RAID level' }),
-      chunk: arg.number({ default: 256, description: 'chunk size in KiB' }),
-      readahead: arg.number({ default: 65536, description: 'read-ahead of the array, in 512-byte sectors' }),
+      level: arg.number({ default: storage.STRIPE_DEFAULTS.level, description: 'RAID level' }),
+      chunk: arg.number({ default: storage.STRIPE_DEFAULTS.chunk, description: 'chunk size in KiB' }),
+      readahead: arg.number({
+        default: storage.STRIPE_DEFAULTS.readahead,
+        description: 'read-ahead of the array, in 512-byte sectors',
+      }),
       ...layout,
       size: arg.string({ description: 'LV size (lvcreate -L), default all free space' }).optional(),
-      fs: arg.choice(['xfs', 'ext4'] as const, { default: 'xfs' }),
-      mountOptions: arg.string({ default: 'noatime', description: 'fstab options (nofail is added)' }),
-      md: arg.string({ default: '/dev/md0', description: 'md device to create' }),
+      fs: arg.choice(['xfs', 'ext4'] as const, { default: storage.STRIPE_DEFAULTS.fs }),
+      mountOptions: arg.string({
+        default: storage.STRIPE_DEFAULTS.mountOptions,
+        description: 'fstab options (nofail is added)',
+      }),
+      md: arg.string({ default: storage.STRIPE_DEFAULTS.md, description: 'md device to create' }),
       force: arg.boolean({ default: false, description: 'destroy what is on the devices' }),
     },
   },

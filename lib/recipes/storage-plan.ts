@@ -37,6 +37,20 @@ export interface StripeOptions {
   force: boolean;
 }
 
+/** The seed's choices (raid0, 256k chunks, read-ahead 65536, vgm0/lvm0, xfs with noatime): the stripe task's defaults. */
+export const STRIPE_DEFAULTS = {
+  md: '/dev/md0',
+  level: 0,
+  chunk: 256,
+  readahead: 65536,
+  vg: 'vgm0',
+  lv: 'lvm0',
+  fs: 'xfs',
+  mount: '/mnt/lvm0',
+  mountOptions: 'noatime',
+  force: false,
+} as const satisfies Omit<StripeOptions, 'devices'>;
+
 /**
  * Problems with the device arguments that need no host to see: not an absolute /dev path, odd characters,
  * given twice. Checked when the arguments are parsed (a usage error, exit 2, before any connection); whether

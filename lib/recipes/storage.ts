@@ -33,7 +33,7 @@ import {
  */
 
 export { StorageError };
-export { deviceArgProblems } from './storage-plan.js';
+export { deviceArgProblems, STRIPE_DEFAULTS } from './storage-plan.js';
 
 const probe = (ctx: Host, cmd: ShellCommand) => ctx.sudo(cmd).quiet().probe().nothrow();
 

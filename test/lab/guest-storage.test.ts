@@ -3,7 +3,7 @@
 // and stopped by the CLI's `down` in the last test, which must kill qemu by pid and remove the disks.
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stripePlan } from '../../lib/recipes/storage-plan.js';
+import { STRIPE_DEFAULTS, stripePlan } from '../../lib/recipes/storage-plan.js';
 import { fab } from '../helpers/fab.js';
 import { main as labCli } from './cli.js';
 import { GUEST_SSH_ARGS, labGuest, type Guest } from './guest.js';
@@ -54,19 +54,7 @@ describe('stripe on a real kernel', () => {
     const r = await run(['stripe', DEVS, '--mount', '/data', '--dry-run']);
     expect(r.code, r.stderr + r.stdout).toBe(0);
     const plan = stripePlan(
-      {
-        devices: DEVS.split(','),
-        md: '/dev/md0',
-        level: 0,
-        chunk: 256,
-        readahead: 65536,
-        vg: 'vgm0',
-        lv: 'lvm0',
-        fs: 'xfs',
-        mount: '/data',
-        mountOptions: 'noatime',
-        force: false,
-      },
+      { ...STRIPE_DEFAULTS, devices: DEVS.split(','), mount: '/data' },
       { arrayInConf: false, lvExists: false, lvFs: '', inFstab: false, mounted: false },
     );
     const shown = r.stdout.split('\n').filter((l) => l.includes('] would ') && !/\] would (sudo|run|local): /.test(l));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  STRIPE_DEFAULTS,
   nothingToDo,
   parseMdstat,
   refusals,
@@ -10,19 +11,7 @@ import {
   type StripeOptions,
 } from '../../lib/recipes/storage-plan.js';
 
-const opts: StripeOptions = {
-  devices: ['/dev/vdb', '/dev/vdc', '/dev/vdd'],
-  md: '/dev/md0',
-  level: 0,
-  chunk: 256,
-  readahead: 65536,
-  vg: 'vgm0',
-  lv: 'lvm0',
-  fs: 'xfs',
-  mount: '/data',
-  mountOptions: 'noatime',
-  force: false,
-};
+const opts: StripeOptions = { ...STRIPE_DEFAULTS, devices: ['/dev/vdb', '/dev/vdc', '/dev/vdd'], mount: '/data' };
 const fresh: StackFacts = { arrayInConf: false, lvExists: false, lvFs: '', inFstab: false, mounted: false };
 const done: StackFacts = {
   array: '/dev/md0',

@@ -2,6 +2,7 @@
 // These are the answers a scripted transport gives; storage.ts only runs the probes and the steps.
 import { describe, expect, it } from 'vitest';
 import {
+  STRIPE_DEFAULTS,
   checkStripe,
   deviceArgProblems,
   failedStep,
@@ -20,19 +21,7 @@ import {
   toolsProbe,
 } from '../../lib/recipes/storage-probe.js';
 
-const o: StripeOptions = {
-  devices: ['/dev/vdb', '/dev/vdc', '/dev/vdd'],
-  md: '/dev/md0',
-  level: 0,
-  chunk: 256,
-  readahead: 65536,
-  vg: 'vgm0',
-  lv: 'lvm0',
-  fs: 'xfs',
-  mount: '/data',
-  mountOptions: 'noatime',
-  force: false,
-};
+const o: StripeOptions = { ...STRIPE_DEFAULTS, devices: ['/dev/vdb', '/dev/vdc', '/dev/vdd'], mount: '/data' };
 const NO_MD = 'Personalities : \nunused devices: <none>\n';
 const blank = (...devs: string[]) => devs.map((d) => `@dev ${d}\n@exists\n@lsblk ${d.slice(5)} disk \n`).join('');
 const FRESH_STACK = 'fs=\nmounted=\n';

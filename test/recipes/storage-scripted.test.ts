@@ -3,22 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { StorageError } from '../../lib/errors.js';
 import { stripe } from '../../lib/recipes/storage.js';
 import type { StripeOptions } from '../../lib/recipes/storage-plan.js';
+import { STRIPE_DEFAULTS } from '../../lib/recipes/storage-plan.js';
 import { task } from '../../lib/task/task.js';
 import { ScriptedTransport, runTask, type SeenCommand } from '../../lib/testing/index.js';
 
-const opts: StripeOptions = {
-  devices: ['/dev/vdb', '/dev/vdc', '/dev/vdd'],
-  md: '/dev/md0',
-  level: 0,
-  chunk: 256,
-  readahead: 65536,
-  vg: 'vgm0',
-  lv: 'lvm0',
-  fs: 'xfs',
-  mount: '/data',
-  mountOptions: 'noatime',
-  force: false,
-};
+const opts: StripeOptions = { ...STRIPE_DEFAULTS, devices: ['/dev/vdb', '/dev/vdc', '/dev/vdd'], mount: '/data' };
 const run = task({}, (ctx) => stripe(ctx, opts));
 
 /** The first probe's answer: no tool missing, no PV, no array; each device as `devices` says. */
