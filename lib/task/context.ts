@@ -3,7 +3,6 @@ import type { ArgValue } from '../model/args.js';
 import { als } from '../run/als.js';
 import { HostContext, runtimeOf, type CoreRuntime } from '../run/host-context.js';
 import { Prompts, type ConfirmOptions, type PromptOptions } from '../run/prompts.js';
-import type { RunResult } from '../run/result.js';
 import type { RunConfig } from '../run/runner.js';
 import { ROOT_SCOPE } from '../run/scope.js';
 import { shellFor, type BoundShell } from '../run/zx.js';
@@ -123,7 +122,6 @@ export class TaskContext extends HostContext {
 }
 
 // Fabric's contrib.files as methods, from the one table in file-helpers.ts.
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface TaskContext extends FileHelpers {}
 for (const [name, fn] of Object.entries(FILE_HELPERS)) {
   Object.defineProperty(TaskContext.prototype, name, {
@@ -135,5 +133,3 @@ for (const [name, fn] of Object.entries(FILE_HELPERS)) {
 
 /** The run's config of a context, for lib/ orchestration (rolling runs): never exported to fabfiles. */
 export const runConfigOf = (ctx: HostContext): RunConfig => runtimeOf(ctx).cfg;
-
-export type { RunResult };

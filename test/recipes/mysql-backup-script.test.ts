@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { UsageError } from '../../lib/errors.js';
 import { describe, expect, it } from 'vitest';
-import { withDefaultsFile } from '../../lib/db/client.js';
+import { runDbScript } from '../helpers/db-script.js';
 import { backupScript, parseBackupOutput, type BackupScriptInput } from '../../lib/recipes/mysql-backup-script.js';
 
 describe('backupScript: the text', () => {
@@ -60,32 +59,9 @@ describe('parseBackupOutput', () => {
   });
 });
 
-/** Run the script as fab does (inside withDefaultsFile, the login on stdin) with fake tools first on the PATH. */
-function runScript(
-  input: BackupScriptInput,
-  bin: string,
-  signalWhen?: string,
-): Promise<{ code: number | null; out: string }> {
-  const cnf = '[client]\npassword="s3cret"\n';
-  const c = spawn('sh', ['-c', withDefaultsFile(cnf.length, backupScript(input))], {
-    env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
-  });
-  c.stdin.end(cnf);
-  let out = '';
-  c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  c.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  // SIGTERM as soon as the file `signalWhen` exists
-  const poll = signalWhen
-    ? setInterval(() => {
-        if (existsSync(signalWhen)) {
-          clearInterval(poll);
-          c.kill('SIGTERM');
-        }
-      }, 10)
-    : undefined;
-  c.on('close', () => clearInterval(poll));
-  return new Promise((res) => c.on('close', (code) => res({ code, out })));
-}
+/** Run the script as fab does (the login on stdin) with fake tools first on the PATH. */
+const runScript = (input: BackupScriptInput, bin: string, signalWhen?: string) =>
+  runDbScript(backupScript(input), bin, signalWhen);
 
 /** A fake mariabackup: `--backup` writes files (and what it was given), `--prepare` says OK; behaviour from env-free files. */
 function fakeTool(name: string, script: string): string {

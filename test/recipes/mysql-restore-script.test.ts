@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { raw, sh } from '../../lib/commands/quote.js';
-import { withDefaultsFile } from '../../lib/db/client.js';
+import { runDbScript } from '../helpers/db-script.js';
 import { parseRestoreOutput, restoreScript, type RestoreScriptInput } from '../../lib/recipes/mysql-restore-script.js';
 
 /**
@@ -60,27 +59,9 @@ cat >/dev/null; printf 'n\\n3\\n'`,
     binlog: false,
     ...more,
   });
-  /** `signalWhen`: SIGTERM the script as soon as that file exists (polled every 10 ms) */
-  const run = (i: RestoreScriptInput, signalWhen?: string): Promise<{ code: number | null; out: string }> => {
-    const cnf = '[client]\npassword="s3cret"\n';
-    const c = spawn('sh', ['-c', withDefaultsFile(cnf.length, restoreScript(i))], {
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
-    });
-    c.stdin.end(cnf);
-    let out = '';
-    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    c.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const poll = signalWhen
-      ? setInterval(() => {
-          if (existsSync(signalWhen)) {
-            clearInterval(poll);
-            c.kill('SIGTERM');
-          }
-        }, 10)
-      : undefined;
-    c.on('close', () => clearInterval(poll));
-    return new Promise((res) => c.on('close', (code) => res({ code, out })));
-  };
+  /** `signalWhen`: SIGTERM the script as soon as that file exists */
+  const run = (i: RestoreScriptInput, signalWhen?: string) => runDbScript(restoreScript(i), bin, signalWhen);
+
   const up = () => existsSync(`${w}/up`);
   return { w, datadir, backup, input, run, up };
 }
