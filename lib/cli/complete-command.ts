@@ -12,6 +12,7 @@ import { loadRegistry, type Registry } from '../registry/load.js';
 import { preScan } from './argv.js';
 import { complete, type Completion, type CompletionModel } from './complete.js';
 import { splitLine } from './complete-line.js';
+import { cachePath, cacheText, requiredFiles, watchList, writeCache } from './complete-cache.js';
 
 async function model(reg: Registry): Promise<CompletionModel> {
   const tasks = reg.tasks.map((t) => ({
@@ -28,9 +29,10 @@ async function model(reg: Registry): Promise<CompletionModel> {
   for (const [name, hs] of reg.hostSets) {
     try {
       const hosts = targetsOf(name, await hs.resolve());
-      hostSets.push({ name, hosts: hosts.map((h) => h.name), roles: [...new Set(hosts.flatMap((h) => h.roles))] });
+      const roles = [...new Set(hosts.flatMap((h) => h.roles))];
+      hostSets.push({ name, hosts: hosts.map((h) => h.name), roles, ...(hs.dynamic ? { dynamic: true } : {}) });
     } catch {
-      hostSets.push({ name, hosts: [], roles: [] });
+      hostSets.push({ name, hosts: [], roles: [], ...(hs.dynamic ? { dynamic: true } : {}) });
     }
   }
   return { tasks, hostSets, runIds: runIds(reg.root) };
@@ -48,16 +50,32 @@ function runIds(root: string | undefined): string[] {
   }
 }
 
-async function loadQuietly(cwd: string, words: readonly string[]): Promise<Registry | undefined> {
+/** The registry, and whether it is the whole default one (only that one is cached: no -f, nothing broken). */
+async function loadQuietly(cwd: string, words: readonly string[]): Promise<{ reg?: Registry; whole: boolean }> {
   const { fabfile } = preScan(words);
   for (const hostsOnly of [false, true]) {
     try {
-      return await loadRegistry(cwd, fabfile, { hostsOnly });
+      return { reg: await loadRegistry(cwd, fabfile, { hostsOnly }), whole: !hostsOnly && !fabfile.length };
     } catch {
       /* a broken fabfile: try the host sets alone */
     }
   }
-  return undefined;
+  return { whole: false };
+}
+
+/** Saves the model for the shells' warm path; only .ts modules, whose imports require's cache shows. */
+function saveModel(
+  m: CompletionModel,
+  reg: Registry,
+  cwd: string,
+  before: Set<string>,
+  env: NodeJS.ProcessEnv,
+  t0: number,
+) {
+  if (!env.FAB_COMP_PWD?.startsWith('/') || reg.files.some((f) => !f.endsWith('.ts'))) return;
+  const loaded = [...requiredFiles()].filter((f) => !before.has(f));
+  const text = cacheText(m, { dir: cwd, files: watchList(cwd, reg.root, [...reg.files, ...loaded]) });
+  if (text) writeCache(cachePath(env, env.FAB_COMP_PWD), text, t0);
 }
 
 /** Bash splits words at COMP_WORDBREAKS (`:` and `=` among them) and replaces only the last piece. */
@@ -79,8 +97,12 @@ export async function completeCommand(argv: readonly string[], cwd: string, env:
   const words = shell === 'bash' ? splitLine(rest[0] ?? '').slice(1) : [...rest];
   if (!words.length) words.push('');
   try {
-    const reg = await loadQuietly(cwd, words.slice(0, -1));
-    const c = complete(words, reg ? await model(reg) : { tasks: [], hostSets: [] });
+    const t0 = Date.now();
+    const before = requiredFiles();
+    const { reg, whole } = await loadQuietly(cwd, words.slice(0, -1));
+    const m = reg ? await model(reg) : { tasks: [], hostSets: [] };
+    if (reg && whole) saveModel(m, reg, cwd, before, env, t0);
+    const c = complete(words, m);
     const cur = words.at(-1)!;
     return formatCompletion(c, shell === 'bash' ? forBash(c, cur, env.FAB_COMP_WORDBREAKS ?? '"\'><=;|&(:') : c.words);
   } catch (err) {

@@ -15,7 +15,8 @@ export interface CompletionTask {
 
 export interface CompletionModel {
   tasks: readonly CompletionTask[];
-  hostSets: readonly { name: string; hosts: readonly string[]; roles: readonly string[] }[];
+  /** `dynamic`: computed at load time (hostSet(() => ...)), so never cached (complete-cache.ts). */
+  hostSets: readonly { name: string; hosts: readonly string[]; roles: readonly string[]; dynamic?: boolean }[];
   /** Rolling runs in .fab/runs, for `fab resume <Tab>`. */
   runIds?: readonly string[];
 }

@@ -1,14 +1,42 @@
 /**
- * `fab completion bash|zsh|fish`: the scripts only pass the words typed so far to `fab __complete`
- * and hand its answer to the shell. Lines `:nospace` and `:files` are directives, not candidates.
+ * `fab completion bash|zsh|fish`: the scripts pass the words typed so far to the awk program over the
+ * cache when it is fresh (complete-awk.ts, complete-cache.ts), else to `fab __complete`, and hand the
+ * answer to the shell. Lines `:nospace` and `:files` are directives, not candidates.
  */
 import { UsageError } from '../errors.js';
+import { AWK_PROGRAM, CACHE_FORMAT } from './complete-awk.js';
+
+const D = '$';
+/** bash and zsh: is this directory's cache there, of this format, and no listed file newer? Sets _fab_cache. */
+const FRESH = String.raw`_fab_fresh() {
+  local c=${D}{XDG_CACHE_HOME:-$HOME/.cache}/fabts/complete$PWD/_fab-complete.tsv k p
+  [[ -f $c ]] || return 1
+  {
+    IFS= read -r k
+    [[ $k == $'${CACHE_FORMAT.replace('\t', '\\t')}' ]] || return 1
+    while IFS=$'\t' read -r k p; do
+      case $k in
+        d) [[ $PWD -ef $p ]] || return 1 ;;
+        w) [[ -e $p && ! $p -nt $c ]] || return 1 ;;
+        *) break ;;
+      esac
+    done
+  } <"$c"
+  _fab_cache=$c
+}`;
 
 const BASH = String.raw`# fab completion for bash: source <(fab completion bash)
 # (or: fab completion bash > ~/.local/share/bash-completion/completions/fab)
+# A warm Tab answers from fab's cache with awk; a changed fabfile or host file asks fab itself.
+_FAB_AWK='${AWK_PROGRAM}'
+${FRESH}
 _fab_complete() {
-  local line=${'$'}{COMP_LINE:0:COMP_POINT} out item
-  out=$(FAB_COMP_WORDBREAKS=$COMP_WORDBREAKS command fab __complete bash -- "$line" 2>/dev/null) || return 0
+  local line=${D}{COMP_LINE:0:COMP_POINT} out item _fab_cache=
+  if ! { _fab_fresh && out=$(FAB_COMP_SHELL=bash FAB_COMP_LINE=$line FAB_COMP_WORDBREAKS=$COMP_WORDBREAKS LC_ALL=C \
+    command awk "$_FAB_AWK" "$_fab_cache" 2>/dev/null) && [[ $out != :miss ]]; }; then
+    out=$(FAB_COMP_WORDBREAKS=$COMP_WORDBREAKS FAB_COMP_PWD=$PWD command fab __complete bash -- "$line" 2>/dev/null) ||
+      return 0
+  fi
   COMPREPLY=()
   while IFS= read -r item; do
     case $item in
@@ -24,12 +52,20 @@ complete -F _fab_complete fab
 
 const ZSH = String.raw`#compdef fab
 # fab completion for zsh: source <(fab completion zsh) after compinit
-# (or: fab completion zsh > "${'$'}{fpath[1]}/_fab")
+# (or: fab completion zsh > "${D}{fpath[1]}/_fab")
+# A warm Tab answers from fab's cache with awk; a changed fabfile or host file asks fab itself.
+_FAB_AWK='${AWK_PROGRAM}'
+${FRESH}
 _fab() {
   local -a out cands
-  local item nospace=0 files=0
-  out=("${'$'}{(@f)$(command fab __complete zsh -- "${'$'}{(@)words[2,CURRENT]}" 2>/dev/null)}")
-  for item in "${'$'}{out[@]}"; do
+  local item raw nospace=0 files=0 _fab_cache=
+  if _fab_fresh && raw=$(FAB_COMP_SHELL=zsh LC_ALL=C command awk "$_FAB_AWK" "$_fab_cache" "${D}{(@)words[2,CURRENT]}" \
+    2>/dev/null) && [[ $raw != :miss ]]; then
+    out=("${D}{(@f)raw}")
+  else
+    out=("${D}{(@f)$(FAB_COMP_PWD=$PWD command fab __complete zsh -- "${D}{(@)words[2,CURRENT]}" 2>/dev/null)}")
+  fi
+  for item in "${D}{out[@]}"; do
     case $item in
       :nospace) nospace=1 ;;
       :files) files=1 ;;
@@ -38,18 +74,52 @@ _fab() {
     esac
   done
   if (( files )); then _files; return; fi
-  if (( nospace )); then compadd -Q -S '' -- "${'$'}{cands[@]}"; else compadd -Q -- "${'$'}{cands[@]}"; fi
+  if (( nospace )); then compadd -Q -S '' -- "${D}{cands[@]}"; else compadd -Q -- "${D}{cands[@]}"; fi
 }
 if [[ "$funcstack[1]" == _fab ]]; then _fab "$@"; else compdef _fab fab; fi
 `;
 
+/** In fish's single quotes a backslash escapes a backslash or a quote. */
+const fishQuoted = (s: string) => `'${s.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+
 const FISH = String.raw`# fab completion for fish: fab completion fish | source
 # (or: fab completion fish > ~/.config/fish/completions/fab.fish)
+# A warm Tab answers from fab's cache with awk; a changed fabfile or host file asks fab itself.
+set -g __fab_awk ${fishQuoted(AWK_PROGRAM)}
+function __fab_fresh
+    set -l base $HOME/.cache
+    test -n "$XDG_CACHE_HOME"; and set base $XDG_CACHE_HOME
+    set -l c $base/fabts/complete$PWD/_fab-complete.tsv
+    test -f $c; or return 1
+    set -l first 1
+    while read -l line
+        if test $first = 1
+            test "$line" = ${fishQuoted(CACHE_FORMAT)}; or return 1
+            set first 0
+            continue
+        end
+        set -l kp (string split -m1 \t -- $line)
+        switch $kp[1]
+            case d
+                test $PWD -ef $kp[2]; or return 1
+            case w
+                test -e $kp[2]; and not test $kp[2] -nt $c; or return 1
+            case '*'
+                break
+        end
+    end <$c
+    echo $c
+end
 function __fab_complete
     set -l before (commandline -opc)
     set -e before[1]
     set -l cur (commandline -ct)
-    for item in (command fab __complete fish -- $before "$cur" 2>/dev/null)
+    set -l out
+    set -l c (__fab_fresh)
+    and set out (FAB_COMP_SHELL=fish LC_ALL=C command awk $__fab_awk $c $before "$cur" 2>/dev/null)
+    and test "$out" != :miss
+    or set out (FAB_COMP_PWD=$PWD command fab __complete fish -- $before "$cur" 2>/dev/null)
+    for item in $out
         switch $item
             case ':nospace'
             case ':files'

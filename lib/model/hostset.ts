@@ -36,12 +36,15 @@ export interface HostSet {
   name?: string;
   file?: string;
   description?: string;
+  /** Defined by a function: what it resolves to may depend on files, variables or the network. */
+  readonly dynamic?: true;
 }
 
 export function hostSet(def: HostSetDef | (() => HostSetDef | Promise<HostSetDef>), description?: string): HostSet {
   const resolve = typeof def === 'function' ? def : () => def;
   const desc = description ?? (typeof def === 'function' ? undefined : def.description);
-  return { [HOSTSET]: true, resolve, ...(desc ? { description: desc } : {}) };
+  const dynamic = typeof def === 'function' ? { dynamic: true as const } : {};
+  return { [HOSTSET]: true, resolve, ...dynamic, ...(desc ? { description: desc } : {}) };
 }
 
 export function isHostSet(value: unknown): value is HostSet {

@@ -1,0 +1,105 @@
+/**
+ * The completion cache: every word the shells complete, written by `fab __complete` into a per-directory
+ * file that complete-awk.ts answers from, plus the files it was built from. The scripts use it only
+ * while every listed file and folder is no newer than the cache file itself (shell `-nt`, no process),
+ * so a task added to a fabfile, a host added to a host file or a new fabfile sends the next Tab to
+ * `fab __complete`, which rewrites it. The cache file's mtime is set to a second before the load began:
+ * a file changed during the load (or within the kernel's coarse timestamp tick) counts as newer.
+ */
+import { existsSync, mkdirSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { OPTIONS } from '../config/options.js';
+import { kebab } from '../model/args.js';
+import { GROUPS } from '../report/groups.js';
+import { CACHE_FORMAT } from './complete-awk.js';
+import type { CompletionModel } from './complete.js';
+
+export const CACHE_NAME = '_fab-complete.tsv';
+
+/** The shell's `${XDG_CACHE_HOME:-$HOME/.cache}/fabts/complete$PWD/_fab-complete.tsv`: a path, no hashing in a shell. */
+export function cachePath(env: NodeJS.ProcessEnv, pwd: string): string {
+  return `${env.XDG_CACHE_HOME || `${env.HOME ?? ''}/.cache`}/fabts/complete${pwd}/${CACHE_NAME}`;
+}
+
+/** What the cache depends on: the physical directory, and files and folders that must not be newer than it. */
+export interface Watch {
+  dir: string;
+  files: readonly string[];
+}
+
+const unsafe = (s: string) => /[\t\n\r]/.test(s);
+
+/** The cache file's text, or undefined when a word cannot be one field of a tab-separated line. */
+export function cacheText(model: CompletionModel, watch: Watch): string | undefined {
+  const rows: string[][] = [['d', watch.dir], ...watch.files.map((f) => ['w', f])];
+  for (const o of OPTIONS) rows.push(['o', o.long, o.short ?? '', o.type, o.key]);
+  for (const g of GROUPS) rows.push(['g', g]);
+  for (const t of model.tasks) {
+    rows.push(['t', t.name, t.shortName]);
+    for (const a of t.args) {
+      rows.push(['r', a.name, kebab(a.name), a.kind, a.required ? '1' : '0']);
+      for (const c of a.choices ?? []) rows.push(['c', c]);
+    }
+  }
+  for (const s of model.hostSets) {
+    rows.push(['s', s.name, s.dynamic ? '1' : '0']);
+    // A set computed at load time may read anything (a lab's JSON, a cloud API): its hosts are never cached.
+    if (s.dynamic) continue;
+    for (const h of s.hosts) rows.push(['h', h]);
+    for (const r of s.roles) rows.push(['l', r]);
+  }
+  for (const id of model.runIds ?? []) rows.push(['u', id]);
+  if (rows.some((r) => r.some(unsafe))) return undefined;
+  return [CACHE_FORMAT, ...rows.map((r) => r.join('\t'))].map((l) => `${l}\n`).join('');
+}
+
+const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
+const fabtsDist = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The modules in require's cache: after a load, minus those before it, are what the fabfiles imported. */
+export function requiredFiles(): Set<string> {
+  return new Set(Object.keys(createRequire(import.meta.url).cache));
+}
+
+/**
+ * Everything the load read or searched: the folders from the cwd up to the project root (a fabfile
+ * added on the way, or hosts/ created, changes their mtime), fabfiles/, hosts/, .fab/runs, every
+ * module loaded (fabfiles, host files and the local files they import) and fabts's own option list.
+ */
+export function watchList(
+  cwd: string,
+  root: string | undefined,
+  modules: Iterable<string>,
+  fabtsDir = fabtsDist,
+): string[] {
+  const files = new Set<string>();
+  for (let dir = cwd; ; dir = dirname(dir)) {
+    files.add(dir);
+    if (dir === root || dirname(dir) === dir) break;
+  }
+  if (root)
+    for (const d of ['fabfiles', 'hosts', '.fab', join('.fab', 'runs')])
+      if (isDir(join(root, d))) files.add(join(root, d));
+  for (const m of modules) if (!m.startsWith(fabtsDir) && !m.includes(`${sep}node_modules${sep}`)) files.add(m);
+  for (const f of ['config/options.js', 'report/groups.js']) {
+    const own = fileURLToPath(new URL(`../${f}`, import.meta.url));
+    if (existsSync(own)) files.add(own); // the build's; absent when run from the sources (vitest)
+  }
+  return [...files];
+}
+
+/** Writes the cache (atomically); a cache that cannot be written only costs speed. */
+export function writeCache(file: string, text: string, loadStartMs: number): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, text);
+    const mtime = Math.floor(loadStartMs / 1000) - 1;
+    utimesSync(tmp, mtime, mtime);
+    renameSync(tmp, file);
+  } catch {
+    /* read-only or odd cache dir: every Tab asks fab __complete */
+  }
+}
