@@ -3,12 +3,13 @@
  * pseudo-terminal (util-linux `script`), a line is typed with a Tab, then Ctrl-A and `echo BUF: `
  * turn the completed line into output; fish answers `complete -C` with its own completion machinery.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from '../helpers/fab.js';
+import { typeWithTab } from '../helpers/shell-tab.js';
 
 const PROJECT = `${REPO}test/fixtures/completion`;
 // 16 Tabs, each a `fab __complete` process (~0.1 s idle, seconds when the 2 cores are busy with other suites).
@@ -28,51 +29,6 @@ beforeAll(() => {
   };
   delete env.FAB_LAB_DIR;
 });
-
-/** Types each line plus Tab and Z into an interactive shell on a pty; returns the line as completed. */
-async function typeWithTab(shell: string, setup: string, lines: string[]): Promise<string[]> {
-  const child = spawn('script', ['-qfec', shell, '/dev/null'], { cwd: PROJECT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void; reject: (e: Error) => void }[] = [];
-  const check = () => {
-    const w = waiters[0];
-    const m = w && out.match(w.re);
-    if (w && m) {
-      waiters.shift();
-      out = out.slice(m.index! + m[0].length);
-      w.resolve(m);
-    }
-  };
-  child.stdout.on('data', (d: Buffer) => ((out += d.toString()), check()));
-  const waitFor = (re: RegExp) =>
-    new Promise<RegExpMatchArray>((resolve, reject) => (waiters.push({ re, resolve, reject }), check()));
-  // A shell that hangs or exits fails the test with what it printed, not with a bare timeout.
-  child.on('close', () =>
-    waiters
-      .splice(0)
-      .forEach((w) =>
-        w.reject(new Error(`${shell} ended before ${w.re}; it printed: ${JSON.stringify(out.slice(-2000))}`)),
-      ),
-  );
-  const timer = setTimeout(() => child.kill('SIGKILL'), SHELL_BUDGET_MS - 5_000);
-  try {
-    child.stdin.write(`${setup}; echo READY''\r`);
-    await waitFor(/READY\r?\n/);
-    const got: string[] = [];
-    for (const line of lines) {
-      // Z after the Tab shows whether the completion ended the word (a space) or not (`deploy:mode=`).
-      child.stdin.write(`${line}\tZ`);
-      child.stdin.write('\x01');
-      child.stdin.write("echo 'BUF:'\r");
-      got.push((await waitFor(/(?:^|[\r\n])BUF: ?([^\r\n]*)\r?\n/))[1]!);
-    }
-    child.stdin.write('exit\r');
-    return got;
-  } finally {
-    clearTimeout(timer);
-    child.stdin.end();
-  }
-}
 
 // Typed -> the line after one Tab (a unique completion, followed by a space unless the word goes on) and Z.
 const CASES: [string, string][] = [
@@ -109,6 +65,7 @@ describe('fab completion bash', () => {
     'completes sets, tasks, options, --args, choices, roles, hosts and files in interactive bash',
     async () => {
       const got = await typeWithTab(
+        { cwd: PROJECT, env, budgetMs: SHELL_BUDGET_MS },
         'bash --norc --noprofile -i',
         "PS1='$ '; source <(fab completion bash)",
         CASES.map((c) => c[0]),
@@ -124,6 +81,7 @@ describe('fab completion zsh', () => {
     'completes sets, tasks, options, --args, choices, roles, hosts and files in interactive zsh',
     async () => {
       const got = await typeWithTab(
+        { cwd: PROJECT, env, budgetMs: SHELL_BUDGET_MS },
         'zsh -f -i',
         "PS1='$ '; bindkey -e; autoload -Uz compinit; compinit -u -D; source <(fab completion zsh)",
         CASES.map((c) => c[0]),
