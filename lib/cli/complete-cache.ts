@@ -23,10 +23,15 @@ export function cachePath(env: NodeJS.ProcessEnv, pwd: string): string {
   return `${env.XDG_CACHE_HOME || `${env.HOME ?? ''}/.cache`}/fabts/complete${pwd}/${CACHE_NAME}`;
 }
 
-/** What the cache depends on: the physical directory, and files and folders that must not be newer than it. */
+/**
+ * What the cache depends on: the physical directory, files and folders that must not be newer than it,
+ * and what function-defined host sets said they read (files that must stay absent, environment variables).
+ */
 export interface Watch {
   dir: string;
   files: readonly string[];
+  absent?: readonly string[];
+  env?: readonly (readonly [string, string | undefined])[];
 }
 
 const unsafe = (s: string) => /[\t\n\r]/.test(s);
@@ -34,6 +39,8 @@ const unsafe = (s: string) => /[\t\n\r]/.test(s);
 /** The cache file's text, or undefined when a word cannot be one field of a tab-separated line. */
 export function cacheText(model: CompletionModel, watch: Watch): string | undefined {
   const rows: string[][] = [['d', watch.dir], ...watch.files.map((f) => ['w', f])];
+  for (const f of watch.absent ?? []) rows.push(['a', f]);
+  for (const [name, value] of watch.env ?? []) rows.push(value === undefined ? ['E', name] : ['e', name, value]);
   for (const o of OPTIONS) rows.push(['o', o.long, o.short ?? '', o.type, o.key]);
   for (const g of GROUPS) rows.push(['g', g]);
   for (const t of model.tasks) {
@@ -45,7 +52,8 @@ export function cacheText(model: CompletionModel, watch: Watch): string | undefi
   }
   for (const s of model.hostSets) {
     rows.push(['s', s.name, s.dynamic ? '1' : '0']);
-    // A set computed at load time may read anything (a lab's JSON, a cloud API): its hosts are never cached.
+    // A set computed at load time may read anything (a cloud API): its hosts are cached only when it
+    // declared what it reads (hostSet(fn, { inputs })), and those inputs are in the watch list.
     if (s.dynamic) continue;
     for (const h of s.hosts) rows.push(['h', h]);
     for (const r of s.roles) rows.push(['l', r]);

@@ -4,17 +4,18 @@
  * asks the pure engine (complete.ts) and prints one candidate per line. It never fails loudly: a
  * fabfile that does not load still leaves the options and host sets to complete.
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '../errors.js';
-import { targetsOf } from '../model/hostset.js';
+import { targetsOf, type HostSetInputs } from '../model/hostset.js';
 import { loadRegistry, type Registry } from '../registry/load.js';
 import { preScan } from './argv.js';
 import { complete, type Completion, type CompletionModel } from './complete.js';
 import { splitLine } from './complete-line.js';
 import { cachePath, cacheText, requiredFiles, watchList, writeCache } from './complete-cache.js';
 
-async function model(reg: Registry): Promise<CompletionModel> {
+/** The model, and what the function-defined host sets that declared their inputs read. */
+async function model(reg: Registry): Promise<{ m: CompletionModel; inputs: HostSetInputs[] }> {
   const tasks = reg.tasks.map((t) => ({
     name: t.name!,
     shortName: t.shortName!,
@@ -26,16 +27,20 @@ async function model(reg: Registry): Promise<CompletionModel> {
     })),
   }));
   const hostSets: CompletionModel['hostSets'][number][] = [];
+  const inputs: HostSetInputs[] = [];
   for (const [name, hs] of reg.hostSets) {
+    // Undeclared inputs: the hosts cannot be cached (complete-cache.ts), only the set's name.
+    const dynamic = hs.dynamic && !hs.inputs ? { dynamic: true } : {};
     try {
       const hosts = targetsOf(name, await hs.resolve());
       const roles = [...new Set(hosts.flatMap((h) => h.roles))];
-      hostSets.push({ name, hosts: hosts.map((h) => h.name), roles, ...(hs.dynamic ? { dynamic: true } : {}) });
+      hostSets.push({ name, hosts: hosts.map((h) => h.name), roles, ...dynamic });
     } catch {
-      hostSets.push({ name, hosts: [], roles: [], ...(hs.dynamic ? { dynamic: true } : {}) });
+      hostSets.push({ name, hosts: [], roles: [], ...dynamic });
     }
+    if (hs.inputs) inputs.push(hs.inputs());
   }
-  return { tasks, hostSets, runIds: runIds(reg.root) };
+  return { m: { tasks, hostSets, runIds: runIds(reg.root) }, inputs };
 }
 
 function runIds(root: string | undefined): string[] {
@@ -65,7 +70,7 @@ async function loadQuietly(cwd: string, words: readonly string[]): Promise<{ reg
 
 /** Saves the model for the shells' warm path; only .ts modules, whose imports require's cache shows. */
 function saveModel(
-  m: CompletionModel,
+  { m, inputs }: { m: CompletionModel; inputs: readonly HostSetInputs[] },
   reg: Registry,
   cwd: string,
   before: Set<string>,
@@ -74,7 +79,11 @@ function saveModel(
 ) {
   if (!env.FAB_COMP_PWD?.startsWith('/') || reg.files.some((f) => !f.endsWith('.ts'))) return;
   const loaded = [...requiredFiles()].filter((f) => !before.has(f));
-  const text = cacheText(m, { dir: cwd, files: watchList(cwd, reg.root, [...reg.files, ...loaded]) });
+  const declared = inputs.flatMap((i) => i.files ?? []);
+  const files = [...watchList(cwd, reg.root, [...reg.files, ...loaded]), ...declared.filter((f) => existsSync(f))];
+  const absent = declared.filter((f) => !existsSync(f));
+  const vars = [...new Set(inputs.flatMap((i) => i.env ?? []))].map((k) => [k, env[k]] as const);
+  const text = cacheText(m, { dir: cwd, files, absent, env: vars });
   if (text) writeCache(cachePath(env, env.FAB_COMP_PWD), text, t0);
 }
 
@@ -100,9 +109,9 @@ export async function completeCommand(argv: readonly string[], cwd: string, env:
     const t0 = Date.now();
     const before = requiredFiles();
     const { reg, whole } = await loadQuietly(cwd, words.slice(0, -1));
-    const m = reg ? await model(reg) : { tasks: [], hostSets: [] };
-    if (reg && whole) saveModel(m, reg, cwd, before, env, t0);
-    const c = complete(words, m);
+    const built = reg ? await model(reg) : { m: { tasks: [], hostSets: [] }, inputs: [] };
+    if (reg && whole) saveModel(built, reg, cwd, before, env, t0);
+    const c = complete(words, built.m);
     const cur = words.at(-1)!;
     return formatCompletion(c, shell === 'bash' ? forBash(c, cur, env.FAB_COMP_WORDBREAKS ?? '"\'><=;|&(:') : c.words);
   } catch (err) {

@@ -7,17 +7,23 @@ import { UsageError } from '../errors.js';
 import { AWK_PROGRAM, CACHE_FORMAT } from './complete-awk.js';
 
 const D = '$';
-/** bash and zsh: is this directory's cache there, of this format, and no listed file newer? Sets _fab_cache. */
-const FRESH = String.raw`_fab_fresh() {
-  local c=${D}{XDG_CACHE_HOME:-$HOME/.cache}/fabts/complete$PWD/_fab-complete.tsv k p
+/**
+ * bash and zsh: is this directory's cache there, of this format, and still true? Sets _fab_cache. `ind` is
+ * the shell's indirect expansion (the value of the variable named in $p).
+ */
+const fresh = (ind: string) => String.raw`_fab_fresh() {
+  local c=${D}{XDG_CACHE_HOME:-$HOME/.cache}/fabts/complete$PWD/_fab-complete.tsv k p v
   [[ -f $c ]] || return 1
   {
     IFS= read -r k
     [[ $k == $'${CACHE_FORMAT.replace('\t', '\\t')}' ]] || return 1
-    while IFS=$'\t' read -r k p; do
+    while IFS=$'\t' read -r k p v; do
       case $k in
         d) [[ $PWD -ef $p ]] || return 1 ;;
         w) [[ -e $p && ! $p -nt $c ]] || return 1 ;;
+        a) [[ ! -e $p && ! -L $p ]] || return 1 ;;
+        e) [[ -v $p && ${D}{${ind}} == "$v" ]] || return 1 ;;
+        E) [[ ! -v $p ]] || return 1 ;;
         *) break ;;
       esac
     done
@@ -29,7 +35,7 @@ const BASH = String.raw`# fab completion for bash: source <(fab completion bash)
 # (or: fab completion bash > ~/.local/share/bash-completion/completions/fab)
 # A warm Tab answers from fab's cache with awk; a changed fabfile or host file asks fab itself.
 _FAB_AWK='${AWK_PROGRAM}'
-${FRESH}
+${fresh('!p')}
 _fab_complete() {
   local line=${D}{COMP_LINE:0:COMP_POINT} out item _fab_cache=
   if ! { _fab_fresh && out=$(FAB_COMP_SHELL=bash FAB_COMP_LINE=$line FAB_COMP_WORDBREAKS=$COMP_WORDBREAKS LC_ALL=C \
@@ -55,7 +61,7 @@ const ZSH = String.raw`#compdef fab
 # (or: fab completion zsh > "${D}{fpath[1]}/_fab")
 # A warm Tab answers from fab's cache with awk; a changed fabfile or host file asks fab itself.
 _FAB_AWK='${AWK_PROGRAM}'
-${FRESH}
+${fresh('(P)p')}
 _fab() {
   local -a out cands
   local item raw nospace=0 files=0 _fab_cache=
@@ -98,12 +104,18 @@ function __fab_fresh
             set first 0
             continue
         end
-        set -l kp (string split -m1 \t -- $line)
+        set -l kp (string split -m2 \t -- $line)
         switch $kp[1]
             case d
                 test $PWD -ef $kp[2]; or return 1
             case w
                 test -e $kp[2]; and not test $kp[2] -nt $c; or return 1
+            case a
+                not test -e $kp[2]; and not test -L $kp[2]; or return 1
+            case e
+                set -q $kp[2]; and test "$$kp[2]" = "$kp[3]"; or return 1
+            case E
+                not set -q $kp[2]; or return 1
             case '*'
                 break
         end

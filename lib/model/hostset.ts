@@ -38,13 +38,26 @@ export interface HostSet {
   description?: string;
   /** Defined by a function: what it resolves to may depend on files, variables or the network. */
   readonly dynamic?: true;
+  /** What a function-defined set reads, if it says so: shell completion caches its hosts until these change. */
+  readonly inputs?: () => HostSetInputs;
 }
 
-export function hostSet(def: HostSetDef | (() => HostSetDef | Promise<HostSetDef>), description?: string): HostSet {
+/** The files (present or not) and environment variables a function-defined set reads, and nothing else. */
+export interface HostSetInputs {
+  files?: readonly string[];
+  env?: readonly string[];
+}
+
+export function hostSet(
+  def: HostSetDef | (() => HostSetDef | Promise<HostSetDef>),
+  opts?: string | { description?: string; inputs?: () => HostSetInputs },
+): HostSet {
   const resolve = typeof def === 'function' ? def : () => def;
-  const desc = description ?? (typeof def === 'function' ? undefined : def.description);
+  const o = typeof opts === 'string' ? { description: opts } : (opts ?? {});
+  const desc = o.description ?? (typeof def === 'function' ? undefined : def.description);
   const dynamic = typeof def === 'function' ? { dynamic: true as const } : {};
-  return { [HOSTSET]: true, resolve, ...dynamic, ...(desc ? { description: desc } : {}) };
+  const inputs = typeof def === 'function' && o.inputs ? { inputs: o.inputs } : {};
+  return { [HOSTSET]: true, resolve, ...dynamic, ...inputs, ...(desc ? { description: desc } : {}) };
 }
 
 export function isHostSet(value: unknown): value is HostSet {

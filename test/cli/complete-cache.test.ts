@@ -45,10 +45,34 @@ describe('cacheText(model, watch): the lines the shells read', () => {
     ]);
   });
 
+  it('then what function-defined host sets declared: files that must stay absent, variables set or unset', () => {
+    const text = cacheText(
+      { tasks: [], hostSets: [] },
+      {
+        dir: '/p',
+        files: ['/p'],
+        absent: ['/lab/lab.json'],
+        env: [
+          ['LAB', '/lab'],
+          ['OTHER', undefined],
+        ],
+      },
+    )!;
+    expect(text.split('\n').slice(0, 6)).toEqual([
+      'fabts-complete\t1',
+      'd\t/p',
+      'w\t/p',
+      'a\t/lab/lab.json',
+      'e\tLAB\t/lab',
+      'E\tOTHER',
+    ]);
+  });
+
   it('writes no cache when a word would break a tab-separated line', () => {
     const model = { tasks: [], hostSets: [{ name: 'odd', hosts: ['a\tb'], roles: [] }] };
     expect(cacheText(model, { dir: '/p', files: [] })).toBeUndefined();
     expect(cacheText({ tasks: [], hostSets: [] }, { dir: '/p', files: ['/p/new\nline'] })).toBeUndefined();
+    expect(cacheText({ tasks: [], hostSets: [] }, { dir: '/p', files: [], env: [['V', 'a\tb']] })).toBeUndefined();
   });
 });
 

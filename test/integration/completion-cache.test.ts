@@ -127,6 +127,67 @@ describe.each([
   );
 });
 
+const DYN = `import { readFileSync } from 'node:fs';
+import { hostSet } from 'fabts';
+
+const file = () => \`\${process.env.DYN_DIR}/dyn.json\`;
+const hosts = () => JSON.parse(readFileSync(file(), 'utf8')) as string[];
+export const dyn = hostSet(() => ({ hosts: Object.fromEntries(hosts().map((h) => [h, {}])) }), {
+  inputs: () => ({ files: [file()], env: ['DYN_DIR'] }),
+});
+export const wild = hostSet(() => ({ hosts: { wildhost: {} } }));
+`;
+
+describe.each([
+  ['bash', BASH],
+  ['zsh', ZSH],
+])('%s: host sets computed at load time', (_name, [shell, setup]) => {
+  it(
+    'cached while the files and variables they declared are unchanged; never cached when they declared nothing',
+    async () => {
+      writeFileSync(join(project, 'hosts', 'dyn.ts'), DYN);
+      const dirs = ['a', 'b', 'c'].map((d) => join(project, '..', `dyn-${d}`));
+      dirs.forEach((d) => mkdirSync(d));
+      writeFileSync(join(dirs[0]!, 'dyn.json'), '["alpha1"]');
+      writeFileSync(join(dirs[1]!, 'dyn.json'), '["gamma1"]');
+      age(project);
+      age(dirs[0]!);
+      const type = (dir: string, lines: (string | (() => void))[]) =>
+        typeWithTab({ cwd: project, env: { ...env, DYN_DIR: dir }, budgetMs: BUDGET_MS }, shell, setup, lines);
+      let n: number[] = [];
+      const count = () => n.push(calls().length);
+      const first = await type(dirs[0]!, [
+        'fab dyn -H al',
+        count,
+        'fab dyn -H al',
+        count,
+        'fab wild -H wi',
+        count,
+        () => writeFileSync(join(dirs[0]!, 'dyn.json'), '["alpha1", "beta1"]'),
+        'fab dyn -H be',
+      ]);
+      expect(first).toEqual([
+        'fab dyn -H alpha1 Z',
+        'fab dyn -H alpha1 Z',
+        'fab wild -H wildhost Z',
+        'fab dyn -H beta1 Z',
+      ]);
+      // The declared set answered from the cache; the undeclared one started fab.
+      expect(n).toEqual([1, 1, 2]);
+      // Another DYN_DIR: the cache written with the first one is not used.
+      expect(await type(dirs[1]!, ['fab dyn -H ga'])).toEqual(['fab dyn -H gamma1 Z']);
+      // A declared file that was absent and appears.
+      const appear = () => writeFileSync(join(dirs[2]!, 'dyn.json'), '["delta1"]');
+      expect(await type(dirs[2]!, ['fab dyn -H de', 'fab dyn -H de', appear, 'fab dyn -H de'])).toEqual([
+        'fab dyn -H deZ',
+        'fab dyn -H deZ',
+        'fab dyn -H delta1 Z',
+      ]);
+    },
+    BUDGET_MS,
+  );
+});
+
 describe('fish: the cache', () => {
   it('answers a warm Tab without fab, and sees a task added since', () => {
     const fish = (lines: string[]) =>
