@@ -33,18 +33,21 @@ const env = {
   XDG_CACHE_HOME: join(tmp, 'cache'),
 };
 
-const processes: Record<string, string[]> = {
-  'node -e 0': ['-e', '0'],
-  'fab --list': [fab, '--list'],
-  ...(baseline ? { 'fab --list (baseline)': [join(baseline, 'bin', 'fab.js'), '--list'] } : {}),
+/** Each process runs in its checkout: the baseline lists its own fabfiles and host sets. */
+const processes: Record<string, { args: string[]; cwd: string }> = {
+  'node -e 0': { args: ['-e', '0'], cwd: root },
+  'fab --list': { args: [fab, '--list'], cwd: root },
+  ...(baseline
+    ? { 'fab --list (baseline)': { args: [join(baseline, 'bin', 'fab.js'), '--list'], cwd: baseline } }
+    : {}),
 };
 /** Lines typed before Tab. `fab -H ` offers the hosts of every set, the dynamic `lab` among them: never cached. */
 const LINES = ['fab ', 'fab prod -H w', 'fab rollingDeploy --on-failure ', 'fab -H '];
 
 /** Wall seconds of one process. */
-function run(args: string[]): number {
+function run({ args, cwd }: { args: string[]; cwd: string }): number {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, args, { cwd: root, env, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, args, { cwd, env, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr.slice(-500)}`);
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
@@ -71,13 +74,13 @@ function tabs(): Record<string, { s: number; words: string }> {
 
 const times: Record<string, number[]> = {};
 const push = (name: string, s: number) => (times[name] ??= []).push(s);
-for (const args of Object.values(processes)) for (let i = 0; i < 3; i++) run(args); // warm the transform cache
+for (const p of Object.values(processes)) for (let i = 0; i < 3; i++) run(p); // warm the transform cache
 const first = tabs();
 for (const l of LINES)
   if (first[`Tab warm ${l}`]!.words !== first[`Tab uncached ${l}`]!.words)
     throw new Error(`${l}: the cache offered ${first[`Tab warm ${l}`]!.words}, fab __complete something else`);
 for (let r = 0; r < runs; r++) {
-  for (const [name, args] of Object.entries(processes)) push(name, run(args));
+  for (const [name, p] of Object.entries(processes)) push(name, run(p));
   for (const [name, t] of Object.entries(tabs())) {
     // A Tab that answered otherwise than the first time is a bug, not a figure.
     if (t.words !== first[name]!.words) throw new Error(`${name}: offered ${t.words}, first ${first[name]!.words}`);

@@ -8,10 +8,9 @@
  * `fab __complete`. Input: the cache file; the words as ARGV (zsh, fish) or FAB_COMP_LINE (bash).
  * Plain POSIX awk (mawk, busybox), and no single quote: the scripts embed it in one.
  */
-export const CACHE_FORMAT = 'fabts-complete\t1';
-const FORMAT_IN_AWK = CACHE_FORMAT.replace('\t', '\\t');
+import { createHash } from 'node:crypto';
 
-export const AWK_PROGRAM = String.raw`
+const GRAMMAR = String.raw`
 function sw(s, p) { return substr(s, 1, length(p)) == p }
 function add(w) { C[++NC] = w "" }
 function camel(s,   out, i, j, c) {
@@ -182,7 +181,7 @@ BEGIN {
   }
   if (NW == 0) W[++NW] = ""
 }
-NR == 1 && $0 != "${FORMAT_IN_AWK}" { MISS = 1; exit }
+NR == 1 && $0 != "@FORMAT@" { MISS = 1; exit }
 $1 == "o" { NOPT++; OL[NOPT] = $2; OT[NOPT] = $4; OK[NOPT] = $5; BYLONG[$2] = NOPT; if ($3 != "") BYSHORT[$3] = NOPT }
 $1 == "g" { G[++NG] = $2 }
 $1 == "t" {
@@ -212,3 +211,10 @@ END {
   }
 }
 `;
+
+/**
+ * The cache's first line names this program: a script sourced before an upgrade (older awk) finds a
+ * cache written by the newer fab foreign, and asks fab instead of answering with the old grammar.
+ */
+export const CACHE_FORMAT = `fabts-complete\t${createHash('sha256').update(GRAMMAR).digest('hex').slice(0, 12)}`;
+export const AWK_PROGRAM = GRAMMAR.replace('@FORMAT@', CACHE_FORMAT.replace('\t', '\\t'));

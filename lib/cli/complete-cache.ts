@@ -74,7 +74,8 @@ export function requiredFiles(): Set<string> {
 /**
  * Everything the load read or searched: the folders from the cwd up to the project root (a fabfile
  * added on the way, or hosts/ created, changes their mtime), fabfiles/, hosts/, .fab/runs, every
- * module loaded (fabfiles, host files and the local files they import) and fabts's own option list.
+ * module loaded (fabfiles, host files and the local files they import; for a package, its node_modules'
+ * .package-lock.json) and fabts's own option list.
  */
 export function watchList(
   cwd: string,
@@ -90,7 +91,16 @@ export function watchList(
   if (root)
     for (const d of ['fabfiles', 'hosts', '.fab', join('.fab', 'runs')])
       if (isDir(join(root, d))) files.add(join(root, d));
-  for (const m of modules) if (!m.startsWith(fabtsDir) && !m.includes(`${sep}node_modules${sep}`)) files.add(m);
+  const nm = `${sep}node_modules${sep}`;
+  for (const m of modules) {
+    if (m.startsWith(fabtsDir)) continue;
+    if (!m.includes(nm)) files.add(m);
+    else {
+      // A package a fabfile imports: npm rewrites node_modules/.package-lock.json on every install.
+      const dir = m.slice(0, m.lastIndexOf(nm) + nm.length - 1);
+      files.add(existsSync(join(dir, '.package-lock.json')) ? join(dir, '.package-lock.json') : dir);
+    }
+  }
   for (const f of ['config/options.js', 'report/groups.js']) {
     const own = fileURLToPath(new URL(`../${f}`, import.meta.url));
     if (existsSync(own)) files.add(own); // the build's; absent when run from the sources (vitest)

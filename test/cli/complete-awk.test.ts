@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AWK_PROGRAM } from '../../lib/cli/complete-awk.js';
+import { AWK_PROGRAM, CACHE_FORMAT } from '../../lib/cli/complete-awk.js';
 import { cacheText } from '../../lib/cli/complete-cache.js';
 import { complete, type CompletionModel } from '../../lib/cli/complete.js';
 import { forBash, formatCompletion } from '../../lib/cli/complete-command.js';
@@ -97,7 +97,7 @@ describe('what the awk path leaves to fab __complete (:miss)', () => {
 
   it('a cache of another format, or an empty one', () => {
     const other = join(dir, 'other.tsv');
-    writeFileSync(other, cacheText(model, { dir: '/', files: [] })!.replace('fabts-complete\t1', 'fabts-complete\t0'));
+    writeFileSync(other, cacheText(model, { dir: '/', files: [] })!.replace(CACHE_FORMAT, 'fabts-complete\t0'));
     expect(awk(other, 'zsh', [''])).toBe(':miss\n');
     writeFileSync(other, '');
     expect(awk(other, 'zsh', [''])).toBe(':miss\n');

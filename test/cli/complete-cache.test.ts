@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cachePath, cacheText, watchList } from '../../lib/cli/complete-cache.js';
 import { OPTIONS } from '../../lib/config/options.js';
+import { CACHE_FORMAT } from '../../lib/cli/complete-awk.js';
 
 describe('cacheText(model, watch): the lines the shells read', () => {
   it('writes the watch list first, then options, groups, tasks with args and choices, sets, runs', () => {
@@ -25,7 +26,7 @@ describe('cacheText(model, watch): the lines the shells read', () => {
       { dir: '/p', files: ['/p', '/p/fabfiles/app.ts'] },
     )!;
     const lines = text.split('\n');
-    expect(lines.slice(0, 4)).toEqual(['fabts-complete\t1', 'd\t/p', 'w\t/p', 'w\t/p/fabfiles/app.ts']);
+    expect(lines.slice(0, 4)).toEqual([CACHE_FORMAT, 'd\t/p', 'w\t/p', 'w\t/p/fabfiles/app.ts']);
     expect(lines).toContain('o\thosts\tH\tlist\thosts');
     expect(lines).toContain('o\tskip-bad-hosts\t\tflag\tskipBadHosts');
     expect(lines.filter((l) => l.startsWith('o\t'))).toHaveLength(OPTIONS.length);
@@ -59,7 +60,7 @@ describe('cacheText(model, watch): the lines the shells read', () => {
       },
     )!;
     expect(text.split('\n').slice(0, 6)).toEqual([
-      'fabts-complete\t1',
+      CACHE_FORMAT,
       'd\t/p',
       'w\t/p',
       'a\t/lab/lab.json',
@@ -85,7 +86,7 @@ describe('cachePath(env, pwd)', () => {
 });
 
 describe('watchList(cwd, root, modules)', () => {
-  it('folders from the cwd up to the root, fabfiles/, hosts/, .fab/runs, local modules (not fabts, not node_modules)', () => {
+  it('folders from the cwd up to the root, fabfiles/, hosts/, .fab/runs, local modules and packages, not fabts', () => {
     const root = mkdtempSync(join(tmpdir(), 'fab-watch-'));
     for (const d of ['fabfiles', 'hosts', '.fab/runs', 'sub/deeper']) mkdirSync(join(root, d), { recursive: true });
     writeFileSync(join(root, 'fabfiles', 'app.ts'), '');
@@ -106,6 +107,7 @@ describe('watchList(cwd, root, modules)', () => {
       join(root, '.fab', 'runs'),
       join(root, 'fabfiles', 'app.ts'),
       join(root, 'lib', 'shared.ts'),
+      join(root, 'node_modules'),
     ]);
   });
 
