@@ -58,7 +58,10 @@ function scan(last,   i, w, eq, name, k, j, c, t, wantsPos) {
         if (AKIND[TASK, k] != "boolean" && !eq) { if (i == last) { PEND = "arg"; PIDX = k }; i++ }
         continue
       }
-      if ((name in BYLONG) && takesValue(BYLONG[name]) && !eq) { if (i == last) { PEND = "opt"; PIDX = BYLONG[name] }; i++ }
+      if ((name in BYLONG) && takesValue(BYLONG[name]) && !eq) {
+        if (i == last) { PEND = "opt"; PIDX = BYLONG[name] }
+        i++
+      }
       continue
     }
     if (sw(w, "-") && length(w) > 1) {
@@ -121,7 +124,7 @@ function fabricTaskWord(cur, t,   cut, i, head, item, eq, k) {
   if (k) addChoices(t, k)
   emit(substr(item, eq + 1), head substr(item, 1, eq))
 }
-function complete(n,   cur, i, w, eq, name, k, c, t, nextArg) {
+function complete(n,   cur, i, eq, name, k, c, t, nextArg) {
   cur = W[n]
   if (n > 1 && (W[1] == "runs" || W[1] == "resume" || W[1] == "completion")) {
     if (n == 2 && W[1] == "resume") for (i = 1; i <= NU; i++) add(U[i])
@@ -138,7 +141,8 @@ function complete(n,   cur, i, w, eq, name, k, c, t, nextArg) {
   if (sw(cur, "--") && eq) {
     name = substr(cur, 3, eq - 3); k = TASK ? argNamed(TASK, camel(name)) : 0
     if (k) { addChoices(TASK, k); emit(substr(cur, eq + 1), substr(cur, 1, eq)) }
-    else if ((name in BYLONG) && takesValue(BYLONG[name])) optionValue(BYLONG[name], substr(cur, eq + 1), substr(cur, 1, eq))
+    else if ((name in BYLONG) && takesValue(BYLONG[name]))
+      optionValue(BYLONG[name], substr(cur, eq + 1), substr(cur, 1, eq))
     return
   }
   if (sw(cur, "--")) { options(cur); return }
@@ -171,7 +175,10 @@ BEGIN {
     w = ""; inWord = 0; skip = 1
     for (i = 1; i <= length(line); i++) {
       c = substr(line, i, 1)
-      if (c == " " || c == "\t" || c == "\n") { if (inWord) { if (skip) skip = 0; else W[++NW] = w }; w = ""; inWord = 0 }
+      if (c == " " || c == "\t" || c == "\n") {
+        if (inWord) { if (skip) skip = 0; else W[++NW] = w }
+        w = ""; inWord = 0
+      }
       else { w = w c; inWord = 1 }
     }
     if (!skip) W[++NW] = w

@@ -18,7 +18,7 @@ import type { CompletionModel } from './complete.js';
 
 export const CACHE_NAME = '_fab-complete.tsv';
 
-/** The shell's `${XDG_CACHE_HOME:-$HOME/.cache}/fabts/complete$PWD/_fab-complete.tsv`: a path, no hashing in a shell. */
+/** The shell's `${XDG_CACHE_HOME:-$HOME/.cache}/fabts/complete$PWD/_fab-complete.tsv`: no hashing in a shell. */
 export function cachePath(env: NodeJS.ProcessEnv, pwd: string): string {
   return `${env.XDG_CACHE_HOME || `${env.HOME ?? ''}/.cache`}/fabts/complete${pwd}/${CACHE_NAME}`;
 }
@@ -111,9 +111,10 @@ export function watchList(
 /** Writes the cache (atomically); a cache that cannot be written only costs speed. */
 export function writeCache(file: string, text: string, loadStartMs: number): void {
   try {
-    mkdirSync(dirname(file), { recursive: true });
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, text);
+    // Only yours: it holds the values of the variables host sets declared (complete-command.ts).
+    writeFileSync(tmp, text, { mode: 0o600 });
     const mtime = Math.floor(loadStartMs / 1000) - 1;
     utimesSync(tmp, mtime, mtime);
     renameSync(tmp, file);

@@ -2,7 +2,8 @@
  * `fab __complete SHELL -- WORDS...`: the hidden subcommand the completion scripts call. It loads the
  * fabfiles and host sets of the current directory (through the loader's content-hash cache; no SSH),
  * asks the pure engine (complete.ts) and prints one candidate per line. It never fails loudly: a
- * fabfile that does not load still leaves the options and host sets to complete.
+ * fabfile that does not load still leaves the options and host sets to complete. It also writes the
+ * cache the scripts answer warm Tabs from (complete-cache.ts), when the whole default registry loaded.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cachePath, cacheText, watchList } from '../../lib/cli/complete-cache.js';
 import { OPTIONS } from '../../lib/config/options.js';
+import { hostSet } from '../../lib/model/hostset.js';
 import { CACHE_FORMAT } from '../../lib/cli/complete-awk.js';
 
 describe('cacheText(model, watch): the lines the shells read', () => {
@@ -113,5 +114,18 @@ describe('watchList(cwd, root, modules)', () => {
 
   it('no project: every folder up to /, where a fabfile could appear', () => {
     expect(watchList('/a/b', undefined, [], '/opt/fabts/').slice(0, 3)).toEqual(['/a/b', '/a', '/']);
+  });
+});
+
+describe('hostSet(def, description | { description, inputs })', () => {
+  it('marks a set defined by a function dynamic, keeps the inputs it declares, and the description either way', () => {
+    const inputs = () => ({ files: ['/lab/lab.json'], env: ['LAB'] });
+    const declared = hostSet(() => ({ hosts: {} }), { description: 'the lab', inputs });
+    expect([declared.dynamic, declared.inputs, declared.description]).toEqual([true, inputs, 'the lab']);
+    const bare = hostSet(() => ({ hosts: {} }), 'computed');
+    expect([bare.dynamic, bare.inputs, bare.description]).toEqual([true, undefined, 'computed']);
+    // A literal set is its own input: nothing to declare, nothing kept.
+    const literal = hostSet({ hosts: { a: {} }, description: 'static' }, { inputs });
+    expect([literal.dynamic, literal.inputs, literal.description]).toEqual([undefined, undefined, 'static']);
   });
 });
