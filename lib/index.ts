@@ -4,14 +4,7 @@
  */
 export { task, type Task, type TaskSpec } from './task/task.js';
 export { arg, type ArgSpec } from './model/args.js';
-export {
-  hostSet,
-  type HostSet,
-  type HostSetDef,
-  type HostSetInputs,
-  type HostDef,
-  type HostTarget,
-} from './model/hostset.js';
+export { hostSet, type HostSet, type HostSetDef, type HostDef, type HostTarget } from './model/hostset.js';
 export { sh, quote, secret, raw, type ShellCommand } from './commands/quote.js';
 export { $, lcd, type BoundShell, type ZxOptions } from './run/zx.js';
 export {

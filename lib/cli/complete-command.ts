@@ -6,7 +6,7 @@
  * cache the scripts answer warm Tabs from (complete-cache.ts), when the whole default registry loaded.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { errorMessage } from '../errors.js';
 import { targetsOf, type HostSetInputs } from '../model/hostset.js';
 import { loadRegistry, type Registry } from '../registry/load.js';
@@ -30,8 +30,14 @@ async function model(reg: Registry): Promise<{ m: CompletionModel; inputs: HostS
   const hostSets: CompletionModel['hostSets'][number][] = [];
   const inputs: HostSetInputs[] = [];
   for (const [name, hs] of reg.hostSets) {
+    let declared: HostSetInputs | undefined;
+    try {
+      declared = hs.inputs?.();
+    } catch {
+      /* a declaration that fails declares nothing */
+    }
     // Undeclared inputs: the hosts cannot be cached (complete-cache.ts), only the set's name.
-    const dynamic = hs.dynamic && !hs.inputs ? { dynamic: true } : {};
+    const dynamic = hs.dynamic && !declared ? { dynamic: true } : {};
     try {
       const hosts = targetsOf(name, await hs.resolve());
       const roles = [...new Set(hosts.flatMap((h) => h.roles))];
@@ -39,7 +45,7 @@ async function model(reg: Registry): Promise<{ m: CompletionModel; inputs: HostS
     } catch {
       hostSets.push({ name, hosts: [], roles: [], ...dynamic });
     }
-    if (hs.inputs) inputs.push(hs.inputs());
+    if (declared) inputs.push(declared);
   }
   return { m: { tasks, hostSets, runIds: runIds(reg.root) }, inputs };
 }
@@ -80,7 +86,7 @@ function saveModel(
 ) {
   if (!env.FAB_COMP_PWD?.startsWith('/') || reg.files.some((f) => !f.endsWith('.ts'))) return;
   const loaded = [...requiredFiles()].filter((f) => !before.has(f));
-  const declared = inputs.flatMap((i) => i.files ?? []);
+  const declared = inputs.flatMap((i) => (i.files ?? []).map((f) => resolve(cwd, f)));
   const files = [...watchList(cwd, reg.root, [...reg.files, ...loaded]), ...declared.filter((f) => existsSync(f))];
   const absent = declared.filter((f) => !existsSync(f));
   const vars = [...new Set(inputs.flatMap((i) => i.env ?? []))].map((k) => [k, env[k]] as const);

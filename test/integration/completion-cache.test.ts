@@ -136,6 +136,11 @@ export const dyn = hostSet(() => ({ hosts: Object.fromEntries(hosts().map((h) =>
   inputs: () => ({ files: [file()], env: ['DYN_DIR'] }),
 });
 export const wild = hostSet(() => ({ hosts: { wildhost: {} } }));
+export const broken = hostSet(() => ({ hosts: { brokenhost: {} } }), {
+  inputs: () => {
+    throw new Error('no idea');
+  },
+});
 `;
 
 describe.each([
@@ -163,6 +168,8 @@ describe.each([
         count,
         'fab wild -H wi',
         count,
+        'fab broken -H br',
+        count,
         () => writeFileSync(join(dirs[0]!, 'dyn.json'), '["alpha1", "beta1"]'),
         'fab dyn -H be',
       ]);
@@ -170,10 +177,11 @@ describe.each([
         'fab dyn -H alpha1 Z',
         'fab dyn -H alpha1 Z',
         'fab wild -H wildhost Z',
+        'fab broken -H brokenhost Z',
         'fab dyn -H beta1 Z',
       ]);
-      // The declared set answered from the cache; the undeclared one started fab.
-      expect(n).toEqual([1, 1, 2]);
+      // The declared set answered from the cache; the undeclared one, and one whose declaration fails, started fab.
+      expect(n).toEqual([1, 1, 2, 3]);
       // Another DYN_DIR: the cache written with the first one is not used.
       expect(await type(dirs[1]!, ['fab dyn -H ga'])).toEqual(['fab dyn -H gamma1 Z']);
       // A declared file that was absent and appears.
