@@ -10,7 +10,7 @@ set -euo pipefail
 
 PACKAGES=(openssh-server openssh-client sudo nginx haproxy socat iproute2 iptables util-linux
   python3 python3-venv curl mariadb-server mariadb-client mariadb-backup rsyslog logrotate rsync time
-  zsh fish)  # zsh, fish: the completion scripts are tested in the shells themselves
+  zsh fish mawk)  # zsh, fish: the completion scripts are tested in the shells themselves; mawk: and their awk
 # The storage guest (test/lab/guest.ts): Debian's kernel under qemu, md/LVM/XFS tools shared from this host.
 # Installed with --no-install-recommends (qemu's recommends are large and unneeded).
 GUEST_PACKAGES=(qemu-system-x86 linux-image-amd64 busybox-static cpio kmod mdadm lvm2 xfsprogs e2fsprogs)

@@ -24,9 +24,19 @@ function cacheOf(m: CompletionModel): string {
   return file;
 }
 
-function awk(cache: string, shell: 'zsh' | 'bash', words: readonly string[]): string {
+/** The user's awk may be any: Debian's default mawk, gawk (here `awk`), gawk held to POSIX. */
+const AWKS = [['awk'], ['mawk'], ['gawk', '--posix']] as const;
+
+function awk(
+  cache: string,
+  shell: 'zsh' | 'bash',
+  words: readonly string[],
+  [cmd, ...opts]: readonly string[] = ['awk'],
+) {
   const env = { PATH: process.env.PATH, LC_ALL: 'C', FAB_COMP_SHELL: shell, FAB_COMP_LINE: `fab ${words.join(' ')}` };
-  const r = spawnSync('awk', [AWK_PROGRAM, cache, ...(shell === 'zsh' ? words : [])], { env, encoding: 'utf8' });
+  const args = [...opts, AWK_PROGRAM, cache, ...(shell === 'zsh' ? words : [])];
+  const r = spawnSync(cmd!, args, { env, encoding: 'utf8' });
+  expect(r.error).toBeUndefined();
   expect(r.stderr).toBe('');
   return r.stdout;
 }
@@ -42,14 +52,15 @@ const usesFabfileOption = (words: readonly string[]) => words.slice(0, -1).some(
 describe('the awk path answers what complete.ts answers', () => {
   const cache = cacheOf(model);
   it.each(table)('%s', (_what, words) => {
-    for (const shell of ['zsh', 'bash'] as const) {
-      // -f FILE loads other fabfiles than the cached ones: only fab __complete knows them.
-      const want = usesFabfileOption(words) ? ':miss\n' : node(model, shell, words);
-      expect([shell, awk(cache, shell, words)]).toEqual([shell, want]);
-    }
+    for (const shell of ['zsh', 'bash'] as const)
+      for (const a of AWKS) {
+        // -f FILE loads other fabfiles than the cached ones: only fab __complete knows them.
+        const want = usesFabfileOption(words) ? ':miss\n' : node(model, shell, words);
+        expect([shell, a, awk(cache, shell, words, a)]).toEqual([shell, a, want]);
+      }
   });
 
-  it('on 150 seeded random lines, with numeric host names and awk-looking words', () => {
+  it('on 150 seeded random lines (each through one of the awks), with numeric host names and awk-looking words', () => {
     const m: CompletionModel = {
       ...model,
       hostSets: [...model.hostSets, { name: 'n', hosts: ['10', '9', 'w'], roles: [] }],
@@ -67,8 +78,9 @@ describe('the awk path answers what complete.ts answers', () => {
     );
     const differ = lines.flatMap((words) =>
       (['zsh', 'bash'] as const).flatMap((shell) => {
-        const got = awk(numbered, shell, words);
-        return got === node(m, shell, words) ? [] : [{ shell, words, got, want: node(m, shell, words) }];
+        const a = AWKS[rand(AWKS.length)]!;
+        const got = awk(numbered, shell, words, a);
+        return got === node(m, shell, words) ? [] : [{ shell, awk: a, words, got, want: node(m, shell, words) }];
       }),
     );
     expect(differ).toEqual([]);
