@@ -83,7 +83,7 @@ export async function connectAgent(dir: string): Promise<AgentClient> {
   }
   const entry = fileURLToPath(new URL('./main.js', import.meta.url));
   try {
-    spawn(process.execPath, [entry, path], { detached: true, stdio: 'ignore', cwd: '/' }).unref();
+    spawn(process.execPath, [entry, path], { detached: true, stdio: 'ignore', cwd: '/', env: agentEnv() }).unref();
   } catch (err) {
     throw new AgentUnavailable(`cannot start the fab agent: ${(err as Error).message}`);
   }
@@ -93,6 +93,11 @@ export async function connectAgent(dir: string): Promise<AgentClient> {
     if (live) return live.client;
   }
   throw new AgentUnavailable(`the fab agent did not answer on ${path} within ${START_TIMEOUT_MS / 1000}s`);
+}
+
+/** The agent outlives the run: it keeps none of the run's FAB_* values (sudo and login passwords among them). */
+function agentEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FAB_')));
 }
 
 let shared: Promise<AgentClient> | undefined;
