@@ -1,10 +1,11 @@
 /**
  * Warm connections across runs, side by side in one run (concurrency 10 everywhere):
- * - ad-hoc `true` on 10 and 50 hosts: fab --persist (warm, second and later runs; both the `fab`
- *   binary and `npx fab`), fab cold (ssh2, the default), raw OpenSSH with fresh connections
- *   (xargs -P 10 ssh), raw OpenSSH over a warm ControlMaster per host;
- * - a 5-step task (`manyCommands --n 5`: five `echo`s) on 20 hosts: fab --persist warm, fab cold,
- *   OpenSSH with one fresh ControlMaster per host for the five commands, OpenSSH over warm masters.
+ * - ad-hoc `true` on 10 and 50 hosts: fab --persist over the fab agent (ssh2; warm, second and later
+ *   runs; both the `fab` binary and `npx fab`), fab --persist --ssh-client openssh (ControlPersist), fab
+ *   cold (ssh2, the default), raw OpenSSH with fresh connections (xargs -P 10 ssh), raw OpenSSH over a
+ *   warm ControlMaster per host;
+ * - a 5-step task (`manyCommands --n 5`: five `echo`s) on 20 hosts: the same fab cases, OpenSSH with one
+ *   fresh ControlMaster per host for the five commands, OpenSSH over warm masters.
  * Median of --runs runs, the cases alternating. Run as root: npm run bench:warm [-- --runs 5]
  */
 import { spawnSync } from 'node:child_process';
@@ -93,13 +94,17 @@ try {
     const hosts = names(n);
     const adhoc = ['lab', '-H', hosts.join(','), '-P', '-z', String(conc), '--hide', 'everything'];
     const warm = [...adhoc, '--persist', '10m', '--', 'true'];
+    const warmOpenSsh = [...adhoc, '--ssh-client', 'openssh', '--persist', '10m', '--', 'true'];
     startMasters(hosts);
-    fab(warm)(); // the first run opens the masters; every timed run below is a later one
+    // The first runs open the agent's connections and fab's masters; every timed run below is a later one.
+    fab(warm)();
+    fab(warmOpenSsh)();
     results[`adhoc${n}`] = compare(`ad-hoc 'true' on ${n} hosts, ratio to raw OpenSSH fresh`, {
       'OpenSSH fresh (xargs -P 10 ssh)': sh(xargs(hosts, `${fresh} {} true`)),
       'OpenSSH warm ControlMaster': sh(xargs(hosts, `${viaMaster} {} true`)),
-      'fab --persist, warm (fab binary)': fab(warm),
-      'fab --persist, warm (npx fab)': npxFab(warm),
+      'fab --persist, agent (fab binary)': fab(warm),
+      'fab --persist, agent (npx fab)': npxFab(warm),
+      'fab --persist --ssh-client openssh': fab(warmOpenSsh),
       'fab cold (ssh2, default)': fab([...adhoc, '--', 'true']),
     });
     stopMasters(hosts);
@@ -109,11 +114,14 @@ try {
   const steps = [0, 1, 2, 3, 4].map((i) => `${viaMaster} {} echo ${i} >/dev/null`).join(' && ');
   const oneMaster = `${fresh} -o ControlMaster=yes -o ControlPath=${cm}/%n -o ControlPersist=60 -fN {} && ${steps} && ${ssh} -o ControlPath=${cm}/%n -O exit {} 2>/dev/null`;
   const warmTask = [...task, '--persist', '10m', 'manyCommands', '--n', '5'];
+  const warmTaskOpenSsh = [...task, '--ssh-client', 'openssh', '--persist', '10m', 'manyCommands', '--n', '5'];
   fab(warmTask)();
+  fab(warmTaskOpenSsh)();
   results.task = compare(`5-step task on ${taskHosts} hosts, ratio to OpenSSH with one fresh ControlMaster per host`, {
     'OpenSSH, a fresh master per host': sh(xargs(hosts, oneMaster)),
-    'fab --persist, warm (fab binary)': fab(warmTask),
-    'fab --persist, warm (npx fab)': npxFab(warmTask),
+    'fab --persist, agent (fab binary)': fab(warmTask),
+    'fab --persist, agent (npx fab)': npxFab(warmTask),
+    'fab --persist --ssh-client openssh': fab(warmTaskOpenSsh),
     'fab cold (ssh2, default)': fab([...task, 'manyCommands', '--n', '5']),
     'OpenSSH warm masters': () => {
       startMasters(hosts);
@@ -123,6 +131,12 @@ try {
     },
   });
 } finally {
+  results.loadavgEnd = loadavg();
+  console.log(
+    `\nload average at the start ${(results.loadavg as number[]).map((l) => l.toFixed(1)).join(' ')}, at the end ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   spawnSync(fabBin, ['--persist-stop'], { env });
   await lab.remove();
 }
