@@ -239,11 +239,12 @@ function openSshChoice(
   agent?: { persistMs: number; acceptNew: boolean; sshConfigPath?: string };
 } {
   const persistMs = persistDuration(opts.persist);
-  if (persistMs && opts.sshClient !== 'openssh') {
+  if (opts.sshClient !== 'openssh') {
+    // An interactive --shell gains nothing from a kept connection: it goes direct over ssh2.
+    if (!persistMs || opts.shell) return {};
     const config = opts.sshConfig ? { sshConfigPath: opts.sshConfig } : {};
     return { agent: { persistMs, acceptNew: opts.acceptNew, ...config } };
   }
-  if (!persistMs && opts.sshClient !== 'openssh') return {};
   // The ssh client runs in batch mode: a password fab holds cannot reach it (no askpass bridge yet).
   if (opts.password || opts.initialPasswordPrompt || env.FAB_PASSWORD) {
     throw new UsageError(

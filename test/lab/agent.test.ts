@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fab, fabLab } from '../helpers/fab.js';
 import { testLab } from './shared.js';
+import { startAuthSshd } from './auth-sshd.js';
 import { accepted, connectTarget, outcome, runtimeDir, status } from './agent-helpers.js';
 
 const dirs: string[] = [];
@@ -117,5 +118,32 @@ describe('--persist over ssh2: the fab agent', () => {
     expect((await status(XDG_RUNTIME_DIR))!.logins).toBe(2);
     expect((await run(['-i', join(other, 'key')])).code).toBe(0);
     expect(await status(XDG_RUNTIME_DIR)).toMatchObject({ logins: 3, connections: 3 });
+  });
+
+  it('logs in with a password once (FAB_PASSWORD), sent only to open; the agent keeps it nowhere', async () => {
+    const XDG_RUNTIME_DIR = xdgDir();
+    const pw = await startAuthSshd(testLab(), 'web10', { port: 2241, password: true });
+    try {
+      const cfg = join(pw.dir, 'ssh_config');
+      writeFileSync(
+        cfg,
+        `Host a\n  HostName ${pw.address}\n  Port ${pw.port}\n  User fabtspw\n  IdentitiesOnly yes\n  UserKnownHostsFile ${pw.knownHosts}\n`,
+      );
+      const password = testLab().sudoPassword;
+      const env = { XDG_RUNTIME_DIR, FAB_PASSWORD: password };
+      for (let i = 0; i < 2; i++) {
+        const r = await fab(['--ssh-config', cfg, '-H', 'a', '--persist', '30s', '--json', '--', 'whoami'], { env });
+        expect(outcome(r)).toEqual({ code: 0, output: ['a stdout:fabtspw'], ends: ['a 0'] });
+        expect(r.stdout + r.stderr).not.toContain(password);
+      }
+      expect((readFileSync(pw.log, 'utf8').match(/Accepted password for fabtspw/g) ?? []).length).toBe(1);
+      const { pid, logins } = (await status(XDG_RUNTIME_DIR))!;
+      expect(logins).toBe(1);
+      for (const f of ['cmdline', 'environ'])
+        expect(readFileSync(`/proc/${pid}/${f}`, 'latin1')).not.toContain(password);
+    } finally {
+      await fab(['--persist-stop'], { env: { XDG_RUNTIME_DIR } });
+      await pw.stop();
+    }
   });
 });
