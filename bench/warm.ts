@@ -9,7 +9,7 @@
  * Median of --runs runs, the cases alternating. Run as root: npm run bench:warm [-- --runs 5]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLab } from '../test/lab/lab.js';
@@ -35,6 +35,8 @@ const names = (n: number) => Array.from({ length: n }, (_, i) => `web${i + 1}`);
 interface Cost {
   wall: number;
   cpu: number;
+  /** CPU of the background fab agent during the run (not a child of the command, so not in `cpu`). */
+  agent?: number;
 }
 /** Wall time and CPU (user + system of the command and every child it waited for: ssh clients, fab's node). */
 function timed(cmd: string, args: string[], cwd = root): Cost {
@@ -57,6 +59,26 @@ const xargs = (hosts: string[], perHost: string) =>
 const fab = (args: string[]) => () => timed(fabBin, args);
 const npxFab = (args: string[]) => () => timed('npx', ['fab', ...args]);
 
+/** user + system seconds of the fab agent serving this bench (found by its socket path under our XDG dir). */
+function agentCpu(): number {
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (!argv.some((a) => a.endsWith('agent/main.js')) || !argv.some((a) => a.startsWith(xdg))) continue;
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(f[11]) + Number(f[12])) / 100;
+    } catch {
+      /* gone */
+    }
+  }
+  return 0;
+}
+const withAgent = (f: () => Cost) => (): Cost => {
+  const before = agentCpu();
+  const c = f();
+  return { ...c, agent: agentCpu() - before };
+};
+
 function startMasters(hosts: string[]): void {
   const r = spawnSync(
     'sh',
@@ -73,16 +95,18 @@ function compare(title: string, cases: Record<string, () => Cost>): Record<strin
   const times: Record<string, Cost[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   for (let r = 0; r < runs; r++) for (const [k, f] of Object.entries(cases)) times[k]!.push(f());
   const med = Object.fromEntries(
-    Object.entries(times).map(([k, t]) => [
-      k,
-      { wall: median(t.map((x) => x.wall)), cpu: median(t.map((x) => x.cpu)) },
-    ]),
+    Object.entries(times).map(([k, t]): [string, Cost] => {
+      const agent = t.some((x) => x.agent !== undefined) ? { agent: median(t.map((x) => x.agent ?? 0)) } : {};
+      return [k, { wall: median(t.map((x) => x.wall)), cpu: median(t.map((x) => x.cpu)), ...agent }];
+    }),
   );
   const base = Object.values(med)[0]!;
-  console.log(`\n${title} (median of ${runs}; wall, ratio | client CPU, ratio)`);
+  console.log(`\n${title} (median of ${runs}; wall, ratio | client CPU, ratio | + the agent's CPU, ratio)`);
   for (const [k, m] of Object.entries(med)) {
+    const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+    const agent = m.agent === undefined ? '' : ` | +${fmt(m.agent)} ${ratio(m.cpu + m.agent, base.cpu)}`;
     console.log(
-      `  ${k.padEnd(34)} ${fmt(m.wall)} ${(m.wall / base.wall).toFixed(2)}x | ${fmt(m.cpu)} ${(m.cpu / base.cpu).toFixed(2)}x`,
+      `  ${k.padEnd(34)} ${fmt(m.wall)} ${ratio(m.wall, base.wall)} | ${fmt(m.cpu)} ${ratio(m.cpu, base.cpu)}${agent}`,
     );
   }
   return med;
@@ -102,8 +126,8 @@ try {
     results[`adhoc${n}`] = compare(`ad-hoc 'true' on ${n} hosts, ratio to raw OpenSSH fresh`, {
       'OpenSSH fresh (xargs -P 10 ssh)': sh(xargs(hosts, `${fresh} {} true`)),
       'OpenSSH warm ControlMaster': sh(xargs(hosts, `${viaMaster} {} true`)),
-      'fab --persist, agent (fab binary)': fab(warm),
-      'fab --persist, agent (npx fab)': npxFab(warm),
+      'fab --persist, agent (fab binary)': withAgent(fab(warm)),
+      'fab --persist, agent (npx fab)': withAgent(npxFab(warm)),
       'fab --persist --ssh-client openssh': fab(warmOpenSsh),
       'fab cold (ssh2, default)': fab([...adhoc, '--', 'true']),
     });
@@ -119,8 +143,8 @@ try {
   fab(warmTaskOpenSsh)();
   results.task = compare(`5-step task on ${taskHosts} hosts, ratio to OpenSSH with one fresh ControlMaster per host`, {
     'OpenSSH, a fresh master per host': sh(xargs(hosts, oneMaster)),
-    'fab --persist, agent (fab binary)': fab(warmTask),
-    'fab --persist, agent (npx fab)': npxFab(warmTask),
+    'fab --persist, agent (fab binary)': withAgent(fab(warmTask)),
+    'fab --persist, agent (npx fab)': withAgent(npxFab(warmTask)),
     'fab --persist --ssh-client openssh': fab(warmTaskOpenSsh),
     'fab cold (ssh2, default)': fab([...task, 'manyCommands', '--n', '5']),
     'OpenSSH warm masters': () => {
@@ -132,11 +156,8 @@ try {
   });
 } finally {
   results.loadavgEnd = loadavg();
-  console.log(
-    `\nload average at the start ${(results.loadavg as number[]).map((l) => l.toFixed(1)).join(' ')}, at the end ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')}`,
-  );
+  const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
+  console.log(`\nload average at the start ${load(results.loadavg as number[])}, at the end ${load(loadavg())}`);
   spawnSync(fabBin, ['--persist-stop'], { env });
   await lab.remove();
 }

@@ -125,10 +125,8 @@ describe('--persist over ssh2: the fab agent', () => {
     const pw = await startAuthSshd(testLab(), 'web10', { port: 2241, password: true });
     try {
       const cfg = join(pw.dir, 'ssh_config');
-      writeFileSync(
-        cfg,
-        `Host a\n  HostName ${pw.address}\n  Port ${pw.port}\n  User fabtspw\n  IdentitiesOnly yes\n  UserKnownHostsFile ${pw.knownHosts}\n`,
-      );
+      const lines = [`Host a`, `HostName ${pw.address}`, `Port ${pw.port}`, 'User fabtspw', 'IdentitiesOnly yes'];
+      writeFileSync(cfg, `${[...lines, `UserKnownHostsFile ${pw.knownHosts}`].join('\n  ')}\n`);
       const password = testLab().sudoPassword;
       const env = { XDG_RUNTIME_DIR, FAB_PASSWORD: password };
       for (let i = 0; i < 2; i++) {
