@@ -157,14 +157,25 @@ class Session {
   }
 }
 
+/** What the agent needs of its pool (the unit tests give a scripted one). */
+export type PoolLike = Pick<Pool, 'open' | 'get' | 'release' | 'closeAll' | 'size' | 'logins'>;
+
 export class Agent {
-  readonly pool = new Pool(() => this.maybeExit());
+  readonly pool: PoolLike;
   private readonly sessions = new Set<Session>();
   private server?: Server;
   private ino?: number;
   private unused?: NodeJS.Timeout;
 
-  constructor(private readonly path: string) {}
+  constructor(
+    private readonly path: string,
+    o: { pool?: (onEmpty: () => void) => PoolLike; exit?: () => void } = {},
+  ) {
+    this.pool = (o.pool ?? ((onEmpty) => new Pool(onEmpty)))(() => this.maybeExit());
+    this.onExit = o.exit ?? (() => process.exit(0));
+  }
+
+  private readonly onExit: () => void;
 
   status(): Record<string, unknown> {
     return { pid: process.pid, version: PROTOCOL_VERSION, logins: this.pool.logins, connections: this.pool.size };
@@ -220,7 +231,7 @@ export class Agent {
       /* already gone */
     }
     this.server?.close();
-    process.exit(0);
+    this.onExit();
   }
 }
 
