@@ -6,7 +6,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fab } from '../helpers/fab.js';
-import { labSsh, testLab } from './shared.js';
+import { labSsh, testLab, testLabHandle } from './shared.js';
 import {
   accepted,
   agentSock,
@@ -115,6 +115,34 @@ describe('the fab agent: dead, wedged or stale is replaced, never blocks a run',
     expect(r.stdout).not.toContain('out: never');
     const next = await warmRun(XDG_RUNTIME_DIR, 'echo next');
     expect(outcome(next)).toEqual({ code: 0, output: ['web5 stdout:next'], ends: ['web5 0'] });
+  });
+});
+
+describe('the fab agent: a host that went down between runs', () => {
+  it('is reported as a direct run reports it, and reconnected once it is back', async () => {
+    const XDG_RUNTIME_DIR = xdgDir();
+    const env = { XDG_RUNTIME_DIR };
+    const run = () => fab(['lab', '-H', 'web4', '--persist', '30s', '--json', '--', 'echo up'], { env });
+    expect((await run()).code).toBe(0);
+    const lab = testLabHandle();
+    await lab.stopHost('web4');
+    try {
+      const down = await run();
+      const direct = await fab(['lab', '-H', 'web4', '--json', '--', 'echo up'], { env });
+      expect(down.code).toBe(direct.code);
+      expect(down.stdout).toMatch(/cannot connect to .*connection refused/);
+    } finally {
+      await lab.startHost('web4');
+    }
+    const before = accepted('web4');
+    const back = await run();
+    expect(outcome(back)).toEqual({ code: 0, output: ['web4 stdout:up'], ends: ['web4 0'] });
+    expect(connectTarget(back, 'web4')).not.toMatch(/warm/);
+    expect(accepted('web4')).toBe(before + 1);
+    // The dropped connection was forgotten (the agent, holding nothing, may have exited and been restarted).
+    expect(await status(XDG_RUNTIME_DIR)).toMatchObject({ connections: 1 });
+    expect((await run()).code).toBe(0);
+    expect(accepted('web4')).toBe(before + 1);
   });
 });
 

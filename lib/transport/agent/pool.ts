@@ -105,6 +105,7 @@ export class Pool {
     };
     // A connection that dropped is forgotten at once: the next run opens a fresh one.
     ssh.connection?.on('close', () => this.forget(held));
+    ssh.connection?.on('error', () => this.forget(held));
     return held;
   }
 
