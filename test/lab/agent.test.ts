@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fab, fabLab } from '../helpers/fab.js';
-import { testLab } from './shared.js';
+import { labSsh, testLab } from './shared.js';
 import { startAuthSshd } from './auth-sshd.js';
 import { accepted, connectTarget, outcome, runtimeDir, status } from './agent-helpers.js';
 
@@ -87,6 +87,22 @@ describe('--persist over ssh2: the fab agent', () => {
       expect(outcome(r).output).toEqual(['web4 stdout:640']);
       expect(readFileSync(back).equals(data)).toBe(true);
     }
+    expect(await status(XDG_RUNTIME_DIR)).toMatchObject({ logins: 1 });
+  });
+
+  it('edits a file through the agent (SFTP read, upload, compare-and-swap): changed once, then left alone', async () => {
+    const XDG_RUNTIME_DIR = xdgDir();
+    const path = `/srv/agent-sed-${process.pid}.conf`;
+    await labSsh(testLab(), 'web4', `printf 'a = old\\nb = old-too\\n' > ${path}`);
+    const sed = (before: string, after: string) =>
+      fabLab(['-H', 'web4', '--persist', '30s', 'doSed', '--path', path, '--before', before, '--after', after], {
+        env: { XDG_RUNTIME_DIR },
+      });
+    const r = await sed('= old\n', '= new\n');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('changed=true matched=1');
+    expect((await sed('= old\n', '= new\n')).stdout).toContain('changed=false matched=0');
+    expect((await labSsh(testLab(), 'web4', `cat ${path}`)).stdout).toBe('a = new\nb = old-too\n');
     expect(await status(XDG_RUNTIME_DIR)).toMatchObject({ logins: 1 });
   });
 

@@ -63,6 +63,8 @@ class Session {
           return this.reply(id, this.agent.status());
         case 'open': {
           const { held, reused } = await this.agent.pool.open(h as unknown as OpenRequest);
+          // A run that left while its connection was opening holds nothing: the connection idles out.
+          if (this.gone) return this.agent.pool.release(held);
           this.held.push(held);
           return this.reply(id, { reused });
         }
@@ -76,8 +78,10 @@ class Session {
           return this.onChannel(id!, (p) => p.kill());
         case 'stop':
           return this.agent.stop((closed) => this.reply(id, { closed }));
-        default:
-          return this.reply(id, await this.file(h, payload, await this.conn(h.key)));
+        default: {
+          const r = await this.file(h, payload, await this.conn(h.key));
+          return this.reply(id, r.value, r.payload);
+        }
       }
     } catch (err) {
       if (h.t === 'exec') this.waiting.delete(id!);
@@ -113,7 +117,7 @@ class Session {
   }
 
   /** SFTP requests. Local paths are the run's own (same user, same machine) and must be absolute. */
-  private async file(h: Header, payload: Buffer, c: Held): Promise<unknown> {
+  private async file(h: Header, payload: Buffer, c: Held): Promise<{ value: unknown; payload?: Buffer }> {
     const t = c.transport;
     const remote = String(h.remote);
     const local = (): string => {
@@ -132,16 +136,15 @@ class Session {
     const mode = typeof h.mode === 'number' ? { mode: h.mode } : {};
     switch (h.t) {
       case 'put':
-        return t.put(local(), remote, { ...mode, ...progress });
+        return { value: await t.put(local(), remote, { ...mode, ...progress }) };
       case 'get':
-        return t.get(remote, local(), progress);
+        return { value: await t.get(remote, local(), progress) };
       case 'stat':
-        return (await t.stat(remote)) ?? null;
+        return { value: (await t.stat(remote)) ?? null };
       case 'writeFile':
-        return t.writeFile(remote, payload, mode).then(() => null);
+        return { value: await t.writeFile(remote, payload, mode).then(() => null) };
       case 'readFile':
-        this.reply(h.id, null, await t.readFile(remote));
-        return undefined;
+        return { value: null, payload: await t.readFile(remote) };
       default:
         throw new Error(`unknown request ${h.t}`);
     }
