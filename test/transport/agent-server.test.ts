@@ -13,7 +13,7 @@ import type { Frame } from '../../lib/transport/agent/protocol.js';
 import { Agent, type PoolLike } from '../../lib/transport/agent/server.js';
 import { AgentTransport } from '../../lib/transport/agent/transport.js';
 import type { SshEndpoint } from '../../lib/transport/endpoint.js';
-import type { ExecOptions, ExecResult, RemoteProcess } from '../../lib/transport/types.js';
+import type { ExecOptions, ExecResult, RemoteProcess, Transport } from '../../lib/transport/types.js';
 
 const ep = { name: 'web1', host: '10.0.0.1', port: 22, user: 'u' } as SshEndpoint;
 
@@ -141,6 +141,35 @@ describe('the fab agent server', () => {
     other.client.close();
     await until(() => exits > before);
     expect(existsSync(path)).toBe(false);
+  });
+});
+
+describe('an AgentTransport whose agent went away', () => {
+  it('sends later commands over its direct connection, opened once', async () => {
+    const { client } = await agentOn();
+    await open(client, 'k1');
+    let opened = 0;
+    const direct = new ScriptedTransport();
+    const t = new AgentTransport(client, 'k1', ep, async () => (opened++, direct as unknown as Transport));
+    client.close(); // the socket is gone, as when the agent is killed
+    for (const cmd of ['one', 'two']) {
+      const out: string[] = [];
+      const p = await t.exec(cmd, { onStdout: () => undefined, onStderr: (d) => out.push(String(d)) });
+      p.end();
+      expect(await p.done).toEqual({ code: 3, signal: null });
+      expect(out).toEqual([`ran ${cmd}`]);
+    }
+    expect(opened).toBe(1);
+    expect(pool.transport.killed).toEqual([]);
+  });
+
+  it('without a direct connection (a jump chain), fails as a lost connection', async () => {
+    const { client } = await agentOn();
+    const t = new AgentTransport(client, 'k1', ep);
+    client.close();
+    await expect(t.exec('x', { onStdout() {}, onStderr() {} })).rejects.toThrow(
+      /\[web1\] lost the connection to u@10.0.0.1:22: the fab agent went away/,
+    );
   });
 });
 
