@@ -2,7 +2,7 @@
  * The fab agent's life: idle expiry, --persist-stop, a killed, wedged or stale agent replaced without
  * losing the run's output or exit code, control directories that are not safe refused, Ctrl-C.
  */
-import { chmodSync, chownSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fab } from '../helpers/fab.js';
@@ -81,6 +81,31 @@ describe('the fab agent: dead, wedged or stale is replaced, never blocks a run',
     const now = (await status(XDG_RUNTIME_DIR))!;
     expect(now.pid).not.toBe(old);
     expect(now.logins).toBe(1);
+  });
+
+  it('runs started at once with no agent share one agent', async () => {
+    const XDG_RUNTIME_DIR = xdgDir();
+    const runs = await Promise.all(
+      ['web4', 'web5', 'web6'].map((h) =>
+        fab(['lab', '-H', h, '--persist', '30s', '--json', '--', `echo ${h}`], { env: { XDG_RUNTIME_DIR } }),
+      ),
+    );
+    expect(runs.map((r) => outcome(r).output)).toEqual([
+      ['web4 stdout:web4'],
+      ['web5 stdout:web5'],
+      ['web6 stdout:web6'],
+    ]);
+    const agents = readdirSync('/proc').filter((p) => {
+      try {
+        const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+        return argv.includes('agent/main.js') && argv.includes(XDG_RUNTIME_DIR);
+      } catch {
+        return false;
+      }
+    });
+    // A second agent that lost the race for the socket exits at once; give it that moment.
+    expect(await until(() => agents.filter((p) => alive(Number(p))).length <= 1, 3000)).toBe(true);
+    expect(await status(XDG_RUNTIME_DIR)).toMatchObject({ connections: 3 });
   });
 
   it('a stale socket file (nobody listening) is replaced', async () => {
