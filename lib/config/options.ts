@@ -176,7 +176,7 @@ export const OPTIONS: readonly OptionDef[] = [
     long: 'persist',
     type: 'string',
     arg: 'DURATION',
-    help: 'keep connections open DURATION (e.g. 10m) after last use for later runs (a per-user fab agent; with --ssh-client openssh, ControlPersist); 0: off',
+    help: 'keep connections DURATION (e.g. 10m) after last use for later runs, in a per-user agent; 0: off',
   },
   { key: 'persistStop', long: 'persist-stop', type: 'flag', help: 'close every connection kept open by --persist' },
   {
