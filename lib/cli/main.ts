@@ -107,7 +107,9 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
     }
     if (argv.length === 1 && argv[0] === '--persist-stop') {
       const { stopPersistent } = await import('../transport/openssh-connect.js');
-      return (io.stdout(`closed ${await stopPersistent()} kept connection(s)\n`), 0);
+      const { stopAgent } = await import('../transport/agent/start.js');
+      const closed = (await stopPersistent()) + (await stopAgent());
+      return (io.stdout(`closed ${closed} kept connection(s)\n`), 0);
     }
     const { reg, inv } = await load(argv, io.cwd, pre.fabfile);
     // cli > FAB_* > project config > user config > defaults (lib/config/config.ts).
@@ -225,18 +227,29 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
   }
 }
 
-/** --persist (or --ssh-client openssh) runs over the system ssh client; otherwise the embedded ssh2. */
+/**
+ * --ssh-client openssh runs over the system ssh client (with --persist: ControlPersist); --persist
+ * alone keeps ssh2 connections in the per-user fab agent; otherwise the embedded ssh2, for this run.
+ */
 function openSshChoice(
   opts: FabOptions,
   env: NodeJS.ProcessEnv,
-): { openssh?: { persistMs?: number; acceptNew: boolean; sshConfigPath?: string } } {
+): {
+  openssh?: { persistMs?: number; acceptNew: boolean; sshConfigPath?: string };
+  agent?: { persistMs: number; acceptNew: boolean; sshConfigPath?: string };
+} {
   const persistMs = persistDuration(opts.persist);
-  if (!persistMs && opts.sshClient !== 'openssh') return {};
+  if (opts.sshClient !== 'openssh') {
+    // An interactive --shell gains nothing from a kept connection: it goes direct over ssh2.
+    if (!persistMs || opts.shell) return {};
+    const config = opts.sshConfig ? { sshConfigPath: opts.sshConfig } : {};
+    return { agent: { persistMs, acceptNew: opts.acceptNew, ...config } };
+  }
   // The ssh client runs in batch mode: a password fab holds cannot reach it (no askpass bridge yet).
   if (opts.password || opts.initialPasswordPrompt || env.FAB_PASSWORD) {
     throw new UsageError(
-      'password logins (-p, -I, FAB_PASSWORD) work only with the embedded ssh2 client, not with --persist or --ssh-client openssh',
-      'log in with a key (ssh-agent for a passphrase), or leave out --persist / --ssh-client openssh',
+      'password logins (-p, -I, FAB_PASSWORD) work only with the embedded ssh2 client, not with --ssh-client openssh',
+      'log in with a key (ssh-agent for a passphrase), or leave out --ssh-client openssh',
     );
   }
   return {

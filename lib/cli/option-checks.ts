@@ -48,13 +48,8 @@ export function checkOptions(o: FabOptions): void {
       'use --ssh-client openssh for the system ssh client, or leave it out',
     );
   }
-  const persistMs = persistDuration(o.persist);
-  if (persistMs && o.sshClient === 'ssh2') {
-    throw new UsageError(
-      '--persist needs the OpenSSH client, but --ssh-client is ssh2',
-      'leave out --ssh-client (or use openssh), or give --persist 0',
-    );
-  }
+  // Checked here so a bad value fails before anything runs, whichever client keeps the connections.
+  persistDuration(o.persist);
   if (o.shard !== undefined) parseShard(o.shard);
   // A bare key is Fabric's True (`--set debug`); a malformed list is refused here, before anything runs.
   for (const s of o.set) parseSetOption(s);

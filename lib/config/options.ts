@@ -25,7 +25,7 @@ export interface FabOptions {
   acceptNew: boolean;
   /** `ssh2` (embedded, default) or `openssh` (the system's ssh client, ControlMaster). */
   sshClient?: string;
-  /** keep connections open this long after last use, for later runs (implies openssh) */
+  /** keep connections open this long after last use, for later runs (the fab agent; ControlPersist with openssh) */
   persist?: string;
   persistStop: boolean;
   /** K/N: this runner's slice of the hosts (CI matrix) */
@@ -176,7 +176,7 @@ export const OPTIONS: readonly OptionDef[] = [
     long: 'persist',
     type: 'string',
     arg: 'DURATION',
-    help: 'keep connections open DURATION (e.g. 10m) after last use for later runs (OpenSSH ControlPersist); 0: off',
+    help: 'keep connections DURATION (e.g. 10m) after last use for later runs, in a per-user agent; 0: off',
   },
   { key: 'persistStop', long: 'persist-stop', type: 'flag', help: 'close every connection kept open by --persist' },
   {

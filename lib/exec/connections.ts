@@ -5,6 +5,7 @@ import { parseHostSpec } from './host-pattern.js';
 import type { EventBus } from '../report/events.js';
 import type { SshEndpoint, SshOptions } from '../transport/endpoint.js';
 import type { OpenSshOptions } from '../transport/openssh-connect.js';
+import type { AgentOptions } from '../transport/agent/start.js';
 import type { SshConfigFile } from '../transport/sshconfig.js';
 import type { SshTransport } from '../transport/ssh.js';
 import type { Transport } from '../transport/types.js';
@@ -23,6 +24,8 @@ export interface ConnectionOptions {
   localFactory?: () => Promise<Transport>;
   /** Use the system's OpenSSH client (ControlMaster) instead of the embedded ssh2; needed by --persist. */
   openssh?: OpenSshOptions;
+  /** --persist over ssh2: connections live in the per-user fab agent and serve later runs. */
+  agent?: AgentOptions;
 }
 
 /** Opens the transport of one host. */
@@ -52,6 +55,8 @@ export class Connections {
   private readonly open = new Map<string, Promise<Transport>>();
   private localTransport?: Promise<Transport>;
   private configFile?: Promise<SshConfigFile>;
+  /** The agent could not be started: this run connects directly (warned once). */
+  private agentDown = false;
 
   constructor(private readonly opts: ConnectionOptions) {}
 
@@ -105,13 +110,12 @@ export class Connections {
   private async connect(target: HostTarget, hop: boolean): Promise<Transport> {
     if (this.opts.factory) return this.opts.factory(target);
     if (target.transport === 'local') return openLocal();
-    // ssh2 is loaded only when used: the OpenSSH transport (--persist) does not pay for it.
+    // ssh2 is loaded only when used: the OpenSSH transport and the agent's clients do not pay for it.
+    const agent = this.opts.agent && !this.agentDown;
     const [{ resolveEndpoint, describeEndpoint }, { SshConfigFile }, ssh2] = await Promise.all([
       import('../transport/endpoint.js'),
       import('../transport/sshconfig.js'),
-      this.opts.openssh
-        ? undefined
-        : Promise.all([import('../transport/ssh-connect.js'), import('../transport/ssh.js')]),
+      this.opts.openssh || agent ? undefined : this.ssh2(),
     ]);
     this.configFile ??= SshConfigFile.load(this.opts.sshConfigPath);
     const { gateway, ...noGateway } = this.opts.ssh;
@@ -125,6 +129,10 @@ export class Connections {
     if (ep.jump) via = await this.viaJump(ep.jump, target.name);
     for (let attempt = 1; ; attempt++) {
       try {
+        if (agent && (!ep.jump || this.isAgent(via))) {
+          const opened = await this.viaAgent(ep, via, target.name, started);
+          if (opened) return opened;
+        }
         if (this.opts.openssh) {
           const { openOpenSsh } = await import('../transport/openssh-connect.js');
           // With openssh on, every hop is an OpenSshTransport too (viaJump goes through get()).
@@ -137,8 +145,8 @@ export class Connections {
           this.opts.events.emit({ type: 'connect', host: target.name, target: where, ms: Date.now() - started });
           return transport;
         }
-        const [{ openSsh }, { SshTransport }] = ssh2!;
-        const sock = via ? await this.forward(via, ep, target.name) : undefined;
+        const [{ openSsh }, { SshTransport }] = ssh2 ?? (await this.ssh2());
+        const sock = via ? await this.forward(via as SshTransport, ep, target.name) : undefined;
         const ssh = await openSsh(ep, this.opts.ssh.acceptNew, sock, this.opts.ssh.credentials);
         this.opts.events.emit({
           type: 'connect',
@@ -160,6 +168,47 @@ export class Connections {
     }
   }
 
+  private ssh2() {
+    return Promise.all([import('../transport/ssh-connect.js'), import('../transport/ssh.js')]);
+  }
+
+  private isAgent(t: Transport | undefined): boolean {
+    return t !== undefined && 'viaAgent' in t;
+  }
+
+  /**
+   * The connection held by the fab agent (started if needed); undefined when the agent cannot be
+   * started, after a warning: the run then connects directly, never waiting on the agent.
+   */
+  private async viaAgent(ep: SshEndpoint, via: Transport | undefined, name: string, started: number) {
+    const { openViaAgent, AgentUnavailable } = await import('../transport/agent/start.js');
+    const { describeEndpoint } = await import('../transport/endpoint.js');
+    // If the agent dies mid-run, the host's later commands go over a direct connection (no jump chain).
+    const direct = ep.jump ? undefined : () => this.direct(ep, name);
+    try {
+      const hop = via as Parameters<typeof openViaAgent>[2];
+      const { transport, reused } = await openViaAgent(ep, this.opts.agent!, hop, this.opts.ssh.credentials, direct);
+      const where = `${describeEndpoint(ep)}${ep.jump ? ` via ${ep.jump}` : ''}${reused ? ' (warm)' : ''}`;
+      this.opts.events.emit({ type: 'connect', host: name, target: where, ms: Date.now() - started });
+      return transport;
+    } catch (err) {
+      if (!(err instanceof AgentUnavailable)) throw err;
+      if (!this.agentDown) {
+        this.agentDown = true;
+        const text = `${err.message}; connecting directly (connections will not be kept)`;
+        this.opts.events.emit({ type: 'message', host: name, level: 'warning', text });
+      }
+      return undefined;
+    }
+  }
+
+  private async direct(ep: SshEndpoint, name: string): Promise<Transport> {
+    const [{ openSsh }, { SshTransport }] = await this.ssh2();
+    const { describeEndpoint } = await import('../transport/endpoint.js');
+    const ssh = await openSsh(ep, this.opts.ssh.acceptNew, undefined, this.opts.ssh.credentials);
+    return new SshTransport(ssh, name, describeEndpoint(ep), ep);
+  }
+
   /** The jump host's channel to the target; its refusal (target down, no route) is a connect error, retried like one. */
   private async forward(via: SshTransport, ep: SshEndpoint, name: string): Promise<Duplex> {
     try {
@@ -174,7 +223,7 @@ export class Connections {
   }
 
   /** ProxyJump `a` or `a,b`: the last hop is reached through the ones before it (recursively); hops are pooled. */
-  private async viaJump(jump: string, forHost: string): Promise<SshTransport> {
+  private async viaJump(jump: string, forHost: string): Promise<Transport> {
     const hops = jump
       .split(',')
       .map((s) => s.trim())
@@ -186,7 +235,7 @@ export class Connections {
     // A hop that jumps the way its host set says already shares that host's connection.
     const own = !hops.length || hops.join(',') === base.jump;
     const hop: HostTarget = own ? base : { ...base, jump: hops.join(',') };
-    return (await this.get(hop, own ? last : `${hops.join(',')},${last}`, true)) as SshTransport;
+    return this.get(hop, own ? last : `${hops.join(',')},${last}`, true);
   }
 
   async closeAll(): Promise<void> {

@@ -8,6 +8,7 @@ import type { RunConfig } from '../run/runner.js';
 import type { SshOptions } from '../transport/endpoint.js';
 import type { Transport } from '../transport/types.js';
 import type { OpenSshOptions } from '../transport/openssh-connect.js';
+import type { AgentOptions } from '../transport/agent/start.js';
 import { Connections, type TransportFactory } from './connections.js';
 import { Executor, type HostOutcome } from './executor.js';
 import { shardOf, type Shard } from './shard.js';
@@ -32,6 +33,8 @@ export interface RunPlanOptions {
   sshConfigPath?: string;
   /** The system's OpenSSH client instead of ssh2 (--ssh-client openssh, --persist). */
   openssh?: OpenSshOptions;
+  /** --persist over ssh2: connections kept by the per-user fab agent. */
+  agent?: AgentOptions;
   parallel: boolean;
   /** --shard K/N: this runner's slice of each task's hosts. */
   shard?: Shard;
@@ -70,6 +73,7 @@ export async function runPlan(plan: Plan, o: RunPlanOptions): Promise<RunOutcome
     ...(o.factory ? { factory: o.factory } : {}),
     ...(o.localFactory ? { localFactory: o.localFactory } : {}),
     ...(o.openssh ? { openssh: o.openssh } : {}),
+    ...(o.agent ? { agent: o.agent } : {}),
   });
   const executor = new Executor({
     cfg,

@@ -42,9 +42,12 @@ describe('--persist: warm connections across runs (OpenSSH ControlPersist)', () 
   it('a second run opens no new connection, and --persist-stop closes it', async () => {
     const XDG_RUNTIME_DIR = runtimeDir();
     const before = accepted('web6');
-    const first = await fab(['lab', '-H', 'web6', '--persist', '30s', '--json', '--', 'hostname'], {
-      env: { XDG_RUNTIME_DIR },
-    });
+    const first = await fab(
+      ['lab', '-H', 'web6', '--ssh-client', 'openssh', '--persist', '30s', '--json', '--', 'hostname'],
+      {
+        env: { XDG_RUNTIME_DIR },
+      },
+    );
     expect(first.code).toBe(0);
     expect(connectTarget(first, 'web6')).not.toMatch(/warm/);
     expect(accepted('web6')).toBe(before + 1);
@@ -54,7 +57,18 @@ describe('--persist: warm connections across runs (OpenSSH ControlPersist)', () 
 
     for (let i = 0; i < 2; i++) {
       const again = await fab(
-        ['lab', '-H', 'web6', '--persist', '30s', '--json', '--', 'hostname; echo e >&2; exit 4'],
+        [
+          'lab',
+          '-H',
+          'web6',
+          '--ssh-client',
+          'openssh',
+          '--persist',
+          '30s',
+          '--json',
+          '--',
+          'hostname; echo e >&2; exit 4',
+        ],
         { env: { XDG_RUNTIME_DIR } },
       );
       expect(again.code).toBe(1);
@@ -78,16 +92,22 @@ describe('--persist: warm connections across runs (OpenSSH ControlPersist)', () 
 
   it('keeps a jump chain warm: private1 through bastion', async () => {
     const XDG_RUNTIME_DIR = runtimeDir();
-    const first = await fab(['lab', '-H', 'private1', '--persist', '30s', '--', 'hostname'], {
-      env: { XDG_RUNTIME_DIR },
-    });
+    const first = await fab(
+      ['lab', '-H', 'private1', '--ssh-client', 'openssh', '--persist', '30s', '--', 'hostname'],
+      {
+        env: { XDG_RUNTIME_DIR },
+      },
+    );
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('[private1] out: private1');
     expect(sockets(XDG_RUNTIME_DIR)).toHaveLength(2);
     const before = [accepted('private1'), accepted('bastion')];
-    const again = await fab(['lab', '-H', 'private1', '--persist', '30s', '--json', '--', 'hostname'], {
-      env: { XDG_RUNTIME_DIR },
-    });
+    const again = await fab(
+      ['lab', '-H', 'private1', '--ssh-client', 'openssh', '--persist', '30s', '--json', '--', 'hostname'],
+      {
+        env: { XDG_RUNTIME_DIR },
+      },
+    );
     expect(again.code).toBe(0);
     expect(connectTarget(again, 'private1')).toMatch(/via bastion \(warm\)$/);
     expect([accepted('private1'), accepted('bastion')]).toEqual(before);
@@ -97,13 +117,15 @@ describe('--persist: warm connections across runs (OpenSSH ControlPersist)', () 
   it('takes its default from the configuration (FAB_PERSIST); --persist 0 turns it off for one run', async () => {
     const XDG_RUNTIME_DIR = runtimeDir();
     const env = { XDG_RUNTIME_DIR, FAB_PERSIST: '30s' };
-    expect((await fab(['lab', '-H', 'web7', '--', 'true'], { env })).code).toBe(0);
+    expect((await fab(['lab', '-H', 'web7', '--ssh-client', 'openssh', '--', 'true'], { env })).code).toBe(0);
     expect(sockets(XDG_RUNTIME_DIR)).toHaveLength(1);
     const before = accepted('web7');
-    const off = await fab(['lab', '-H', 'web7', '--persist', '0', '--json', '--', 'true'], { env });
+    const off = await fab(['lab', '-H', 'web7', '--ssh-client', 'openssh', '--persist', '0', '--json', '--', 'true'], {
+      env,
+    });
     expect(connectTarget(off, 'web7')).not.toMatch(/warm/);
     expect(accepted('web7')).toBe(before + 1);
-    const on = await fab(['lab', '-H', 'web7', '--json', '--', 'true'], { env });
+    const on = await fab(['lab', '-H', 'web7', '--ssh-client', 'openssh', '--json', '--', 'true'], { env });
     expect(connectTarget(on, 'web7')).toMatch(/\(warm\)$/);
     await fab(['--persist-stop'], { env });
   });
@@ -138,9 +160,13 @@ describe('--persist: warm connections across runs (OpenSSH ControlPersist)', () 
 
   it('closes an idle master after the persist time', async () => {
     const XDG_RUNTIME_DIR = runtimeDir();
-    expect((await fab(['lab', '-H', 'web7', '--persist', '2s', '--', 'true'], { env: { XDG_RUNTIME_DIR } })).code).toBe(
-      0,
-    );
+    expect(
+      (
+        await fab(['lab', '-H', 'web7', '--ssh-client', 'openssh', '--persist', '2s', '--', 'true'], {
+          env: { XDG_RUNTIME_DIR },
+        })
+      ).code,
+    ).toBe(0);
     const pid = (await masterPid(sockets(XDG_RUNTIME_DIR)[0]!))!;
     expect(alive(pid)).toBe(true);
     // ControlPersist=2: gone within a few seconds of its last use, socket and all.
@@ -151,13 +177,18 @@ describe('--persist: warm connections across runs (OpenSSH ControlPersist)', () 
   it('replaces a killed or a wedged master; the run succeeds with its output and exit code', async () => {
     const XDG_RUNTIME_DIR = runtimeDir();
     const env = { XDG_RUNTIME_DIR };
-    expect((await fab(['lab', '-H', 'web8', '--persist', '30s', '--', 'true'], { env })).code).toBe(0);
+    expect(
+      (await fab(['lab', '-H', 'web8', '--ssh-client', 'openssh', '--persist', '30s', '--', 'true'], { env })).code,
+    ).toBe(0);
     const socket = sockets(XDG_RUNTIME_DIR)[0]!;
     const killed = (await masterPid(socket))!;
     process.kill(killed, 'SIGKILL');
     await until(() => !alive(killed), 3000);
     const before = accepted('web8');
-    const r = await fab(['lab', '-H', 'web8', '--persist', '30s', '--json', '--', 'echo after-kill; exit 3'], { env });
+    const r = await fab(
+      ['lab', '-H', 'web8', '--ssh-client', 'openssh', '--persist', '30s', '--json', '--', 'echo after-kill; exit 3'],
+      { env },
+    );
     expect(r.code).toBe(1);
     expect(connectTarget(r, 'web8')).not.toMatch(/warm/);
     expect(r.events.some((e) => e.type === 'output' && e.line === 'after-kill')).toBe(true);
@@ -168,7 +199,10 @@ describe('--persist: warm connections across runs (OpenSSH ControlPersist)', () 
     // Wedged: the socket accepts but the master never answers.
     process.kill(replaced, 'SIGSTOP');
     try {
-      const w = await fab(['lab', '-H', 'web8', '--persist', '30s', '--', 'echo after-wedge'], { env });
+      const w = await fab(
+        ['lab', '-H', 'web8', '--ssh-client', 'openssh', '--persist', '30s', '--', 'echo after-wedge'],
+        { env },
+      );
       expect(w.code).toBe(0);
       expect(w.stdout).toContain('[web8] out: after-wedge');
       const third = await masterPid(socket);
@@ -194,14 +228,21 @@ describe('--persist: warm connections across runs (OpenSSH ControlPersist)', () 
   ])('refuses a socket directory %s, before connecting (exit 2)', async (_what, spoil, message) => {
     const XDG_RUNTIME_DIR = runtimeDir();
     expect(
-      (await fab(['lab', '-H', 'web9', '--persist', '30s', '--', 'true'], { env: { XDG_RUNTIME_DIR } })).code,
+      (
+        await fab(['lab', '-H', 'web9', '--ssh-client', 'openssh', '--persist', '30s', '--', 'true'], {
+          env: { XDG_RUNTIME_DIR },
+        })
+      ).code,
     ).toBe(0);
     await fab(['--persist-stop'], { env: { XDG_RUNTIME_DIR } });
     spoil(join(XDG_RUNTIME_DIR, 'fabts'));
     const before = accepted('web9');
-    const r = await fab(['lab', '-H', 'web9', '--persist', '30s', '--', 'touch /srv/should-not-exist'], {
-      env: { XDG_RUNTIME_DIR },
-    });
+    const r = await fab(
+      ['lab', '-H', 'web9', '--ssh-client', 'openssh', '--persist', '30s', '--', 'touch /srv/should-not-exist'],
+      {
+        env: { XDG_RUNTIME_DIR },
+      },
+    );
     expect(r.code).toBe(2);
     expect(r.stdout + r.stderr).toMatch(message);
     expect(accepted('web9')).toBe(before);
@@ -211,9 +252,12 @@ describe('--persist: warm connections across runs (OpenSSH ControlPersist)', () 
     const XDG_RUNTIME_DIR = runtimeDir();
     const token = `tok-${process.pid}-${Date.now()}`;
     const seen: string[] = [];
-    const running = fabLab(['-H', 'web6', '--persist', '30s', '--', `sleep 1; echo ${token}`], {
-      env: { XDG_RUNTIME_DIR },
-    });
+    const running = fabLab(
+      ['-H', 'web6', '--ssh-client', 'openssh', '--persist', '30s', '--', `sleep 1; echo ${token}`],
+      {
+        env: { XDG_RUNTIME_DIR },
+      },
+    );
     const end = Date.now() + 3000;
     while (Date.now() < end && seen.length === 0) {
       for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
