@@ -3,7 +3,7 @@
  * with curve25519) at the same concurrency, every case alternating in each round; wall time, the client's CPU
  * (user + system, GNU time) and peak RSS, medians. Then one 200-host run with output shown, checked line by line
  * (whole lines, every host's lines, the ok/failed summary), and fab's start-up.
- * Run as root: npm run bench:fanout [-- --runs 5 --sizes 10,50,100,200 --pool 10 --baseline DIR]
+ * Run as root: npm run bench:fanout [-- --runs 5 --sizes 10,50,100,200 --pool 10 --timeout 60 --baseline DIR]
  * (--baseline: a second built checkout whose bin/fab.js runs beside this one, for before/after figures.)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,6 +20,9 @@ const runs = Number(argOf('runs', '5'));
 const sizes = argOf('sizes', '10,50,100,200').split(',').map(Number);
 const pool = Number(argOf('pool', '10'));
 const baseline = argOf('baseline', '');
+// The same connect timeout on both sides: fab's default (10 s) covers the whole handshake, and 200 handshakes at
+// once on a loaded 2-core machine take longer than that; ssh has no default ConnectTimeout at all.
+const timeout = argOf('timeout', '60');
 const root = repoRoot();
 const fab = join(root, 'bin', 'fab.js');
 const labDir = labDir_('lab-bench');
@@ -40,7 +43,7 @@ function cases(n: number, sshConfig: string): Case[] {
   const out: Case[] = [];
   // Unbounded (all hosts at once), and `pool` at a time where that differs.
   for (const at of n > pool ? [n, pool] : [n]) {
-    const ssh = `ssh -F ${sshConfig} -o KexAlgorithms=curve25519-sha256 -o BatchMode=yes {} true`;
+    const ssh = `ssh -F ${sshConfig} -o ConnectTimeout=${timeout} -o KexAlgorithms=curve25519-sha256 -o BatchMode=yes {} true`;
     out.push({
       name: 'OpenSSH',
       hosts: n,
@@ -49,7 +52,7 @@ function cases(n: number, sshConfig: string): Case[] {
       cmd: 'sh',
       args: ['-c', `printf '%s\\n' ${hosts.join(' ')} | xargs -P ${at} -I{} ${ssh}`],
     });
-    const fabArgs = ['lab', '-H', hosts.join(','), '-P', ...(at < n ? ['-z', String(at)] : [])];
+    const fabArgs = ['lab', '-H', hosts.join(','), '-t', timeout, '-P', ...(at < n ? ['-z', String(at)] : [])];
     const run = [...fabArgs, '--hide', 'everything', '--', 'true'];
     out.push({ name: 'fab', hosts: n, at, tool: 'fab', cmd: process.execPath, args: [fab, ...run] });
     if (baseline) {
@@ -104,12 +107,16 @@ try {
   const n = Math.max(...sizes);
   const hosts = Array.from({ length: n }, (_, i) => `web${i + 1}`);
   const t0 = process.hrtime.bigint();
-  const shown = spawnSync(process.execPath, [fab, 'lab', '-H', hosts.join(','), '-P', '--', outputCommand()], {
-    env,
-    cwd: root,
-    encoding: 'utf8',
-    maxBuffer: 1 << 30,
-  });
+  const shown = spawnSync(
+    process.execPath,
+    [fab, 'lab', '-H', hosts.join(','), '-t', timeout, '-P', '--', outputCommand()],
+    {
+      env,
+      cwd: root,
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+    },
+  );
   const problems = checkFanoutOutput(shown.stdout, hosts);
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   results.output = { hosts: n, exit: shown.status, bytes: shown.stdout.length, wall, problems };

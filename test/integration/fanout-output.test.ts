@@ -21,7 +21,7 @@ afterAll(async () => {
 
 describe(`fan-out to ${N} hosts`, () => {
   for (const pool of [[], ['-z', '10']]) {
-    it(`prints whole lines for every host and a correct summary (-P ${pool.join(' ')})`, async () => {
+    it(`prints whole lines for every host and a correct summary (${['-P', ...pool].join(' ')})`, async () => {
       const r = await fab(['lab', '-H', hosts.join(','), '-P', ...pool, '--', outputCommand()], {
         env: { FAB_LAB_DIR: DIR },
       });
