@@ -43,7 +43,8 @@ function cases(n: number, sshConfig: string): Case[] {
   const out: Case[] = [];
   // Unbounded (all hosts at once), and `pool` at a time where that differs.
   for (const at of n > pool ? [n, pool] : [n]) {
-    const ssh = `ssh -F ${sshConfig} -o ConnectTimeout=${timeout} -o KexAlgorithms=curve25519-sha256 -o BatchMode=yes {} true`;
+    const opts = `-o ConnectTimeout=${timeout} -o KexAlgorithms=curve25519-sha256 -o BatchMode=yes`;
+    const ssh = `ssh -F ${sshConfig} ${opts} {} true`;
     out.push({
       name: 'OpenSSH',
       hosts: n,
@@ -95,7 +96,8 @@ try {
         console.log(
           `${n} hosts, ${at === n ? 'all at once' : `${at} at once`}: ${x.name.padEnd(14)} wall ${fmt(x.wall)} ` +
             `(${((x.wall / n) * 1000).toFixed(1)} ms/host, ${(x.wall / ssh.wall).toFixed(2)}x), ` +
-            `CPU ${x.cpu.toFixed(2)} s (${((x.cpu / n) * 1000).toFixed(1)} ms/host, ${(x.cpu / ssh.cpu).toFixed(2)}x), ` +
+            `CPU ${x.cpu.toFixed(2)} s (${((x.cpu / n) * 1000).toFixed(1)} ms/host, ` +
+            `${(x.cpu / ssh.cpu).toFixed(2)}x), ` +
             `peak RSS ${(x.rssKb / 1024).toFixed(0)} MB; load ${load()}`,
         );
       }

@@ -85,14 +85,16 @@ try {
       rows.push(row);
       console.log(
         `run ${r + 1} ${who}: wall ${s2(wall)} s for ${web} hosts, ${b.commands} commands; per host: overhead ` +
-          `${s2(row.overhead)} s (with the LBs' own waits ${s2(row.overheadWithWaits)} s), fab's drain ${s2(row.drain)} s ` +
+          `${s2(row.overhead)} s (with the LBs' own waits ${s2(row.overheadWithWaits)} s), ` +
+          `fab's drain ${s2(row.drain)} s ` +
           `and undrain ${s2(row.undrain)} s, LB waits ${s2(row.lbWait)} s, action ${s2(row.action)} s, gates ` +
           `${s2(row.gates)} s; before the first host ${s2(row.before)} s, after the last ${s2(row.after)} s; ` +
           `load ${row.load.toFixed(1)}`,
       );
       for (const [k, v] of Object.entries(b.lbs))
         console.log(
-          `    ${k}: ${s2(v.path / web)} s per host, of which its own wait ${s2(v.wait / web)} s; ${v.commands} commands`,
+          `    ${k}: ${s2(v.path / web)} s per host, of which its own wait ${s2(v.wait / web)} s; ` +
+            `${v.commands} commands`,
         );
     }
   }

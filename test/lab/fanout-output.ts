@@ -40,7 +40,8 @@ export function checkFanoutOutput(stdout: string, hosts: string[]): string[] {
   for (const h of failing) if (!failedLines.has(h)) problems.push(`${h}: no FAILED line`);
   if (failedLines.size !== failing.length)
     problems.push(`${failedLines.size} FAILED lines, ${failing.length} expected`);
-  const want = `${hosts.length} hosts: ${hosts.length - failing.length} ok${failing.length ? `, ${failing.length} failed` : ''}`;
+  const failedPart = failing.length ? `, ${failing.length} failed` : '';
+  const want = `${hosts.length} hosts: ${hosts.length - failing.length} ok${failedPart}`;
   if (!summary?.endsWith(want)) problems.push(`summary ${JSON.stringify(summary)}, expected "... ${want}"`);
   return problems;
 }
