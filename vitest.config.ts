@@ -8,6 +8,7 @@ export default defineConfig({
     // Fabfiles import 'fabts'; inside tests that must be the same module instance as lib/.
     alias: {
       'fabts/testing': fileURLToPath(new URL('./lib/testing/index.ts', import.meta.url)),
+      'fabts/hosts': fileURLToPath(new URL('./lib/model/host-set-api.ts', import.meta.url)),
       fabts: fileURLToPath(new URL('./lib/index.ts', import.meta.url)),
     },
   },

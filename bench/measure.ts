@@ -1,4 +1,7 @@
 import { spawn, spawnSync, type SpawnOptions, type SpawnSyncOptions } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 
 /** Wall time of one command in seconds; throws if it fails, so a broken run is never timed as fast. */
 export function timeCommand(cmd: string, args: string[], opts: SpawnSyncOptions = {}): number {
@@ -37,4 +40,25 @@ export function timeCommandAsync(cmd: string, args: string[], opts: SpawnOptions
       else reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${out}`));
     }),
   );
+}
+
+export interface Usage {
+  /** wall time, seconds */
+  wall: number;
+  /** user + system CPU of the command and every child it waited for, seconds */
+  cpu: number;
+  /** peak resident set of the largest single process, KB */
+  rssKb: number;
+}
+
+/** As timeCommand, with the client's CPU time and peak RSS from GNU time (`/usr/bin/time -f`). */
+export function usageOf(cmd: string, args: string[], opts: SpawnSyncOptions = {}): Usage {
+  const out = join(mkdtempSync(join(tmpdir(), 'fabts-bench-')), 'time');
+  try {
+    const wall = timeCommand('/usr/bin/time', ['-f', '%U %S %M', '-o', out, cmd, ...args], opts);
+    const [user, sys, rss] = readFileSync(out, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
+    return { wall, cpu: user! + sys!, rssKb: rss! };
+  } finally {
+    rmSync(dirname(out), { recursive: true, force: true });
+  }
 }

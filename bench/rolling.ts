@@ -1,72 +1,116 @@
 /**
- * Rolling deploy overhead: the wall time of `fab lab rollingDeploy` minus the time spent inside the
- * action (upload, unpack, switch, restart) and the health gates, per host. What remains is fab's own
- * cost plus draining and undraining (LB edits, nginx reloads, HAProxy drains) and start-up.
- * Run as root: npm run bench:rolling [-- --runs 3 --web 3]
+ * Rolling deploy overhead: `fab lab --json rollingDeploy` to the web hosts behind nginx (lb1) and HAProxy (lb2),
+ * the new app each run. Per host: the wall time minus the action (upload, unpack, switch, restart), the health
+ * gates and the LBs' own waits (nginx's old workers exiting after a reload, HAProxy's sessions ending in drain),
+ * which are reported apart (rolling-events.ts). What remains is fab's own cost: start-up, connections, the lock,
+ * the LB file edits and commands, journal and events.
+ * Run as root: npm run bench:rolling [-- --runs 3 --web 3 --baseline DIR] (DIR: a second built checkout, alternating)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { buildAppTarball } from '../test/lab/app.js';
 import { startLab } from '../test/lab/lab.js';
 import { LAB_NETS, labDir as labDir_, repoRoot } from '../test/lab/repo.js';
 import { median } from './measure.js';
 import { argOf } from './args.js';
+import { breakdown, type Ev } from './rolling-events.js';
 
 const runs = Number(argOf('runs', '3'));
 const web = Number(argOf('web', '3'));
+const baseline = argOf('baseline', '');
 const root = repoRoot();
 const labDir = labDir_('lab-bench');
+const s2 = (x: number) => x.toFixed(2);
 
-interface Ev {
-  type: string;
-  time: string;
-  host?: string;
-  state?: string;
+interface Row {
+  who: string;
+  wall: number;
+  /** per host */
+  overhead: number;
+  overheadWithWaits: number;
+  drain: number;
+  undrain: number;
+  lbWait: number;
+  action: number;
+  gates: number;
+  before: number;
+  after: number;
+  commands: number;
+  load: number;
 }
-type Phase = 'drain' | 'action' | 'gates' | 'undrain';
-const PHASE: Record<string, Phase> = { draining: 'drain', deploying: 'action', gating: 'gates', undraining: 'undrain' };
 
 const lab = await startLab({ dir: labDir, net: LAB_NETS.bench, web, lb: true });
-const rows: { wall: number; perHost: Record<Phase, number>; overheadPerHost: number }[] = [];
+const lbHosts = Object.values(lab.state.hosts)
+  .filter((h) => h.lbKind)
+  .map((h) => h.name);
+const rows: Row[] = [];
+const checkouts = baseline ? [['fab', root] as const, ['baseline', baseline] as const] : [['fab', root] as const];
 try {
   for (let r = 0; r < runs; r++) {
-    const artifact = await buildAppTarball(join(labDir, 'art'), `b${Date.now()}`);
-    const t0 = process.hrtime.bigint();
-    const p = spawnSync(
-      process.execPath,
-      [join(root, 'bin', 'fab.js'), 'lab', '--json', 'rollingDeploy', '--artifact', artifact],
-      { cwd: root, env: { ...process.env, FAB_LAB_DIR: labDir }, encoding: 'utf8' },
-    );
-    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-    if (p.status !== 0) throw new Error(`rollingDeploy failed: ${p.stdout.slice(-2000)}${p.stderr}`);
-    const events = p.stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Ev);
-    const spent: Record<Phase, number> = { drain: 0, action: 0, gates: 0, undrain: 0 };
-    const open = new Map<string, { phase: Phase; at: number }>();
-    for (const e of events.filter((x) => x.type === 'rolling.host' && x.host)) {
-      const at = Date.parse(e.time) / 1000;
-      const prev = open.get(e.host!);
-      if (prev) spent[prev.phase] += at - prev.at;
-      const phase = PHASE[e.state!];
-      if (phase) open.set(e.host!, { phase, at });
-      else open.delete(e.host!);
+    for (const [who, dir] of r % 2 ? [...checkouts].reverse() : checkouts) {
+      const artifact = await buildAppTarball(join(labDir, 'art'), `b${Date.now()}`);
+      const start = Date.now() / 1000;
+      const t0 = process.hrtime.bigint();
+      const p = spawnSync(
+        process.execPath,
+        [join(dir, 'bin', 'fab.js'), 'lab', '--json', 'rollingDeploy', '--artifact', artifact],
+        { cwd: dir, env: { ...process.env, FAB_LAB_DIR: labDir }, encoding: 'utf8', maxBuffer: 1 << 28 },
+      );
+      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (p.status !== 0) throw new Error(`rollingDeploy failed: ${p.stdout.slice(-2000)}${p.stderr}`);
+      const events = p.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Ev);
+      const b = breakdown(events, lbHosts);
+      const lbWait = b.spent.drain + b.spent.undrain - b.fabLb.drain - b.fabLb.undrain;
+      const hostEvents = events.filter((e) => e.type === 'rolling.host');
+      const row: Row = {
+        who,
+        wall,
+        overhead: (wall - b.spent.action - b.spent.gates - lbWait) / web,
+        overheadWithWaits: (wall - b.spent.action - b.spent.gates) / web,
+        drain: b.fabLb.drain / web,
+        undrain: b.fabLb.undrain / web,
+        lbWait: lbWait / web,
+        action: b.spent.action / web,
+        gates: b.spent.gates / web,
+        before: Date.parse(hostEvents[0]!.time) / 1000 - start,
+        after: start + wall - Date.parse(hostEvents.at(-1)!.time) / 1000,
+        commands: b.commands,
+        load: loadavg()[0]!,
+      };
+      rows.push(row);
+      console.log(
+        `run ${r + 1} ${who}: wall ${s2(wall)} s for ${web} hosts, ${b.commands} commands; per host: overhead ` +
+          `${s2(row.overhead)} s (with the LBs' own waits ${s2(row.overheadWithWaits)} s), ` +
+          `fab's drain ${s2(row.drain)} s ` +
+          `and undrain ${s2(row.undrain)} s, LB waits ${s2(row.lbWait)} s, action ${s2(row.action)} s, gates ` +
+          `${s2(row.gates)} s; before the first host ${s2(row.before)} s, after the last ${s2(row.after)} s; ` +
+          `load ${row.load.toFixed(1)}`,
+      );
+      for (const [k, v] of Object.entries(b.lbs))
+        console.log(
+          `    ${k}: ${s2(v.path / web)} s per host, of which its own wait ${s2(v.wait / web)} s; ` +
+            `${v.commands} commands`,
+        );
     }
-    const per = Object.fromEntries(Object.entries(spent).map(([k, v]) => [k, v / web])) as Record<Phase, number>;
-    rows.push({ wall, perHost: per, overheadPerHost: (wall - spent.action - spent.gates) / web });
-    console.log(
-      `run ${r + 1}: wall ${wall.toFixed(2)} s for ${web} hosts; per host: drain ${per.drain.toFixed(2)} s, action ${per.action.toFixed(2)} s, gates ${per.gates.toFixed(2)} s, undrain ${per.undrain.toFixed(2)} s; overhead ${((wall - spent.action - spent.gates) / web).toFixed(2)} s/host`,
-    );
   }
 } finally {
   await lab.remove();
 }
-const m = (f: (r: (typeof rows)[number]) => number) => median(rows.map(f));
-console.log(
-  `median over ${runs} runs: overhead ${m((r) => r.overheadPerHost).toFixed(2)} s per host (wall minus action and gates), of which drain ${m((r) => r.perHost.drain).toFixed(2)} s and undrain ${m((r) => r.perHost.undrain).toFixed(2)} s; wall ${m((r) => r.wall).toFixed(2)} s`,
-);
+for (const [who] of checkouts) {
+  const mine = rows.filter((r) => r.who === who);
+  const m = (f: (r: Row) => number) => s2(median(mine.map(f)));
+  console.log(
+    `${who}, median of ${mine.length}: overhead ${m((r) => r.overhead)} s per host without the LBs' own waits ` +
+      `(${m((r) => r.overheadWithWaits)} s with them; LB waits ${m((r) => r.lbWait)} s), fab's drain ` +
+      `${m((r) => r.drain)} s, undrain ${m((r) => r.undrain)} s, before ${m((r) => r.before)} s, after ` +
+      `${m((r) => r.after)} s; wall ${m((r) => r.wall)} s`,
+  );
+}
 mkdirSync(join(root, '.fab', 'bench'), { recursive: true });
 writeFileSync(
   join(root, '.fab', 'bench', 'rolling.json'),

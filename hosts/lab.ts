@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { hostSet, UsageError, type HostDef } from 'fabts';
+import { hostSet, UsageError, type HostDef } from 'fabts/hosts';
 
 /** The parts of the lab's lab.json this host set reads (test/lab writes it; its writer is checked against this type). */
 export interface LabJson {

@@ -1,4 +1,4 @@
-import { hostSet } from 'fabts';
+import { hostSet } from 'fabts/hosts';
 
 /** Production, as in the original notes: two nginx load balancers in front of the web servers. */
 export const prod = hostSet({

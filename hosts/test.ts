@@ -1,4 +1,4 @@
-import { hostSet } from 'fabts';
+import { hostSet } from 'fabts/hosts';
 
 /** The test environment: one nginx (nginx3) and one web server. */
 export const test = hostSet({

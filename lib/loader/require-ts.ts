@@ -3,7 +3,8 @@
  * by esbuild, cached by content hash, and compiled by Node's own require. A warm `fab --list` never
  * starts esbuild, and no loader thread is needed (module.register costs ~20 ms of start-up on Node 20).
  * `fabts` resolves to this installation (require of ESM, Node >= 20.19), so a fabfile anywhere can
- * `import { task } from 'fabts'`; `./util.js` in a .ts file finds util.ts, as TypeScript does.
+ * `import { task } from 'fabts'` (a host set: `from 'fabts/hosts'`, which loads no recipes); `./util.js` in a
+ * .ts file finds util.ts, as TypeScript does.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -75,9 +76,11 @@ function install(): void {
   const M = Module as unknown as ModuleInternals;
   M._extensions['.ts'] = (mod, file) => mod._compile(compile(file), file);
   const fabtsEntry = fileURLToPath(new URL('../index.js', import.meta.url));
+  const hostsEntry = fileURLToPath(new URL('../model/host-set-api.js', import.meta.url));
   const resolve = M._resolveFilename;
   M._resolveFilename = function (request, parent, ...rest) {
     if (request === 'fabts') return fabtsEntry;
+    if (request === 'fabts/hosts') return hostsEntry;
     try {
       return resolve.call(this, request, parent, ...rest);
     } catch (err) {

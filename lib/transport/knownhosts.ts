@@ -1,6 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { FileCache } from '../util/file-cache.js';
 
 /**
  * known_hosts as OpenSSH reads it: plain and hashed (`|1|salt|hash`) host fields, `[host]:port`,
@@ -45,12 +46,20 @@ export function hostToken(host: string, port = 22): string {
   return port === 22 ? host : `[${host}]:${port}`;
 }
 
+// Each connection checks every entry: compiling a RegExp per entry and host made a 200-host run O(N²) in regex
+// compiles (about 80,000); a wildcard pattern is compiled once, a plain one is compared as a string.
+const globs = new Map<string, RegExp>();
 function globToRegExp(glob: string): RegExp {
-  const re = glob
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${re}$`, 'i');
+  let re = globs.get(glob);
+  if (!re) {
+    const src = glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
+    re = new RegExp(`^${src}$`, 'i');
+    globs.set(glob, re);
+  }
+  return re;
 }
 
 function patternMatches(pattern: string, token: string): boolean {
@@ -59,6 +68,8 @@ function patternMatches(pattern: string, token: string): boolean {
     if (!salt || !hash) return false;
     return createHmac('sha1', Buffer.from(salt, 'base64')).update(token).digest('base64') === hash;
   }
+  if (!pattern.includes('*') && !pattern.includes('?'))
+    return pattern.length === token.length && pattern.toLowerCase() === token.toLowerCase();
   return globToRegExp(pattern).test(token);
 }
 
@@ -124,16 +135,11 @@ export function preferredHostKeyAlgorithms(known: readonly KnownHostEntry[]): st
   return [...first, ...all.filter((a) => !first.includes(a))];
 }
 
+// Parsed once per file version for the whole run (a fan-out to N hosts read and parsed it N times: O(N²)).
+const parsed = new FileCache((data, file) => parseKnownHosts(data.toString('utf8'), file));
+
 export async function loadKnownHosts(files: readonly string[]): Promise<KnownHostEntry[]> {
-  const out: KnownHostEntry[] = [];
-  for (const file of files) {
-    try {
-      out.push(...parseKnownHosts(await readFile(file, 'utf8'), file));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-  }
-  return out;
+  return (await Promise.all(files.map((f) => parsed.get(f)))).flatMap((e) => e ?? []);
 }
 
 /** Trust on first use (--accept-new): append the key, creating the file 0600 if needed. */

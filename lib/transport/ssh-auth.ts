@@ -1,12 +1,20 @@
 import { readFile, stat } from 'node:fs/promises';
 import ssh2, { type AnyAuthMethod, type AuthenticationType, type BaseAgent, type ParsedKey, type Prompt } from 'ssh2';
 import { ConnectError } from '../errors.js';
+import { FileCache } from '../util/file-cache.js';
+import { withKeyObject } from './ssh-key.js';
 import type { Credentials } from './credentials.js';
 import { describeEndpoint, type SshEndpoint } from './endpoint.js';
 
 // ssh2 is CommonJS: its classes come from the default export under Node's ESM loader.
 const { OpenSSHAgent, utils } = ssh2;
 type Step = () => Promise<AnyAuthMethod | undefined>;
+
+// Read and parsed once per run, not once per host (ssh2 takes the parsed key as it is).
+const keyFiles = new FileCache((data) => {
+  const plain = utils.parseKey(data);
+  return { data, plain: plain instanceof Error ? plain : withKeyObject(plain) };
+});
 
 /** An agent that offers only the keys given as identities (IdentitiesOnly yes with an agent). */
 class OnlyTheseKeys extends OpenSSHAgent {
@@ -112,15 +120,15 @@ export class AuthPlan {
   }
 
   private async keyFile(file: string): Promise<AnyAuthMethod | undefined> {
-    let data: Buffer;
+    let read: { data: Buffer; plain: ParsedKey | Error } | undefined;
     try {
-      data = await readFile(file);
+      read = await keyFiles.get(file);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw this.configError(`cannot read key ${file}: ${(err as Error).message}`);
     }
-    const plain = utils.parseKey(data);
-    if (!(plain instanceof Error)) return { type: 'publickey', username: this.ep.user, key: data };
+    if (!read) return undefined;
+    const { data, plain } = read;
+    if (!(plain instanceof Error)) return { type: 'publickey', username: this.ep.user, key: plain };
     if (!/passphrase|encrypted/i.test(plain.message))
       throw this.configError(`cannot use key ${file}: ${plain.message}`);
     const opens = (p: string): boolean => !(utils.parseKey(data, p) instanceof Error);
