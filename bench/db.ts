@@ -11,6 +11,7 @@
  * Run as root: npm run bench:db [-- --runs 7 --mb 200,1000 --failovers 3 --persist]
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { rootSql } from '../test/lab/db.js';
 import { failover, lbLoad } from '../test/lab/db-load.js';
@@ -37,6 +38,11 @@ type Case = 'fab' | 'script' | 'hand' | 'warm';
 const CASES: Case[] = ['fab', 'script', 'hand', ...(persist ? (['warm'] as const) : [])];
 /** The order of the cases in run i: rotated, so that none always follows the same one. */
 const order = (i: number): Case[] => CASES.map((_, k) => CASES[(i + k) % CASES.length]!);
+/** The 1, 5 and 15 min load averages: every figure is printed with them. */
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 const empty = () => Object.fromEntries(CASES.map((c) => [c, [] as number[]])) as Record<Case, number[]>;
 
 const lab = await startLab({ dir, net: LAB_NETS.bench, web: 0, db: true });
@@ -71,7 +77,7 @@ try {
     runs: fixed,
   };
   console.log(
-    `start-up: fab --version ${fmt(startup.fabVersion)}, node -e 0 ${fmt(startup.node)}; ` +
+    `[load ${load()}] start-up: fab --version ${fmt(startup.fabVersion)}, node -e 0 ${fmt(startup.node)}; ` +
       `fab lab -H db1 -- sudo true ${fmt(startup.fabSudoTrue)} against ssh db1 sudo true ${fmt(startup.sshSudoTrue)}` +
       (persist ? `; warm (--ssh-client openssh --persist) ${fmt(startup.warmSudoTrue!)}` : ''),
   );
@@ -106,6 +112,7 @@ try {
       const s = await captureFabCommand('db1', { backup: true }, { backupKeep: '1', backupRoot: roots.script });
       return timeSsh(cfg, 'db1', s.command, s.stdin);
     };
+    const loadBefore = load();
     for (let i = 1; i <= runs; i++) for (const c of order(i)) backup[c].push(await backupOnce(c, i));
     const src = `${db.backupRoot}/${readdirSync(`${lab.state.hosts.db1!.root}${db.backupRoot}`)
       .filter((n) => /^\d{4}-/.test(n))
@@ -128,7 +135,7 @@ try {
       median: Object.fromEntries(CASES.map((c) => [c, median(x[c])])) as Record<Case, number>,
       all: x,
     });
-    const r = { mb, backup: row(backup), restore: row(restore) };
+    const r = { mb, load: `${loadBefore} -> ${load()}`, backup: row(backup), restore: row(restore) };
     for (const [what, x] of [
       ['backup', r.backup],
       ['restore', r.restore],
@@ -136,7 +143,7 @@ try {
       const m = x.median;
       const pct = (a: number) => `${((a / m.hand - 1) * 100).toFixed(1)} %`;
       console.log(
-        `${what} of ${mb} MB (medians of ${runs}): fab ${fmt(m.fab)}, fab's script by hand ${fmt(m.script)}, ` +
+        `[load ${r.load}] ${what} of ${mb} MB (medians of ${runs}): fab ${fmt(m.fab)}, fab's script by hand ${fmt(m.script)}, ` +
           `by hand ${fmt(m.hand)}${persist ? `, fab warm ${fmt(m.warm)}` : ''}\n` +
           `  fab over by hand ${pct(m.fab)} (target at most 5 %): the script ${pct(m.script)}, fab itself ` +
           `${fmt(m.fab - m.script)}${persist ? `; fab warm over by hand ${pct(m.warm)}` : ''}\n` +
