@@ -66,20 +66,43 @@ export async function captureFabCommand(
   return { command: scripts[0]!.executed, stdin: scripts[0]!.stdin };
 }
 
-/** Wall time of `ssh -F cfg host command` with `stdin` fed to it; throws unless it exits 0. */
-export function timeSsh(sshConfig: string, host: string, command: string, stdin = ''): Promise<number> {
+export interface Timing {
+  /** Seconds, start to exit. */
+  wall: number;
+  /** The client's CPU seconds (user + system of it and every child it waited for), from GNU time: unlike the wall
+   * time, it hardly depends on what else the machine runs. The remote side's CPU is not in it. */
+  cpu: number;
+}
+
+const CPU_MARK = 'fab-bench-cpu:';
+
+/** Wall time and client CPU of `cmd args` with `stdin` fed to it; throws unless it exits 0. */
+export function timed(
+  cmd: string,
+  args: string[],
+  o: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: string } = {},
+): Promise<Timing> {
   const t0 = process.hrtime.bigint();
-  const c = spawn('ssh', ['-F', sshConfig, host, command], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const c = spawn('/usr/bin/time', ['-f', `${CPU_MARK}%U %S`, cmd, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...(o.cwd ? { cwd: o.cwd } : {}),
+    ...(o.env ? { env: o.env } : {}),
+  });
   let out = '';
   const keep = (d: Buffer) => (out = (out + d.toString()).slice(-1300));
   c.stdout.on('data', keep);
   c.stderr.on('data', keep);
-  c.stdin.end(stdin);
+  c.stdin.end(o.stdin ?? '');
   return new Promise((resolve, reject) =>
     c.on('close', (code) => {
-      const s = Number(process.hrtime.bigint() - t0) / 1e9;
-      if (code === 0) resolve(s);
-      else reject(new Error(`ssh ${host} exited ${code}: ${out}`));
+      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+      const m = new RegExp(`${CPU_MARK}([\\d.]+) ([\\d.]+)`).exec(out);
+      if (code === 0 && m) resolve({ wall, cpu: Number(m[1]) + Number(m[2]) });
+      else reject(new Error(`${cmd} ${args.slice(0, 4).join(' ')} ... exited ${code}: ${out}`));
     }),
   );
 }
+
+/** `ssh -F cfg host command` with `stdin` fed to it. */
+export const timeSsh = (sshConfig: string, host: string, command: string, stdin = ''): Promise<Timing> =>
+  timed('ssh', ['-F', sshConfig, host, command], { stdin });

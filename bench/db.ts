@@ -18,9 +18,9 @@ import { failover, lbLoad } from '../test/lab/db-load.js';
 import { startLab } from '../test/lab/lab.js';
 import { mustRun } from '../test/lab/proc.js';
 import { LAB_NETS, labDir, repoRoot } from '../test/lab/repo.js';
-import { fmt, median, timeCommand, timeCommandAsync } from './measure.js';
+import { fmt, median, timeCommand } from './measure.js';
 import { argOf } from './args.js';
-import { byHandBackup, byHandRestore, captureFabCommand, timeSsh } from './db-cases.js';
+import { byHandBackup, byHandRestore, captureFabCommand, timed, timeSsh, type Timing } from './db-cases.js';
 
 const runs = Number(argOf('runs', '3'));
 const sizes = argOf('mb', '200').split(',').map(Number);
@@ -33,7 +33,8 @@ const env = { ...process.env, NO_COLOR: '1' };
 const WARM = ['--ssh-client', 'openssh', '--persist', '2m'];
 const fabArgs = (...a: string[]) => [join(root, 'bin/fab.js'), 'lab', '-H', 'db1', ...a];
 // async: the lab's own mariadbd is this process's child, and must be reaped when fab stops it
-const fab = (...a: string[]) => timeCommandAsync(process.execPath, fabArgs(...a), { cwd: root, env });
+const fabTimed = (...a: string[]) => timed(process.execPath, fabArgs(...a), { cwd: root, env });
+
 type Case = 'fab' | 'script' | 'hand' | 'warm';
 const CASES: Case[] = ['fab', 'script', 'hand', ...(persist ? (['warm'] as const) : [])];
 /** The order of the cases in run i: rotated, so that none always follows the same one. */
@@ -43,13 +44,13 @@ const load = () =>
   loadavg()
     .map((l) => l.toFixed(1))
     .join(' ');
-const empty = () => Object.fromEntries(CASES.map((c) => [c, [] as number[]])) as Record<Case, number[]>;
+const empty = () => Object.fromEntries(CASES.map((c) => [c, [] as Timing[]])) as Record<Case, Timing[]>;
 
 const lab = await startLab({ dir, net: LAB_NETS.bench, web: 0, db: true });
 try {
   const db = lab.state.db!;
   const cfg = lab.state.sshConfig;
-  const ssh = (script: string) => timeSsh(cfg, 'db1', `sudo sh -c '${script}'`);
+  const sshTimed = (script: string) => timeSsh(cfg, 'db1', `sudo sh -c '${script}'`);
   const untimed = (script: string) => mustRun('ssh', ['-F', cfg, 'db1', `sudo sh -c '${script}'`]);
   const aside = `${db.datadir}.by-hand-aside`;
   const roots: Record<Case, string> = {
@@ -58,18 +59,24 @@ try {
     hand: '/srv/by-hand',
     warm: '/srv/bench-warm',
   };
-  if (persist) await fab(...WARM, '--', 'true'); // opens the master the warm case reuses
+  if (persist) await fabTimed(...WARM, '--', 'true'); // opens the master the warm case reuses
   // fab's fixed cost for one sudo command on db1 (start-up, host set, connection; an ad-hoc command loads no fabfiles)
-  const fixed = { fab: [] as number[], hand: [] as number[], warm: [] as number[] };
+  const fixed = { fab: [] as Timing[], hand: [] as Timing[], warm: [] as Timing[] };
   for (let i = 0; i < 10; i++) {
-    fixed.fab.push(await fab('--', 'sudo true'));
-    fixed.hand.push(await ssh('true'));
-    if (persist) fixed.warm.push(await fab(...WARM, '--', 'sudo true'));
+    fixed.fab.push(await fabTimed('--', 'sudo true'));
+    fixed.hand.push(await sshTimed('true'));
+    if (persist) fixed.warm.push(await fabTimed(...WARM, '--', 'sudo true'));
   }
+  const med = (ts: Timing[], k: keyof Timing) => median(ts.map((t) => t[k]));
   const startup = {
-    fabSudoTrue: median(fixed.fab),
-    sshSudoTrue: median(fixed.hand),
-    ...(persist ? { warmSudoTrue: median(fixed.warm) } : {}),
+    fabSudoTrue: med(fixed.fab, 'wall'),
+    sshSudoTrue: med(fixed.hand, 'wall'),
+    ...(persist ? { warmSudoTrue: med(fixed.warm, 'wall') } : {}),
+    cpu: {
+      fab: med(fixed.fab, 'cpu'),
+      ssh: med(fixed.hand, 'cpu'),
+      ...(persist ? { warm: med(fixed.warm, 'cpu') } : {}),
+    },
     fabVersion: median(
       Array.from({ length: 10 }, () => timeCommand(process.execPath, [join(root, 'bin/fab.js'), '--version'])),
     ),
@@ -78,8 +85,11 @@ try {
   };
   console.log(
     `[load ${load()}] start-up: fab --version ${fmt(startup.fabVersion)}, node -e 0 ${fmt(startup.node)}; ` +
-      `fab lab -H db1 -- sudo true ${fmt(startup.fabSudoTrue)} against ssh db1 sudo true ${fmt(startup.sshSudoTrue)}` +
-      (persist ? `; warm (--ssh-client openssh --persist) ${fmt(startup.warmSudoTrue!)}` : ''),
+      `fab lab -H db1 -- sudo true ${fmt(startup.fabSudoTrue)} (CPU ${fmt(startup.cpu.fab)}) against ` +
+      `ssh db1 sudo true ${fmt(startup.sshSudoTrue)} (CPU ${fmt(startup.cpu.ssh)})` +
+      (persist
+        ? `; warm (--ssh-client openssh --persist) ${fmt(startup.warmSudoTrue!)} (CPU ${fmt(startup.cpu.warm!)})`
+        : ''),
   );
 
   await rootSql(
@@ -103,11 +113,11 @@ try {
     await untimed(`rm -rf ${Object.values(roots).join(' ')}`);
     const backup = empty();
     const restore = empty();
-    const backupOnce = async (c: Case, i: number): Promise<number> => {
+    const backupOnce = async (c: Case, i: number): Promise<Timing> => {
       const keep = ['--set', 'backupKeep=1', '--set', `backupRoot=${roots[c]}`];
-      if (c === 'fab') return fab(...keep, 'backup');
-      if (c === 'warm') return fab(...WARM, ...keep, 'backup');
-      if (c === 'hand') return ssh(byHandBackup(db, roots.hand, i));
+      if (c === 'fab') return fabTimed(...keep, 'backup');
+      if (c === 'warm') return fabTimed(...WARM, ...keep, 'backup');
+      if (c === 'hand') return sshTimed(byHandBackup(db, roots.hand, i));
       // captured now: the stamp in it is this second's
       const s = await captureFabCommand('db1', { backup: true }, { backupKeep: '1', backupRoot: roots.script });
       return timeSsh(cfg, 'db1', s.command, s.stdin);
@@ -118,10 +128,10 @@ try {
       .filter((n) => /^\d{4}-/.test(n))
       .sort()
       .pop()}`;
-    const restoreOnce = async (c: Case): Promise<number> => {
-      if (c === 'fab') return fab('restore', src);
-      if (c === 'warm') return fab(...WARM, 'restore', src);
-      if (c === 'hand') return ssh(byHandRestore(db, src, aside));
+    const restoreOnce = async (c: Case): Promise<Timing> => {
+      if (c === 'fab') return fabTimed('restore', src);
+      if (c === 'warm') return fabTimed(...WARM, 'restore', src);
+      if (c === 'hand') return sshTimed(byHandRestore(db, src, aside));
       const s = await captureFabCommand('db1', { restore: src });
       return timeSsh(cfg, 'db1', s.command, s.stdin);
     };
@@ -131,10 +141,14 @@ try {
         await untimed(`rm -rf ${db.datadir}.before-restore-* ${aside}`);
       }
     }
-    const row = (x: Record<Case, number[]>) => ({
-      median: Object.fromEntries(CASES.map((c) => [c, median(x[c])])) as Record<Case, number>,
-      all: x,
-    });
+    const row = (x: Record<Case, Timing[]>) => {
+      const of = (k: keyof Timing) => Object.fromEntries(CASES.map((c) => [c, x[c].map((t) => t[k])]));
+      const all = of('wall') as Record<Case, number[]>;
+      const cpu = of('cpu') as Record<Case, number[]>;
+      const med = (r: Record<Case, number[]>) =>
+        Object.fromEntries(CASES.map((c) => [c, median(r[c])])) as Record<Case, number>;
+      return { median: med(all), cpu: med(cpu), all, allCpu: cpu };
+    };
     const r = { mb, load: `${loadBefore} -> ${load()}`, backup: row(backup), restore: row(restore) };
     for (const [what, x] of [
       ['backup', r.backup],
@@ -147,6 +161,7 @@ try {
           `by hand ${fmt(m.hand)}${persist ? `, fab warm ${fmt(m.warm)}` : ''}\n` +
           `  fab over by hand ${pct(m.fab)} (target at most 5 %): the script ${pct(m.script)}, fab itself ` +
           `${fmt(m.fab - m.script)}${persist ? `; fab warm over by hand ${pct(m.warm)}` : ''}\n` +
+          `  client CPU (median): ${CASES.map((c) => `${c} ${x.cpu[c].toFixed(2)} s`).join(', ')}\n` +
           CASES.map((c) => `  ${c.padEnd(6)} ${x.all[c].map((v) => v.toFixed(2)).join(' ')}`).join('\n'),
       );
     }
