@@ -13,15 +13,18 @@ import type { LabDb } from '../test/lab/types.js';
 import { lab } from '../hosts/lab.js';
 
 /** mkdir, --backup and --prepare with their output to a file, rename, drop the previous one, du: what fab's script does. */
-export function byHandBackup(db: LabDb, root: string, i: number): string {
+export function byHandBackup(db: LabDb, root: string, i: number, tool = 'mariabackup'): string {
   const t = `${root}/b${i}`;
   return (
     `mkdir -p -m 700 ${root} && mkdir -m 700 ${t}.partial && ` +
-    `mariabackup --defaults-file=${db.conf} --user=${db.user} --password=${db.password} --backup --target-dir=${t}.partial >/tmp/bk.log 2>&1 && ` +
-    `mariabackup --prepare --target-dir=${t}.partial >/tmp/bk.log 2>&1 && mv -T ${t}.partial ${t} && ` +
+    `${tool} --defaults-file=${db.conf} --user=${db.user} --password=${db.password} --backup --target-dir=${t}.partial >/tmp/bk.log 2>&1 && ` +
+    `${tool} --prepare --target-dir=${t}.partial >/tmp/bk.log 2>&1 && mv -T ${t}.partial ${t} && ` +
     `rm -rf ${root}/b${i - 1} && du -sb ${t}`
   );
 }
+
+/** A stand-in for mariabackup that does nothing and says it went well: times the steps around the tool alone. */
+export const STUB_TOOL = { path: '/srv/bench-stub-backup', text: '#!/bin/sh\necho "[00] completed OK!"\n' };
 
 /** stop (TERM, wait until gone), move the datadir aside, --copy-back, chown, start, poll SELECT 1 every 0.1 s. */
 export function byHandRestore(db: LabDb, src: string, aside: string): string {

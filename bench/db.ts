@@ -10,6 +10,7 @@
  * - failover: time from db1's SIGTERM to the first query answered by db2 through HAProxy (a new client every 100 ms).
  * Run as root: npm run bench:db [-- --runs 7 --mb 200,1000 --failovers 3 --persist]
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ import { mustRun } from '../test/lab/proc.js';
 import { LAB_NETS, labDir, repoRoot } from '../test/lab/repo.js';
 import { fmt, median, timeCommand } from './measure.js';
 import { argOf } from './args.js';
-import { byHandBackup, byHandRestore, captureFabCommand, timed, timeSsh, type Timing } from './db-cases.js';
+import { byHandBackup, byHandRestore, captureFabCommand, STUB_TOOL, timed, timeSsh, type Timing } from './db-cases.js';
 
 const runs = Number(argOf('runs', '3'));
 const sizes = argOf('mb', '200').split(',').map(Number);
@@ -44,6 +45,9 @@ const load = () =>
   loadavg()
     .map((l) => l.toFixed(1))
     .join(' ');
+/** Untimed, before every timed run: the page cache's dirty data (the last backup's 200 MB) is written now, not during
+ * the next case (sync is machine-wide: the lab hosts share this kernel). */
+const settle = () => spawnSync('sync');
 const empty = () => Object.fromEntries(CASES.map((c) => [c, [] as Timing[]])) as Record<Case, Timing[]>;
 
 const lab = await startLab({ dir, net: LAB_NETS.bench, web: 0, db: true });
@@ -97,6 +101,46 @@ try {
     'db1',
     'CREATE TABLE shop.pad (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(1000)) ENGINE=InnoDB',
   );
+  // the steps around the tool alone: the same three ways with a stub that only says `completed OK!`, so the tool's
+  // own time (and its noise) is out; the difference is fab's (and its script's) overhead in seconds
+  writeFileSync(`${lab.state.hosts.db1!.root}${STUB_TOOL.path}`, STUB_TOOL.text, { mode: 0o755 });
+  const stub: Record<string, Timing[]> = { fab: [], script: [], hand: [], ...(persist ? { warm: [] } : {}) };
+  const stubSet = (c: string) => [
+    '--set',
+    'backupKeep=1',
+    '--set',
+    `backupRoot=/srv/stub-${c}`,
+    '--set',
+    `backupTool=${STUB_TOOL.path}`,
+  ];
+  for (let i = 1; i <= 15; i++) {
+    stub.fab!.push(await fabTimed(...stubSet('fab'), 'backup'));
+    const s = await captureFabCommand(
+      'db1',
+      { backup: true },
+      { backupKeep: '1', backupRoot: '/srv/stub-script', backupTool: STUB_TOOL.path },
+    );
+    stub.script!.push(await timeSsh(cfg, 'db1', s.command, s.stdin));
+    stub.hand!.push(await sshTimed(byHandBackup(db, '/srv/stub-hand', i, STUB_TOOL.path)));
+    if (persist) stub.warm!.push(await fabTimed(...WARM, ...stubSet('warm'), 'backup'));
+  }
+  const stubbed = Object.fromEntries(
+    Object.entries(stub).map(([c, ts]) => [
+      c,
+      { wall: med(ts, 'wall'), cpu: med(ts, 'cpu'), runs: ts.map((t) => t.wall) },
+    ]),
+  );
+  console.log(
+    `[load ${load()}] backup with a stub tool (everything but mariabackup), medians of 15: ` +
+      Object.entries(stubbed)
+        .map(([c, x]) => `${c} ${fmt(x.wall)} (CPU ${fmt(x.cpu)})`)
+        .join(', ') +
+      `\n` +
+      Object.entries(stubbed)
+        .map(([c, x]) => `  ${c.padEnd(6)} ${x.runs.map((v) => v.toFixed(2)).join(' ')}`)
+        .join('\n'),
+  );
+
   let filled = 0;
   const results = [];
   for (const mb of sizes) {
@@ -123,7 +167,12 @@ try {
       return timeSsh(cfg, 'db1', s.command, s.stdin);
     };
     const loadBefore = load();
-    for (let i = 1; i <= runs; i++) for (const c of order(i)) backup[c].push(await backupOnce(c, i));
+    for (let i = 1; i <= runs; i++) {
+      for (const c of order(i)) {
+        settle();
+        backup[c].push(await backupOnce(c, i));
+      }
+    }
     const src = `${db.backupRoot}/${readdirSync(`${lab.state.hosts.db1!.root}${db.backupRoot}`)
       .filter((n) => /^\d{4}-/.test(n))
       .sort()
@@ -137,6 +186,7 @@ try {
     };
     for (let i = 1; i <= runs; i++) {
       for (const c of order(i)) {
+        settle();
         restore[c].push(await restoreOnce(c));
         await untimed(`rm -rf ${db.datadir}.before-restore-* ${aside}`);
       }
@@ -200,7 +250,14 @@ try {
     `failover: db2 answered through HAProxy ${failoverMs} ms (median of ${failovers}) after db1 got SIGTERM; ` +
       fo.map((f) => `${f.toBackupMs} ms, ${f.failed}/${f.requests} failed`).join('; '),
   );
-  const res = { date: new Date().toISOString(), runs, startup, results, failover: { medianMs: failoverMs, runs: fo } };
+  const res = {
+    date: new Date().toISOString(),
+    runs,
+    startup,
+    stubbed,
+    results,
+    failover: { medianMs: failoverMs, runs: fo },
+  };
   mkdirSync(join(root, '.fab/bench'), { recursive: true });
   writeFileSync(join(root, '.fab/bench/db.json'), JSON.stringify(res, null, 2) + '\n');
 } finally {
