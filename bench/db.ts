@@ -1,79 +1,99 @@
 /**
- * Database recipes against the same work done by hand over ssh, side by side (alternating runs, medians):
- * - backup: `fab lab -H db1 backup` (one remote script: tool, dir, --backup, --prepare, rename, keep 1, du) against
- *   ONE ssh running ONE `sudo sh -c` with the same steps (password on the command line, as people type it);
- * - restore: `fab lab -H db1 restore DIR` (one remote script: check, stop, move aside, --copy-back, chown, start,
- *   wait for SELECT 1, verify) against ONE ssh running the same steps in one `sudo sh -c`, from the same backup;
- * - fab's fixed start-up (`fab --version`, `node -e 0`) as a share of those times;
+ * Database recipes against the same work done by hand over ssh, side by side (the cases rotate their order every run;
+ * medians):
+ * - backup: `fab lab -H db1 backup` (one remote script: tool, dir, --backup, --prepare, rename, keep 1, du); fab's
+ *   script replayed by hand (the same command line and stdin, over one OpenSSH ssh); ONE ssh running ONE `sudo sh -c`
+ *   with the same steps (password on the command line, as people type it); with --persist, also fab over a warm
+ *   OpenSSH master (`--ssh-client openssh --persist 2m`, opened before the timing);
+ * - restore: the same four ways, from the same backup;
+ * - fab's fixed cost: `fab -- sudo true` against `ssh sudo true`, `fab --version`, `node -e 0`;
  * - failover: time from db1's SIGTERM to the first query answered by db2 through HAProxy (a new client every 100 ms).
- * Run as root: npm run bench:db [-- --runs 3 --mb 200,1000 --failovers 3]
+ * Run as root: npm run bench:db [-- --runs 7 --mb 200,1000 --failovers 3 --persist]
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { rootSql } from '../test/lab/db.js';
 import { failover, lbLoad } from '../test/lab/db-load.js';
 import { startLab } from '../test/lab/lab.js';
 import { mustRun } from '../test/lab/proc.js';
 import { LAB_NETS, labDir, repoRoot } from '../test/lab/repo.js';
-import { fmt, median, timeCommand, timeCommandAsync } from './measure.js';
+import { fmt, median, timeCommand } from './measure.js';
 import { argOf } from './args.js';
+import { byHandBackup, byHandRestore, captureFabCommand, STUB_TOOL, timed, timeSsh, type Timing } from './db-cases.js';
 
 const runs = Number(argOf('runs', '3'));
 const sizes = argOf('mb', '200').split(',').map(Number);
 const failovers = Number(argOf('failovers', '3'));
+const persist = process.argv.includes('--persist');
 const root = repoRoot();
 const dir = labDir('lab-bench-db');
-const env = { ...process.env, FAB_LAB_DIR: dir, NO_COLOR: '1' };
+process.env.FAB_LAB_DIR = dir; // hosts/lab.ts, read here too to capture fab's script
+const env = { ...process.env, NO_COLOR: '1' };
+const WARM = ['--ssh-client', 'openssh', '--persist', '2m'];
 const fabArgs = (...a: string[]) => [join(root, 'bin/fab.js'), 'lab', '-H', 'db1', ...a];
 // async: the lab's own mariadbd is this process's child, and must be reaped when fab stops it
-const fab = (...a: string[]) => timeCommandAsync(process.execPath, fabArgs(...a), { cwd: root, env });
+const fabTimed = (...a: string[]) => timed(process.execPath, fabArgs(...a), { cwd: root, env });
+
+type Case = 'fab' | 'script' | 'hand' | 'warm';
+const CASES: Case[] = ['fab', 'script', 'hand', ...(persist ? (['warm'] as const) : [])];
+/** The order of the cases in run i: rotated, so that none always follows the same one. */
+const order = (i: number): Case[] => CASES.map((_, k) => CASES[(i + k) % CASES.length]!);
+/** The 1, 5 and 15 min load averages: every figure is printed with them. */
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+/** Untimed, before every timed run: the page cache's dirty data (the last backup's 200 MB) is written now, not during
+ * the next case (sync is machine-wide: the lab hosts share this kernel). */
+const settle = () => spawnSync('sync');
+const empty = () => Object.fromEntries(CASES.map((c) => [c, [] as Timing[]])) as Record<Case, Timing[]>;
 
 const lab = await startLab({ dir, net: LAB_NETS.bench, web: 0, db: true });
 try {
   const db = lab.state.db!;
-  const ssh = (script: string) => timeCommandAsync('ssh', ['-F', lab.state.sshConfig, 'db1', `sudo sh -c '${script}'`]);
-  const untimed = (script: string) => mustRun('ssh', ['-F', lab.state.sshConfig, 'db1', `sudo sh -c '${script}'`]);
+  const cfg = lab.state.sshConfig;
+  const sshTimed = (script: string) => timeSsh(cfg, 'db1', `sudo sh -c '${script}'`);
+  const untimed = (script: string) => mustRun('ssh', ['-F', cfg, 'db1', `sudo sh -c '${script}'`]);
   const aside = `${db.datadir}.by-hand-aside`;
-  const byHandBackup = (i: number) => {
-    const t = `/srv/by-hand/b${i}`;
-    return ssh(
-      `mkdir -p -m 700 /srv/by-hand && mkdir -m 700 ${t}.partial && ` +
-        `mariabackup --defaults-file=${db.conf} --user=${db.user} --password=${db.password} --backup --target-dir=${t}.partial >/tmp/bk.log 2>&1 && ` +
-        `mariabackup --prepare --target-dir=${t}.partial >/tmp/bk.log 2>&1 && mv -T ${t}.partial ${t} && ` +
-        `rm -rf /srv/by-hand/b${i - 1} && du -sb ${t}`,
-    );
+  const roots: Record<Case, string> = {
+    fab: db.backupRoot,
+    script: '/srv/bench-script',
+    hand: '/srv/by-hand',
+    warm: '/srv/bench-warm',
   };
-  const byHandRestore = (src: string) =>
-    ssh(
-      `p=$(cat ${db.pidFile}) && kill -TERM $p && while kill -0 $p 2>/dev/null; do sleep 0.1; done && ` +
-        `mv -T ${db.datadir} ${aside} && mkdir -m 750 ${db.datadir} && chown mysql: ${db.datadir} && ` +
-        `mariabackup --defaults-file=${db.conf} --copy-back --target-dir=${src} >/tmp/rs.log 2>&1 && chown -R mysql: ${db.datadir} && ` +
-        `{ ${db.start} } && ` + // the lab's start command ends in `&`
-        `until mariadb --defaults-file=${db.conf} -uroot -e "SELECT 1" >/dev/null 2>&1; do sleep 0.1; done`,
-    );
+  if (persist) await fabTimed(...WARM, '--', 'true'); // opens the master the warm case reuses
   // fab's fixed cost for one sudo command on db1 (start-up, host set, connection; an ad-hoc command loads no fabfiles)
-  // against one ssh doing the same
-  const fixed = { fab: [] as number[], hand: [] as number[] };
+  const fixed = { fab: [] as Timing[], hand: [] as Timing[], warm: [] as Timing[] };
   for (let i = 0; i < 10; i++) {
-    fixed.fab.push(
-      await timeCommandAsync(process.execPath, [join(root, 'bin/fab.js'), 'lab', '-H', 'db1', '--', 'sudo true'], {
-        cwd: root,
-        env,
-      }),
-    );
-    fixed.hand.push(await ssh('true'));
+    fixed.fab.push(await fabTimed('--', 'sudo true'));
+    fixed.hand.push(await sshTimed('true'));
+    if (persist) fixed.warm.push(await fabTimed(...WARM, '--', 'sudo true'));
   }
+  const med = (ts: Timing[], k: keyof Timing) => median(ts.map((t) => t[k]));
   const startup = {
-    fabSudoTrue: median(fixed.fab),
-    sshSudoTrue: median(fixed.hand),
+    fabSudoTrue: med(fixed.fab, 'wall'),
+    sshSudoTrue: med(fixed.hand, 'wall'),
+    ...(persist ? { warmSudoTrue: med(fixed.warm, 'wall') } : {}),
+    cpu: {
+      fab: med(fixed.fab, 'cpu'),
+      ssh: med(fixed.hand, 'cpu'),
+      ...(persist ? { warm: med(fixed.warm, 'cpu') } : {}),
+    },
     fabVersion: median(
       Array.from({ length: 10 }, () => timeCommand(process.execPath, [join(root, 'bin/fab.js'), '--version'])),
     ),
     node: median(Array.from({ length: 10 }, () => timeCommand(process.execPath, ['-e', '0']))),
+    runs: fixed,
   };
   console.log(
-    `start-up: fab --version ${fmt(startup.fabVersion)}, node -e 0 ${fmt(startup.node)}; ` +
-      `fab lab -H db1 -- sudo true ${fmt(median(fixed.fab))} against ssh db1 sudo true ${fmt(median(fixed.hand))}`,
+    `[load ${load()}] start-up: fab --version ${fmt(startup.fabVersion)}, node -e 0 ${fmt(startup.node)}; ` +
+      `fab lab -H db1 -- sudo true ${fmt(startup.fabSudoTrue)} (CPU ${fmt(startup.cpu.fab)}) against ` +
+      `ssh db1 sudo true ${fmt(startup.sshSudoTrue)} (CPU ${fmt(startup.cpu.ssh)})` +
+      (persist
+        ? `; warm (--ssh-client openssh --persist) ${fmt(startup.warmSudoTrue!)} (CPU ${fmt(startup.cpu.warm!)})`
+        : ''),
   );
 
   await rootSql(
@@ -81,6 +101,46 @@ try {
     'db1',
     'CREATE TABLE shop.pad (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(1000)) ENGINE=InnoDB',
   );
+  // the steps around the tool alone: the same three ways with a stub that only says `completed OK!`, so the tool's
+  // own time (and its noise) is out; the difference is fab's (and its script's) overhead in seconds
+  writeFileSync(`${lab.state.hosts.db1!.root}${STUB_TOOL.path}`, STUB_TOOL.text, { mode: 0o755 });
+  const stub: Record<string, Timing[]> = { fab: [], script: [], hand: [], ...(persist ? { warm: [] } : {}) };
+  const stubSet = (c: string) => [
+    '--set',
+    'backupKeep=1',
+    '--set',
+    `backupRoot=/srv/stub-${c}`,
+    '--set',
+    `backupTool=${STUB_TOOL.path}`,
+  ];
+  for (let i = 1; i <= 15; i++) {
+    stub.fab!.push(await fabTimed(...stubSet('fab'), 'backup'));
+    const s = await captureFabCommand(
+      'db1',
+      { backup: true },
+      { backupKeep: '1', backupRoot: '/srv/stub-script', backupTool: STUB_TOOL.path },
+    );
+    stub.script!.push(await timeSsh(cfg, 'db1', s.command, s.stdin));
+    stub.hand!.push(await sshTimed(byHandBackup(db, '/srv/stub-hand', i, STUB_TOOL.path)));
+    if (persist) stub.warm!.push(await fabTimed(...WARM, ...stubSet('warm'), 'backup'));
+  }
+  const stubbed = Object.fromEntries(
+    Object.entries(stub).map(([c, ts]) => [
+      c,
+      { wall: med(ts, 'wall'), cpu: med(ts, 'cpu'), runs: ts.map((t) => t.wall) },
+    ]),
+  );
+  console.log(
+    `[load ${load()}] backup with a stub tool (everything but mariabackup), medians of 15: ` +
+      Object.entries(stubbed)
+        .map(([c, x]) => `${c} ${fmt(x.wall)} (CPU ${fmt(x.cpu)})`)
+        .join(', ') +
+      `\n` +
+      Object.entries(stubbed)
+        .map(([c, x]) => `  ${c.padEnd(6)} ${x.runs.map((v) => v.toFixed(2)).join(' ')}`)
+        .join('\n'),
+  );
+
   let filled = 0;
   const results = [];
   for (const mb of sizes) {
@@ -94,48 +154,77 @@ try {
       );
     }
     console.log(`filled db1 to ${mb} MB of rows in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    await untimed('rm -rf /srv/by-hand');
-    const backup = { fab: [] as number[], hand: [] as number[] };
-    const restore = { fab: [] as number[], hand: [] as number[] };
+    await untimed(`rm -rf ${Object.values(roots).join(' ')}`);
+    const backup = empty();
+    const restore = empty();
+    const backupOnce = async (c: Case, i: number): Promise<Timing> => {
+      const keep = ['--set', 'backupKeep=1', '--set', `backupRoot=${roots[c]}`];
+      if (c === 'fab') return fabTimed(...keep, 'backup');
+      if (c === 'warm') return fabTimed(...WARM, ...keep, 'backup');
+      if (c === 'hand') return sshTimed(byHandBackup(db, roots.hand, i));
+      // captured now: the stamp in it is this second's
+      const s = await captureFabCommand('db1', { backup: true }, { backupKeep: '1', backupRoot: roots.script });
+      return timeSsh(cfg, 'db1', s.command, s.stdin);
+    };
+    const loadBefore = load();
     for (let i = 1; i <= runs; i++) {
-      backup.fab.push(await fab('--set', 'backupKeep=1', 'backup'));
-      backup.hand.push(await byHandBackup(i));
+      for (const c of order(i)) {
+        settle();
+        backup[c].push(await backupOnce(c, i));
+      }
     }
     const src = `${db.backupRoot}/${readdirSync(`${lab.state.hosts.db1!.root}${db.backupRoot}`)
       .filter((n) => /^\d{4}-/.test(n))
       .sort()
       .pop()}`;
+    const restoreOnce = async (c: Case): Promise<Timing> => {
+      if (c === 'fab') return fabTimed('restore', src);
+      if (c === 'warm') return fabTimed(...WARM, 'restore', src);
+      if (c === 'hand') return sshTimed(byHandRestore(db, src, aside));
+      const s = await captureFabCommand('db1', { restore: src });
+      return timeSsh(cfg, 'db1', s.command, s.stdin);
+    };
     for (let i = 1; i <= runs; i++) {
-      restore.fab.push(await fab('restore', src));
-      await untimed(`rm -rf ${db.datadir}.before-restore-*`);
-      restore.hand.push(await byHandRestore(src));
-      await untimed(`rm -rf ${aside}`);
+      for (const c of order(i)) {
+        settle();
+        restore[c].push(await restoreOnce(c));
+        await untimed(`rm -rf ${db.datadir}.before-restore-* ${aside}`);
+      }
     }
-    const row = (x: { fab: number[]; hand: number[] }) => ({
-      fab: median(x.fab),
-      hand: median(x.hand),
-      ratio: median(x.fab) / median(x.hand),
-      all: x,
-    });
-    const r = { mb, backup: row(backup), restore: row(restore) };
+    const row = (x: Record<Case, Timing[]>) => {
+      const of = (k: keyof Timing) => Object.fromEntries(CASES.map((c) => [c, x[c].map((t) => t[k])]));
+      const all = of('wall') as Record<Case, number[]>;
+      const cpu = of('cpu') as Record<Case, number[]>;
+      const med = (r: Record<Case, number[]>) =>
+        Object.fromEntries(CASES.map((c) => [c, median(r[c])])) as Record<Case, number>;
+      return { median: med(all), cpu: med(cpu), all, allCpu: cpu };
+    };
+    const r = { mb, load: `${loadBefore} -> ${load()}`, backup: row(backup), restore: row(restore) };
     for (const [what, x] of [
       ['backup', r.backup],
       ['restore', r.restore],
     ] as const) {
+      const m = x.median;
+      const pct = (a: number) => `${((a / m.hand - 1) * 100).toFixed(1)} %`;
       console.log(
-        `${what} of ${mb} MB: fab ${fmt(x.fab)}, by hand over ssh ${fmt(x.hand)}, ratio ${x.ratio.toFixed(3)} (target at most 1.05); ` +
-          `fab's fixed cost (fab -- sudo true minus ssh sudo true) is ${(((startup.fabSudoTrue - startup.sshSudoTrue) / x.hand) * 100).toFixed(1)} % of it` +
-          `\n  runs: fab ${x.all.fab.map((v) => v.toFixed(2)).join(' ')}; by hand ${x.all.hand.map((v) => v.toFixed(2)).join(' ')}`,
+        `[load ${r.load}] ${what} of ${mb} MB (medians of ${runs}): fab ${fmt(m.fab)}, fab's script by hand ${fmt(m.script)}, ` +
+          `by hand ${fmt(m.hand)}${persist ? `, fab warm ${fmt(m.warm)}` : ''}\n` +
+          `  fab over by hand ${pct(m.fab)} (target at most 5 %): the script ${pct(m.script)}, fab itself ` +
+          `${fmt(m.fab - m.script)}${persist ? `; fab warm over by hand ${pct(m.warm)}` : ''}\n` +
+          `  client CPU (median): ${CASES.map((c) => `${c} ${x.cpu[c].toFixed(2)} s`).join(', ')}\n` +
+          CASES.map((c) => `  ${c.padEnd(6)} ${x.all[c].map((v) => v.toFixed(2)).join(' ')}`).join('\n'),
       );
     }
     results.push(r);
   }
 
   // failover through HAProxy: the check on both db hosts and the listen section, as a user would set them up
-  for (const a of [
-    ['-H', 'db1,db2', 'installMysqlchk'],
-    ['-H', 'dblb', 'haproxyMysql'],
-  ]) {
+  for (const a of failovers
+    ? [
+        ['-H', 'db1,db2', 'installMysqlchk'],
+        ['-H', 'dblb', 'haproxyMysql'],
+      ]
+    : []) {
     timeCommand(process.execPath, [join(root, 'bin/fab.js'), 'lab', ...a], { cwd: root, env });
   }
   const fo = [];
@@ -156,12 +245,19 @@ try {
       await load.stop();
     }
   }
-  const failoverMs = median(fo.map((f) => f.toBackupMs));
+  const failoverMs = fo.length ? median(fo.map((f) => f.toBackupMs)) : null;
   console.log(
     `failover: db2 answered through HAProxy ${failoverMs} ms (median of ${failovers}) after db1 got SIGTERM; ` +
       fo.map((f) => `${f.toBackupMs} ms, ${f.failed}/${f.requests} failed`).join('; '),
   );
-  const res = { date: new Date().toISOString(), runs, startup, results, failover: { medianMs: failoverMs, runs: fo } };
+  const res = {
+    date: new Date().toISOString(),
+    runs,
+    startup,
+    stubbed,
+    results,
+    failover: { medianMs: failoverMs, runs: fo },
+  };
   mkdirSync(join(root, '.fab/bench'), { recursive: true });
   writeFileSync(join(root, '.fab/bench/db.json'), JSON.stringify(res, null, 2) + '\n');
 } finally {

@@ -41,21 +41,26 @@ export function defaultsFileText(c: DbCredentials): string {
 }
 
 /**
- * Pure: a shell script that reads exactly `bytes` bytes of stdin into $FAB_MY_CNF (a 0600 file in a
+ * Pure: a shell script that reads exactly `lines` lines of stdin into $FAB_MY_CNF (a 0600 file in a
  * fresh 0700 dir), runs `command` (which refers to "$FAB_MY_CNF"), and removes the dir whatever happens.
  */
-export function withDefaultsFile(bytes: number, command: string): string {
+export function withDefaultsFile(lines: number, command: string): string {
   return [
     'umask 077',
     'd=$(mktemp -d "${TMPDIR:-/tmp}/fab-my.XXXXXXXX") || exit 97',
     `trap 'rm -rf "$d"' EXIT`,
     "trap 'exit 129' HUP INT TERM",
     'FAB_MY_CNF="$d/my.cnf"',
-    // dd bs=1 reads no byte past the file: the rest of stdin stays for the command
-    `dd bs=1 count=${bytes} of="$FAB_MY_CNF" 2>/dev/null || exit 97`,
+    // the shell's read takes no byte past a line (the rest of stdin stays for the command), and unlike dd it
+    // is no process: on a loaded host each one costs tens of ms
+    `i=0; while [ $i -lt ${lines} ] && IFS= read -r l; do printf '%s\\n' "$l"; i=$((i+1)); done >"$FAB_MY_CNF"; l=`,
+    `[ $i = ${lines} ] || exit 97`,
     command,
   ].join('\n');
 }
+
+/** The line count withDefaultsFile needs: defaultsFileText ends every line with a newline. */
+export const cnfLines = (cnf: string): number => cnf.split('\n').length - 1;
 
 export interface WithCredentialsOptions {
   sudo?: boolean;
@@ -76,8 +81,9 @@ export async function runWithCredentials(
   o: WithCredentialsOptions,
 ): Promise<RunResult> {
   if (creds.password) ctx.events.addSecret(creds.password.reveal());
-  const cnf = Buffer.from(defaultsFileText(creds), 'utf8');
-  const script = withDefaultsFile(cnf.length, command);
+  const text = defaultsFileText(creds);
+  const cnf = Buffer.from(text, 'utf8');
+  const script = withDefaultsFile(cnfLines(text), command);
   const cmd: ShellCommand = raw(sh`sh -c ${script}`.text, o.display);
   const stdin = Buffer.concat([cnf, Buffer.from(o.input ?? '', 'utf8')]);
   const c = ctx.unscoped(() => (o.sudo ? ctx.sudo(cmd) : ctx.run(cmd)).quiet().nothrow().stdin(stdin));

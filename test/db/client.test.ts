@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { secret } from '../../lib/commands/quote.js';
-import { defaultsFileText, parseBatch, withDefaultsFile } from '../../lib/db/client.js';
+import { cnfLines, defaultsFileText, parseBatch, withDefaultsFile } from '../../lib/db/client.js';
 
 describe('defaultsFileText', () => {
   it('writes the login into [client] and the backup tools groups, quoted, after an !include', () => {
@@ -25,10 +25,11 @@ describe('defaultsFileText', () => {
 
 describe('withDefaultsFile (run by sh here)', () => {
   it('reads exactly the file from stdin, leaves the rest to the command, uses 0600 in a 0700 dir, removes it', () => {
-    const cnf = '[client]\npassword="s3cret"\n';
+    // a backslash, leading and trailing blanks and a line without a value are kept byte for byte
+    const cnf = '!include /etc/my.cnf\n[client]\n  password="s3\\\\cr et" \n\n';
     const out = mkdtempSync(`${tmpdir()}/fab-test-`);
     const script = withDefaultsFile(
-      Buffer.byteLength(cnf),
+      cnfLines(cnf),
       `stat -c %a "$FAB_MY_CNF" "$(dirname "$FAB_MY_CNF")" > ${out}/modes; cat "$FAB_MY_CNF" > ${out}/cnf; echo "$FAB_MY_CNF" > ${out}/path; cat > ${out}/rest`,
     );
     execFileSync('sh', ['-c', script], { input: `${cnf}SELECT 1;\n` });
@@ -36,6 +37,12 @@ describe('withDefaultsFile (run by sh here)', () => {
     expect(readFileSync(`${out}/cnf`, 'utf8')).toBe(cnf);
     expect(readFileSync(`${out}/rest`, 'utf8')).toBe('SELECT 1;\n');
     expect(existsSync(readFileSync(`${out}/path`, 'utf8').trim())).toBe(false);
+  });
+  it('fails (97) without running the command when stdin ends before the file does', () => {
+    const out = mkdtempSync(`${tmpdir()}/fab-test-`);
+    const script = withDefaultsFile(3, `touch ${out}/ran`);
+    expect(spawnSync('sh', ['-c', script], { input: '[client]\n' }).status).toBe(97);
+    expect(existsSync(`${out}/ran`)).toBe(false);
   });
   it('puts no secret on the command line: the script has none', () => {
     expect(withDefaultsFile(40, 'mariadb --defaults-file="$FAB_MY_CNF"')).not.toMatch(/password/);

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { withDefaultsFile } from '../../lib/db/client.js';
+import { cnfLines, withDefaultsFile } from '../../lib/db/client.js';
 
 /**
  * Run a database script as fab does (inside withDefaultsFile, the login on stdin) with fake tools first on the
@@ -12,7 +12,7 @@ export function runDbScript(
   signalWhen?: string,
 ): Promise<{ code: number | null; out: string }> {
   const cnf = '[client]\npassword="s3cret"\n';
-  const c = spawn('sh', ['-c', withDefaultsFile(cnf.length, script)], {
+  const c = spawn('sh', ['-c', withDefaultsFile(cnfLines(cnf), script)], {
     env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
   });
   c.stdin.end(cnf);

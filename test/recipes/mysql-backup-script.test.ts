@@ -13,7 +13,8 @@ describe('backupScript: the text', () => {
       [
         'root=/var/backups/mysql base=/var/backups/mysql/2026-12-03_07-00-00 partial=',
         'tool=; for t in mariabackup xtrabackup innobackupex; do command -v "$t" >/dev/null 2>&1 && { tool=$t; break; }; done',
-        `ls -1 -- "$root" | LC_ALL=C grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}_[0-9]{2}-[0-9]{2}-[0-9]{2}(-[0-9]+)?$' | LC_ALL=C sort | awk -v k=7 '{ a[NR] = $0 } END { for (i = 1; i <= NR - k; i++) print a[i] }' |`,
+        'LC_ALL=C; set --; for f in "$root"/*; do n=${f##*/}; r=${n#[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]_[0-9][0-9]-[0-9][0-9]-[0-9][0-9]}',
+        'done; n=$(($# - 6))',
       ],
     ],
     [
@@ -93,6 +94,27 @@ describe('backupScript, run by sh against fake tools', () => {
     expect(readFileSync(`${r.base}/prepared`, 'utf8')).toBe('prepared\n');
     expect(readFileSync(`${r.base}/cnf-seen`, 'utf8')).toContain('s3cret'); // the tool read the login file...
     expect(readFileSync(`${r.base}/args`, 'utf8')).not.toContain('s3cret'); // ...and never had it as an argument
+  });
+
+  it('keeps the one just made even when an older name sorts after it (a clock set back); -N counts, others stay', async () => {
+    const r = root();
+    const names = [
+      '2099-01-01_00-00-00',
+      '2026-01-01_00-00-00-3',
+      '2026-01-01_00-00-00-x',
+      '2026-01-01_00-00-00.partial',
+    ];
+    for (const n of names) mkdirSync(`${r.root}/${n}`);
+    const res = await runScript({ tool: 'auto', ...r, keep: 2 }, fakeTool('mariabackup', GOOD));
+    expect(res.code, res.out).toBe(0);
+    expect(parseBackupOutput(res.out)).toMatchObject({ dir: r.base, removed: [`${r.root}/2026-01-01_00-00-00-3`] });
+    expect(readdirSync(r.root).sort()).toEqual([...names.slice(0, 1), ...names.slice(2), '2026-12-03_07-00-00'].sort());
+    const one = await runScript({ tool: 'auto', ...r, keep: 1 }, fakeTool('mariabackup', GOOD));
+    expect(parseBackupOutput(one.out)).toMatchObject({
+      dir: `${r.base}-2`,
+      removed: [`${r.root}/2026-12-03_07-00-00`, `${r.root}/2099-01-01_00-00-00`],
+    });
+    expect(existsSync(`${r.base}-2/prepared`)).toBe(true);
   });
 
   it('a taken name gets -2', async () => {

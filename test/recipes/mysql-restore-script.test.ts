@@ -6,8 +6,8 @@ import { runDbScript } from '../helpers/db-script.js';
 import { parseRestoreOutput, restoreScript, type RestoreScriptInput } from '../../lib/recipes/mysql-restore-script.js';
 
 /**
- * A fake host: the "server" is up while $W/up exists; the fake client answers when it is up and the
- * datadir has no file `corrupt`; the fake mariabackup --copy-back copies the backup into the datadir
+ * A fake host: the "server" is up while $W/up exists; the fake client answers `-e SELECT 1` and the
+ * verify query when it is up and the datadir has no file `corrupt`; the fake mariabackup --copy-back copies the backup into the datadir
  * (or fails with "No space left on device" when the backup has a file `nospace`).
  */
 function fakeHost() {
@@ -31,7 +31,7 @@ cp -r "$t"/. ${datadir}/ && echo "[00] completed OK!"`,
   tool(
     'mariadb',
     `[ -e ${w}/up ] && [ ! -e ${datadir}/corrupt ] || { echo "Can't connect" >&2; exit 1; }
-cat >/dev/null; printf 'n\\n3\\n'`,
+cat >/dev/null; case "$*" in *'-e SELECT COUNT(*) AS n FROM shop.items') printf 'n\\tm\\n3\\ta\\\\tb\\n' ;; *'-e SELECT 1') printf '1\\n1\\n' ;; *) exit 9 ;; esac`,
   );
   const backup = (name: string, files: Record<string, string>) => {
     mkdirSync(`${w}/${name}`);
@@ -79,7 +79,7 @@ describe('restoreScript, run by sh on a fake host', () => {
     expect(parseRestoreOutput(res.out)).toMatchObject({
       done: true,
       tool: 'mariabackup',
-      verify: '3',
+      verify: '3 a\\tb', // the verify query's first row, tab-separated (a tab in a value is \t in --batch)
       kept: `${h.datadir}.before-restore-X`,
       binlog: 'mysql-bin.000003 1980 0-1-8',
     });
@@ -103,7 +103,23 @@ describe('restoreScript, run by sh on a fake host', () => {
       /has no xtrabackup_binlog_info/,
     ],
     ['no tool', PREPARED, { tool: 'fab-no-such-tool' }, /no backup tool found \(fab-no-such-tool\); nothing changed/],
+    [
+      'a key that only starts with backup_type',
+      { xtrabackup_checkpoints: 'backup_types = full-prepared\nfrom_lsn = 0\n' },
+      {},
+      /is not a prepared full backup \(backup_type = none\)/,
+    ],
   ];
+  // the checkpoints file as the tools write it, and without spaces or a last newline
+  it.each(['from_lsn = 0\nbackup_type = log-applied\nto_lsn = 9\n', 'backup_type=full-prepared'])(
+    'takes %j as prepared',
+    async (checkpoints) => {
+      const h = fakeHost();
+      const res = await h.run(h.input(h.backup('b', { ...PREPARED, xtrabackup_checkpoints: checkpoints })));
+      expect(res.code, res.out).toBe(0);
+      expect(parseRestoreOutput(res.out).done).toBe(true);
+    },
+  );
   it.each(refused)('refuses before anything stops: %s', async (_, files, more, why) => {
     const h = fakeHost();
     const res = await h.run(h.input(h.backup('b', files), more));
