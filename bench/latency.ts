@@ -2,7 +2,7 @@
  * Round trips on slow links: fab's operations on a warm connection through latency proxies (bench/latency-proxy.ts)
  * at several RTTs, side by side in one run. Effective RTTs of an operation = (ms at RTT r - ms at 0) / r; the proxies'
  * turn counts (client bursts answering the server inside the operation's window) cross-check them.
- * Run as root: npm run bench:latency [-- --runs 3 --reps 5 --rtts 0,50,100]
+ * Run as root: npm run bench:latency [-- --runs 3 --reps 5 --rtts 0,50,100 --ops command,sudo --rolling no]
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +19,8 @@ import { rollingOverhead } from './latency-rolling.js';
 const runs = Number(argOf('runs', '3'));
 const reps = Number(argOf('reps', '5'));
 const rtts = argOf('rtts', '0,50,100').split(',').map(Number);
+const only = argOf('ops', '').split(',').filter(Boolean);
+const withRolling = argOf('rolling', 'yes') !== 'no';
 const root = repoRoot();
 const labDir = labDir_('lab-latency');
 const fabBin = join(root, 'bin', 'fab.js');
@@ -66,9 +68,11 @@ try {
       px.setDelay(rtt / 2);
       loads.push(loadavg()[0]!);
       for (const job of JOBS) {
+        const ops = job.ops.split(',').filter((o) => !only.length || only.includes(o));
+        if (!ops.length) continue;
         turnLog.length = 0;
         const f = ['-f', join(root, 'fabfiles'), '-f', fabfile];
-        const args = [fabBin, ...f, 'lab', '-H', job.host, ...job.args, 'latencyOps', '--ops', job.ops];
+        const args = [fabBin, ...f, 'lab', '-H', job.host, ...job.args, 'latencyOps', '--ops', ops.join(',')];
         const out = await fab([...args, '--reps', String(reps)]);
         for (const line of out.split('\n').filter((l) => l.startsWith('LATENCY '))) {
           const e = JSON.parse(line.slice(8)) as { op: string; start: number; end: number };
@@ -77,6 +81,7 @@ try {
           push(turns, op, rtt, turnLog.filter((t) => t >= e.start && t <= e.end).length);
         }
       }
+      if (!withRolling) continue;
       const artifact = await buildAppTarball(join(labDir, 'art'), `l${Date.now()}`);
       const o = await rollingOverhead(fab, fabBin, artifact);
       rolling.set(rtt, [...(rolling.get(rtt) ?? []), o.overheadPerHost * 1000]);
@@ -96,7 +101,7 @@ const GOALS: Record<string, number> = {
   'edit (sudo)': 3,
   'rolling, per host (overhead)': 5,
 };
-if (!ms.has('rolling, per host (overhead)')) ms.set('rolling, per host (overhead)', rolling);
+if (rolling.size) ms.set('rolling, per host (overhead)', rolling);
 const top = Math.max(...rtts);
 const rows: string[][] = [];
 for (const [op, byRtt] of ms) {
