@@ -15,10 +15,11 @@ const PHASE: Record<string, Phase> = { draining: 'drain', deploying: 'action', g
 export async function rollingOverhead(
   fab: (args: string[]) => Promise<string>,
   fabBin: string,
+  fabfiles: string,
   artifact: string,
 ): Promise<{ wall: number; hosts: number; spent: Record<Phase, number>; overheadPerHost: number }> {
   const t0 = process.hrtime.bigint();
-  const stdout = await fab([fabBin, 'lab', '--json', 'rollingDeploy', '--artifact', artifact]);
+  const stdout = await fab([fabBin, '-f', fabfiles, 'lab', '--json', 'rollingDeploy', '--artifact', artifact]);
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const events = stdout
     .split('\n')

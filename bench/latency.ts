@@ -2,7 +2,7 @@
  * Round trips on slow links: fab's operations on a warm connection through latency proxies (bench/latency-proxy.ts)
  * at several RTTs, side by side in one run. Effective RTTs of an operation = (ms at RTT r - ms at 0) / r; the proxies'
  * turn counts (client bursts answering the server inside the operation's window) cross-check them.
- * Run as root: npm run bench:latency [-- --runs 3 --reps 5 --rtts 0,50,100 --ops command,sudo --rolling no]
+ * Run as root: npm run bench:latency [-- --runs 3 --reps 5 --rtts 0,50,100 --ops command,sudo --rolling no --baseline DIR]
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -22,8 +22,15 @@ const rtts = argOf('rtts', '0,50,100').split(',').map(Number);
 const only = argOf('ops', '').split(',').filter(Boolean);
 const withRolling = argOf('rolling', 'yes') !== 'no';
 const root = repoRoot();
+/** `--baseline DIR`: another built checkout (e.g. main before this work), run alternating with this one */
+const baseline = argOf('baseline', '');
+const VARIANTS = [
+  { tag: '', bin: join(root, 'bin', 'fab.js'), fabfiles: join(root, 'fabfiles') },
+  ...(baseline
+    ? [{ tag: ' (before)', bin: join(baseline, 'bin', 'fab.js'), fabfiles: join(baseline, 'fabfiles') }]
+    : []),
+];
 const labDir = labDir_('lab-latency');
-const fabBin = join(root, 'bin', 'fab.js');
 const fabfile = join(root, 'bench', 'fabfiles', 'latency.ts');
 
 /** Invocations of the bench fabfile: a label prefix, the host, the ops, extra fab options, extra env. */
@@ -55,7 +62,7 @@ const env = { ...process.env, FAB_LAB_DIR: px.dir, NO_COLOR: '1', FAB_SUDO_PASSW
 /** op -> rtt -> durations (ms) and turns per repetition */
 const ms = new Map<string, Map<number, number[]>>();
 const turns = new Map<string, Map<number, number[]>>();
-const rolling = new Map<number, number[]>();
+const ROLLING = 'rolling deploy, overhead per host';
 const push = (m: Map<string, Map<number, number[]>>, op: string, rtt: number, v: number) => {
   if (!m.has(op)) m.set(op, new Map());
   const byRtt = m.get(op)!;
@@ -70,22 +77,33 @@ try {
       for (const job of JOBS) {
         const ops = job.ops.split(',').filter((o) => !only.length || only.includes(o));
         if (!ops.length) continue;
-        turnLog.length = 0;
-        const f = ['-f', join(root, 'fabfiles'), '-f', fabfile];
-        const args = [fabBin, ...f, 'lab', '-H', job.host, ...job.args, 'latencyOps', '--ops', ops.join(',')];
-        const out = await fab([...args, '--reps', String(reps)]);
-        for (const line of out.split('\n').filter((l) => l.startsWith('LATENCY '))) {
-          const e = JSON.parse(line.slice(8)) as { op: string; start: number; end: number };
-          const op = job.label || e.op;
-          push(ms, op, rtt, e.end - e.start);
-          push(turns, op, rtt, turnLog.filter((t) => t >= e.start && t <= e.end).length);
+        for (const v of VARIANTS) {
+          turnLog.length = 0;
+          const f = ['-f', v.fabfiles, '-f', fabfile];
+          const args = [v.bin, ...f, 'lab', '-H', job.host, ...job.args, 'latencyOps', '--ops', ops.join(',')];
+          const out = await fab([...args, '--reps', String(reps)]);
+          for (const line of out.split('\n').filter((l) => l.startsWith('LATENCY '))) {
+            const e = JSON.parse(line.slice(8)) as { op: string; start: number; end: number };
+            const op = (job.label || e.op) + v.tag;
+            push(ms, op, rtt, e.end - e.start);
+            push(turns, op, rtt, turnLog.filter((t) => t >= e.start && t <= e.end).length);
+          }
         }
       }
       if (!withRolling) continue;
-      const artifact = await buildAppTarball(join(labDir, 'art'), `l${Date.now()}`);
-      const o = await rollingOverhead(fab, fabBin, artifact);
-      rolling.set(rtt, [...(rolling.get(rtt) ?? []), o.overheadPerHost * 1000]);
-      console.log(`run ${r + 1}, RTT ${rtt} ms: rolling overhead ${(o.overheadPerHost * 1000).toFixed(0)} ms/host`);
+      for (const v of VARIANTS) {
+        const artifact = await buildAppTarball(join(labDir, 'art'), `l${Date.now()}`);
+        turnLog.length = 0;
+        const o = await rollingOverhead(fab, v.bin, v.fabfiles, artifact);
+        push(ms, ROLLING + v.tag, rtt, o.overheadPerHost * 1000);
+        // every turn of the run (connection set-up, lock, journal, drains, action, gates) per web host
+        push(turns, ROLLING + v.tag, rtt, Math.round(turnLog.length / o.hosts));
+        const sp = Object.entries(o.spent).map(([k, x]) => `${k} ${((x * 1000) / o.hosts).toFixed(0)}`);
+        console.log(
+          `run ${r + 1}, RTT ${rtt} ms${v.tag}: rolling overhead ${(o.overheadPerHost * 1000).toFixed(0)} ms/host ` +
+            `(${sp.join(', ')} ms/host; ${turnLog.length} turns for ${o.hosts} hosts)`,
+        );
+      }
     }
   }
 } finally {
@@ -99,16 +117,19 @@ const GOALS: Record<string, number> = {
   'sudo with a password': 2,
   edit: 3,
   'edit (sudo)': 3,
-  'rolling, per host (overhead)': 5,
+  [ROLLING]: 5,
 };
-if (rolling.size) ms.set('rolling, per host (overhead)', rolling);
 const top = Math.max(...rtts);
 const rows: string[][] = [];
-for (const [op, byRtt] of ms) {
+// each operation, then the same operation on the baseline
+const base = (op: string) => op.replace(' (before)', '');
+const order = [...new Set([...ms.keys()].map(base))];
+const sorted = [...ms].sort(([a], [b]) => order.indexOf(base(a)) - order.indexOf(base(b)) || a.length - b.length);
+for (const [op, byRtt] of sorted) {
   const med = (rtt: number) => median(byRtt.get(rtt) ?? [NaN]);
   const eff = rtts.filter((r) => r > 0).map((r) => (med(r) - med(0)) / r);
   const t = turns.get(op)?.get(top);
-  const goal = GOALS[op];
+  const goal = op.endsWith(' (before)') ? undefined : GOALS[op];
   const worst = Math.max(...eff);
   rows.push([
     op,
