@@ -68,6 +68,48 @@ const push = (m: Map<string, Map<number, number[]>>, op: string, rtt: number, v:
   const byRtt = m.get(op)!;
   byRtt.set(rtt, [...(byRtt.get(rtt) ?? []), v]);
 };
+const GOALS: Record<string, number> = {
+  command: 1,
+  sudo: 2,
+  'sudo with a password': 2,
+  edit: 3,
+  'edit (sudo)': 3,
+  [ROLLING]: 5,
+};
+function report(done: number): void {
+  const top = Math.max(...rtts);
+  const rows: string[][] = [];
+  // each operation, then the same operation on the baseline
+  const base = (op: string) => op.replace(' (before)', '');
+  const order = [...new Set([...ms.keys()].map(base))];
+  const sorted = [...ms].sort(([a], [b]) => order.indexOf(base(a)) - order.indexOf(base(b)) || a.length - b.length);
+  for (const [op, byRtt] of sorted) {
+    const med = (rtt: number) => median(byRtt.get(rtt) ?? [NaN]);
+    const eff = rtts.filter((r) => r > 0).map((r) => (med(r) - med(0)) / r);
+    const t = turns.get(op)?.get(top);
+    const goal = op.endsWith(' (before)') ? undefined : GOALS[op];
+    const worst = Math.max(...eff);
+    rows.push([
+      op,
+      ...rtts.map((r) => med(r).toFixed(0)),
+      eff.map((e) => e.toFixed(2)).join(' / '),
+      t ? String(median(t)) : '-',
+      goal === undefined ? '-' : `<= ${goal}`,
+      goal === undefined ? '-' : worst <= goal + 0.25 ? 'yes' : `no (+${(worst - goal).toFixed(1)})`,
+    ]);
+  }
+  const head = ['operation', ...rtts.map((r) => `ms @ ${r}`), `RTTs (${rtts.filter((r) => r > 0).join(' / ')})`];
+  const header = [...head, `turns @ ${top}`, 'goal', 'met?'];
+  console.log(`\nmedian of ${done} runs x ${reps} reps; load average ${loads.map((l) => l.toFixed(1)).join(', ')}\n`);
+  console.log(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
+  for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+  mkdirSync(join(root, '.fab', 'bench'), { recursive: true });
+  writeFileSync(
+    join(root, '.fab', 'bench', 'latency.json'),
+    `${JSON.stringify({ date: new Date().toISOString(), runs: done, reps, rtts, loads, rows }, null, 2)}\n`,
+  );
+}
+
 const loads: number[] = [];
 try {
   for (let r = 0; r < runs; r++) {
@@ -105,48 +147,9 @@ try {
         );
       }
     }
+    report(r + 1); // after every run, so a long run that is cut short still leaves figures
   }
 } finally {
   await px.close();
   await lab.remove();
 }
-
-const GOALS: Record<string, number> = {
-  command: 1,
-  sudo: 2,
-  'sudo with a password': 2,
-  edit: 3,
-  'edit (sudo)': 3,
-  [ROLLING]: 5,
-};
-const top = Math.max(...rtts);
-const rows: string[][] = [];
-// each operation, then the same operation on the baseline
-const base = (op: string) => op.replace(' (before)', '');
-const order = [...new Set([...ms.keys()].map(base))];
-const sorted = [...ms].sort(([a], [b]) => order.indexOf(base(a)) - order.indexOf(base(b)) || a.length - b.length);
-for (const [op, byRtt] of sorted) {
-  const med = (rtt: number) => median(byRtt.get(rtt) ?? [NaN]);
-  const eff = rtts.filter((r) => r > 0).map((r) => (med(r) - med(0)) / r);
-  const t = turns.get(op)?.get(top);
-  const goal = op.endsWith(' (before)') ? undefined : GOALS[op];
-  const worst = Math.max(...eff);
-  rows.push([
-    op,
-    ...rtts.map((r) => med(r).toFixed(0)),
-    eff.map((e) => e.toFixed(2)).join(' / '),
-    t ? String(median(t)) : '-',
-    goal === undefined ? '-' : `<= ${goal}`,
-    goal === undefined ? '-' : worst <= goal + 0.25 ? 'yes' : `no (+${(worst - goal).toFixed(1)})`,
-  ]);
-}
-const head = ['operation', ...rtts.map((r) => `ms @ ${r}`), `RTTs (${rtts.filter((r) => r > 0).join(' / ')})`];
-const header = [...head, `turns @ ${top}`, 'goal', 'met?'];
-console.log(`\nmedian of ${runs} runs x ${reps} reps; load average ${loads.map((l) => l.toFixed(1)).join(', ')}\n`);
-console.log(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
-for (const row of rows) console.log(`| ${row.join(' | ')} |`);
-mkdirSync(join(root, '.fab', 'bench'), { recursive: true });
-writeFileSync(
-  join(root, '.fab', 'bench', 'latency.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), runs, reps, rtts, loads, rows }, null, 2)}\n`,
-);
