@@ -10,7 +10,8 @@ import type { Client, ClientChannel } from 'ssh2';
  * connection costs one round trip. Each command still gets its own channel, exit status, signals and pty.
  *
  * This reaches into ssh2 1.x internals (`_chanMgr`, `_protocol`, `_callbacks`: the same calls its own
- * `openChannel`, `reqPty` and `reqExec` make); test/transport/ssh-session.test.ts fails if they move.
+ * `openChannel`, `reqPty` and `reqExec` make). If they move, `canPipeline` is false and ssh2's `exec` is used:
+ * test/integration/latency.test.ts (a command = one turn) fails then.
  */
 
 /** The parts of ssh2's Client and Channel used here, as ssh2 1.x defines them. */
