@@ -134,9 +134,9 @@ try {
           const args = [v.bin, ...f, 'lab', '-H', job.host, ...job.args, 'latencyOps', '--ops', ops.join(',')];
           const out = await fab([...args, '--reps', String(reps)]);
           for (const line of out.split('\n').filter((l) => l.startsWith('LATENCY '))) {
-            const e = JSON.parse(line.slice(8)) as { op: string; start: number; end: number };
+            const e = JSON.parse(line.slice(8)) as { op: string; start: number; end: number; ms: number };
             const op = (job.label || e.op) + v.tag;
-            push(ms, op, rtt, e.end - e.start);
+            push(ms, op, rtt, e.ms);
             push(turns, op, rtt, turnLog.filter((t) => t >= e.start && t <= e.end).length);
           }
         }

@@ -5,11 +5,9 @@ import { arg, setLbBackend, task, type TaskContext } from 'fabts';
 
 /**
  * The operations bench/latency.ts times on a warm connection (one fab process; the first use of each
- * operation is not timed). Each repetition prints `LATENCY {"op","start","end"}` (ms since the epoch)
+ * operation is not timed). Each repetition prints `LATENCY {"op","start","end","ms"}` (window in ms since the epoch)
  * on stdout so the bench can also count the proxy's turns inside it.
  */
-
-const now = () => performance.timeOrigin + performance.now();
 
 /** Times `f` `reps` times after one untimed warm-up; `after` (untimed) undoes it when it must be undone. */
 async function timed(
@@ -22,10 +20,14 @@ async function timed(
   await after();
   for (let i = 0; i < reps; i++) {
     await new Promise((r) => setTimeout(r, 150)); // quiet gap: turns of one repetition stay inside its window
-    const start = now();
+    // the window in wall-clock ms (what the proxies log turns in: the same clock in both processes), the
+    // duration from the monotonic clock
+    const start = Date.now();
+    const t0 = performance.now();
     await f(i);
-    const end = now();
-    process.stdout.write(`LATENCY ${JSON.stringify({ op, start, end })}\n`);
+    const ms = performance.now() - t0;
+    const end = Date.now();
+    process.stdout.write(`LATENCY ${JSON.stringify({ op, start, end, ms })}\n`);
     await after();
   }
 }

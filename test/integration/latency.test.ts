@@ -38,7 +38,7 @@ async function turnsOf(ops: string, extra: string[] = [], env: Record<string, st
 }
 
 describe('round trips on a warm connection, through a 30 ms RTT proxy (turns: an upper bound of round trips)', () => {
-  it('a command is one round trip; an edit that changes a file at most three; a passwordless sudo at most two', async () => {
+  it('a command is one turn, a passwordless sudo at most two, an edit at most four (before: 2-3, 3, 9-11)', async () => {
     const t = await turnsOf('command,sudo,edit,editSudo');
     expect(t['command']).toBe(1);
     expect(t['sudo']).toBeLessThanOrEqual(2);
