@@ -136,20 +136,27 @@ async function readRemote(ctx: Host, path: string, sudo: boolean, create: boolea
     data = r.stdout.trim() === 'absent' ? undefined : Buffer.from(r.stdout.trim(), 'base64');
   } else {
     const t = await ctx.connection();
-    const st = await t.stat(path).catch((e: NodeJS.ErrnoException) => {
-      throw new FileEditError(host, path, e.code === 'EACCES' ? 'permission denied; pass { sudo: true }' : e.message);
-    });
+    // Both at once: one round trip on a slow link; the read's error counts only if the stat says there is a file.
+    const [st, read] = await Promise.all([
+      t.stat(path).catch((e: NodeJS.ErrnoException) => {
+        throw new FileEditError(host, path, e.code === 'EACCES' ? 'permission denied; pass { sudo: true }' : e.message);
+      }),
+      t.readFile(path).then(
+        (b) => ({ ok: true as const, data: b }),
+        (e: NodeJS.ErrnoException) => ({ ok: false as const, e }),
+      ),
+    ]);
     if (st?.isDirectory) throw new FileEditError(host, path, 'is a directory, not a file');
     if (st) {
-      data = await t.readFile(path).catch((e: NodeJS.ErrnoException) => {
+      if (!read.ok)
         throw new FileEditError(
           host,
           path,
-          e.code === 'EACCES'
+          read.e.code === 'EACCES'
             ? `permission denied reading it as ${ctx.host.user ?? 'the login user'}; pass { sudo: true } (or sudo: 'auto')`
-            : e.message,
+            : read.e.message,
         );
-      });
+      data = read.data;
     }
   }
   if (data === undefined && !create) throw new FileEditError(host, path, 'no such file; nothing created');

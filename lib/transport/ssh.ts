@@ -3,6 +3,8 @@ import { stat as localStat } from 'node:fs/promises';
 import type { NodeSSH } from 'node-ssh';
 import type { ClientChannel, SFTPWrapper, Stats } from 'ssh2';
 import { ConnectionLostError } from '../errors.js';
+import { canPipeline, execOn, sendSignal, SpareSession } from './ssh-session.js';
+import { execReadFile, execWriteFile } from './ssh-small-file.js';
 import type {
   ExecOptions,
   FileStat,
@@ -31,6 +33,8 @@ export class SshTransport implements Transport {
   /** Set when the connection drops under us (host down, network cut): every later call fails with it. */
   private lost?: ConnectionLostError;
   private closing = false;
+  /** The session channel for the next command, opened ahead (undefined: ssh2's own exec, two round trips). */
+  private readonly sessions?: SpareSession;
 
   constructor(
     private readonly ssh: NodeSSH,
@@ -42,6 +46,10 @@ export class SshTransport implements Transport {
     // Without a listener, an 'error' after the handshake (e.g. ECONNRESET) would crash the process.
     client.on('error', (e: Error) => this.markLost(e.message));
     client.on('close', () => this.markLost('the connection closed'));
+    if (canPipeline(client)) {
+      this.sessions = new SpareSession(() => this.client);
+      this.sessions.prime();
+    }
   }
 
   private markLost(reason: string): void {
@@ -55,39 +63,49 @@ export class SshTransport implements Transport {
     return c;
   }
 
-  private rawExec(command: string, opts: ExecOptions): Promise<RemoteProcess> {
-    return new Promise((resolve, reject) => {
-      this.client.exec(command, opts.pty ? { pty: PTY } : {}, (err, channel) => {
-        if (err) return reject(err);
-        let code: number | null = null;
-        let signal: string | null = null;
-        channel.on('exit', (c: number | null, s?: string) => {
-          code = c ?? null;
-          signal = s ?? null;
-        });
-        channel.on('data', (d: Buffer) => opts.onStdout(d));
-        channel.stderr.on('data', (d: Buffer) => opts.onStderr(d));
-        // A channel that closes without an exit status because the connection died is an error, not an exit code.
-        const done = new Promise<{ code: number | null; signal: string | null }>((res, rej) =>
-          channel.on('close', () =>
-            setImmediate(() =>
-              code === null && signal === null && this.lost ? rej(this.lost) : res({ code, signal }),
-            ),
-          ),
-        );
-        resolve({
-          write: (data) => void channel.write(data),
-          end: () => void channel.end(),
-          // A signal request lets sshd killpg the session; closing at once would make sshd wait for
-          // the command to end instead, so the close comes only if the signal did not work.
-          kill: () => {
-            sendSignal(channel, 'TERM');
-            setTimeout(() => channel.close(), 2000).unref();
-          },
-          done,
-        });
-      });
+  private async rawExec(command: string, opts: ExecOptions): Promise<RemoteProcess> {
+    if (!this.sessions) return this.process(await this.ssh2Exec(command, opts), opts);
+    const channel = await this.sessions.take();
+    let refused: ((e: Error) => void) | undefined;
+    const refusal = new Promise<never>((_, rej) => (refused = rej));
+    refusal.catch(() => undefined);
+    execOn(this.client, channel, command, opts.pty ? PTY : undefined, (e) => refused!(e));
+    return this.process(channel, opts, refusal);
+  }
+
+  private ssh2Exec(command: string, opts: ExecOptions): Promise<ClientChannel> {
+    return new Promise((resolve, reject) =>
+      this.client.exec(command, opts.pty ? { pty: PTY } : {}, (err, channel) => (err ? reject(err) : resolve(channel))),
+    );
+  }
+
+  /** A started command on `channel`; `refusal` rejects if the server refused the exec request. */
+  private process(channel: ClientChannel, opts: ExecOptions, refusal?: Promise<never>): RemoteProcess {
+    let code: number | null = null;
+    let signal: string | null = null;
+    channel.on('exit', (c: number | null, s?: string) => {
+      code = c ?? null;
+      signal = s ?? null;
     });
+    channel.on('data', (d: Buffer) => opts.onStdout(d));
+    channel.stderr.on('data', (d: Buffer) => opts.onStderr(d));
+    // A channel that closes without an exit status because the connection died is an error, not an exit code.
+    const closed = new Promise<{ code: number | null; signal: string | null }>((res, rej) =>
+      channel.on('close', () =>
+        setImmediate(() => (code === null && signal === null && this.lost ? rej(this.lost) : res({ code, signal }))),
+      ),
+    );
+    return {
+      write: (data) => void channel.write(data),
+      end: () => void channel.end(),
+      // A signal request lets sshd killpg the session; closing at once would make sshd wait for
+      // the command to end instead, so the close comes only if the signal did not work.
+      kill: () => {
+        sendSignal(channel, 'TERM');
+        setTimeout(() => channel.close(), 2000).unref();
+      },
+      done: refusal ? Promise.race([closed, refusal]) : closed,
+    };
   }
 
   // When the connection drops, ssh2 fails pending requests with "No response from server" before it
@@ -176,22 +194,13 @@ export class SshTransport implements Transport {
     return (await localStat(localPath)).size;
   }
 
-  private async rawReadFile(remotePath: string): Promise<Buffer> {
-    const sftp = await this.sftp();
-    return new Promise((res, rej) =>
-      sftp.readFile(remotePath, (e: Error | null | undefined, data: Buffer) =>
-        e ? rej(sftpError(e, remotePath)) : res(data),
-      ),
-    );
+  // One exec round trip instead of SFTP's open, read, close (ssh2's readFile also fstats first).
+  private rawReadFile(remotePath: string): Promise<Buffer> {
+    return execReadFile((c, o) => this.rawExec(c, o), remotePath);
   }
 
-  private async rawWriteFile(remotePath: string, data: string | Buffer, opts: { mode?: number } = {}): Promise<void> {
-    const sftp = await this.sftp();
-    await new Promise<void>((res, rej) =>
-      sftp.writeFile(remotePath, data, opts.mode === undefined ? {} : { mode: opts.mode }, (e) =>
-        e ? rej(sftpError(e, remotePath)) : res(),
-      ),
-    );
+  private rawWriteFile(remotePath: string, data: string | Buffer, opts: { mode?: number } = {}): Promise<void> {
+    return execWriteFile((c, o) => this.rawExec(c, o), remotePath, data, opts.mode);
   }
 
   private async rawStat(remotePath: string): Promise<FileStat | undefined> {
@@ -206,23 +215,9 @@ export class SshTransport implements Transport {
 
   async close(): Promise<void> {
     this.closing = true;
+    this.sessions?.close();
     this.ssh.dispose();
   }
-}
-
-/**
- * ssh2's signal() refuses once stdin is closed (EOF), though RFC 4254 allows the request then, and
- * sshd honours it (killpg of the session). Most commands have had EOF, so send it through the
- * protocol object in that case.
- */
-function sendSignal(channel: ClientChannel, name: string): void {
-  const c = channel as unknown as {
-    outgoing?: { id: number; state: string };
-    _client?: { _protocol?: { signal?(id: number, sig: string): void } };
-  };
-  const protocol = c._client?._protocol;
-  if (c.outgoing?.state === 'eof' && protocol?.signal) protocol.signal(c.outgoing.id, name);
-  else channel.signal(name);
 }
 
 /**
