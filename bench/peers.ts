@@ -4,7 +4,8 @@
  * and Ansible (ansible-core). Jobs: `true` on 10 and 50 hosts at concurrency 10 and on 50 unbounded, a 5-step
  * task on 20 hosts, a sudo command on 10 hosts, a line change on 10 hosts; with --latency-ms (default 50, 0: off)
  * the 10-host `true`, sudo and edit again through a latency proxy per host. Wall time, ratio to OpenSSH fresh,
- * client CPU. Run as root: npm run bench:peers [-- --runs 5]; `-- --check`: every case once on a 2-host lab.
+ * client CPU. Run as root: npm run bench:peers [-- --runs 5] [--only true10,true50,true50u,steps,sudo,edit,latency];
+ * `-- --check`: every case once on a 2-host lab.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ import { peerLab } from './peers/hosts.js';
 import { INSTALL_HINT, peerVersions } from './peers/installed.js';
 import { SUDO_PASSWORD_ENV, type JobKind } from './peers/jobs.js';
 import { compare, table, type Row } from './peers/timing.js';
+import { countTurns, turnsReport } from './peers/turns.js';
 
 const check = process.argv.includes('--check');
 const runs = check ? 1 : Number(argOf('runs', '5'));
@@ -41,25 +43,32 @@ const results: Record<string, unknown> = { runs, check, versions, loadavg: [load
 const report: string[] = [];
 let proxies: ProxySet | undefined;
 
+const only = argOf('only', 'true10,true50,true50u,steps,sudo,edit,latency').split(',');
+
 async function job(title: string, s: PeerSetup, kind: JobKind, hosts: number, conc: number, o?: CaseOptions) {
   const heading = `${title} (median of ${runs}, load average ${loadavg()[0]!.toFixed(1)} at the start)`;
   console.log(`\n${heading} ...`);
-  const rows: Row[] = await compare(peerCases(s, kind, n(hosts), n(conc), o), runs, root);
-  const text = table(title, rows);
+  const turns: Record<string, number[]> = {};
+  const cases = peerCases(s, kind, n(hosts), n(conc), o);
+  const rows: Row[] = await compare(proxies ? countTurns(cases, proxies, turns) : cases, runs, root);
+  const text = `${table(title, rows)}${proxies ? `\n\nRound trips (proxy turns):\n${turnsReport(turns, n(hosts))}` : ''}`;
   console.log(text);
   report.push(`${heading}\n\n${text}\n`);
-  results[title] = rows;
+  results[title] = { rows, turns };
 }
 
 try {
   const [d] = setups as [PeerSetup];
-  await job(`\`true\`, ${n(10)} hosts, concurrency ${n(10)}`, d, 'true', 10, 10, { npx: true, ansibleWarm: true });
-  if (!check) await job('`true`, 50 hosts, concurrency 10', d, 'true', 50, 10);
-  if (!check) await job('`true`, 50 hosts, unbounded', d, 'true', 50, 50);
-  await job(`5-step task, ${n(20)} hosts, concurrency ${n(10)}`, d, 'steps', 20, 10);
-  await job(`sudo \`id -u\` (password), ${n(10)} hosts`, d, 'sudo', 10, 10, { ansibleWarm: true });
-  await job(`line change (root), ${n(10)} hosts`, d, 'edit', 10, 10, { ansibleWarm: true });
-  if (latencyMs > 0) {
+  const on = (key: string) => only.includes(key);
+  const warm = { ansibleWarm: true };
+  if (on('true10'))
+    await job(`\`true\`, ${n(10)} hosts, concurrency ${n(10)}`, d, 'true', 10, 10, { npx: true, ...warm });
+  if (on('true50') && !check) await job('`true`, 50 hosts, concurrency 10', d, 'true', 50, 10);
+  if (on('true50u') && !check) await job('`true`, 50 hosts, unbounded', d, 'true', 50, 50);
+  if (on('steps')) await job(`5-step task, ${n(20)} hosts, concurrency ${n(10)}`, d, 'steps', 20, 10);
+  if (on('sudo')) await job(`sudo \`id -u\` (password), ${n(10)} hosts`, d, 'sudo', 10, 10, warm);
+  if (on('edit')) await job(`line change (root), ${n(10)} hosts`, d, 'edit', 10, 10, warm);
+  if (latencyMs > 0 && on('latency')) {
     const ten = names.slice(0, n(10));
     proxies = await startLatencyProxies(Object.fromEntries(ten.map((h) => [h, lab.state.hosts[h]!])), latencyMs / 2);
     const dir = join(work, 'proxied');

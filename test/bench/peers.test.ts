@@ -9,6 +9,7 @@ import { fabric2Job, fabric2Script } from '../../bench/peers/fabric2.js';
 import { peerLab, rekeyKnownHosts } from '../../bench/peers/hosts.js';
 import type { PeerLab } from '../../bench/peers/jobs.js';
 import { opensshJob, opensshScript } from '../../bench/peers/openssh.js';
+import { countTurns, turnsReport } from '../../bench/peers/turns.js';
 
 // A two-host lab, as bench/peers/hosts.ts describes one.
 const LAB: PeerLab = {
@@ -222,5 +223,27 @@ describe('hosts behind a proxy', () => {
     );
     expect(peerLab(state, ['web2']).knownHosts).toBe(join(tmp, 'lab_known_hosts'));
     expect(() => peerLab(state, ['web9'])).toThrow(/no host web9/);
+  });
+});
+
+describe('round trips through the proxies', () => {
+  it('counts each timed run between the untimed steps, and reports the median per host', async () => {
+    let turns = 0;
+    const proxies = { counters: () => ({ turns }), resetCounters: () => void (turns = 0) };
+    const job = {
+      argv: ['true'],
+      env: {},
+      before: async () => void (turns += 100), // untimed work through the proxy: not counted
+      after: async () => void (turns += 100),
+    };
+    const record: Record<string, number[]> = {};
+    const counted = countTurns({ fab: job }, proxies, record)['fab']!;
+    for (const during of [30, 10, 20]) {
+      await counted.before!();
+      turns += during; // the timed run
+      await counted.after!();
+    }
+    expect(record).toEqual({ fab: [30, 10, 20] });
+    expect(turnsReport(record, 10)).toBe('- fab: 2.0 per host');
   });
 });
