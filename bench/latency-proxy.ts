@@ -75,6 +75,8 @@ export class LatencyProxy {
   /** one-way delay in ms; may be changed while connections are open */
   delayMs: number;
   readonly counters: ProxyCounters = { connections: 0, turns: 0, up: 0, down: 0 };
+  /** When set, the wall-clock time (ms since the epoch) of every turn is pushed here, to attribute turns to operations. */
+  turnLog?: number[];
   private readonly sockets = new Set<Socket>();
 
   private constructor(
@@ -119,7 +121,10 @@ export class LatencyProxy {
       answered = false;
     });
     client.on('data', (d: Buffer) => {
-      if (!answered) this.counters.turns++;
+      if (!answered) {
+        this.counters.turns++;
+        this.turnLog?.push(performance.timeOrigin + performance.now());
+      }
       answered = true;
       up.push(d);
     });
@@ -157,15 +162,21 @@ export interface ProxySet {
   close(): Promise<void>;
 }
 
-/** Starts one proxy per host (e.g. a lab's `state.hosts`), each delaying both directions by `oneWayMs`. */
+/**
+ * Starts one proxy per host (e.g. a lab's `state.hosts`), each delaying both directions by `oneWayMs`. `listen`
+ * picks each proxy's address (default 127.0.0.1, any free port).
+ */
 export async function startLatencyProxies(
   hosts: Record<string, { address: string; port: number }>,
   oneWayMs: number,
+  listen: (name: string, index: number) => Partial<Target> = () => ({}),
 ): Promise<ProxySet> {
   const entries = await Promise.all(
-    Object.entries(hosts).map(
-      async ([name, h]) => [name, await LatencyProxy.start({ host: h.address, port: h.port }, oneWayMs)] as const,
-    ),
+    Object.entries(hosts).map(async ([name, h], i) => {
+      const at = listen(name, i);
+      const p = await LatencyProxy.start({ host: h.address, port: h.port }, oneWayMs, at.host, at.port);
+      return [name, p] as const;
+    }),
   );
   const proxies = Object.fromEntries(entries);
   const all = Object.values(proxies);
