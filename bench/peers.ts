@@ -43,6 +43,13 @@ const results: Record<string, unknown> = { runs, check, versions, loadavg: [load
 const report: string[] = [];
 let proxies: ProxySet | undefined;
 
+function save(): void {
+  mkdirSync(join(root, '.fab', 'bench'), { recursive: true });
+  const out = join(root, '.fab', 'bench', check ? 'peers-check' : 'peers');
+  writeFileSync(`${out}.json`, `${JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)}\n`);
+  writeFileSync(`${out}.md`, report.join('\n'));
+}
+
 const only = argOf('only', 'true10,true50,true50u,steps,sudo,edit,latency').split(',');
 
 async function job(title: string, s: PeerSetup, kind: JobKind, hosts: number, conc: number, o?: CaseOptions) {
@@ -55,6 +62,7 @@ async function job(title: string, s: PeerSetup, kind: JobKind, hosts: number, co
   console.log(text);
   report.push(`${heading}\n\n${text}\n`);
   results[title] = { rows, turns };
+  save(); // after every job: a later failure keeps what was measured
 }
 
 try {
@@ -87,8 +95,5 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 (results.loadavg as number[][]).push(loadavg());
+save();
 console.log(`\n${check ? 'bench:peers --check: every peer ran every job correctly' : 'done'}; versions:`, versions);
-mkdirSync(join(root, '.fab', 'bench'), { recursive: true });
-const out = join(root, '.fab', 'bench', check ? 'peers-check' : 'peers');
-writeFileSync(`${out}.json`, `${JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)}\n`);
-writeFileSync(`${out}.md`, report.join('\n'));

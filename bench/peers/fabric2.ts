@@ -62,17 +62,23 @@ def main():
         overrides={"load_ssh_configs": False, "sudo": {"password": os.environ.get(${py(SUDO_PASSWORD_ENV)})}},
     )
 
-    def one(name):
+    def connection(name):
         address, port = HOSTS[name]
         kwargs = {"key_filename": KEY, "look_for_keys": False, "allow_agent": False}
         c = Connection(address, user=user, port=port, config=config, connect_kwargs=kwargs)
         c.client.load_host_keys(KNOWN_HOSTS)
         c.client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        return c
+
+    def one(c):
         with c:
             return job(c).stdout.strip()
 
+    # Connections are made here, in one thread: invoke's Config is not thread-safe (made in the workers, one
+    # run in a few hundred failed with "No attribute or config key found for 'gateway'")
+    connections = [connection(name) for name in names]
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        outputs = list(pool.map(one, names))  # the first host's error ends the script: exit 1
+        outputs = list(pool.map(one, connections))  # the first host's error ends the script: exit 1
     for name, out in zip(names, outputs):
         print("ok", name, out)
 

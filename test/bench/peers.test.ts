@@ -115,6 +115,8 @@ EDIT = "sed -i 's/^port = .*/port = 9090/' /srv/peers-edit.conf"
 `);
     expect(script).toContain(`"sudo": {"password": os.environ.get("PEERS_SUDO_PASSWORD")}`);
     expect(script).toContain(`"sudo": lambda c: c.sudo("id -u", hide=True, in_stream=False),`);
+    // made in the main thread: invoke's Config is not thread-safe
+    expect(script).toContain('connections = [connection(name) for name in names]');
   });
 
   it('is valid Python', () => {
