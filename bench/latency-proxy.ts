@@ -75,7 +75,10 @@ export class LatencyProxy {
   /** one-way delay in ms; may be changed while connections are open */
   delayMs: number;
   readonly counters: ProxyCounters = { connections: 0, turns: 0, up: 0, down: 0 };
-  /** When set, the wall-clock time (ms since the epoch) of every turn is pushed here, to attribute turns to operations. */
+  /**
+   * When set, the wall-clock time (Date.now()) of every turn is pushed here, to attribute turns to operations timed
+   * in another process (performance.timeOrigin-based times drift apart between long-lived processes).
+   */
   turnLog?: number[];
   private readonly sockets = new Set<Socket>();
 
@@ -123,7 +126,7 @@ export class LatencyProxy {
     client.on('data', (d: Buffer) => {
       if (!answered) {
         this.counters.turns++;
-        this.turnLog?.push(performance.timeOrigin + performance.now());
+        this.turnLog?.push(Date.now());
       }
       answered = true;
       up.push(d);
