@@ -3,6 +3,7 @@ import { stat as localStat } from 'node:fs/promises';
 import type { NodeSSH } from 'node-ssh';
 import type { ClientChannel, SFTPWrapper, Stats } from 'ssh2';
 import { ConnectionLostError } from '../errors.js';
+import { catGet, intoLocalFile } from './ssh-get.js';
 import type {
   ExecOptions,
   FileStat,
@@ -167,7 +168,16 @@ export class SshTransport implements Transport {
     return (await localStat(localPath)).size;
   }
 
-  private async rawGet(remotePath: string, localPath: string, opts: GetFileOptions = {}): Promise<number> {
+  /** A plain readable file comes over `cat` (ssh-get.ts), anything else over SFTP; either way into a temp file first. */
+  private rawGet(remotePath: string, localPath: string, opts: GetFileOptions = {}): Promise<number> {
+    return intoLocalFile(
+      localPath,
+      async (tmp) =>
+        (await catGet(this.client, remotePath, tmp, opts.onProgress)) ?? (await this.sftpGet(remotePath, tmp, opts)),
+    );
+  }
+
+  private async sftpGet(remotePath: string, localPath: string, opts: GetFileOptions): Promise<number> {
     const sftp = await this.sftp();
     const o = { ...WINDOW, ...(opts.onProgress ? { step: stepOf(opts.onProgress) } : {}) };
     await new Promise<void>((res, rej) =>
