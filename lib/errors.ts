@@ -303,3 +303,14 @@ export class RebootError extends FabError {
     super(`[${host}] reboot: ${detail}`);
   }
 }
+
+/** A download that did not bring the whole file (it changed size on the way, the reader failed); nothing was renamed into place. */
+export class TransferError extends FabError {
+  override name = 'TransferError';
+  constructor(
+    readonly path: string,
+    detail: string,
+  ) {
+    super(`${path}: ${detail}`);
+  }
+}

@@ -124,6 +124,25 @@ export function sudoFetchScript(remote: string, tmpFile: string): ShellCommand {
   return raw(text, `(copy ${remote} for download as root)`);
 }
 
+/** First line of catForGet's output: `fab-get <size>` then the bytes, or `fab-get -` when it is not for cat. */
+export const CAT_GET_MARK = 'fab-get';
+
+/**
+ * get() of a plain file the login user can read, over an exec channel: one line with the size
+ * (`fab-get 1234`), then the bytes. Anything else (missing, unreadable, not a regular file) prints
+ * `fab-get -` and nothing more, and the caller asks SFTP, whose errors name the path as before.
+ * One line: sshd hands it to the login shell, whatever that is; a shell that cannot run it prints no
+ * mark, which sends the caller to SFTP too.
+ */
+export function catForGet(remote: string): ShellCommand {
+  const f = quote(remote);
+  const text =
+    `f=${f}; if [ -f "$f" ] && [ -r "$f" ]; then ` +
+    `s=$(stat -L -c %s -- "$f" 2>/dev/null || wc -c < "$f") && echo "${CAT_GET_MARK} $s" && exec cat -- "$f"; ` +
+    `fi; echo '${CAT_GET_MARK} -'`;
+  return raw(text, `(cat ${remote} for download)`);
+}
+
 const TOKENS: Record<string, (v: { host: string; remote: string }) => string> = {
   host: (v) => v.host,
   path: (v) => v.remote.replace(/^\/+/, ''),

@@ -5,6 +5,7 @@ import type { ClientChannel, SFTPWrapper, Stats } from 'ssh2';
 import { ConnectionLostError } from '../errors.js';
 import { canPipeline, execOn, sendSignal, SpareSession } from './ssh-session.js';
 import { execReadFile, execWriteFile } from './ssh-small-file.js';
+import { catGet, intoLocalFile } from './ssh-get.js';
 import type {
   ExecOptions,
   FileStat,
@@ -185,7 +186,16 @@ export class SshTransport implements Transport {
     return (await localStat(localPath)).size;
   }
 
-  private async rawGet(remotePath: string, localPath: string, opts: GetFileOptions = {}): Promise<number> {
+  /** A plain readable file comes over `cat` (ssh-get.ts), anything else over SFTP; either way into a temp file first. */
+  private rawGet(remotePath: string, localPath: string, opts: GetFileOptions = {}): Promise<number> {
+    return intoLocalFile(
+      localPath,
+      async (tmp) =>
+        (await catGet(this.client, remotePath, tmp, opts.onProgress)) ?? (await this.sftpGet(remotePath, tmp, opts)),
+    );
+  }
+
+  private async sftpGet(remotePath: string, localPath: string, opts: GetFileOptions): Promise<number> {
     const sftp = await this.sftp();
     const o = { ...WINDOW, ...(opts.onProgress ? { step: stepOf(opts.onProgress) } : {}) };
     await new Promise<void>((res, rej) =>

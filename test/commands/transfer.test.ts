@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  catForGet,
   hasHostToken,
   localPathFor,
   planPut,
@@ -170,5 +171,34 @@ describe('sudoFetchScript', () => {
     expect(() =>
       execFileSync('/bin/sh', ['-c', sudoFetchScript(base, join(base, 'out2')).text], { env, stdio: 'pipe' }),
     ).toThrow(/not a regular file/);
+  });
+});
+
+describe('catForGet', () => {
+  it.each([
+    [
+      '/srv/app.tgz',
+      `f=/srv/app.tgz; if [ -f "$f" ] && [ -r "$f" ]; then s=$(stat -L -c %s -- "$f" 2>/dev/null || wc -c < "$f") && ` +
+        `echo "fab-get $s" && exec cat -- "$f"; fi; echo 'fab-get -'`,
+    ],
+    [
+      "/srv/it's $(x)",
+      `f='/srv/it'\\''s $(x)'; if [ -f "$f" ] && [ -r "$f" ]; then s=$(stat -L -c %s -- "$f" 2>/dev/null || wc -c < "$f") && ` +
+        `echo "fab-get $s" && exec cat -- "$f"; fi; echo 'fab-get -'`,
+    ],
+  ])('%s -> the exact command', (path, text) => {
+    expect(catForGet(path).text).toBe(text);
+    expect(catForGet(path).display).toBe(`(cat ${path} for download)`);
+  });
+
+  it('prints the size line then the bytes of a regular file, and only `fab-get -` for anything else', () => {
+    const base = mkdtempSync(join(tmpdir(), 'fab-cat-'));
+    const bytes = Buffer.from([0, 10, 255, 13, 10, 36]);
+    writeFileSync(join(base, "-n 'x'"), bytes);
+    mkdirSync(join(base, 'dir'));
+    const out = (p: string) => execFileSync('/bin/sh', ['-c', catForGet(p).text]);
+    expect(out(join(base, "-n 'x'")).equals(Buffer.concat([Buffer.from('fab-get 6\n'), bytes]))).toBe(true);
+    expect(out(join(base, 'dir')).toString()).toBe('fab-get -\n');
+    expect(out(join(base, 'missing')).toString()).toBe('fab-get -\n');
   });
 });

@@ -1,0 +1,136 @@
+// get() against a real sshd (the shared lab, web9): a plain readable file comes over an exec channel
+// running cat (lib/transport/ssh-get.ts), anything else over SFTP with the errors it always gave; the
+// local file appears only whole (temp file + rename), and a file that changes size on the way is an error.
+import { execFileSync } from 'node:child_process';
+import {
+  appendFileSync,
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TransferError } from '../../lib/errors.js';
+import { catGet } from '../../lib/transport/ssh-get.js';
+import { openSsh } from '../../lib/transport/ssh-connect.js';
+import { SshTransport } from '../../lib/transport/ssh.js';
+import type { SshEndpoint } from '../../lib/transport/endpoint.js';
+import { testLab } from '../lab/shared.js';
+
+const HOST = 'web9';
+let t: SshTransport;
+let ssh: Awaited<ReturnType<typeof openSsh>>;
+let srvDir: string;
+let local: string;
+/** Every byte value, then an odd tail: nothing may be translated, dropped or added on the way. */
+const BINARY = Buffer.concat([
+  Buffer.from(Array.from({ length: 256 * 4096 }, (_, i) => i % 256)),
+  Buffer.from('\n\r\n\0\xff tail'),
+]);
+
+const onHost = (name: string) => join(srvDir, name);
+const remote = (name: string) => `/srv/getcat/${name}`;
+const localFiles = () => readdirSync(local).sort();
+
+beforeAll(async () => {
+  const lab = testLab();
+  const h = lab.hosts[HOST]!;
+  srvDir = join(h.root, 'srv', 'getcat');
+  rmSync(srvDir, { recursive: true, force: true });
+  mkdirSync(srvDir);
+  execFileSync('chown', [`${lab.user}:`, srvDir]);
+  const ep: SshEndpoint = {
+    name: HOST,
+    host: h.address,
+    port: h.port,
+    user: lab.user,
+    keys: [lab.clientKey],
+    knownHosts: [lab.knownHosts],
+    identitiesOnly: true,
+    forwardAgent: false,
+    certificateFiles: [],
+    connectTimeoutMs: 10_000,
+    keepaliveMs: 0,
+    keepaliveCountMax: 3,
+  };
+  ssh = await openSsh(ep, false);
+  t = new SshTransport(ssh, HOST, `${lab.user}@${h.address}:${h.port}`);
+});
+
+afterAll(async () => {
+  await t?.close();
+  rmSync(srvDir, { recursive: true, force: true });
+});
+
+describe('get over cat', () => {
+  it('copies a binary file with every byte value exactly, through an awkward name, with progress to the size', async () => {
+    local = mkdtempSync(join(tmpdir(), 'fab-getcat-'));
+    const name = "-odd 'name'\n$(x)";
+    writeFileSync(onHost(name), BINARY);
+    const seen: [number, number][] = [];
+    const bytes = await t.get(remote(name), join(local, 'back.bin'), { onProgress: (d, n) => seen.push([d, n]) });
+    expect(bytes).toBe(BINARY.length);
+    expect(readFileSync(join(local, 'back.bin')).equals(BINARY)).toBe(true);
+    expect(seen.at(-1)).toEqual([BINARY.length, BINARY.length]);
+    expect(localFiles()).toEqual(['back.bin']);
+  });
+
+  it('is the path taken for a regular file; a folder, a missing or an unreadable file are left to SFTP', async () => {
+    writeFileSync(onHost('plain'), 'abc');
+    writeFileSync(onHost('locked'), 'secret', { mode: 0o600 });
+    execFileSync('chown', ['root:root', onHost('locked')]);
+    mkdirSync(onHost('dir'), { recursive: true });
+    const client = ssh.connection!;
+    expect(await catGet(client, remote('plain'), join(local, 'plain'))).toBe(3);
+    expect(readFileSync(join(local, 'plain'), 'utf8')).toBe('abc');
+    for (const other of ['locked', 'dir', 'missing']) {
+      expect(await catGet(client, remote(other), join(local, other))).toBeUndefined();
+    }
+    expect(localFiles()).toEqual(['back.bin', 'plain']);
+  });
+
+  it('gets an empty file as an empty file', async () => {
+    writeFileSync(onHost('empty'), '');
+    expect(await t.get(remote('empty'), join(local, 'empty'))).toBe(0);
+    expect(readFileSync(join(local, 'empty')).length).toBe(0);
+  });
+
+  it('names the path in the errors of a missing and of an unreadable file, and writes nothing locally', async () => {
+    writeFileSync(join(local, 'keep'), 'old');
+    await expect(t.get(remote('missing'), join(local, 'keep'))).rejects.toMatchObject({
+      code: 'ENOENT',
+      message: `${remote('missing')}: No such file`,
+    });
+    await expect(t.get(remote('locked'), join(local, 'keep'))).rejects.toMatchObject({
+      code: 'EACCES',
+      message: `${remote('locked')}: Permission denied`,
+    });
+    expect(readFileSync(join(local, 'keep'), 'utf8')).toBe('old');
+    expect(localFiles()).toEqual(['back.bin', 'empty', 'keep', 'plain']);
+  });
+
+  it('fails when the file grows during the download, and leaves the old local file as it was', async () => {
+    // 128 MiB: more than sshd can read ahead (its 8 MiB window from us, its own 16 MiB buffer, pipes),
+    // so cat is still reading when the first write lands and the file grows.
+    execFileSync('sh', ['-c', `head -c 128M /dev/zero > '${onHost('growing')}'`]);
+    let grown = false;
+    const grow = () => {
+      if (!grown) appendFileSync(onHost('growing'), 'more');
+      grown = true;
+    };
+    const err = await t.get(remote('growing'), join(local, 'keep'), { onProgress: grow }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransferError);
+    expect((err as Error).message).toBe(
+      `${remote('growing')}: the file changed size during the download (134217728 bytes at the start, 134217732 read)`,
+    );
+    expect(readFileSync(join(local, 'keep'), 'utf8')).toBe('old');
+    expect(localFiles()).toEqual(['back.bin', 'empty', 'keep', 'plain']);
+    chmodSync(local, 0o700);
+    rmSync(local, { recursive: true });
+  });
+});
