@@ -17,9 +17,13 @@ import type { Client, ClientChannel } from 'ssh2';
 /** The parts of ssh2's Client and Channel used here, as ssh2 1.x defines them. */
 interface ClientInternals {
   _chanMgr: { add(cb: OpenCallback): number };
+  /** Agent forwarding: asked for once per connection (sshd then gives every later session SSH_AUTH_SOCK). */
+  config: { allowAgentFwd?: boolean };
+  _agentFwdEnabled?: boolean;
   _protocol: {
     session(localChan: number, window: number, packetSize: number): void;
     exec(chan: number, cmd: string, wantReply: boolean): void;
+    openssh_agentForward(chan: number, wantReply: boolean): void;
     pty(
       chan: number,
       rows: number,
@@ -54,7 +58,13 @@ export interface PtySpec {
 /** True when this ssh2 has the internals used here; otherwise the transport uses ssh2's public `exec`. */
 export function canPipeline(client: Client): boolean {
   const c = client as unknown as Partial<ClientInternals>;
-  return typeof c._chanMgr?.add === 'function' && typeof c._protocol?.session === 'function';
+  const p = c._protocol;
+  return (
+    typeof c._chanMgr?.add === 'function' &&
+    typeof p?.session === 'function' &&
+    typeof p.openssh_agentForward === 'function' &&
+    typeof c.config === 'object'
+  );
 }
 
 /** Opens a session channel; resolves on the server's confirmation. */
@@ -81,13 +91,23 @@ export function execOn(
   pty: PtySpec | undefined,
   onRefused: (err: Error) => void,
 ): void {
-  const p = (client as unknown as ClientInternals)._protocol;
+  const c = client as unknown as ClientInternals;
+  const p = c._protocol;
   const ch = channel as unknown as ChannelInternals;
   const refused = (what: string) => (failed: boolean) => {
     if (!failed) return;
     onRefused(new Error(`Unable to ${what}`));
     channel.close();
   };
+  // As ssh2's own exec does (reqAgentFwd): the first session of a connection that forwards the agent asks for it.
+  if (c.config.allowAgentFwd === true && !c._agentFwdEnabled) {
+    c._agentFwdEnabled = true;
+    ch._callbacks.push((failed) => {
+      if (failed) c._agentFwdEnabled = false;
+      refused('request agent forwarding')(failed);
+    });
+    p.openssh_agentForward(ch.outgoing.id, true);
+  }
   if (pty) {
     ch._callbacks.push(refused('request a pseudo-terminal'));
     p.pty(ch.outgoing.id, pty.rows, pty.cols, 480, 640, pty.term, pty.modes, true);
