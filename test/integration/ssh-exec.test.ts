@@ -149,6 +149,22 @@ describe('put and get', () => {
     expect(none.stderr + none.stdout).toMatch(/matches no file/);
   });
 
+  it('puts a single small file into an existing folder under its name, or to the path itself (one exec)', async () => {
+    writeFileSync(join(local, 'one.txt'), 'one\n');
+    mkdirSync(srv('into'), { recursive: true });
+    chmodSync(srv('into'), 0o777);
+    const into = await fabHere(['-H', 'sx1', 'doPut', '--local', join(local, 'one.txt'), '--remote', '/srv/into']);
+    expect(logged(into.stdout, 'put')).toEqual({ bytes: 4, remotes: ['/srv/into/one.txt'] });
+    expect(readFileSync(srv('into/one.txt'), 'utf8')).toBe('one\n');
+    const args = ['--local', join(local, 'one.txt'), '--remote', '/srv/renamed.txt', '--mode', '600'];
+    const plain = await fabHere(['-H', 'sx1', 'doPut', ...args]);
+    expect(logged(plain.stdout, 'put')).toEqual({ bytes: 4, remotes: ['/srv/renamed.txt'] });
+    expect(statSync(srv('renamed.txt')).mode & 0o777).toBe(0o600);
+    const missing = await fabHere(['-H', 'sx1', 'doPut', '--local', join(local, 'one.txt'), '--remote', '/srv/no/x']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr + missing.stdout).toMatch(/\/srv\/no\/x: .*(No such file|nonexistent)/);
+  });
+
   it('sudo put replaces a root file atomically, keeping its owner, group and mode, and leaves no temp files', async () => {
     const etc = onHost('sx1', 'srv/root-owned');
     mkdirSync(etc, { recursive: true });
@@ -167,6 +183,7 @@ describe('put and get', () => {
       '/srv/root-owned/app.conf',
     ]);
     expect(denied.code).toBe(1);
+    expect(denied.stderr + denied.stdout).toMatch(/\/srv\/root-owned\/app\.conf: .*Permission denied/);
     const r = await fabHere([
       '-H',
       'sx1',
