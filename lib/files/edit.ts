@@ -59,9 +59,13 @@ export async function editFile(
       'write %s where the new file goes, e.g. nginx -t -q -c %s',
     );
   }
-  const sudo = opts.sudo === 'auto' ? await needsSudo(ctx, abs) : opts.sudo === true;
+  const create = opts.create === true;
+  // 'auto': the probe and the login user's read go out together; the read is used when no sudo is needed.
+  const first = opts.sudo === 'auto' ? autoRead(ctx, abs, create) : undefined;
+  const sudo = first ? (await first).sudo : opts.sudo === true;
   for (let attempt = 1; ; attempt++) {
-    const snap = await readRemote(ctx, abs, sudo, opts.create === true);
+    const early = attempt === 1 ? await first : undefined;
+    const snap = early?.snap ? await early.snap : await readRemote(ctx, abs, sudo, create);
     const before = snap.data?.toString('utf8') ?? '';
     const t = transform(before);
     const res: Transformed = typeof t === 'string' ? { text: t, matched: t === before ? 0 : 1, lines: [] } : t;
@@ -99,6 +103,17 @@ export async function editFile(
  * neither SFTP nor a quoted path expands it.
  */
 export { absolutePath };
+
+/** sudo 'auto': whether sudo is needed, and when not, the login user's read started alongside the probe. */
+async function autoRead(
+  ctx: Host,
+  path: string,
+  create: boolean,
+): Promise<{ sudo: boolean; snap?: Promise<Snapshot> }> {
+  const read = readRemote(ctx, path, false, create);
+  read.catch(() => undefined); // its error counts only when the login user is the one to read
+  return (await needsSudo(ctx, path)) ? { sudo: true } : { sudo: false, snap: read };
+}
 
 async function needsSudo(ctx: Host, path: string): Promise<boolean> {
   // The login user can do it alone when it may read the file, owns it (so the rename keeps the owner), and may write the folder.
@@ -172,12 +187,13 @@ async function commit(
   opts: EditOptions,
 ): Promise<'done' | 'changed'> {
   const host = ctx.host.name;
-  const t = await ctx.connection();
-  const upload = `/tmp/.fab-edit-${randomBytes(8).toString('hex')}`;
-  await t.writeFile(upload, content, { mode: 0o600 });
+  // Without sudo the content rides on the script's stdin (one round trip less). With sudo it is uploaded first as the
+  // login user: a sudo command may need a pty (sudoers requiretty, --pty), which would mangle bytes on stdin.
+  const upload = sudo ? `/tmp/.fab-edit-${randomBytes(8).toString('hex')}` : undefined;
+  if (upload) await (await ctx.connection()).writeFile(upload, content, { mode: 0o600 });
   const script = commitScript({
     path,
-    upload,
+    ...(upload ? { upload } : {}),
     expectHash: snap.hash,
     sudo,
     ...(opts.validate ? { validate: opts.validate } : {}),
@@ -190,7 +206,9 @@ async function commit(
     sh`sh -c ${script}`.text,
     `(replace ${path}: check it is unchanged, copy, keep owner and mode${opts.validate ? `, validate with ${opts.validate}` : ''}${opts.backup ? `, backup ${opts.backup}` : ''}, rename)`,
   );
-  const r = await ctx.unscoped(() => (sudo ? ctx.sudo(cmd) : ctx.run(cmd)).quiet().nothrow());
+  const r = await ctx.unscoped(() =>
+    (sudo ? ctx.sudo(cmd) : ctx.run(cmd, { stdin: content, pty: false })).quiet().nothrow(),
+  );
   if (r.ok) return 'done';
   const detail = r.stderr.trim();
   switch (r.code) {
