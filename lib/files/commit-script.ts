@@ -9,6 +9,9 @@ import { quote, sh } from '../commands/quote.js';
 
 export const EXIT = { changed: 99, invalid: 98, owner: 97, failed: 95 } as const;
 
+/** Printed first by a script that takes its content on stdin: it ran (a sudo that refused to start prints none). */
+export const STARTED = 'fab-commit-started';
+
 export interface CommitSpec {
   path: string;
   /** Uploaded new content (removed afterwards); undefined: the new content comes on the script's stdin. */
@@ -27,6 +30,7 @@ export interface CommitSpec {
 
 export function commitScript(s: CommitSpec): string {
   const lines = [
+    ...(s.upload === undefined ? [`echo ${STARTED}`] : []),
     'set -u',
     `f=${quote(s.path)}; new=${s.upload === undefined ? '' : quote(s.upload)}; want=${quote(s.expectHash)}; tmp=`,
     `trap '[ -z "$new" ] || rm -f -- "$new"; [ -z "$tmp" ] || rm -f -- "$tmp"' EXIT`,

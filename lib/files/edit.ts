@@ -1,10 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { raw, sh } from '../commands/quote.js';
 import { FileEditError, UsageError } from '../errors.js';
 import type { Host } from '../run/host.js';
 import { absolutePath } from '../run/paths.js';
-import { commitScript, EXIT } from './commit-script.js';
+import { commit, type Snapshot } from './edit-commit.js';
 import type { Transformed } from './transforms.js';
 
 export interface EditOptions {
@@ -31,11 +31,6 @@ export interface EditResult {
   matched: number;
   dryRun: boolean;
   backup?: string;
-}
-
-interface Snapshot {
-  data: Buffer | undefined;
-  hash: string;
 }
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -176,63 +171,6 @@ async function readRemote(ctx: Host, path: string, sudo: boolean, create: boolea
   }
   if (data === undefined && !create) throw new FileEditError(host, path, 'no such file; nothing created');
   return { data, hash: data === undefined ? 'absent' : sha256(data) };
-}
-
-async function commit(
-  ctx: Host,
-  path: string,
-  content: Buffer,
-  snap: Snapshot,
-  sudo: boolean,
-  opts: EditOptions,
-): Promise<'done' | 'changed'> {
-  const host = ctx.host.name;
-  // Without sudo the content rides on the script's stdin (one round trip less). With sudo it is uploaded first as the
-  // login user: a sudo command may need a pty (sudoers requiretty, --pty), which would mangle bytes on stdin.
-  const upload = sudo ? `/tmp/.fab-edit-${randomBytes(8).toString('hex')}` : undefined;
-  if (upload) await (await ctx.connection()).writeFile(upload, content, { mode: 0o600 });
-  const script = commitScript({
-    path,
-    ...(upload ? { upload } : {}),
-    expectHash: snap.hash,
-    sudo,
-    ...(opts.validate ? { validate: opts.validate } : {}),
-    ...(opts.backup ? { backup: opts.backup } : {}),
-    ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
-    ...(opts.owner ? { owner: opts.owner } : {}),
-  });
-  // The script is long; the display says what it does (errors carry its own messages).
-  const cmd = raw(
-    sh`sh -c ${script}`.text,
-    `(replace ${path}: check it is unchanged, copy, keep owner and mode${opts.validate ? `, validate with ${opts.validate}` : ''}${opts.backup ? `, backup ${opts.backup}` : ''}, rename)`,
-  );
-  const r = await ctx.unscoped(() =>
-    (sudo ? ctx.sudo(cmd) : ctx.run(cmd, { stdin: content, pty: false })).quiet().nothrow(),
-  );
-  if (r.ok) return 'done';
-  const detail = r.stderr.trim();
-  switch (r.code) {
-    case EXIT.changed:
-      return 'changed';
-    case EXIT.invalid:
-      throw new FileEditError(
-        host,
-        path,
-        `validation failed (${opts.validate}); the original is kept:\n${detail.replace(/^/gm, '    ')}`,
-      );
-    case EXIT.owner:
-      throw new FileEditError(
-        host,
-        path,
-        `owned by another user: replacing it without sudo would change its owner; pass { sudo: true }`,
-      );
-    default:
-      throw new FileEditError(
-        host,
-        path,
-        `could not write it (exit ${r.code}); the original is kept${detail ? `:\n${detail.replace(/^/gm, '    ')}` : ''}`,
-      );
-  }
 }
 
 async function unifiedDiff(path: string, before: string, after: string): Promise<string> {

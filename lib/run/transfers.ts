@@ -19,7 +19,6 @@ import {
 } from '../commands/transfer.js';
 import { FabError, UsageError } from '../errors.js';
 import { SMALL_PUT_MAX } from '../commands/small-file.js';
-import { execPutFile } from '../transport/ssh-small-file.js';
 import type { Progress, Transport } from '../transport/types.js';
 import type { GetOptions, Host, PutOptions, PutResult } from './host.js';
 
@@ -118,7 +117,7 @@ const modeOf = (f: PlannedFile): { mode?: number } => (f.mode === undefined ? {}
 
 /**
  * A small file over SSH goes as one exec (content on stdin; directory check, size check and chmod on the host): one
- * round trip where SFTP's open, write, close and the stats cost five. undefined: not small, or not SSH.
+ * round trip where SFTP's open, write, close and the stats cost five. undefined: not small, or not supported.
  */
 async function smallPut(
   t: Transport,
@@ -126,11 +125,11 @@ async function smallPut(
   remote: string,
   intoDir?: string,
 ): Promise<PutResult['files'][number] | undefined> {
-  if (t.kind !== 'ssh' || f.size > SMALL_PUT_MAX) return undefined;
+  if (!t.putSmall || f.size > SMALL_PUT_MAX) return undefined;
   const data = await readFile(f.local);
   if (data.length > SMALL_PUT_MAX) return undefined;
   const opts = { ...modeOf(f), ...(intoDir === undefined ? {} : { intoDir }) };
-  const dest = await execPutFile((c, o) => t.exec(c, o), data, remote, opts);
+  const dest = await t.putSmall(data, remote, opts);
   return { local: f.local, remote: dest, bytes: data.length };
 }
 

@@ -48,6 +48,25 @@ afterAll(async () => {
 });
 
 describe('pty', () => {
+  it('a sudo edit under --pty: content on stdin without a pty, or uploaded when sudoers requiretty refuses', async () => {
+    for (const host of ['sx1', 'tty1']) {
+      const f = onHost(host, 'srv/edit-pty.conf');
+      mkdirSync(onHost(host, 'srv'), { recursive: true });
+      writeFileSync(f, 'a=1\nb=2\n', { mode: 0o640 });
+      execFileSync('chown', ['root:root', f]);
+      const args = ['doSudoSed', '--path', '/srv/edit-pty.conf', '--from', 'a=1', '--to', 'a=3'];
+      const uploads = async () =>
+        (await labSsh(lab.state, host, 'ls -a /tmp | grep -c fab-edit || true')).stdout.trim();
+      const before = await uploads();
+      const r = await fabHere(['-H', host, '--pty', '--json', ...args]);
+      expect(r.code).toBe(0);
+      expect([readFileSync(f, 'utf8'), statSync(f).mode & 0o777, statSync(f).uid]).toEqual(['a=3\nb=2\n', 0o640, 0]);
+      const commits = r.events.filter((e) => e.type === 'command.start' && e.requested.startsWith('(replace '));
+      expect(commits).toHaveLength(host === 'tty1' ? 2 : 1); // tty1: refused without a tty, then the upload way
+      expect(await uploads()).toBe(before); // the upload (tty1) is removed
+    }
+  });
+
   it('sudo fails under requiretty without a pty, and works with run(..., { pty: true }) or --pty', async () => {
     const without = await fabHere(['-H', 'tty1', 'ptySudo']);
     expect(logged<{ code: number; stderr: string }>(without.stdout, 'result')).toMatchObject({
