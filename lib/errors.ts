@@ -209,7 +209,7 @@ export class RecipeError extends FabError {
   }
 }
 
-export type NginxProblem = 'not-running' | 'reload-timeout' | 'unhealthy';
+export type NginxProblem = 'not-running' | 'reload-failed' | 'reload-timeout' | 'unhealthy';
 export class NginxError extends RecipeError {
   override name = 'NginxError';
   constructor(

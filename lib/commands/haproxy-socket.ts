@@ -20,3 +20,21 @@ export function adminSocketCommand(socket: string, command: string): ShellComman
   const cmd = sh`printf '%s\\n' ${command} | socat -t 5 stdio unix-connect:${socket}`;
   return raw(cmd.text, `(haproxy ${socket}: ${command})`);
 }
+
+/** Printed between the answers of `adminSocketBatch` (a line no HAProxy answer holds). */
+export const BATCH_MARK = '@@fab-haproxy-next@@';
+
+/**
+ * Several commands on the socket in one shell line (one round trip), each on its own connection as
+ * `adminSocketCommand` sends it, in order, stopping at the first socat that fails; the answers are separated by
+ * BATCH_MARK lines (`splitBatch`).
+ */
+export function adminSocketBatch(socket: string, commands: readonly string[]): ShellCommand {
+  const text = commands.map((c) => adminSocketCommand(socket, c).text).join(` && echo ${BATCH_MARK} && `);
+  return raw(text, `(haproxy ${socket}: ${commands.join('; ')})`);
+}
+
+/** The answers of `adminSocketBatch`, in order. */
+export function splitBatch(stdout: string): string[] {
+  return stdout.split(`${BATCH_MARK}\n`);
+}

@@ -1,8 +1,8 @@
 import { raw, sh, type ShellCommand } from './quote.js';
 
 /**
- * nginx's shell, as data: test the config, put the backup back, reload, and the two process probes the
- * reload wait needs. The reload command is the `nginxReload` setting: the operator's own shell text.
+ * nginx's shell, as data: test the config, put the backup back, check the master, and reload-and-wait as one
+ * script. The reload command is the `nginxReload` setting: the operator's own shell text, taken as written.
  */
 
 /** Test the whole configuration (used when the new file cannot be tested alone). */
@@ -11,11 +11,35 @@ export const testConfig = (): ShellCommand => raw('nginx -t -q');
 /** Put the file saved before the edit back over the edited one. */
 export const restoreBackup = (backup: string, path: string): ShellCommand => sh`mv -f -- ${backup} ${path}`;
 
-/** The operator's reload command (`nginx -s reload`, `systemctl reload nginx`, ...), taken as written. */
-export const reload = (command: string): ShellCommand => raw(command);
-
-/** The pids of a process's children, one a line (nginx's workers); none is not an error. */
-export const childPids = (pid: number): ShellCommand => sh`pgrep -P ${pid} || true`;
-
 /** Exit 0 when the process exists and may be signalled. */
 export const processAlive = (pid: number): ShellCommand => sh`kill -0 ${pid}`;
+
+/** Exit statuses of `reloadAndWait` besides 0 (reloaded, old workers gone, master alive). */
+export const RELOAD_EXIT = { notRunning: 10, reloadFailed: 11, timeout: 12 } as const;
+
+/**
+ * The whole reload as one script, one round trip on a slow link: read the master's pid, note its workers, run the
+ * operator's reload, poll (every 0.1 s, `polls` times at most) until no worker of the old configuration is left and
+ * new ones run, then check the master still answers `kill -0`. Prints the master pid. On a timeout, stderr names
+ * the old workers still running.
+ */
+export function reloadAndWait(pidFile: string, reloadCommand: string, polls: number): ShellCommand {
+  const script = [
+    sh`pid=$(cat -- ${pidFile} 2>/dev/null)`.text,
+    `case $pid in ''|*[!0-9]*|0*) exit ${RELOAD_EXIT.notRunning};; esac`,
+    `kill -0 "$pid" 2>/dev/null || exit ${RELOAD_EXIT.notRunning}`,
+    'old=$(pgrep -P "$pid")',
+    `{ ${reloadCommand}\n} >&2 || exit ${RELOAD_EXIT.reloadFailed}`,
+    'i=0',
+    'while :; do',
+    '  now=" $(echo $(pgrep -P "$pid")) "; left=',
+    '  for p in $old; do case $now in *" $p "*) left="$left $p";; esac; done',
+    '  [ -z "$left" ] && [ "$now" != "  " ] && break',
+    `  i=$((i + 1)); [ $i -le ${Math.max(1, Math.ceil(polls))} ] || { echo "old workers$left" >&2; exit ${RELOAD_EXIT.timeout}; }`,
+    '  sleep 0.1',
+    'done',
+    `kill -0 "$pid" || exit ${RELOAD_EXIT.notRunning}`,
+    'echo "$pid"',
+  ].join('\n');
+  return raw(sh`sh -c ${script}`.text, `(reload nginx: ${reloadCommand}; wait for the old workers of ${pidFile})`);
+}

@@ -26,3 +26,24 @@ export function writeStdin(path: string, mode?: number): ShellCommand {
       : sh`(umask 077 && cat > ${path}) && chmod ${mode.toString(8).padStart(4, '0')} -- ${path}`;
   return raw(c.text, `(write ${path})`);
 }
+
+/** Exit status of `putStdin` when the file written is not `size` bytes long. */
+export const PUT_SHORT = 14;
+
+/** The largest file `put` sends as one exec (`putStdin`); bigger files go over SFTP, streamed. */
+export const SMALL_PUT_MAX = 256 * 1024;
+
+/**
+ * A single-file put in one exec: stdin written to `path` (or to `path/<intoDir>` when `path` is a directory, as
+ * SFTP's put resolves it), then its size checked on the host (exit PUT_SHORT, sizes on stderr) and the mode set.
+ * Prints the path written. Same creation rules as writeStdin.
+ */
+export function putStdin(path: string, size: number, mode?: number, intoDir?: string): ShellCommand {
+  const inside = intoDir === undefined ? undefined : `${path.replace(/\/+$/, '')}/${intoDir}`;
+  const pick = inside === undefined ? sh`d=${path}` : sh`d=${path}; [ -d "$d" ] && d=${inside}`;
+  const write = mode === undefined ? 'cat > "$d"' : '(umask 077 && cat > "$d")';
+  const short = `{ echo "arrived with $n bytes, ${size} expected" >&2; exit ${PUT_SHORT}; }`;
+  const check = `n=$(wc -c < "$d") && [ $n -eq ${size} ] || ${short}`;
+  const chmod = mode === undefined ? '' : ` && chmod ${mode.toString(8).padStart(4, '0')} -- "$d"`;
+  return raw(`${pick.text}; ${write} || exit 1; ${check}${chmod} && printf '%s' "$d"`, `(put ${path})`);
+}

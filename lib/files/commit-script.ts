@@ -9,10 +9,13 @@ import { quote, sh } from '../commands/quote.js';
 
 export const EXIT = { changed: 99, invalid: 98, owner: 97, failed: 95 } as const;
 
+/** Printed first by a script that takes its content on stdin: it ran (a sudo that refused to start prints none). */
+export const STARTED = 'fab-commit-started';
+
 export interface CommitSpec {
   path: string;
-  /** Uploaded new content (removed afterwards). */
-  upload: string;
+  /** Uploaded new content (removed afterwards); undefined: the new content comes on the script's stdin. */
+  upload?: string;
   /** sha256 hex of what was read, or 'absent' for a file we create. */
   expectHash: string;
   /** Root can keep any owner; a login user may only replace files it owns. */
@@ -27,16 +30,18 @@ export interface CommitSpec {
 
 export function commitScript(s: CommitSpec): string {
   const lines = [
+    ...(s.upload === undefined ? [`echo ${STARTED}`] : []),
     'set -u',
-    `f=${quote(s.path)}; new=${quote(s.upload)}; want=${quote(s.expectHash)}; tmp=`,
-    `trap 'rm -f -- "$new"; [ -z "$tmp" ] || rm -f -- "$tmp"' EXIT`,
+    `f=${quote(s.path)}; new=${s.upload === undefined ? '' : quote(s.upload)}; want=${quote(s.expectHash)}; tmp=`,
+    `trap '[ -z "$new" ] || rm -f -- "$new"; [ -z "$tmp" ] || rm -f -- "$tmp"' EXIT`,
     `if [ "$want" = absent ]; then [ ! -e "$f" ] || exit ${EXIT.changed}; else cur=$(sha256sum < "$f") || exit ${EXIT.failed}; [ "\${cur%% *}" = "$want" ] || exit ${EXIT.changed}; fi`,
   ];
   if (!s.sudo) lines.push(`[ "$want" = absent ] || [ "$(stat -c %u -- "$f")" = "$(id -u)" ] || exit ${EXIT.owner}`);
   lines.push(
     'dir=$(dirname -- "$f"); base=$(basename -- "$f")',
     `tmp=$(mktemp -- "$dir/.$base.fab-XXXXXX") || exit ${EXIT.failed}`,
-    `cat -- "$new" > "$tmp" || exit ${EXIT.failed}`,
+    // stdin: the upload rides with the script (one round trip less than writing it first).
+    `${s.upload === undefined ? 'cat' : 'cat -- "$new"'} > "$tmp" || exit ${EXIT.failed}`,
   );
   const keep = s.sudo
     ? 'chown --reference="$f" -- "$tmp" && chmod --reference="$f" -- "$tmp"'

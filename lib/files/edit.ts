@@ -1,10 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { raw, sh } from '../commands/quote.js';
 import { FileEditError, UsageError } from '../errors.js';
 import type { Host } from '../run/host.js';
 import { absolutePath } from '../run/paths.js';
-import { commitScript, EXIT } from './commit-script.js';
+import { commit, type Snapshot } from './edit-commit.js';
 import type { Transformed } from './transforms.js';
 
 export interface EditOptions {
@@ -33,11 +33,6 @@ export interface EditResult {
   backup?: string;
 }
 
-interface Snapshot {
-  data: Buffer | undefined;
-  hash: string;
-}
-
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const ATTEMPTS = 3;
 
@@ -59,9 +54,13 @@ export async function editFile(
       'write %s where the new file goes, e.g. nginx -t -q -c %s',
     );
   }
-  const sudo = opts.sudo === 'auto' ? await needsSudo(ctx, abs) : opts.sudo === true;
+  const create = opts.create === true;
+  // 'auto': the probe and the login user's read go out together; the read is used when no sudo is needed.
+  const first = opts.sudo === 'auto' ? autoRead(ctx, abs, create) : undefined;
+  const sudo = first ? (await first).sudo : opts.sudo === true;
   for (let attempt = 1; ; attempt++) {
-    const snap = await readRemote(ctx, abs, sudo, opts.create === true);
+    const early = attempt === 1 ? await first : undefined;
+    const snap = early?.snap ? await early.snap : await readRemote(ctx, abs, sudo, create);
     const before = snap.data?.toString('utf8') ?? '';
     const t = transform(before);
     const res: Transformed = typeof t === 'string' ? { text: t, matched: t === before ? 0 : 1, lines: [] } : t;
@@ -99,6 +98,17 @@ export async function editFile(
  * neither SFTP nor a quoted path expands it.
  */
 export { absolutePath };
+
+/** sudo 'auto': whether sudo is needed, and when not, the login user's read started alongside the probe. */
+async function autoRead(
+  ctx: Host,
+  path: string,
+  create: boolean,
+): Promise<{ sudo: boolean; snap?: Promise<Snapshot> }> {
+  const read = readRemote(ctx, path, false, create);
+  read.catch(() => undefined); // its error counts only when the login user is the one to read
+  return (await needsSudo(ctx, path)) ? { sudo: true } : { sudo: false, snap: read };
+}
 
 async function needsSudo(ctx: Host, path: string): Promise<boolean> {
   // The login user can do it alone when it may read the file, owns it (so the rename keeps the owner), and may write the folder.
@@ -161,60 +171,6 @@ async function readRemote(ctx: Host, path: string, sudo: boolean, create: boolea
   }
   if (data === undefined && !create) throw new FileEditError(host, path, 'no such file; nothing created');
   return { data, hash: data === undefined ? 'absent' : sha256(data) };
-}
-
-async function commit(
-  ctx: Host,
-  path: string,
-  content: Buffer,
-  snap: Snapshot,
-  sudo: boolean,
-  opts: EditOptions,
-): Promise<'done' | 'changed'> {
-  const host = ctx.host.name;
-  const t = await ctx.connection();
-  const upload = `/tmp/.fab-edit-${randomBytes(8).toString('hex')}`;
-  await t.writeFile(upload, content, { mode: 0o600 });
-  const script = commitScript({
-    path,
-    upload,
-    expectHash: snap.hash,
-    sudo,
-    ...(opts.validate ? { validate: opts.validate } : {}),
-    ...(opts.backup ? { backup: opts.backup } : {}),
-    ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
-    ...(opts.owner ? { owner: opts.owner } : {}),
-  });
-  // The script is long; the display says what it does (errors carry its own messages).
-  const cmd = raw(
-    sh`sh -c ${script}`.text,
-    `(replace ${path}: check it is unchanged, copy, keep owner and mode${opts.validate ? `, validate with ${opts.validate}` : ''}${opts.backup ? `, backup ${opts.backup}` : ''}, rename)`,
-  );
-  const r = await ctx.unscoped(() => (sudo ? ctx.sudo(cmd) : ctx.run(cmd)).quiet().nothrow());
-  if (r.ok) return 'done';
-  const detail = r.stderr.trim();
-  switch (r.code) {
-    case EXIT.changed:
-      return 'changed';
-    case EXIT.invalid:
-      throw new FileEditError(
-        host,
-        path,
-        `validation failed (${opts.validate}); the original is kept:\n${detail.replace(/^/gm, '    ')}`,
-      );
-    case EXIT.owner:
-      throw new FileEditError(
-        host,
-        path,
-        `owned by another user: replacing it without sudo would change its owner; pass { sudo: true }`,
-      );
-    default:
-      throw new FileEditError(
-        host,
-        path,
-        `could not write it (exit ${r.code}); the original is kept${detail ? `:\n${detail.replace(/^/gm, '    ')}` : ''}`,
-      );
-  }
 }
 
 async function unifiedDiff(path: string, before: string, after: string): Promise<string> {

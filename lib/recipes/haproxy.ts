@@ -1,4 +1,10 @@
-import { adminSocketCommand, setServerState, SHOW_STAT } from '../commands/haproxy-socket.js';
+import {
+  adminSocketBatch,
+  adminSocketCommand,
+  setServerState,
+  SHOW_STAT,
+  splitBatch,
+} from '../commands/haproxy-socket.js';
 import { FileEditError, HaproxyError } from '../errors.js';
 import { editFile, type EditResult } from '../files/edit.js';
 import type { Host } from '../run/host.js';
@@ -28,10 +34,22 @@ export async function haproxyAdmin(ctx: Host, s: HaproxySettings, command: strin
   const c = ctx.sudo(adminSocketCommand(s.socket, command)).quiet();
   const out = (await (probe ? c.probe() : c)).stdout;
   const answer = out.trim();
-  // The socket answers an empty line on success, a message otherwise.
-  if (!probe && answer !== '' && !ctx.dryRun)
-    throw new HaproxyError(ctx.host.name, 'refused', `haproxy refused "${command}": ${answer}`);
+  if (!probe) refusedUnlessEmpty(ctx, command, answer);
   return out;
+}
+
+// The socket answers an empty line on success, a message otherwise.
+function refusedUnlessEmpty(ctx: Host, command: string, answer: string): void {
+  if (answer !== '' && !ctx.dryRun)
+    throw new HaproxyError(ctx.host.name, 'refused', `haproxy refused "${command}": ${answer}`);
+}
+
+/** Set a server's state and read `show stat` right after, in one command (one round trip). */
+async function setStateThenStat(ctx: Host, s: HaproxySettings, command: string): Promise<StatRow[] | undefined> {
+  const out = (await ctx.sudo(adminSocketBatch(s.socket, [command, SHOW_STAT])).quiet()).stdout;
+  const [answer = '', stat] = splitBatch(out);
+  refusedUnlessEmpty(ctx, command, answer.trim());
+  return stat === undefined ? undefined : parseStat(stat);
 }
 
 export async function haproxyStatus(ctx: Host, s: HaproxySettings = haproxySettings(ctx)): Promise<StatRow[]> {
@@ -80,16 +98,18 @@ export async function setHaproxyServer(
     await haproxyAdmin(ctx, s, setServerState(s.backend, server, 'ready'));
     return edit;
   }
-  await haproxyAdmin(ctx, s, setServerState(s.backend, server, 'drain'));
-  if (!ctx.dryRun) await waitDrained(ctx, s, server);
+  // The first poll of the drain goes with the drain itself.
+  const first = await setStateThenStat(ctx, s, setServerState(s.backend, server, 'drain'));
+  if (!ctx.dryRun) await waitDrained(ctx, s, server, first);
   await haproxyAdmin(ctx, s, setServerState(s.backend, server, 'maint'));
   return edit;
 }
 
-async function waitDrained(ctx: Host, s: HaproxySettings, server: string): Promise<void> {
+async function waitDrained(ctx: Host, s: HaproxySettings, server: string, first?: StatRow[]): Promise<void> {
   const deadline = Date.now() + s.drainTimeoutMs;
   for (let round = 0; ; round++) {
-    const row = (await haproxyStatus(ctx, s)).find((r) => r.backend === s.backend && r.server === server);
+    const rows = round === 0 && first ? first : await haproxyStatus(ctx, s);
+    const row = rows.find((r) => r.backend === s.backend && r.server === server);
     if (!row || row.scur === 0) return;
     if (Date.now() > deadline)
       throw new HaproxyError(

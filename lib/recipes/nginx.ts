@@ -1,4 +1,4 @@
-import { childPids, processAlive, reload, restoreBackup, testConfig } from '../commands/nginx.js';
+import { processAlive, RELOAD_EXIT, reloadAndWait, restoreBackup, testConfig } from '../commands/nginx.js';
 import { pidFile } from '../commands/probes.js';
 import { FileEditError, NginxError } from '../errors.js';
 import { editFile, type EditResult } from '../files/edit.js';
@@ -64,9 +64,9 @@ export async function setNginxBackend(
   }
   if (edit.changed && !ctx.dryRun) {
     if (!s.validate) await testAfterWrite(ctx, s, edit);
-    await reloadNginx(ctx, s);
-  }
-  await checkNginx(ctx, s);
+    await reloadNginx(ctx, s); // also checks the master still answers
+    await checkHealth(ctx, s);
+  } else await checkNginx(ctx, s);
   return edit;
 }
 
@@ -92,27 +92,30 @@ const notRunning = (ctx: Host, s: NginxSettings) =>
 
 /**
  * `nginx -s reload`, then wait until every worker of the old configuration has exited: from then on
- * no request goes to a disabled backend. Old workers finish their requests first, so none fails.
+ * no request goes to a disabled backend. Old workers finish their requests first, so none fails. One script on
+ * the host (pid file, workers, reload, polls, `kill -0`): one round trip however long the wait.
  */
 export async function reloadNginx(ctx: Host, s: NginxSettings = nginxSettings(ctx)): Promise<void> {
-  // Read afresh: nginx may have been restarted since this run last looked. A reload keeps the master.
-  const master = await masterPid(ctx, s, true);
-  if (master === undefined) throw notRunning(ctx, s);
-  const workers = async () => (await asRoot(ctx, s, childPids(master)).quiet().probe()).lines();
-  const old = await workers();
-  await asRoot(ctx, s, reload(s.reload)).quiet();
-  const deadline = Date.now() + s.reloadTimeoutMs;
-  for (;;) {
-    const now = await workers();
-    if (!now.some((p) => old.includes(p)) && now.length) return;
-    if (Date.now() > deadline)
-      throw new NginxError(
-        ctx.host.name,
-        'reload-timeout',
-        `nginx did not finish reloading within ${s.reloadTimeoutMs / 1000}s (old workers ${old.filter((p) => now.includes(p)).join(' ')} still running)`,
-      );
-    await new Promise((r) => setTimeout(r, 100));
+  // The pid file is read afresh inside: nginx may have been restarted since this run last looked.
+  const r = await asRoot(ctx, s, reloadAndWait(s.pidFile, s.reload, s.reloadTimeoutMs / 100))
+    .quiet()
+    .nothrow();
+  if (r.ok) return;
+  const detail = r.stderr.trim();
+  if (r.code === RELOAD_EXIT.notRunning) throw notRunning(ctx, s);
+  if (r.code === RELOAD_EXIT.timeout) {
+    const old = /old workers (.*)$/m.exec(detail)?.[1] ?? '';
+    throw new NginxError(
+      ctx.host.name,
+      'reload-timeout',
+      `nginx did not finish reloading within ${s.reloadTimeoutMs / 1000}s (old workers ${old} still running)`,
+    );
   }
+  throw new NginxError(
+    ctx.host.name,
+    'reload-failed',
+    `nginx reload (${s.reload}) failed: ${detail || `exit ${r.code}`}`,
+  );
 }
 
 /** nginx still runs (its master answers signal 0) and, when configured, its health URL answers 200. */
@@ -124,6 +127,11 @@ export async function checkNginx(ctx: Host, s: NginxSettings = nginxSettings(ctx
   // A pid from earlier in the run may be stale (nginx restarted since): then read the file again.
   if (!ok && cached) ok = await alive(await masterPid(ctx, s, true));
   if (!ok) throw notRunning(ctx, s);
+  await checkHealth(ctx, s);
+}
+
+/** When configured, nginx's health URL answers 200 (over HTTP, no SSH round trip). */
+async function checkHealth(ctx: Host, s: NginxSettings): Promise<void> {
   if (!s.healthUrl) return;
   const res = await httpGet(s.healthUrl, 5000).catch((e: Error) => ({ status: 0, body: e.message }));
   if (res.status !== 200)

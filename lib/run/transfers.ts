@@ -3,7 +3,7 @@
  * size checks and progress events. Shell text comes from commands/transfer.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve as resolveLocal } from 'node:path';
 import { raw, sh } from '../commands/quote.js';
 import {
@@ -18,6 +18,7 @@ import {
   type PutPlan,
 } from '../commands/transfer.js';
 import { FabError, UsageError } from '../errors.js';
+import { SMALL_PUT_MAX } from '../commands/small-file.js';
 import type { Progress, Transport } from '../transport/types.js';
 import type { GetOptions, Host, PutOptions, PutResult } from './host.js';
 
@@ -114,10 +115,33 @@ export async function putFiles(
 
 const modeOf = (f: PlannedFile): { mode?: number } => (f.mode === undefined ? {} : { mode: f.mode });
 
+/**
+ * A small file over SSH goes as one exec (content on stdin; directory check, size check and chmod on the host): one
+ * round trip where SFTP's open, write, close and the stats cost five. undefined: not small, or not supported.
+ */
+async function smallPut(
+  t: Transport,
+  f: PlannedFile,
+  remote: string,
+  intoDir?: string,
+): Promise<PutResult['files'][number] | undefined> {
+  if (!t.putSmall || f.size > SMALL_PUT_MAX) return undefined;
+  const data = await readFile(f.local);
+  if (data.length > SMALL_PUT_MAX) return undefined;
+  const opts = { ...modeOf(f), ...(intoDir === undefined ? {} : { intoDir }) };
+  const dest = await t.putSmall(data, remote, opts);
+  return { local: f.local, remote: dest, bytes: data.length };
+}
+
 async function putDirect(ctx: Host, t: Transport, plan: PutPlan): Promise<PutResult['files']> {
   if (plan.dirs.length) await ctx.unscoped(() => ctx.run(sh`mkdir -p -- ${plan.dirs}`).quiet());
   const out: PutResult['files'] = [];
   for (const f of plan.files) {
+    const small = await smallPut(t, f, f.remote, f.intoDir);
+    if (small) {
+      out.push(small);
+      continue;
+    }
     let dest = f.remote;
     if (f.intoDir && (await t.stat(dest).catch(() => undefined))?.isDirectory)
       dest = `${dest.replace(/\/+$/, '')}/${f.intoDir}`;
@@ -143,6 +167,11 @@ async function putAsRoot(
   try {
     for (const [i, f] of plan.files.entries()) {
       const up = `${tmp}/${names[i]}`;
+      const small = await smallPut(t, f, up);
+      if (small) {
+        out.push({ ...small, remote: f.remote });
+        continue;
+      }
       const bytes = await t.put(f.local, up, { ...modeOf(f), onProgress: progress(ctx, 'put', f.local, f.remote) });
       sizeCheck(ctx, f.remote, (await t.stat(up))?.size, bytes);
       out.push({ local: f.local, remote: f.remote, bytes });

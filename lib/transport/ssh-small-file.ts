@@ -1,4 +1,4 @@
-import { CAT_EXIT, catFile, writeStdin } from '../commands/small-file.js';
+import { CAT_EXIT, catFile, PUT_SHORT, putStdin, writeStdin } from '../commands/small-file.js';
 import type { Transport } from './types.js';
 
 /** Errors with the errno names the rest of fab checks (e.code === 'ENOENT'), as SFTP errors get in ssh.ts. */
@@ -46,4 +46,27 @@ export async function execWriteFile(
   if (r.code === 0) return;
   const code = /Permission denied/.test(r.err) ? 'EACCES' : /No such file/.test(r.err) ? 'ENOENT' : 'EIO';
   throw fileError(path, r.err || `exit ${r.code}`, code);
+}
+
+/**
+ * A small single-file put over one exec channel (`putStdin`): written, size-checked and chmodded on the host in
+ * one round trip. Resolves with the path written (`remote`, or `remote/<intoDir>` when it is a directory).
+ */
+export async function execPutFile(
+  exec: Transport['exec'],
+  data: Buffer,
+  remote: string,
+  opts: { mode?: number; intoDir?: string } = {},
+): Promise<string> {
+  const r = await collect(exec, putStdin(remote, data.length, opts.mode, opts.intoDir).text, data);
+  if (r.code === 0) return r.out.toString('utf8');
+  const code =
+    r.code === PUT_SHORT
+      ? 'EIO'
+      : /Permission denied/.test(r.err)
+        ? 'EACCES'
+        : /No such file|nonexistent/.test(r.err)
+          ? 'ENOENT'
+          : 'EIO';
+  throw fileError(remote, r.err || `exit ${r.code}`, code);
 }

@@ -4,7 +4,7 @@ import type { NodeSSH } from 'node-ssh';
 import type { ClientChannel, SFTPWrapper, Stats } from 'ssh2';
 import { ConnectionLostError } from '../errors.js';
 import { canPipeline, execOn, sendSignal, SpareSession } from './ssh-session.js';
-import { execReadFile, execWriteFile } from './ssh-small-file.js';
+import { execPutFile, execReadFile, execWriteFile } from './ssh-small-file.js';
 import { catGet, intoLocalFile } from './ssh-get.js';
 import type {
   ExecOptions,
@@ -19,6 +19,7 @@ import type {
 } from './types.js';
 
 const NO_SUCH_FILE = 2;
+const REFUSAL_GRACE_MS = 1000;
 
 /**
  * A pty for commands, not for people: no echo (a sudo password or stdin never comes back as output)
@@ -70,8 +71,21 @@ export class SshTransport implements Transport {
     let refused: ((e: Error) => void) | undefined;
     const refusal = new Promise<never>((_, rej) => (refused = rej));
     refusal.catch(() => undefined);
-    execOn(this.client, channel, command, opts.pty ? PTY : undefined, (e) => refused!(e));
+    execOn(this.client, channel, command, opts.pty ? PTY : undefined, (e) => this.refusedOrLost(e, refused!));
     return this.process(channel, opts, refusal);
+  }
+
+  /**
+   * sshd going away refuses an exec before the connection's close arrives: wait for the close (at most
+   * REFUSAL_GRACE_MS, on the error path only) so the error says the connection was lost, as a transfer's would.
+   */
+  private refusedOrLost(e: Error, reject: (e: Error) => void): void {
+    const c = this.ssh.connection;
+    if (this.lost || !c) return reject(this.lost ?? e);
+    const onClose = () => setImmediate(done);
+    const done = () => (clearTimeout(timer), c.off('close', onClose), reject(this.lost ?? e));
+    const timer = setTimeout(done, REFUSAL_GRACE_MS);
+    c.on('close', onClose);
   }
 
   private ssh2Exec(command: string, opts: ExecOptions): Promise<ClientChannel> {
@@ -126,6 +140,10 @@ export class SshTransport implements Transport {
   }
   get(remotePath: string, localPath: string, opts: GetFileOptions = {}): Promise<number> {
     return this.guard(this.rawGet(remotePath, localPath, opts));
+  }
+  putSmall(data: Buffer, remotePath: string, opts: { mode?: number; intoDir?: string } = {}): Promise<string> {
+    // One exec (content on stdin) where SFTP needs open, write, close and a stat; guarded like any transfer.
+    return this.guard(execPutFile((c, o) => this.rawExec(c, o), data, remotePath, opts));
   }
   readFile(remotePath: string): Promise<Buffer> {
     return this.guard(this.rawReadFile(remotePath));

@@ -63,6 +63,11 @@ export interface Transport {
   /** Streams a file up (bounded memory); resolves with the bytes sent. */
   put(localPath: string, remotePath: string, opts?: PutFileOptions): Promise<number>;
   get(remotePath: string, localPath: string, opts?: GetFileOptions): Promise<number>;
+  /**
+   * SSH transports that can: a small file (`data` in memory) written, size-checked and chmodded in one command;
+   * into `remotePath/<intoDir>` when `remotePath` is a directory. Resolves with the path written.
+   */
+  putSmall?(data: Buffer, remotePath: string, opts?: { mode?: number; intoDir?: string }): Promise<string>;
   readFile(remotePath: string): Promise<Buffer>;
   writeFile(remotePath: string, data: string | Buffer, opts?: { mode?: number }): Promise<void>;
   /** undefined when the path does not exist. */

@@ -1,7 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import * as hs from '../../lib/commands/haproxy-socket.js';
 import * as ng from '../../lib/commands/nginx.js';
-import type { ShellCommand } from '../../lib/commands/quote.js';
+import { sh, type ShellCommand } from '../../lib/commands/quote.js';
 
 // Input -> the exact command line sent to the host, and what the operator is shown of it.
 const GOLDEN: [string, ShellCommand, string, string?][] = [
@@ -11,13 +15,28 @@ const GOLDEN: [string, ShellCommand, string, string?][] = [
     ng.restoreBackup('/etc/nginx/my site.conf.fab-bak', '/etc/nginx/my site.conf'),
     `mv -f -- '/etc/nginx/my site.conf.fab-bak' '/etc/nginx/my site.conf'`,
   ],
-  [
-    'nginx reload (the setting, as written)',
-    ng.reload('systemctl reload nginx && echo "$(date)"'),
-    'systemctl reload nginx && echo "$(date)"',
-  ],
-  ['nginx childPids', ng.childPids(4242), 'pgrep -P 4242 || true'],
   ['nginx processAlive', ng.processAlive(4242), 'kill -0 4242'],
+  [
+    'nginx reloadAndWait',
+    ng.reloadAndWait('/run/my nginx.pid', 'nginx -s reload', 5),
+    `sh -c 'pid=$(cat -- '\\''/run/my nginx.pid'\\'' 2>/dev/null)
+case $pid in '\\'''\\''|*[!0-9]*|0*) exit 10;; esac
+kill -0 "$pid" 2>/dev/null || exit 10
+old=$(pgrep -P "$pid")
+{ nginx -s reload
+} >&2 || exit 11
+i=0
+while :; do
+  now=" $(echo $(pgrep -P "$pid")) "; left=
+  for p in $old; do case $now in *" $p "*) left="$left $p";; esac; done
+  [ -z "$left" ] && [ "$now" != "  " ] && break
+  i=$((i + 1)); [ $i -le 5 ] || { echo "old workers$left" >&2; exit 12; }
+  sleep 0.1
+done
+kill -0 "$pid" || exit 10
+echo "$pid"'`,
+    '(reload nginx: nginx -s reload; wait for the old workers of /run/my nginx.pid)',
+  ],
   [
     'haproxy show stat',
     hs.adminSocketCommand('/run/haproxy/admin.sock', hs.SHOW_STAT),
@@ -32,10 +51,25 @@ const GOLDEN: [string, ShellCommand, string, string?][] = [
   ],
 ];
 
+GOLDEN.push([
+  'haproxy batch: drain, then show stat',
+  hs.adminSocketBatch('/run/h.sock', [hs.setServerState('app', 'web2', 'drain'), hs.SHOW_STAT]),
+  `printf '%s\\n' 'set server app/web2 state drain' | socat -t 5 stdio unix-connect:/run/h.sock` +
+    ` && echo ${hs.BATCH_MARK} && printf '%s\\n' 'show stat' | socat -t 5 stdio unix-connect:/run/h.sock`,
+  '(haproxy /run/h.sock: set server app/web2 state drain; show stat)',
+]);
+
 describe('LB command builders', () => {
   it.each(GOLDEN)('%s', (_name, cmd, text, display = text) => {
     expect(cmd.text).toBe(text);
     expect(cmd.display).toBe(display);
+  });
+
+  it('splits a batch answer back into its commands, in a real shell', () => {
+    const fake = hs
+      .adminSocketBatch('/x', ['a', 'b'])
+      .text.replace(/socat -t 5 stdio unix-connect:\/x/g, 'sed s/^/got-/');
+    expect(hs.splitBatch(spawnSync('sh', ['-c', fake], { encoding: 'utf8' }).stdout)).toEqual(['got-a\n', 'got-b\n']);
   });
 
   it('names every server state the recipes set', () => {
@@ -44,5 +78,67 @@ describe('LB command builders', () => {
       'set server be/sv state drain',
       'set server be/sv state maint',
     ]);
+  });
+});
+
+/** An nginx-like master: two workers; on HUP two new ones, the old ones killed (or, stuck, left running). */
+function fakeMaster(dir: string, stuck: boolean): { pid: number; pidFile: string; stop(): void } {
+  const script = [
+    'spawn() { sleep 60 & a=$!; sleep 60 & b=$!; }',
+    `trap 'o="$a $b"; spawn; ${stuck ? ':' : 'kill $o'}' HUP`,
+    "trap 'kill $a $b; exit 0' TERM",
+    'spawn',
+    'while :; do wait; done',
+  ].join('\n');
+  const child = spawn('sh', ['-c', script], { stdio: 'ignore' });
+  const pidFile = join(dir, `nginx ${stuck ? 'stuck' : 'ok'}.pid`);
+  writeFileSync(pidFile, `${child.pid}\n`);
+  return { pid: child.pid!, pidFile, stop: () => void child.kill('SIGTERM') };
+}
+
+describe('nginx reloadAndWait in a real shell, against an nginx-like master', () => {
+  const dir = mkdtempSync(join(tmpdir(), "fab-nginx '"));
+  const run = (cmd: ShellCommand) => spawnSync('sh', ['-c', cmd.text], { encoding: 'utf8' });
+  const workers = (pid: number) => spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.split('\n');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('returns the master pid once the old workers are gone and new ones run', async () => {
+    const m = fakeMaster(dir, false);
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const before = workers(m.pid).filter(Boolean);
+      expect(before).toHaveLength(2);
+      const r = run(ng.reloadAndWait(m.pidFile, sh`kill -HUP "$(cat -- ${m.pidFile})"`.text, 50));
+      expect([r.status, r.stdout.trim()]).toEqual([0, String(m.pid)]);
+      const after = workers(m.pid).filter(Boolean);
+      expect(after.some((p) => before.includes(p))).toBe(false);
+      expect(after).toHaveLength(2);
+    } finally {
+      m.stop();
+    }
+  });
+
+  it('times out naming the old workers still running', async () => {
+    const m = fakeMaster(dir, true);
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const before = workers(m.pid).filter(Boolean);
+      const r = run(ng.reloadAndWait(m.pidFile, `kill -HUP ${m.pid}`, 3));
+      expect(r.status).toBe(ng.RELOAD_EXIT.timeout);
+      expect(r.stderr.trim()).toBe(`old workers ${before.join(' ')}`);
+    } finally {
+      m.stop();
+    }
+  });
+
+  it('exits notRunning for a missing or dead pid file, reloadFailed when the reload fails', () => {
+    expect(run(ng.reloadAndWait(join(dir, 'none.pid'), 'true', 3)).status).toBe(ng.RELOAD_EXIT.notRunning);
+    const dead = join(dir, 'dead.pid');
+    writeFileSync(dead, '999999999\n');
+    expect(run(ng.reloadAndWait(dead, 'true', 3)).status).toBe(ng.RELOAD_EXIT.notRunning);
+    const self = join(dir, 'self.pid');
+    writeFileSync(self, `${process.pid}\n`);
+    const r = run(ng.reloadAndWait(self, 'echo bad conf; false', 3));
+    expect([r.status, r.stderr.trim()]).toEqual([ng.RELOAD_EXIT.reloadFailed, 'bad conf']);
   });
 });

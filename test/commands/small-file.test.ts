@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CAT_EXIT, catFile, writeStdin } from '../../lib/commands/small-file.js';
+import { CAT_EXIT, catFile, PUT_SHORT, putStdin, writeStdin } from '../../lib/commands/small-file.js';
 import type { ShellCommand } from '../../lib/commands/quote.js';
 
 const P = "/etc/my app's.conf";
@@ -18,6 +18,21 @@ const GOLDEN: [string, ShellCommand, string, string][] = [
   ],
   ['writeStdin', writeStdin(P), `cat > ${Q}`, `(write ${P})`],
   ['writeStdin with a mode', writeStdin(P, 0o640), `(umask 077 && cat > ${Q}) && chmod 0640 -- ${Q}`, `(write ${P})`],
+  [
+    'putStdin',
+    putStdin(P, 1024),
+    `d=${Q}; cat > "$d" || exit 1; n=$(wc -c < "$d") && [ $n -eq 1024 ] || ` +
+      `{ echo "arrived with $n bytes, 1024 expected" >&2; exit 14; } && printf '%s' "$d"`,
+    `(put ${P})`,
+  ],
+  [
+    'putStdin with a mode, into a directory',
+    putStdin('/srv/a b/', 3, 0o600, "x'y"),
+    `d='/srv/a b/'; [ -d "$d" ] && d='/srv/a b/x'\\''y'; (umask 077 && cat > "$d") || exit 1; ` +
+      `n=$(wc -c < "$d") && [ $n -eq 3 ] || { echo "arrived with $n bytes, 3 expected" >&2; exit 14; }` +
+      ` && chmod 0600 -- "$d" && printf '%s' "$d"`,
+    `(put /srv/a b/)`,
+  ],
 ];
 
 describe('small file builders', () => {
@@ -55,5 +70,45 @@ describe('small file commands in a real shell', () => {
     chmodSync(f, 0o600);
     expect(run(writeStdin(f), Buffer.from('three')).status).toBe(0);
     expect(statSync(f).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('putStdin in a real shell', () => {
+  const base = mkdtempSync(join(tmpdir(), "fabts put '$(x) "));
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
+  const run = (cmd: ShellCommand, input: Buffer) => spawnSync('/bin/sh', ['-c', cmd.text], { input });
+
+  it('writes the bytes, sets the mode and prints the path written', () => {
+    const f = join(base, 'a file');
+    const bytes = Buffer.from([0, 255, 10, 39, 36]);
+    const r = run(putStdin(f, bytes.length, 0o640), bytes);
+    expect(r.status).toBe(0);
+    expect(r.stdout.toString()).toBe(f);
+    expect(readFileSync(f).equals(bytes)).toBe(true);
+    expect(statSync(f).mode & 0o777).toBe(0o640);
+  });
+
+  it('goes inside an existing directory under the given name, and to the path itself otherwise', () => {
+    const dir = join(base, 'dir');
+    mkdirSync(dir);
+    expect(run(putStdin(`${dir}/`, 2, undefined, 'n.txt'), Buffer.from('hi')).stdout.toString()).toBe(`${dir}/n.txt`);
+    expect(readFileSync(join(dir, 'n.txt'), 'utf8')).toBe('hi');
+    const plain = join(base, 'plain');
+    expect(run(putStdin(plain, 2, undefined, 'n.txt'), Buffer.from('ho')).stdout.toString()).toBe(plain);
+    expect(readFileSync(plain, 'utf8')).toBe('ho');
+  });
+
+  it('fails with PUT_SHORT when fewer bytes arrive than announced, before setting the mode', () => {
+    const f = join(base, 'short');
+    const r = run(putStdin(f, 10, 0o644), Buffer.from('abc'));
+    expect(r.status).toBe(PUT_SHORT);
+    expect(r.stderr.toString()).toMatch(/arrived with 3 bytes, 10 expected/);
+    expect(statSync(f).mode & 0o777).toBe(0o600);
+  });
+
+  it('fails on a missing folder with the shell naming it', () => {
+    const r = run(putStdin(join(base, 'no/such/f'), 1), Buffer.from('x'));
+    expect(r.status).toBe(1);
+    expect(r.stderr.toString()).toMatch(/no\/such\/f/);
   });
 });

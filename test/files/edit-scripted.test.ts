@@ -15,9 +15,8 @@ function hostWith(text: string): ScriptedTransport {
   t.files.set(CONF, { data: Buffer.from(text), mode: 0o644 });
   return t;
 }
-/** The content editFile uploaded for its n-th commit (uploads are the other files in the map). */
-const uploads = (t: ScriptedTransport) =>
-  [...t.files].filter(([p]) => p.startsWith('/tmp/.fab-edit-')).map(([, f]) => f.data.toString());
+/** The content each commit carried on its stdin (no separate upload without sudo: it rides with the script). */
+const uploads = (t: ScriptedTransport) => t.commands.filter(isCommit).map((c) => c.stdin);
 
 describe('editFile on a scripted host', () => {
   it('uploads the edited text and commits it once, with the hash it read and the validator', async () => {
@@ -26,6 +25,7 @@ describe('editFile on a scripted host', () => {
     expect(r.exitCode).toBe(0);
     web1.verify();
     expect(uploads(web1)).toEqual(['host=a\nport=8080\n']);
+    expect([...web1.files.keys()]).toEqual([CONF]); // nothing uploaded beside it
     const commit = web1.commands.find(isCommit)!.command;
     expect(commit).toContain('app --check');
     expect(r.value('web1')).toMatchObject({ changed: true, matched: 1, path: CONF });

@@ -1,4 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   appendText,
@@ -110,5 +114,20 @@ describe('commit script', () => {
     expect(() => execFileSync('sh', ['-n', '-c', script])).not.toThrow();
     expect(script).toContain(`f='/srv/a dir/it'\\''s "x".conf'`);
     expect(script).toContain('nginx -t -q -c "$tmp"');
+  });
+
+  it('without an upload, takes the new content from stdin and replaces the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fab-commit-'));
+    const f = join(dir, "it's.conf");
+    writeFileSync(f, 'old\n', { mode: 0o640 });
+    const want = createHash('sha256').update('old\n').digest('hex');
+    const script = commitScript({ path: f, expectHash: want, sudo: false });
+    execFileSync('sh', ['-c', script], { input: 'new\n' });
+    expect([readFileSync(f, 'utf8'), statSync(f).mode & 0o777, readdirSync(dir)]).toEqual([
+      'new\n',
+      0o640,
+      ["it's.conf"],
+    ]);
+    rmSync(dir, { recursive: true });
   });
 });

@@ -38,12 +38,17 @@ async function turnsOf(ops: string, extra: string[] = [], env: Record<string, st
 }
 
 describe('round trips on a warm connection, through a 30 ms RTT proxy (turns: an upper bound of round trips)', () => {
-  it('a command is one turn, a passwordless sudo at most two, an edit at most four (before: 2-3, 3, 9-11)', async () => {
-    const t = await turnsOf('command,sudo,edit,editSudo');
+  it('a command is one turn, a passwordless sudo at most two, an edit three, a small put two (before: 2-3, 3, 9-11, 5)', async () => {
+    const t = await turnsOf('command,sudo,edit,editSudo,put');
     expect(t['command']).toBe(1);
     expect(t['sudo']).toBeLessThanOrEqual(2);
-    expect(t['edit']).toBeLessThanOrEqual(4);
-    expect(t['edit (sudo)']).toBeLessThanOrEqual(6);
+    // Read, then the compare-and-swap script with the content on stdin: its exec, then (once sshd opened the
+    // channel's window, which it does only when the command runs) the content.
+    expect(t['edit']).toBeLessThanOrEqual(3);
+    // The same with sudo; its turns also count the EOF fab sends once sudo is done asking (before: 6).
+    expect(t['edit (sudo)']).toBeLessThanOrEqual(5);
+    // One exec with the content on stdin: the exec, then the content once the window opens (SFTP + stat: 5).
+    expect(t['put 1 KiB']).toBeLessThanOrEqual(2);
   });
 
   it('sudo with a password answers the prompt in one more round trip', async () => {

@@ -48,6 +48,25 @@ afterAll(async () => {
 });
 
 describe('pty', () => {
+  it('a sudo edit under --pty: content on stdin without a pty, or uploaded when sudoers requiretty refuses', async () => {
+    for (const host of ['sx1', 'tty1']) {
+      const f = onHost(host, 'srv/edit-pty.conf');
+      mkdirSync(onHost(host, 'srv'), { recursive: true });
+      writeFileSync(f, 'a=1\nb=2\n', { mode: 0o640 });
+      execFileSync('chown', ['root:root', f]);
+      const args = ['doSudoSed', '--path', '/srv/edit-pty.conf', '--from', 'a=1', '--to', 'a=3'];
+      const uploads = async () =>
+        (await labSsh(lab.state, host, 'ls -a /tmp | grep -c fab-edit || true')).stdout.trim();
+      const before = await uploads();
+      const r = await fabHere(['-H', host, '--pty', '--json', ...args]);
+      expect(r.code).toBe(0);
+      expect([readFileSync(f, 'utf8'), statSync(f).mode & 0o777, statSync(f).uid]).toEqual(['a=3\nb=2\n', 0o640, 0]);
+      const commits = r.events.filter((e) => e.type === 'command.start' && e.requested.startsWith('(replace '));
+      expect(commits).toHaveLength(host === 'tty1' ? 2 : 1); // tty1: refused without a tty, then the upload way
+      expect(await uploads()).toBe(before); // the upload (tty1) is removed
+    }
+  });
+
   it('sudo fails under requiretty without a pty, and works with run(..., { pty: true }) or --pty', async () => {
     const without = await fabHere(['-H', 'tty1', 'ptySudo']);
     expect(logged<{ code: number; stderr: string }>(without.stdout, 'result')).toMatchObject({
@@ -149,6 +168,22 @@ describe('put and get', () => {
     expect(none.stderr + none.stdout).toMatch(/matches no file/);
   });
 
+  it('puts a single small file into an existing folder under its name, or to the path itself (one exec)', async () => {
+    writeFileSync(join(local, 'one.txt'), 'one\n');
+    mkdirSync(srv('into'), { recursive: true });
+    chmodSync(srv('into'), 0o777);
+    const into = await fabHere(['-H', 'sx1', 'doPut', '--local', join(local, 'one.txt'), '--remote', '/srv/into']);
+    expect(logged(into.stdout, 'put')).toEqual({ bytes: 4, remotes: ['/srv/into/one.txt'] });
+    expect(readFileSync(srv('into/one.txt'), 'utf8')).toBe('one\n');
+    const args = ['--local', join(local, 'one.txt'), '--remote', '/srv/renamed.txt', '--mode', '600'];
+    const plain = await fabHere(['-H', 'sx1', 'doPut', ...args]);
+    expect(logged(plain.stdout, 'put')).toEqual({ bytes: 4, remotes: ['/srv/renamed.txt'] });
+    expect(statSync(srv('renamed.txt')).mode & 0o777).toBe(0o600);
+    const missing = await fabHere(['-H', 'sx1', 'doPut', '--local', join(local, 'one.txt'), '--remote', '/srv/no/x']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr + missing.stdout).toMatch(/\/srv\/no\/x: .*(No such file|nonexistent)/);
+  });
+
   it('sudo put replaces a root file atomically, keeping its owner, group and mode, and leaves no temp files', async () => {
     const etc = onHost('sx1', 'srv/root-owned');
     mkdirSync(etc, { recursive: true });
@@ -167,6 +202,7 @@ describe('put and get', () => {
       '/srv/root-owned/app.conf',
     ]);
     expect(denied.code).toBe(1);
+    expect(denied.stderr + denied.stdout).toMatch(/\/srv\/root-owned\/app\.conf: .*Permission denied/);
     const r = await fabHere([
       '-H',
       'sx1',

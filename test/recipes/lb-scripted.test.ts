@@ -1,5 +1,7 @@
 // The nginx reload wait and the HAProxy drain loop, on scripted LB hosts (the lab tests run them on real ones).
 import { describe, expect, it } from 'vitest';
+import { BATCH_MARK } from '../../lib/commands/haproxy-socket.js';
+import { RELOAD_EXIT } from '../../lib/commands/nginx.js';
 import { setHaproxyServer } from '../../lib/recipes/haproxy.js';
 import { checkNginx, setNginxBackend } from '../../lib/recipes/nginx.js';
 import { task } from '../../lib/task/task.js';
@@ -8,53 +10,51 @@ import { ScriptedTransport, runTask, type SeenCommand } from '../../lib/testing/
 const NGINX = 'upstream app {\n    server web1:8080;\n    server web2:8080;\n}\n';
 const has = (s: string) => (c: SeenCommand) => c.command.includes(s);
 
-/** An nginx host whose workers are replaced one poll at a time after the reload. */
-function nginxHost(workerPolls: string[][]): { t: ScriptedTransport; polls: () => number } {
-  let poll = 0;
-  const t = new ScriptedTransport('lb1')
+/** An nginx host whose reload script (pid file, workers, reload, polls, kill -0 on the host) answers `reload`. */
+function nginxHost(reload: { code?: number; stdout?: string; stderr?: string }): ScriptedTransport {
+  return new ScriptedTransport('lb1')
     .on(has('[ -w '), { code: 1 }) // the login user cannot replace the conf: edit as root
     .on(has('base64 -w0'), { stdout: Buffer.from(NGINX).toString('base64') })
-    .once((c) => c.command.startsWith('sh -c '))
-    .on('cat -- /run/nginx.pid', { stdout: '100\n' })
-    .on('kill -0 100', {})
-    .on(has('pgrep -P 100'), () => ({
-      stdout: `${workerPolls[Math.min(poll++, workerPolls.length - 1)]!.join('\n')}\n`,
-    }))
-    .once('nginx -s reload');
-  return { t, polls: () => poll };
+    .once(has('pgrep -P'), reload)
+    .once((c) => c.command.startsWith('sh -c '));
 }
 const disable = (server: string) => task({}, (ctx) => setNginxBackend(ctx, server, false));
 const nginxSettings = { nginxReloadTimeout: 0.5 };
 
 describe('nginx: disable a backend, reload, wait for the old workers', () => {
-  it('returns only once every worker of the old configuration has exited', async () => {
-    const { t, polls } = nginxHost([
-      ['201', '202'],
-      ['202', '301'],
-      ['301', '302'],
-    ]);
+  it('reloads and waits in one script on the host, after the edit, with the timeout as polls', async () => {
+    const t = nginxHost({ stdout: '100\n' });
     const r = await runTask(disable('web2'), { hosts: { lb1: { transport: t, settings: nginxSettings } } });
     expect(r.exitCode).toBe(0);
     t.verify();
-    expect(polls()).toBe(3); // before the reload, one old worker still there, then all new
-    const order = t.commands.map((c) => c.command).filter((c) => /reload|pgrep|kill -0/.test(c));
-    expect(order[1]).toBe('nginx -s reload');
-    expect(order.at(-1)).toBe('kill -0 100'); // the master still answers after the reload
-    expect(t.commands.filter(has('nginx.pid'))).toHaveLength(1); // read once per reload: the pid is a fact
+    const cmds = t.commands.map((c) => c.command);
+    const script = cmds.find((c) => c.includes('pgrep -P'))!;
+    expect(cmds.indexOf(script)).toBe(cmds.length - 1); // after the commit; nothing after it (kill -0 is inside)
+    expect(t.commands.find((c) => c.command === script)!.sudo).toBe(true);
+    for (const part of ['cat -- /run/nginx.pid', 'nginx -s reload', '[ $i -le 5 ]', 'kill -0 "$pid"'])
+      expect(script).toContain(part);
+    expect(cmds.filter((c) => c.includes('nginx.pid'))).toHaveLength(1); // one read of the pid file
     expect(r.value('lb1')).toMatchObject({ changed: true });
   });
 
   it('fails with the old workers named when they outlive the reload timeout', async () => {
-    const { t } = nginxHost([
-      ['201', '202'],
-      ['201', '301'],
-    ]);
+    const t = nginxHost({ code: RELOAD_EXIT.timeout, stderr: 'old workers 201 202\n' });
     const r = await runTask(disable('web2'), { hosts: { lb1: { transport: t, settings: nginxSettings } } });
     expect(r.exitCode).toBe(1);
     expect(r.error('lb1')!.message).toMatch(
-      /nginx did not finish reloading within 0.5s \(old workers 201 still running\)/,
+      /nginx did not finish reloading within 0.5s \(old workers 201 202 still running\)/,
     );
     expect(r.error('lb1')).toMatchObject({ name: 'NginxError', host: 'lb1', problem: 'reload-timeout' });
+  });
+
+  it('says nginx is not running when the script finds no live master, and names a failed reload', async () => {
+    const gone = nginxHost({ code: RELOAD_EXIT.notRunning });
+    const r = await runTask(disable('web2'), { hosts: { lb1: { transport: gone, settings: nginxSettings } } });
+    expect(r.error('lb1')).toMatchObject({ name: 'NginxError', problem: 'not-running' });
+    const bad = nginxHost({ code: RELOAD_EXIT.reloadFailed, stderr: 'nginx: [emerg] bad conf\n' });
+    const r2 = await runTask(disable('web2'), { hosts: { lb1: { transport: bad, settings: nginxSettings } } });
+    expect(r2.error('lb1')).toMatchObject({ name: 'NginxError', problem: 'reload-failed' });
+    expect(r2.error('lb1')!.message).toMatch(/nginx reload \(nginx -s reload\) failed: nginx: \[emerg\] bad conf/);
   });
 });
 
@@ -110,8 +110,15 @@ const HAPROXY = 'backend app\n    server web1 10.0.0.1:8080 check\n    server we
 function haproxyHost(stats: string[]): { t: ScriptedTransport; admin: string[] } {
   const admin: string[] = [];
   let n = 0;
+  const next = () => stats[Math.min(n++, stats.length - 1)]!;
   const t = new ScriptedTransport('lb2')
-    .on(has('show stat'), () => ({ stdout: stats[Math.min(n++, stats.length - 1)]! }))
+    // A state change with the first poll after it, in one command: the answer, the mark, then the stat.
+    .on(has(BATCH_MARK), (c) => {
+      admin.push(/set server (\S+ state \w+)/.exec(c.command)![1]!);
+      expect(c.command.indexOf('set server')).toBeLessThan(c.command.indexOf('show stat'));
+      return { stdout: `\n${BATCH_MARK}\n${next()}` };
+    })
+    .on(has('show stat'), () => ({ stdout: next() }))
     .on(has('base64 -w0'), { stdout: Buffer.from(HAPROXY).toString('base64') })
     .once((c) => c.command.startsWith('sh -c '))
     .on(has('set server'), (c) => (admin.push(/set server (\S+ state \w+)/.exec(c.command)![1]!), { stdout: '\n' }));
@@ -139,7 +146,9 @@ describe('HAProxy: drain a server until its sessions end, then maint', () => {
     expect(r.exitCode).toBe(0);
     t.verify();
     expect(admin).toEqual(['app/web2 state drain', 'app/web2 state maint']);
-    expect(t.commands.filter(has('show stat'))).toHaveLength(3); // the guard's read, then two polls
+    // The guard's read, then two polls: the first in the same command as the drain.
+    expect(t.commands.filter(has('show stat'))).toHaveLength(3);
+    expect(t.commands.filter(has('set server')).map((c) => c.command.includes('show stat'))).toEqual([true, false]);
   });
 
   it('leaves the server in drain and says how many sessions remain after the drain timeout', async () => {
