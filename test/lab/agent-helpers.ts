@@ -2,12 +2,26 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { agentStatus } from '../../lib/transport/agent/start.js';
-import type { FabRun } from '../helpers/fab.js';
+import { fab, type FabRun } from '../helpers/fab.js';
 import { testLab } from './shared.js';
 
 /** Each test gets its own XDG_RUNTIME_DIR, so its agent is its own. */
 export const runtimeDir = (): string => mkdtempSync(join(tmpdir(), 'fab-agent-'));
+
+/** A runtime dir per call, each one's agent stopped (`--persist-stop`) after the test that made it. */
+export function useRuntimeDirs(): () => string {
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const XDG_RUNTIME_DIR of dirs.splice(0)) await fab(['--persist-stop'], { env: { XDG_RUNTIME_DIR } });
+  });
+  return () => {
+    const d = runtimeDir();
+    dirs.push(d);
+    return d;
+  };
+}
 export const controlDir = (xdg: string): string => join(xdg, 'fabts');
 export const agentSock = (xdg: string): string => join(controlDir(xdg), 'p-agent.sock');
 

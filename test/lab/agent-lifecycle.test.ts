@@ -14,20 +14,14 @@ import {
   connectTarget,
   controlDir,
   outcome,
-  runtimeDir,
   status,
   until,
+  useRuntimeDirs,
 } from './agent-helpers.js';
 
-const dirs: string[] = [];
+const xdgDir = useRuntimeDirs();
 const pids: number[] = [];
-const xdgDir = (): string => {
-  const d = runtimeDir();
-  dirs.push(d);
-  return d;
-};
-afterEach(async () => {
-  for (const XDG_RUNTIME_DIR of dirs.splice(0)) await fab(['--persist-stop'], { env: { XDG_RUNTIME_DIR } });
+afterEach(() => {
   // Agents this file stopped or orphaned on purpose.
   for (const pid of pids.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
 });

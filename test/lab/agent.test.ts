@@ -5,21 +5,13 @@
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fab, fabLab } from '../helpers/fab.js';
 import { labSsh, testLab } from './shared.js';
 import { startAuthSshd } from './auth-sshd.js';
-import { accepted, connectTarget, outcome, runtimeDir, status } from './agent-helpers.js';
+import { accepted, connectTarget, outcome, status, useRuntimeDirs } from './agent-helpers.js';
 
-const dirs: string[] = [];
-const xdgDir = (): string => {
-  const d = runtimeDir();
-  dirs.push(d);
-  return d;
-};
-afterEach(async () => {
-  for (const XDG_RUNTIME_DIR of dirs.splice(0)) await fab(['--persist-stop'], { env: { XDG_RUNTIME_DIR } });
-});
+const xdgDir = useRuntimeDirs();
 
 describe('--persist over ssh2: the fab agent', () => {
   it('reuses the connection on later runs (no new login), with output and exit codes as a direct run', async () => {
