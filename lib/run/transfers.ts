@@ -116,8 +116,9 @@ export async function putFiles(
 const modeOf = (f: PlannedFile): { mode?: number } => (f.mode === undefined ? {} : { mode: f.mode });
 
 /**
- * A small file over SSH goes as one exec (content on stdin; directory check, size check and chmod on the host): one
- * round trip where SFTP's open, write, close and the stats cost five. undefined: not small, or not supported.
+ * A small file over SSH goes as one exec (content on stdin; directory check, size check and chmod on the host): two
+ * round trips (sshd opens the session's window once the command runs) where SFTP's open, write, close and the stats
+ * cost five. undefined: not small, or not supported.
  */
 async function smallPut(
   t: Transport,
