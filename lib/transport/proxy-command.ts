@@ -13,6 +13,11 @@ export interface ProxySocket {
   ended(ms: number): Promise<void>;
 }
 
+/** The ProxyCommand under each open connection, so closing the connection can wait for the command to end. */
+const proxies = new WeakMap<object, ProxySocket>();
+export const attachProxy = (connection: object, proxy: ProxySocket): void => void proxies.set(connection, proxy);
+export const proxyOf = (connection: object): ProxySocket | undefined => proxies.get(connection);
+
 /**
  * Runs `command` (tokens already expanded) as OpenSSH does: `sh -c`, in its own process group so it
  * can be stopped with its children (nc, socat, an ssh -W) when the connection closes.

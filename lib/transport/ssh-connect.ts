@@ -6,7 +6,7 @@ import { ConnectError, HostKeyError, type ConnectFailure } from '../errors.js';
 import { describeEndpoint, type SshEndpoint } from './endpoint.js';
 import { AuthPlan } from './ssh-auth.js';
 import type { Credentials } from './credentials.js';
-import { startProxyCommand, type ProxySocket } from './proxy-command.js';
+import { attachProxy, startProxyCommand, type ProxySocket } from './proxy-command.js';
 import {
   appendKnownHost,
   checkHostKey,
@@ -75,6 +75,7 @@ export async function openSsh(
   const ssh = new NodeSSH();
   try {
     await ssh.connect(config as never);
+    if (proxy) attachProxy(ssh, proxy);
     return ssh;
   } catch (err) {
     ssh.dispose();

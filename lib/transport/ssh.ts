@@ -3,6 +3,7 @@ import { stat as localStat } from 'node:fs/promises';
 import type { NodeSSH } from 'node-ssh';
 import type { ClientChannel, SFTPWrapper, Stats } from 'ssh2';
 import { ConnectionLostError } from '../errors.js';
+import { proxyOf } from './proxy-command.js';
 import { canPipeline, execOn, sendSignal, SpareSession } from './ssh-session.js';
 import { execPutFile, execReadFile, execWriteFile } from './ssh-small-file.js';
 import { catGet, intoLocalFile } from './ssh-get.js';
@@ -245,6 +246,8 @@ export class SshTransport implements Transport {
     this.closing = true;
     this.sessions?.close();
     this.ssh.dispose();
+    // A ProxyCommand is stopped when its socket closes; wait for it, so no proxy outlives the run.
+    await proxyOf(this.ssh)?.ended(1000);
   }
 }
 
