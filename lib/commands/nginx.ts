@@ -24,7 +24,13 @@ export const RELOAD_EXIT = { notRunning: 10, reloadFailed: 11, timeout: 12 } as 
  * the old workers still running.
  */
 export function reloadAndWait(pidFile: string, reloadCommand: string, polls: number): ShellCommand {
-  const script = [
+  const script = reloadScript(pidFile, reloadCommand, polls);
+  return raw(sh`sh -c ${script}`.text, `(reload nginx: ${reloadCommand}; wait for the old workers of ${pidFile})`);
+}
+
+/** `reloadAndWait`'s script text, also run at the end of a conf edit's commit script (one command for both). */
+export function reloadScript(pidFile: string, reloadCommand: string, polls: number): string {
+  return [
     sh`pid=$(cat -- ${pidFile} 2>/dev/null)`.text,
     `case $pid in ''|*[!0-9]*|0*) exit ${RELOAD_EXIT.notRunning};; esac`,
     `kill -0 "$pid" 2>/dev/null || exit ${RELOAD_EXIT.notRunning}`,
@@ -41,5 +47,15 @@ export function reloadAndWait(pidFile: string, reloadCommand: string, polls: num
     `kill -0 "$pid" || exit ${RELOAD_EXIT.notRunning}`,
     'echo "$pid"',
   ].join('\n');
-  return raw(sh`sh -c ${script}`.text, `(reload nginx: ${reloadCommand}; wait for the old workers of ${pidFile})`);
 }
+
+/** Exit status of `testOrRestore` when `nginx -t` fails (the previous file is back). */
+export const TEST_FAILED_EXIT = 13;
+
+/**
+ * For an edit that could not be validated alone (an included file): test the whole configuration after it, and on
+ * failure put the backup back and exit TEST_FAILED_EXIT, nginx's words on stderr. Script text, run before the
+ * reload in the edit's commit script.
+ */
+export const testOrRestore = (backup: string, path: string): string =>
+  `${testConfig().text} || { ${restoreBackup(backup, path).text}; exit ${TEST_FAILED_EXIT}; }`;

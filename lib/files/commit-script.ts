@@ -12,6 +12,9 @@ export const EXIT = { changed: 99, invalid: 98, owner: 97, failed: 95 } as const
 /** Printed first by a script that takes its content on stdin: it ran (a sudo that refused to start prints none). */
 export const STARTED = 'fab-commit-started';
 
+/** Printed once the file is replaced, before `after` runs: what follows on stdout and the exit status are its. */
+export const COMMITTED = 'fab-commit-done';
+
 export interface CommitSpec {
   path: string;
   /** Uploaded new content (removed afterwards); undefined: the new content comes on the script's stdin. */
@@ -26,6 +29,11 @@ export interface CommitSpec {
   /** For a new file. */
   mode?: number;
   owner?: string;
+  /**
+   * Shell text run by the same script once the file is in place (e.g. a reload), so a change and its effect
+   * cost one command; its exit status is the script's. Without `set -u`: it may be the operator's own text.
+   */
+  after?: string;
 }
 
 export function commitScript(s: CommitSpec): string {
@@ -61,7 +69,7 @@ export function commitScript(s: CommitSpec): string {
     `mv -f -- "$tmp" "$f" || exit ${EXIT.failed}`,
     'tmp=',
     'sync -- "$dir" 2>/dev/null',
-    'exit 0',
+    ...(s.after === undefined ? ['exit 0'] : [`echo ${COMMITTED}`, 'set +u', s.after]),
   );
   return lines.join('\n');
 }

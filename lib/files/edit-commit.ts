@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { raw, sh, type ShellCommand } from '../commands/quote.js';
 import { FileEditError } from '../errors.js';
 import type { Host } from '../run/host.js';
-import { commitScript, EXIT, STARTED } from './commit-script.js';
+import { COMMITTED, commitScript, EXIT, STARTED } from './commit-script.js';
 
 /** What editFile read: the bytes (undefined: no file) and their sha256 (or 'absent'). */
 export interface Snapshot {
@@ -16,6 +16,17 @@ export interface Commit {
   backup?: string | false;
   mode?: number;
   owner?: string;
+  /** Shell text the same script runs once the file is in place (see CommitSpec.after). */
+  after?: string;
+  /** What `after` does, for the command's display. */
+  afterLabel?: string;
+}
+
+/** What `after` did: its exit status and its own output (the commit's lines left out). */
+export interface AfterResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
 }
 
 /** Replace the file with `content` if it is still what was read ('changed' otherwise); errors name the file. */
@@ -26,15 +37,21 @@ export async function commit(
   snap: Snapshot,
   sudo: boolean,
   opts: Commit,
-): Promise<'done' | 'changed'> {
+): Promise<{ outcome: 'done' | 'changed'; after?: AfterResult }> {
   const host = ctx.host.name;
   const r =
     (await viaStdin(ctx, path, content, snap, sudo, opts)) ?? (await viaUpload(ctx, path, content, snap, sudo, opts));
-  if (r.ok) return 'done';
+  // Once the file is in place, a failure is `after`'s: the caller names it (a reload is not a write error).
+  const mark = r.stdout.indexOf(`${COMMITTED}\n`);
+  if (opts.after !== undefined && mark >= 0) {
+    const stdout = r.stdout.slice(mark + COMMITTED.length + 1);
+    return { outcome: 'done', after: { code: r.code, stdout, stderr: r.stderr } };
+  }
+  if (r.ok) return { outcome: 'done' };
   const detail = r.stderr.trim();
   switch (r.code) {
     case EXIT.changed:
-      return 'changed';
+      return { outcome: 'changed' };
     case EXIT.invalid:
       throw new FileEditError(
         host,
@@ -67,12 +84,12 @@ function commitCommand(path: string, snap: Snapshot, sudo: boolean, opts: Commit
     ...(opts.backup ? { backup: opts.backup } : {}),
     ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
     ...(opts.owner ? { owner: opts.owner } : {}),
+    ...(opts.after !== undefined ? { after: opts.after } : {}),
   });
-  const what = `${opts.validate ? `, validate with ${opts.validate}` : ''}${opts.backup ? `, backup ${opts.backup}` : ''}`;
-  return raw(
-    sh`sh -c ${script}`.text,
-    `(replace ${path}: check it is unchanged, copy, keep owner and mode${what}, rename)`,
-  );
+  const what =
+    `${opts.validate ? `, validate with ${opts.validate}` : ''}${opts.backup ? `, backup ${opts.backup}` : ''}` +
+    `, rename${opts.after !== undefined ? `, then ${opts.afterLabel ?? 'run the follow-up'}` : ''}`;
+  return raw(sh`sh -c ${script}`.text, `(replace ${path}: check it is unchanged, copy, keep owner and mode${what})`);
 }
 
 /**

@@ -4,7 +4,8 @@ import { raw, sh } from '../commands/quote.js';
 import { FileEditError, UsageError } from '../errors.js';
 import type { Host } from '../run/host.js';
 import { absolutePath } from '../run/paths.js';
-import { commit, type Snapshot } from './edit-commit.js';
+import { factCache } from '../run/facts.js';
+import { commit, type AfterResult, type Snapshot } from './edit-commit.js';
 import type { Transformed } from './transforms.js';
 
 export interface EditOptions {
@@ -21,6 +22,13 @@ export interface EditOptions {
   /** Mode and owner of a created file. */
   mode?: number;
   owner?: string;
+  /**
+   * Shell text to run in the same script as the commit once the file is in place (a reload, a socket command),
+   * given whether the edit runs as root and the absolute path; undefined: nothing (the caller runs it itself).
+   */
+  after?: (sudo: boolean, path: string) => { script: string; label: string } | undefined;
+  /** What the caller already read (e.g. in the same command as a status): used for the first attempt. */
+  first?: Snapshot;
 }
 
 export interface EditResult {
@@ -31,9 +39,17 @@ export interface EditResult {
   matched: number;
   dryRun: boolean;
   backup?: string;
+  /** When `after` ran (the file was replaced): its exit status and output. */
+  after?: AfterResult;
 }
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** What a read found, as editFile's `first` takes it (undefined: no file). */
+export const snapshotOf = (data: Buffer | undefined): Snapshot => ({
+  data,
+  hash: data === undefined ? 'absent' : sha256(data),
+});
 const ATTEMPTS = 3;
 
 /**
@@ -56,11 +72,15 @@ export async function editFile(
   }
   const create = opts.create === true;
   // 'auto': the probe and the login user's read go out together; the read is used when no sudo is needed.
-  const first = opts.sudo === 'auto' ? autoRead(ctx, abs, create) : undefined;
+  const first = opts.sudo === 'auto' && !opts.first ? autoRead(ctx, abs, create) : undefined;
   const sudo = first ? (await first).sudo : opts.sudo === true;
+  const after = opts.after?.(sudo, abs);
   for (let attempt = 1; ; attempt++) {
     const early = attempt === 1 ? await first : undefined;
-    const snap = early?.snap ? await early.snap : await readRemote(ctx, abs, sudo, create);
+    const given = attempt === 1 ? opts.first : undefined;
+    const snap = given ?? (early?.snap ? await early.snap : await readRemote(ctx, abs, sudo, create));
+    if (given && given.data === undefined && !create)
+      throw new FileEditError(host, abs, 'no such file; nothing created');
     const before = snap.data?.toString('utf8') ?? '';
     const t = transform(before);
     const res: Transformed = typeof t === 'string' ? { text: t, matched: t === before ? 0 : 1, lines: [] } : t;
@@ -79,7 +99,8 @@ export async function editFile(
       ctx.events.emit({ type: 'file.change', host, path: abs, changed, diff, dryRun: ctx.dryRun });
       return result;
     }
-    const outcome = await commit(ctx, abs, Buffer.from(res.text, 'utf8'), snap, sudo, opts);
+    const c = after ? { ...opts, after: after.script, afterLabel: after.label } : { ...opts, after: undefined };
+    const { outcome, after: ran } = await commit(ctx, abs, Buffer.from(res.text, 'utf8'), snap, sudo, c);
     if (outcome === 'changed') {
       if (attempt < ATTEMPTS) continue;
       throw new FileEditError(
@@ -89,7 +110,11 @@ export async function editFile(
       );
     }
     ctx.events.emit({ type: 'file.change', host, path: abs, changed, diff, dryRun: false });
-    return { ...result, ...(opts.backup && snap.data !== undefined ? { backup: `${abs}${opts.backup}` } : {}) };
+    return {
+      ...result,
+      ...(opts.backup && snap.data !== undefined ? { backup: `${abs}${opts.backup}` } : {}),
+      ...(ran ? { after: ran } : {}),
+    };
   }
 }
 
@@ -105,9 +130,15 @@ async function autoRead(
   path: string,
   create: boolean,
 ): Promise<{ sudo: boolean; snap?: Promise<Snapshot> }> {
+  // Once a file needed root in this run, it still does (root keeps its owner either way): no probe again.
+  const facts = factCache(ctx);
+  const key = `edit as root: ${path}`;
+  if (facts.has(ctx.host.name, key)) return { sudo: true };
   const read = readRemote(ctx, path, false, create);
   read.catch(() => undefined); // its error counts only when the login user is the one to read
-  return (await needsSudo(ctx, path)) ? { sudo: true } : { sudo: false, snap: read };
+  if (!(await needsSudo(ctx, path))) return { sudo: false, snap: read };
+  void facts.get(ctx.host.name, key, () => Promise.resolve(true));
+  return { sudo: true };
 }
 
 async function needsSudo(ctx: Host, path: string): Promise<boolean> {
@@ -170,7 +201,7 @@ async function readRemote(ctx: Host, path: string, sudo: boolean, create: boolea
     }
   }
   if (data === undefined && !create) throw new FileEditError(host, path, 'no such file; nothing created');
-  return { data, hash: data === undefined ? 'absent' : sha256(data) };
+  return snapshotOf(data);
 }
 
 async function unifiedDiff(path: string, before: string, after: string): Promise<string> {
