@@ -7,7 +7,7 @@ import { quote, sh } from '../commands/quote.js';
  * Any failure leaves the original byte for byte; the temp files are removed on every path.
  */
 
-export const EXIT = { changed: 99, invalid: 98, owner: 97, failed: 95 } as const;
+export const EXIT = { changed: 99, invalid: 98, owner: 97, failed: 95, aborted: 94 } as const;
 
 /** Printed first by a script that takes its content on stdin: it ran (a sudo that refused to start prints none). */
 export const STARTED = 'fab-commit-started';
@@ -19,8 +19,11 @@ export interface CommitSpec {
   path: string;
   /** Uploaded new content (removed afterwards); undefined: the new content comes on the script's stdin. */
   upload?: string;
-  /** sha256 hex of what was read, or 'absent' for a file we create. */
-  expectHash: string;
+  /**
+   * sha256 hex of what was read, or 'absent' for a file we create. undefined: the script was started before the
+   * read came back; the hash is the first line of its stdin, and no line (stdin closed) means nothing to do.
+   */
+  expectHash: string | undefined;
   /** Root can keep any owner; a login user may only replace files it owns. */
   sudo: boolean;
   /** e.g. 'nginx -t -q -c %s': %s is the new file's path. */
@@ -40,7 +43,8 @@ export function commitScript(s: CommitSpec): string {
   const lines = [
     ...(s.upload === undefined ? [`echo ${STARTED}`] : []),
     'set -u',
-    `f=${quote(s.path)}; new=${s.upload === undefined ? '' : quote(s.upload)}; want=${quote(s.expectHash)}; tmp=`,
+    `f=${quote(s.path)}; new=${s.upload === undefined ? '' : quote(s.upload)}; want=${s.expectHash === undefined ? '' : quote(s.expectHash)}; tmp=`,
+    ...(s.expectHash === undefined ? [`IFS= read -r want && [ -n "$want" ] || exit ${EXIT.aborted}`] : []),
     `trap '[ -z "$new" ] || rm -f -- "$new"; [ -z "$tmp" ] || rm -f -- "$tmp"' EXIT`,
     `if [ "$want" = absent ]; then [ ! -e "$f" ] || exit ${EXIT.changed}; else cur=$(sha256sum < "$f") || exit ${EXIT.failed}; [ "\${cur%% *}" = "$want" ] || exit ${EXIT.changed}; fi`,
   ];

@@ -29,6 +29,11 @@ export interface AfterResult {
   stderr: string;
 }
 
+export interface Committed {
+  outcome: 'done' | 'changed';
+  after?: AfterResult;
+}
+
 /** Replace the file with `content` if it is still what was read ('changed' otherwise); errors name the file. */
 export async function commit(
   ctx: Host,
@@ -37,10 +42,54 @@ export async function commit(
   snap: Snapshot,
   sudo: boolean,
   opts: Commit,
-): Promise<{ outcome: 'done' | 'changed'; after?: AfterResult }> {
-  const host = ctx.host.name;
+): Promise<Committed> {
   const r =
     (await viaStdin(ctx, path, content, snap, sudo, opts)) ?? (await viaUpload(ctx, path, content, snap, sudo, opts));
+  return outcomeOf(ctx, path, opts, r);
+}
+
+/** A commit started before its content is known: its script waits for it on stdin. */
+export interface PendingCommit {
+  /** The content and what it was made from: the commit goes ahead (on `commit`'s terms). */
+  send(content: Buffer, snap: Snapshot): Promise<Committed>;
+  /** Nothing to write: the script ends without touching anything. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Start the commit script now, alongside the read it depends on: it costs no round trip of its own before the
+ * content goes (sshd opens a command's stdin only once the command runs, one round trip after asking).
+ */
+export function startCommit(ctx: Host, path: string, sudo: boolean, opts: Commit): PendingCommit {
+  let feed!: (input: Buffer | undefined) => void;
+  const stdin = new Promise<Buffer | undefined>((resolve) => (feed = resolve));
+  const cmd = commitCommand(path, undefined, sudo, opts);
+  const o = { stdin, pty: false };
+  const ran = ctx.unscoped(() => Promise.resolve((sudo ? ctx.sudo(cmd, o) : ctx.run(cmd, o)).quiet().nothrow()));
+  ran.catch(() => undefined); // seen by send(); after abort() nothing waits for it
+  return {
+    async send(content, snap) {
+      feed(Buffer.concat([Buffer.from(`${snap.hash}\n`), content]));
+      const r = await ran;
+      // sudo refused to start without a terminal: nothing changed; upload, then the script with the hash given.
+      if (sudo && !r.ok && !r.stdout.includes(STARTED))
+        return outcomeOf(ctx, path, opts, await viaUpload(ctx, path, content, snap, sudo, opts));
+      return outcomeOf(ctx, path, opts, r);
+    },
+    async abort() {
+      feed(undefined);
+      await ran.catch(() => undefined);
+    },
+  };
+}
+
+function outcomeOf(
+  ctx: Host,
+  path: string,
+  opts: Commit,
+  r: { ok: boolean; code: number | null; stdout: string; stderr: string },
+): Committed {
+  const host = ctx.host.name;
   // Once the file is in place, a failure is `after`'s: the caller names it (a reload is not a write error).
   const mark = r.stdout.indexOf(`${COMMITTED}\n`);
   if (opts.after !== undefined && mark >= 0) {
@@ -74,11 +123,17 @@ export async function commit(
 }
 
 /** The commit script as a command; the display says what it does (errors carry its own messages). */
-function commitCommand(path: string, snap: Snapshot, sudo: boolean, opts: Commit, upload?: string): ShellCommand {
+function commitCommand(
+  path: string,
+  snap: Snapshot | undefined,
+  sudo: boolean,
+  opts: Commit,
+  upload?: string,
+): ShellCommand {
   const script = commitScript({
     path,
     ...(upload ? { upload } : {}),
-    expectHash: snap.hash,
+    expectHash: snap?.hash,
     sudo,
     ...(opts.validate ? { validate: opts.validate } : {}),
     ...(opts.backup ? { backup: opts.backup } : {}),

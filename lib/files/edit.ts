@@ -5,7 +5,7 @@ import { FileEditError, UsageError } from '../errors.js';
 import type { Host } from '../run/host.js';
 import { absolutePath } from '../run/paths.js';
 import { factCache } from '../run/facts.js';
-import { commit, type AfterResult, type Snapshot } from './edit-commit.js';
+import { commit, startCommit, type AfterResult, type Snapshot } from './edit-commit.js';
 import type { Transformed } from './transforms.js';
 
 export interface EditOptions {
@@ -27,8 +27,16 @@ export interface EditOptions {
    * given whether the edit runs as root and the absolute path; undefined: nothing (the caller runs it itself).
    */
   after?: (sudo: boolean, path: string) => { script: string; label: string } | undefined;
-  /** What the caller already read (e.g. in the same command as a status): used for the first attempt. */
-  first?: Snapshot;
+  /**
+   * What the caller reads itself (e.g. in the same command as a status), for the first attempt; a rejection (the
+   * caller's own checks refusing) ends the edit with nothing written.
+   */
+  first?: Snapshot | Promise<Snapshot>;
+  /**
+   * Start the commit script together with the read (it waits for the content on stdin): one round trip less
+   * when the file changes, one command for nothing when it does not. For edits that nearly always change.
+   */
+  pipeline?: boolean;
 }
 
 export interface EditResult {
@@ -75,46 +83,55 @@ export async function editFile(
   const first = opts.sudo === 'auto' && !opts.first ? autoRead(ctx, abs, create) : undefined;
   const sudo = first ? (await first).sudo : opts.sudo === true;
   const after = opts.after?.(sudo, abs);
-  for (let attempt = 1; ; attempt++) {
-    const early = attempt === 1 ? await first : undefined;
-    const given = attempt === 1 ? opts.first : undefined;
-    const snap = given ?? (early?.snap ? await early.snap : await readRemote(ctx, abs, sudo, create));
-    if (given && given.data === undefined && !create)
-      throw new FileEditError(host, abs, 'no such file; nothing created');
-    const before = snap.data?.toString('utf8') ?? '';
-    const t = transform(before);
-    const res: Transformed = typeof t === 'string' ? { text: t, matched: t === before ? 0 : 1, lines: [] } : t;
-    if (opts.expect !== undefined && res.matched !== opts.expect) {
-      const listed = res.lines.map((l) => `\n    ${l.n}: ${l.text}`).join('');
-      throw new FileEditError(
-        host,
-        abs,
-        `expected the edit to match ${opts.expect} line(s), it matched ${res.matched}; nothing written${listed}`,
-      );
+  const c = after ? { ...opts, after: after.script, afterLabel: after.label } : { ...opts, after: undefined };
+  // Sent out with the read: the commit script waits for the content (or for nothing: it then changes nothing).
+  let pending = opts.pipeline && !ctx.dryRun ? startCommit(ctx, abs, sudo, c) : undefined;
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const early = attempt === 1 ? await first : undefined;
+      const given = attempt === 1 ? await opts.first : undefined;
+      const snap = given ?? (early?.snap ? await early.snap : await readRemote(ctx, abs, sudo, create));
+      if (given && given.data === undefined && !create)
+        throw new FileEditError(host, abs, 'no such file; nothing created');
+      const before = snap.data?.toString('utf8') ?? '';
+      const t = transform(before);
+      const res: Transformed = typeof t === 'string' ? { text: t, matched: t === before ? 0 : 1, lines: [] } : t;
+      if (opts.expect !== undefined && res.matched !== opts.expect) {
+        const listed = res.lines.map((l) => `\n    ${l.n}: ${l.text}`).join('');
+        throw new FileEditError(
+          host,
+          abs,
+          `expected the edit to match ${opts.expect} line(s), it matched ${res.matched}; nothing written${listed}`,
+        );
+      }
+      const changed = snap.data === undefined || res.text !== before;
+      const diff = changed ? await unifiedDiff(abs, before, res.text) : '';
+      const result: EditResult = { host, path: abs, changed, diff, matched: res.matched, dryRun: ctx.dryRun };
+      if (!changed || ctx.dryRun) {
+        ctx.events.emit({ type: 'file.change', host, path: abs, changed, diff, dryRun: ctx.dryRun });
+        return result;
+      }
+      const content = Buffer.from(res.text, 'utf8');
+      const sent = pending?.send(content, snap);
+      pending = undefined;
+      const { outcome, after: ran } = await (sent ?? commit(ctx, abs, content, snap, sudo, c));
+      if (outcome === 'changed') {
+        if (attempt < ATTEMPTS) continue;
+        throw new FileEditError(
+          host,
+          abs,
+          `the file kept changing while we edited it (${ATTEMPTS} attempts); nothing written, the other writer's change is kept`,
+        );
+      }
+      ctx.events.emit({ type: 'file.change', host, path: abs, changed, diff, dryRun: false });
+      return {
+        ...result,
+        ...(opts.backup && snap.data !== undefined ? { backup: `${abs}${opts.backup}` } : {}),
+        ...(ran ? { after: ran } : {}),
+      };
     }
-    const changed = snap.data === undefined || res.text !== before;
-    const diff = changed ? await unifiedDiff(abs, before, res.text) : '';
-    const result: EditResult = { host, path: abs, changed, diff, matched: res.matched, dryRun: ctx.dryRun };
-    if (!changed || ctx.dryRun) {
-      ctx.events.emit({ type: 'file.change', host, path: abs, changed, diff, dryRun: ctx.dryRun });
-      return result;
-    }
-    const c = after ? { ...opts, after: after.script, afterLabel: after.label } : { ...opts, after: undefined };
-    const { outcome, after: ran } = await commit(ctx, abs, Buffer.from(res.text, 'utf8'), snap, sudo, c);
-    if (outcome === 'changed') {
-      if (attempt < ATTEMPTS) continue;
-      throw new FileEditError(
-        host,
-        abs,
-        `the file kept changing while we edited it (${ATTEMPTS} attempts); nothing written, the other writer's change is kept`,
-      );
-    }
-    ctx.events.emit({ type: 'file.change', host, path: abs, changed, diff, dryRun: false });
-    return {
-      ...result,
-      ...(opts.backup && snap.data !== undefined ? { backup: `${abs}${opts.backup}` } : {}),
-      ...(ran ? { after: ran } : {}),
-    };
+  } finally {
+    await pending?.abort();
   }
 }
 

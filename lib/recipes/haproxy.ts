@@ -65,8 +65,8 @@ export async function haproxyStatus(ctx: Host, s: HaproxySettings = haproxySetti
 /**
  * Take a server out of the backend: persist `disabled` in the config (validated), set it to drain,
  * wait for its current sessions to end, then maint. Putting it back: remove `disabled`, set ready.
- * Two commands when it changes: `show stat` with the conf read, then one script that replaces the conf and says
- * the new state on the socket (with the first poll, and maint at once when no session is left).
+ * Two commands sent together when it changes: `show stat` with the conf read, and one script that waits for the
+ * new conf, replaces it and says the new state on the socket (with the first poll, maint at once when idle).
  */
 export async function setHaproxyServer(
   ctx: Host,
@@ -75,18 +75,21 @@ export async function setHaproxyServer(
   force = false,
 ): Promise<EditResult> {
   const s = haproxySettings(ctx);
-  const before = await statAndConf(ctx, s);
-  const rows = before.rows.filter((r) => r.backend === s.backend);
-  const row = rows.find((r) => r.server === server);
-  if (!row)
-    throw new HaproxyError(
-      ctx.host.name,
-      'unknown-server',
-      `haproxy backend ${s.backend} has no server "${server}" (servers: ${rows.map((r) => r.server).join(', ') || 'none'}); nothing changed`,
-    );
-  // Only servers UP and enabled count: one DOWN by its health check serves nothing either.
-  const refusal = enabled || force ? undefined : lastServerRefusal(rows, s.backend, server);
-  if (refusal) throw new HaproxyError(ctx.host.name, 'last-server', refusal);
+  // The commit script goes out with this read and waits; a refusal below sends it nothing (nothing changes).
+  const checked = statAndConf(ctx, s).then((before) => {
+    const rows = before.rows.filter((r) => r.backend === s.backend);
+    if (!rows.some((r) => r.server === server))
+      throw new HaproxyError(
+        ctx.host.name,
+        'unknown-server',
+        `haproxy backend ${s.backend} has no server "${server}" (servers: ${rows.map((r) => r.server).join(', ') || 'none'}); nothing changed`,
+      );
+    // Only servers UP and enabled count: one DOWN by its health check serves nothing either.
+    const refusal = enabled || force ? undefined : lastServerRefusal(rows, s.backend, server);
+    if (refusal) throw new HaproxyError(ctx.host.name, 'last-server', refusal);
+    return before.snap;
+  });
+  checked.catch(() => undefined); // editFile awaits it (and aborts the commit script on a refusal)
   const say = enabled
     ? adminSocketCommand(s.socket, setServerState(s.backend, server, 'ready'))
     : raw(
@@ -106,7 +109,8 @@ export async function setHaproxyServer(
         sudo: true,
         backup: '.fab-bak',
         validate: s.validate,
-        first: before.snap,
+        first: checked,
+        pipeline: true,
         after: () => ({ script: say.text, label: say.display }),
       },
     );

@@ -52,7 +52,7 @@ const asRoot = (ctx: Host, s: NginxSettings, cmd: Parameters<Host['run']>[0]) =>
 /**
  * Take a backend out of (or put it back into) every upstream of the conf, then reload and check nginx. When the
  * edit runs as the user the reload needs (root, unless nginxSudo is false), the test, reload and wait ride at the
- * end of the edit's commit script: one command after the read.
+ * end of the edit's commit script, which goes out with the read and waits there for the new conf.
  */
 export async function setNginxBackend(
   ctx: Host,
@@ -78,7 +78,7 @@ export async function setNginxBackend(
         const r = setBackend(text, backend, enabled, force);
         return { text: r.text, matched: r.matched.length, lines: r.matched.map((m) => ({ n: m.line, text: m.text })) };
       },
-      { sudo: s.sudo, backup, ...(s.validate ? { validate: s.validate } : {}), after },
+      { sudo: s.sudo, backup, ...(s.validate ? { validate: s.validate } : {}), after, pipeline: true },
     );
   } catch (err) {
     if (err instanceof UpstreamError) throw new FileEditError(ctx.host.name, s.conf, `${err.message}; nothing changed`);

@@ -111,7 +111,13 @@ export async function runCommand(
     setTimeout(() => giveUp({ code: null, signal: 'TERM' }), KILL_GRACE_MS).unref();
   };
   const sendInput = (): void => {
-    if (opts.stdin !== undefined) proc.write(opts.stdin);
+    const input = opts.stdin;
+    if (input instanceof Promise) {
+      const write = (d: string | Buffer | undefined) => d !== undefined && proc.write(d);
+      void input.then(write, () => undefined).finally(() => proc.end());
+      return;
+    }
+    if (input !== undefined) proc.write(input);
     proc.end();
   };
   if (gate) {

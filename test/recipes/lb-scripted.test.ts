@@ -1,8 +1,9 @@
 // The nginx reload wait and the HAProxy drain loop, on scripted LB hosts (the lab tests run them on real ones).
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { BATCH_MARK } from '../../lib/commands/haproxy-socket.js';
 import { RELOAD_EXIT, TEST_FAILED_EXIT } from '../../lib/commands/nginx.js';
-import { COMMITTED, STARTED } from '../../lib/files/commit-script.js';
+import { COMMITTED, EXIT, STARTED } from '../../lib/files/commit-script.js';
 import { setHaproxyServer } from '../../lib/recipes/haproxy.js';
 import { checkNginx, setNginxBackend } from '../../lib/recipes/nginx.js';
 import { task } from '../../lib/task/task.js';
@@ -39,7 +40,12 @@ describe('nginx: disable a backend, reload, wait for the old workers', () => {
     expect(cmds.indexOf(script)).toBe(cmds.length - 1); // nothing after it (kill -0 is inside)
     expect(cmds.filter((c) => c.startsWith('sh -c '))).toEqual([script]); // the commit and the reload are one
     expect(t.commands.find((c) => c.command === script)!.sudo).toBe(true);
-    expect(t.commands.find((c) => c.command === script)!.stdin).toBe(NGINX.replace('server web2', '#server web2'));
+    // Sent out with the read, the script gets the hash of what was read, then the new conf, on its stdin.
+    const sha = createHash('sha256').update(NGINX).digest('hex');
+    expect(t.commands.find((c) => c.command === script)!.stdin).toBe(
+      `${sha}\n${NGINX.replace('server web2', '#server web2')}`,
+    );
+    expect(script).toContain('IFS= read -r want');
     const order = ['sha256sum', 'nginx -t -q -c', 'mv -f -- "$tmp" "$f"', COMMITTED, 'cat -- /run/nginx.pid'];
     const at = [...order, 'nginx -s reload', '[ $i -le 5 ]', 'kill -0 "$pid" || exit'].map((part) =>
       script.indexOf(part),
@@ -174,6 +180,7 @@ function haproxyHost(stats: string[], drainAnswer = '', conf = HAPROXY): { t: Sc
     .on(
       (c) => c.command.startsWith('sh -c ') && has('state drain')(c),
       (c) => {
+        if (c.stdin === '') return { stdout: `${STARTED}\n`, code: EXIT.aborted }; // sent nothing: changes nothing
         admin.push(said(c));
         if (drainAnswer) return { stdout: `${STARTED}\n${COMMITTED}\n${drainAnswer}\n` };
         const st = next();
@@ -255,8 +262,11 @@ describe('HAProxy: the last-server guard', () => {
         'pass --force to do it anyway (the other servers: web1 DOWN)',
     );
     expect(admin).toEqual([]);
-    // Only the guard's read (`show stat` with the conf): nothing written, nothing said on the socket.
-    expect(t.commands).toHaveLength(1);
+    // The commit script went out with the guard's read (`show stat` with the conf) and was sent nothing.
+    expect(t.commands.map((c) => [c.command.startsWith('sh -c '), c.stdin])).toEqual([
+      [false, ''],
+      [true, ''],
+    ]);
     expect(t.commands[0]!.command).not.toContain('set server');
   });
 
@@ -296,7 +306,7 @@ describe('HAProxy: one script per change', () => {
     expect(t.commands).toHaveLength(2);
     const script = t.commands[1]!;
     expect(script.sudo).toBe(true);
-    expect(script.stdin).toBe(HAPROXY);
+    expect(script.stdin).toBe(`${createHash('sha256').update(conf).digest('hex')}\n${HAPROXY}`);
     expect(script.command.indexOf('mv -f -- "$tmp" "$f"')).toBeLessThan(script.command.indexOf('state ready'));
   });
 
