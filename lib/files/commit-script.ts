@@ -43,7 +43,7 @@ export function commitScript(s: CommitSpec): string {
   const lines = [
     ...(s.upload === undefined ? [`echo ${STARTED}`] : []),
     'set -u',
-    `f=${quote(s.path)}; new=${s.upload === undefined ? '' : quote(s.upload)}; want=${s.expectHash === undefined ? '' : quote(s.expectHash)}; tmp=`,
+    `f=${quote(s.path)}; new=${s.upload === undefined ? '' : quote(s.upload)}; want=${quote(s.expectHash ?? '')}; tmp=`,
     ...(s.expectHash === undefined ? [`IFS= read -r want && [ -n "$want" ] || exit ${EXIT.aborted}`] : []),
     `trap '[ -z "$new" ] || rm -f -- "$new"; [ -z "$tmp" ] || rm -f -- "$tmp"' EXIT`,
     `if [ "$want" = absent ]; then [ ! -e "$f" ] || exit ${EXIT.changed}; else cur=$(sha256sum < "$f") || exit ${EXIT.failed}; [ "\${cur%% *}" = "$want" ] || exit ${EXIT.changed}; fi`,

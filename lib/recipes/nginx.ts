@@ -65,7 +65,10 @@ export async function setNginxBackend(
   const after = (sudo: boolean, path: string) =>
     sudo === (s.sudo !== false)
       ? {
-          script: `${s.validate ? '' : `${testOrRestore(`${path}${backup}`, path)}\n`}${reloadScript(s.pidFile, s.reload, polls(s))}`,
+          script: [
+            ...(s.validate ? [] : [testOrRestore(`${path}${backup}`, path)]),
+            reloadScript(s.pidFile, s.reload, polls(s)),
+          ].join('\n'),
           label: `${s.validate ? '' : 'nginx -t, '}reload nginx and wait for its old workers`,
         }
       : undefined;
