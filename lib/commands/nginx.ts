@@ -14,6 +14,9 @@ export const restoreBackup = (backup: string, path: string): ShellCommand => sh`
 /** Exit 0 when the process exists and may be signalled. */
 export const processAlive = (pid: number): ShellCommand => sh`kill -0 ${pid}`;
 
+/** Printed by `reloadAndWait` before the pid: the ms from the reload to the old workers' end. */
+export const WAITED = 'waited-ms';
+
 /** Exit statuses of `reloadAndWait` besides 0 (reloaded, old workers gone, master alive). */
 export const RELOAD_EXIT = { notRunning: 10, reloadFailed: 11, timeout: 12 } as const;
 
@@ -36,6 +39,7 @@ export function reloadScript(pidFile: string, reloadCommand: string, polls: numb
     `kill -0 "$pid" 2>/dev/null || exit ${RELOAD_EXIT.notRunning}`,
     'old=$(pgrep -P "$pid")',
     `{ ${reloadCommand}\n} >&2 || exit ${RELOAD_EXIT.reloadFailed}`,
+    't0=$(date +%s%N 2>/dev/null)',
     'i=0',
     'while :; do',
     '  now=" $(echo $(pgrep -P "$pid")) "; left=',
@@ -44,6 +48,8 @@ export function reloadScript(pidFile: string, reloadCommand: string, polls: numb
     `  i=$((i + 1)); [ $i -le ${Math.max(1, Math.ceil(polls))} ] || { echo "old workers$left" >&2; exit ${RELOAD_EXIT.timeout}; }`,
     '  sleep 0.1',
     'done',
+    // nginx's own wait, reported apart from fab's time (GNU date; none where %N is not known).
+    `case $t0 in ''|*[!0-9]*) ;; *) echo "${WAITED} $(( ($(date +%s%N) - t0) / 1000000 ))";; esac`,
     `kill -0 "$pid" || exit ${RELOAD_EXIT.notRunning}`,
     'echo "$pid"',
   ].join('\n');

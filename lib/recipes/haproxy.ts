@@ -133,7 +133,9 @@ export async function setHaproxyServer(
   }
   // The first poll of the drain goes with the drain itself.
   const first = await setStateThenStat(ctx, s, setServerState(s.backend, server, 'drain'));
+  const started = Date.now();
   if (!ctx.dryRun) await waitDrained(ctx, s, server, first);
+  if (!ctx.dryRun) ctx.events.emit({ type: 'lb.wait', host: ctx.host.name, lb: 'haproxy', ms: Date.now() - started });
   await haproxyAdmin(ctx, s, setServerState(s.backend, server, 'maint'));
   return edit;
 }
@@ -157,7 +159,9 @@ async function afterDrain(ctx: Host, s: HaproxySettings, server: string, r: Afte
   const [answer = '', stat, maint] = splitBatch(r.stdout);
   refusedUnlessEmpty(ctx, setServerState(s.backend, server, 'drain'), answer.trim());
   if (maint !== undefined) return refusedUnlessEmpty(ctx, setServerState(s.backend, server, 'maint'), maint.trim());
+  const started = Date.now();
   await waitDrained(ctx, s, server, stat === undefined ? undefined : parseStat(stat));
+  ctx.events.emit({ type: 'lb.wait', host: ctx.host.name, lb: 'haproxy', ms: Date.now() - started });
   await haproxyAdmin(ctx, s, setServerState(s.backend, server, 'maint'));
 }
 

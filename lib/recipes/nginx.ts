@@ -7,6 +7,7 @@ import {
   TEST_FAILED_EXIT,
   testConfig,
   testOrRestore,
+  WAITED,
 } from '../commands/nginx.js';
 import { pidFile } from '../commands/probes.js';
 import { FileEditError, NginxError } from '../errors.js';
@@ -138,6 +139,8 @@ export async function reloadNginx(ctx: Host, s: NginxSettings = nginxSettings(ct
 
 /** The reload script's exit status as an error (none when it worked); `path` when it also ran nginx -t. */
 function reloadOutcome(ctx: Host, s: NginxSettings, r: AfterResult, path?: string): void {
+  const waited = new RegExp(`^${WAITED} (\\d+)$`, 'm').exec(r.stdout)?.[1];
+  if (waited !== undefined) ctx.events.emit({ type: 'lb.wait', host: ctx.host.name, lb: 'nginx', ms: Number(waited) });
   if (r.code === 0) return;
   const detail = r.stderr.trim();
   if (path !== undefined && r.code === TEST_FAILED_EXIT) throw testFailed(ctx, path, detail);

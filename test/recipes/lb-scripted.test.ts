@@ -38,10 +38,14 @@ const nginxSettings = { nginxReloadTimeout: 0.5 };
 
 describe('nginx: disable a backend, reload, wait for the old workers', () => {
   it('reloads and waits at the end of the commit script, as root: one command after the read', async () => {
-    const t = nginxHost({ stdout: '100\n' });
+    const t = nginxHost({ stdout: 'waited-ms 42\n100\n' });
     const r = await runTask(disable('web2'), { hosts: { lb1: { transport: t, settings: nginxSettings } } });
     expect(r.exitCode).toBe(0);
     t.verify();
+    // nginx's own wait for its old workers, measured on the host, is reported apart from fab's time.
+    expect(r.events.filter((e) => e.type === 'lb.wait')).toEqual([
+      { type: 'lb.wait', host: 'lb1', lb: 'nginx', ms: 42 },
+    ]);
     const cmds = t.commands.map((c) => c.command);
     const script = cmds.find((c) => c.includes('pgrep -P'))!;
     expect(cmds.indexOf(script)).toBe(cmds.length - 1); // nothing after it (kill -0 is inside)
