@@ -1,5 +1,6 @@
 import type { Prompts } from './prompts.js';
 import type { Secret, ShellCommand } from '../commands/quote.js';
+import { secretStdin, withSecretInput } from '../commands/secret-input.js';
 import { CommandError, CommandTimeoutError, InterruptedError, SudoError, tail } from '../errors.js';
 import type { EventBus } from '../report/events.js';
 import { LineSplitter } from '../report/lines.js';
@@ -61,8 +62,13 @@ export async function runCommand(
 ): Promise<RunResult> {
   const id = newCommandId();
   const { events } = cfg;
+  // Secrets go on stdin, read first by the command (sudoWrap already put the reads inside the sudo shell).
+  const command = withSecretInput(req.executed);
+  const pty = !req.local && (opts.pty ?? cfg.pty ?? false);
+  const secrets = secretStdin(command, { pty });
+  for (const s of command.input) events.addSecret(s.reveal());
   const requested = events.mask(req.requested.display);
-  const executed = events.mask(req.executed.display);
+  const executed = events.mask(command.display);
   const dryRun = cfg.dryRun && !opts.probe;
   events.emit({
     type: 'command.start',
@@ -90,7 +96,6 @@ export async function runCommand(
   const stderrLines = new LineSplitter(line('stderr'));
   const gate = req.sudo ? new SudoGate(cfg.marks, cfg.sudoPassword) : undefined;
   // Under a pty everything (sudo's prompt and start marker too) arrives as stdout, so the gate reads stdout.
-  const pty = !req.local && (opts.pty ?? cfg.pty ?? false);
   const stdout = (chunk: Buffer): void => {
     out.push(chunk);
     stdoutLines.push(chunk);
@@ -101,7 +106,7 @@ export async function runCommand(
   // Once killed (timeout, Ctrl-C, sudo failure), wait a little for the exit status, but never hang on a host that does not answer.
   let giveUp!: (r: ExecResult) => void;
   const gaveUp = new Promise<ExecResult>((resolve) => (giveUp = resolve));
-  const proc = await transport.exec(req.executed.text, {
+  const proc = await transport.exec(command.text, {
     onStdout: (chunk) => (pty ? gated(chunk, stdout) : stdout(chunk)),
     onStderr: (chunk) => gated(chunk, (c) => stderrLines.push(c)),
     ...(pty ? { pty } : {}),
@@ -111,6 +116,7 @@ export async function runCommand(
     setTimeout(() => giveUp({ code: null, signal: 'TERM' }), KILL_GRACE_MS).unref();
   };
   const sendInput = (): void => {
+    if (secrets) proc.write(secrets);
     if (opts.stdin !== undefined) proc.write(opts.stdin);
     proc.end();
   };
