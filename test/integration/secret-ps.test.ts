@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fabLab, type FabRun } from '../helpers/fab.js';
-import { useRuntimeDirs } from '../lab/agent-helpers.js';
+import { status, useRuntimeDirs } from '../lab/agent-helpers.js';
 import { testLab } from '../lab/shared.js';
 
 /**
@@ -98,8 +98,8 @@ describe('secret() values stay off every command line', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fab-secret-'));
     chmodSync(dir, 0o777); // sudo -u nobody writes here too
     const out = join(dir, 'out');
-    const pw = c.password ? { FAB_SUDO_PASSWORD: testLab().sudoPassword } : {};
-    const env = { FAB_TEST_SECRET: value, ...pw, ...(c.env?.() ?? {}) };
+    const pw: Record<string, string> = c.password ? { FAB_SUDO_PASSWORD: testLab().sudoPassword } : {};
+    const env: Record<string, string> = { FAB_TEST_SECRET: value, ...pw, ...(c.env?.() ?? {}) };
     const user = c.password ? ['-u', testLab().sudoUser] : [];
     const args = [...user, '-H', 'web6', '--json', 'secretPs', '--out', out, ...c.args];
     const { r, leaks, samples } = await watch(
@@ -110,8 +110,9 @@ describe('secret() values stay off every command line', () => {
     expect(samples).toBeGreaterThan(10);
     expect(leaks).toEqual([]);
     // The command got the value byte for byte, as the right user, and the user's stdin after it intact.
-    const [who, digest, count, ...rest] = readFileSync(out, 'utf8').split('\n');
+    const [who, tty, digest, count, ...rest] = readFileSync(out, 'utf8').split('\n');
     expect(who).toBe(c.user());
+    expect(tty).toBe(c.args.includes('--pty') ? 'tty' : 'pipe');
     expect(digest).toBe(`${sha(value)}  -`);
     expect(Number(count)).toBe(Buffer.byteLength(value) + 'plain'.length);
     expect(rest.join('\n')).toBe(c.stdin ?? '');
@@ -120,5 +121,32 @@ describe('secret() values stay off every command line', () => {
     expect(lines).toContain('printed=***');
     expect(r.events).toContainEqual(expect.objectContaining({ type: 'message', text: 'result=the value' }));
     expect(r.stdout + r.stderr).not.toContain(core);
+    // The agent cases really went through the agent: it holds the connection now.
+    if (env.FAB_PERSIST) expect(await status(env.XDG_RUNTIME_DIR!)).toMatchObject({ connections: 1 });
+  });
+
+  it('--dry-run shows *** and runs nothing', async () => {
+    const core = `S3cr3t-${randomBytes(6).toString('hex')}`;
+    const out = join(mkdtempSync(join(tmpdir(), 'fab-secret-')), 'out');
+    const r = await fabLab(['-H', 'web6', '--json', '--dry-run', 'secretPs', '--out', out, '--how', 'sudo'], {
+      env: { FAB_TEST_SECRET: core },
+    });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const start = r.events.find((e) => e.type === 'command.start');
+    expect(start).toMatchObject({ dryRun: true, requested: expect.stringContaining('printed=***') });
+    expect(r.stdout + r.stderr).not.toContain(core);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses a secret with a newline (exit 2, naming the fix) before anything runs', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'fab-secret-')), 'out');
+    const r = await fabLab(['-H', 'web6', 'secretPs', '--out', out, '--how', 'run'], {
+      env: { FAB_TEST_SECRET: 'S3cr3t-line1\nline2' },
+    });
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(r.stdout + r.stderr).toMatch(/secret\(\) #1 of `.*printed=\*\*\*` contains a newline/);
+    expect(r.stdout + r.stderr).toMatch(/fix: pass a multi-line value as the command's own stdin/);
+    expect(r.stdout + r.stderr).not.toContain('S3cr3t-line1');
+    expect(existsSync(out)).toBe(false);
   });
 });
