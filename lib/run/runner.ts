@@ -1,7 +1,7 @@
 import type { Prompts } from './prompts.js';
 import type { Secret, ShellCommand } from '../commands/quote.js';
-import { secretStdin, withSecretInput } from '../commands/secret-input.js';
-import { CommandError, CommandTimeoutError, InterruptedError, SudoError, tail } from '../errors.js';
+import { secretProblem, secretStdin, withSecretInput } from '../commands/secret-input.js';
+import { CommandError, CommandTimeoutError, InterruptedError, SudoError, UsageError, tail } from '../errors.js';
 import type { EventBus } from '../report/events.js';
 import { LineSplitter } from '../report/lines.js';
 import { BoundedBuffer, BoundedLines, DEFAULT_OUTPUT_LIMIT } from './capture.js';
@@ -65,7 +65,9 @@ export async function runCommand(
   // Secrets go on stdin, read first by the command (sudoWrap already put the reads inside the sudo shell).
   const command = withSecretInput(req.executed);
   const pty = !req.local && (opts.pty ?? cfg.pty ?? false);
-  const secrets = secretStdin(command, { pty });
+  const bad = secretProblem(command, { pty });
+  if (bad) throw new UsageError(bad.message, bad.fix);
+  const secrets = secretStdin(command);
   for (const s of command.input) events.addSecret(s.reveal());
   const requested = events.mask(req.requested.display);
   const executed = events.mask(command.display);

@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { join, raw, secret, sh, type ShellCommand } from '../../lib/commands/quote.js';
-import { secretStdin, withSecretInput } from '../../lib/commands/secret-input.js';
-import { UsageError } from '../../lib/errors.js';
+import { secretProblem, secretStdin, withSecretInput } from '../../lib/commands/secret-input.js';
 import { sudoWrap } from '../../lib/run/scope.js';
 
 // Names are unique in the process, so each case reads them from its secrets.
@@ -40,14 +39,14 @@ describe('withSecretInput + secretStdin: input -> exact command and stdin prefix
     const c = withSecretInput(cmd);
     expect(c.text).toBe(text);
     expect(c.display).toBe(display);
-    expect(secretStdin(c, { pty: false })).toBe(stdin);
+    expect(secretStdin(c)).toBe(stdin);
     expect(c.text).not.toContain('pa ss');
     expect(c.secrets).toEqual([]);
   });
 
   it('reads the values in a real sh, and leaves the stdin after them to the command', () => {
     const c = withSecretInput(sh`printf '[%s]' ${a} ${b}; cat`);
-    const out = execFileSync('/bin/sh', ['-c', c.text], { input: `${secretStdin(c, { pty: false })}rest\nof it` });
+    const out = execFileSync('/bin/sh', ['-c', c.text], { input: `${secretStdin(c)}rest\nof it` });
     expect(out.toString()).toBe(`[pa ss'w $HOME][tok\\en]rest\nof it`);
   });
 
@@ -63,24 +62,32 @@ describe('withSecretInput + secretStdin: input -> exact command and stdin prefix
     expect(w.input).toEqual([a]);
     expect(w.secrets).toEqual([]);
     expect(withSecretInput(w)).toBe(w);
-    expect(secretStdin(w, { pty: false })).toBe("pa ss'w $HOME\n");
+    expect(secretStdin(w)).toBe("pa ss'w $HOME\n");
   });
 
   it('refuses a value that does not fit on one line, naming the command and the fix', () => {
-    for (const bad of ['two\nlines', 'nul\0byte']) {
-      const c = withSecretInput(sh`tool ${secret(bad)}`);
-      expect(() => secretStdin(c, { pty: false })).toThrow(UsageError);
-      expect(() => secretStdin(c, { pty: false })).toThrow(/secret\(\) #1 of `IFS=.*tool \*\*\*`.*\n  fix: .*stdin/);
+    for (const [bad, what] of [
+      ['two\nlines', 'newline'],
+      ['nul\0byte', 'NUL byte'],
+    ]) {
+      const c = withSecretInput(sh`tool ${secret('ok-1')} ${secret(bad!)}`);
+      expect(secretProblem(c, { pty: false })).toEqual({
+        message: `secret() #2 of \`${c.display}\` contains a ${what}: a secret reaches the command as one line of its stdin`,
+        fix: "pass a multi-line value as the command's own stdin (.stdin(value)) or in a 0600 file (put with mode 0o600)",
+      });
+      expect(JSON.stringify(secretProblem(c, { pty: false }))).not.toContain('lines');
     }
+    expect(secretProblem(withSecretInput(sh`tool ${a} ${b}`), { pty: true })).toBeUndefined();
   });
 
   it('under a pty, refuses control characters and lines longer than a terminal reads', () => {
     const ctl = withSecretInput(sh`tool ${secret('a\u0003b')}`);
-    expect(() => secretStdin(ctl, { pty: true })).toThrow(/control character.*pty/);
-    expect(secretStdin(ctl, { pty: false })).toBe('a\u0003b\n');
-    expect(secretStdin(withSecretInput(sh`t ${secret('a\tb')}`), { pty: true })).toBe('a\tb\n');
+    expect(secretProblem(ctl, { pty: true })?.message).toMatch(/#1 .* contains a control character.*pty/);
+    expect(secretProblem(ctl, { pty: false })).toBeUndefined();
+    expect(secretProblem(withSecretInput(sh`t ${secret('a\tb')}`), { pty: true })).toBeUndefined();
     const long = withSecretInput(sh`tool ${secret('x'.repeat(4096))}`);
-    expect(() => secretStdin(long, { pty: true })).toThrow(/4096 bytes.*at most 4095/);
+    expect(secretProblem(long, { pty: true })?.message).toMatch(/is 4096 bytes.*at most 4095/);
+    expect(secretProblem(withSecretInput(sh`tool ${secret('x'.repeat(4095))}`), { pty: true })).toBeUndefined();
   });
 
   it('refuses to nest a command that already reads its secrets', () => {
