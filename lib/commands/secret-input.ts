@@ -43,14 +43,15 @@ export function secretProblem(cmd: ShellCommand, opts: { pty: boolean }): Secret
   return undefined;
 }
 
+const ONE_LINE =
+  "pass a multi-line value as the command's own stdin (.stdin(value)) or in a 0600 file (put with mode 0o600)";
 const NO_PTY = 'run this command without pty: true, or pass the value as its stdin (.stdin(value))';
 
 function problem(value: string, pty: boolean): SecretProblem | undefined {
-  if (/[\n\0]/.test(value))
-    return {
-      message: `contains a ${value.includes('\0') ? 'NUL byte' : 'newline'}: a secret reaches the command as one line of its stdin`,
-      fix: "pass a multi-line value as the command's own stdin (.stdin(value)) or in a 0600 file (put with mode 0o600)",
-    };
+  if (/[\n\0]/.test(value)) {
+    const what = value.includes('\0') ? 'NUL byte' : 'newline';
+    return { message: `contains a ${what}: a secret reaches the command as one line of its stdin`, fix: ONE_LINE };
+  }
   if (pty && CONTROL.test(value))
     return { message: 'contains a control character, which a pty (pty: true) would act on', fix: NO_PTY };
   const bytes = Buffer.byteLength(value);
