@@ -15,7 +15,11 @@ export function unwrapSecrets(command: string, stdin: string): { command: string
   if (!m) return { command, stdin };
   const names = m[1]!.split(' && IFS= read -r ');
   const lines = stdin.split('\n');
-  let body = command.slice(m[0].length);
-  names.forEach((name, i) => (body = body.split(`"$${name}"`).join(quote(lines[i] ?? ''))));
+  const values = new Map(names.map((name, i) => [name, lines[i] ?? '']));
+  // One pass, so a value that looks like a variable stays as it is.
+  const body = command.slice(m[0].length).replace(/"\$(FAB_SECRET_\d+)"/g, (w, n: string) => {
+    const v = values.get(n);
+    return v === undefined ? w : quote(v);
+  });
   return { command: body, stdin: lines.slice(names.length).join('\n') };
 }
