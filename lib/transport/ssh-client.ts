@@ -25,7 +25,7 @@ export class SshConnection {
       });
       client.on('close', () => {
         gone();
-        // Without an 'error' first, the server hung up before the handshake ended (ignored after 'ready').
+        // A safety net so connect never hangs: ssh2 normally reports an error first (ignored after either).
         reject(new Error('the server closed the connection during the SSH handshake'));
       });
       client.connect(config);
