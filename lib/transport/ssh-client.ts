@@ -1,4 +1,5 @@
-import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import type { Client as Ssh2Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
+import { Client } from './ssh2-parts.js';
 
 /**
  * One ssh2 connection with the few promise-returning calls fab needs (connect, SFTP, a forwarded channel).
@@ -7,7 +8,7 @@ import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from
  */
 export class SshConnection {
   /** The ssh2 client while it is open; null once it has ended or closed (as node-ssh had it). */
-  connection: Client | null = null;
+  connection: Ssh2Client | null = null;
 
   /** Resolves on 'ready'; rejects with ssh2's error, or when the connection closes during the handshake. */
   connect(config: ConnectConfig): Promise<this> {
@@ -46,7 +47,7 @@ export class SshConnection {
     this.connection = null;
   }
 
-  private request<T>(start: (c: Client, cb: (err: Error | undefined, res: T) => void) => void): Promise<T> {
+  private request<T>(start: (c: Ssh2Client, cb: (err: Error | undefined, res: T) => void) => void): Promise<T> {
     const c = this.connection;
     if (!c) return Promise.reject(new Error('not connected'));
     return new Promise((resolve, reject) => {
