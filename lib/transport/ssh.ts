@@ -1,9 +1,9 @@
 import type { Duplex } from 'node:stream';
 import { stat as localStat } from 'node:fs/promises';
-import type { NodeSSH } from 'node-ssh';
 import type { ClientChannel, SFTPWrapper, Stats } from 'ssh2';
 import { ConnectionLostError } from '../errors.js';
 import { proxyOf } from './proxy-command.js';
+import type { SshConnection } from './ssh-client.js';
 import { canPipeline, execOn, sendSignal, SpareSession } from './ssh-session.js';
 import { execPutFile, execReadFile, execWriteFile } from './ssh-small-file.js';
 import { catGet, intoLocalFile } from './ssh-get.js';
@@ -40,7 +40,7 @@ export class SshTransport implements Transport {
   private readonly sessions?: SpareSession;
 
   constructor(
-    private readonly ssh: NodeSSH,
+    private readonly ssh: SshConnection,
     private readonly host: string,
     private readonly target: string,
     readonly endpoint?: SshEndpointInfo,
@@ -181,7 +181,7 @@ export class SshTransport implements Transport {
 
   /** A channel to host:port through this connection, for ProxyJump. */
   forward(host: string, port: number): Promise<Duplex> {
-    return this.ssh.forwardOut('127.0.0.1', 0, host, port) as Promise<Duplex>;
+    return this.ssh.forwardOut('127.0.0.1', 0, host, port);
   }
 
   private sftp(): Promise<SFTPWrapper> {

@@ -1,5 +1,5 @@
 /**
- * One interface for every way of running a command on a host: ssh (node-ssh), local (execa),
+ * One interface for every way of running a command on a host: ssh (ssh2), local (execa),
  * and test doubles in the unit tests. Quoting, sudo and scoping happen above it.
  */
 
