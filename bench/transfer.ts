@@ -1,8 +1,12 @@
 /**
  * Transfer benchmark: one big file up and down between this machine and one lab host, fab next to
- * OpenSSH's scp and sftp on the same host, alternating (each round starts with the next tool), in one run
- * (scp also with fab's cipher, aes128-gcm). fab's get of a plain file runs `cat` over an exec channel (ssh-get.ts).
- * Goal: fab's throughput at least 80 % of the fastest OpenSSH run, and fab's peak RSS under 150 MB whatever the file size.
+ * OpenSSH's scp, sftp and `ssh cat` on the same host, alternating (each round starts with the next tool), in
+ * one run (scp and ssh cat also with fab's cipher, aes128-gcm). fab's get of a plain file runs `cat` over an
+ * exec channel (ssh-get.ts). Every destination is removed (untimed) before each copy, so every tool writes a
+ * new file: on this VM, writing into pages the kernel has not just freed costs several times more system CPU,
+ * and tools that truncate an old copy in place would reuse its pages where fab's temp file + rename cannot
+ * (`--overwrite` keeps the old destinations, to see that). Goal: fab's throughput at least 80 % of the fastest
+ * OpenSSH run, and fab's peak RSS under 150 MB whatever the file size.
  * Run as root (the lab needs namespaces): npm run bench:transfer [-- --mib 1024 --runs 3]
  */
 import { spawnSync } from 'node:child_process';
@@ -24,9 +28,18 @@ const fabfile = join(root, 'test', 'fixtures', 'fabfiles', 'ssh.ts');
 const labDir = labDir_('lab-bench');
 const work = join(labDir, 'transfer');
 
-/** Wall time (s) and peak RSS (MB) from GNU time; throws if the command fails. */
-function measure(args: string[], env: NodeJS.ProcessEnv, input?: string): { s: number; rssMb: number } {
-  const r = spawnSync('/usr/bin/time', ['-f', '%M %e', ...args], {
+const overwrite = process.argv.includes('--overwrite');
+
+interface Measured {
+  s: number;
+  rssMb: number;
+  /** Client CPU: user + system of the command and its children. */
+  cpuS: number;
+}
+
+/** Wall time (s), peak RSS (MB) and CPU (s) from GNU time; throws if the command fails. */
+function measure(args: string[], env: NodeJS.ProcessEnv, input?: string): Measured {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %e %U %S', ...args], {
     env,
     cwd: root,
     input,
@@ -34,8 +47,8 @@ function measure(args: string[], env: NodeJS.ProcessEnv, input?: string): { s: n
   });
   const err = String(r.stderr).trim().split('\n');
   if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${err.slice(-5).join('\n')}`);
-  const [kb, s] = err.at(-1)!.split(' ').map(Number);
-  return { s: s!, rssMb: kb! / 1024 };
+  const [kb, s, user, sys] = err.at(-1)!.split(' ').map(Number);
+  return { s: s!, rssMb: kb! / 1024, cpuS: user! + sys! };
 }
 
 const lab = await startLab({ dir: labDir, net: LAB_NETS.bench, web: 1 });
@@ -51,6 +64,13 @@ try {
   const env = { ...process.env, FAB_LAB_DIR: labDir, NO_COLOR: '1' };
   const cfg = ['-F', lab.state.sshConfig, '-o', 'BatchMode=yes'];
   const GCM = ['-o', 'Ciphers=aes128-gcm@openssh.com'];
+  const q = (a: string[]) => a.map((x) => `'${x}'`).join(' ');
+  /** `ssh HOST cat`, the plainest OpenSSH copy (no SFTP), through sh for the redirections. */
+  const sshCat = (suffix: string, opts: string[]) => ({
+    put: () => measure(['sh', '-c', `ssh ${q([...cfg, ...opts])} web1 'cat > /srv/big.${suffix}' < '${src}'`], env),
+    get: () =>
+      measure(['sh', '-c', `ssh ${q([...cfg, ...opts])} web1 cat /srv/big.${suffix} > '${work}/back.${suffix}'`], env),
+  });
   const fabCmd = (...a: string[]) => fabOf(fab, ...a);
   const fabOf = (bin: string, ...a: string[]) => [
     process.execPath,
@@ -64,7 +84,7 @@ try {
     'running',
     ...a,
   ];
-  const tools: Record<string, { put: () => ReturnType<typeof measure>; get: () => ReturnType<typeof measure> }> = {
+  const tools: Record<string, { put: () => Measured; get: () => Measured }> = {
     fab: {
       put: () => measure(fabCmd('doPut', '--local', src, '--remote', '/srv/big.fab'), env),
       get: () => measure(fabCmd('doGet', '--remote', '/srv/big.fab', '--local', join(work, 'back.fab')), env),
@@ -95,45 +115,55 @@ try {
       put: () => measure(['scp', ...cfg, ...GCM, '-q', src, 'web1:/srv/big.scp-gcm'], env),
       get: () => measure(['scp', ...cfg, ...GCM, '-q', 'web1:/srv/big.scp-gcm', join(work, 'back.scp-gcm')], env),
     },
+    'ssh-cat': sshCat('ssh-cat', []),
+    'ssh-cat-gcm': sshCat('ssh-cat-gcm', GCM),
   };
+  const dest = (dir: 'put' | 'get', name: string) =>
+    dir === 'put' ? join(hostSrv, `big.${name}`) : join(work, `back.${name}`);
   for (const dir of ['put', 'get'] as const) {
     const times: Record<string, number[]> = {};
     const rss: Record<string, number[]> = {};
+    const cpu: Record<string, number[]> = {};
+    const ratios: number[] = [];
     const names = Object.keys(tools);
+    const openssh = names.filter((n) => !n.startsWith('fab'));
     const load = [loadavg()[0]!];
+    // get reads the files put wrote: each tool's own, so a get never reads a file another tool just wrote.
     for (let i = 0; i < runs; i++) {
       // Each round starts with the next tool, so no tool always runs right after the same one.
       for (const name of [...names.slice(i % names.length), ...names.slice(0, i % names.length)]) {
+        if (!overwrite) rmSync(dest(dir, name), { force: true });
         const m = tools[name]![dir]();
         (times[name] ??= []).push(m.s);
         (rss[name] ??= []).push(m.rssMb);
-        const got = statSync(dir === 'put' ? join(hostSrv, `big.${name}`) : join(work, `back.${name}`)).size;
+        (cpu[name] ??= []).push(m.cpuS);
+        const got = statSync(dest(dir, name)).size;
         if (got !== bytes) throw new Error(`${name} ${dir}: ${got} bytes arrived, ${bytes} sent`);
       }
       load.push(loadavg()[0]!);
+      const round = (n: string) => mib / times[n]!.at(-1)!;
+      ratios.push(round('fab') / Math.max(...openssh.map(round)));
       console.log(
-        `  ${dir} round ${i + 1}: ${names.map((n) => `${n} ${(mib / times[n]!.at(-1)!).toFixed(1)}`).join(', ')} MiB/s`,
+        `  ${dir} round ${i + 1} (load ${load.at(-2)!.toFixed(1)} -> ${load.at(-1)!.toFixed(1)}): ` +
+          `${names.map((n) => `${n} ${round(n).toFixed(1)}`).join(', ')} MiB/s; ` +
+          `fab / best OpenSSH of the round ${(ratios.at(-1)! * 100).toFixed(0)} %`,
       );
     }
     const mbps = (name: string) => mib / median(times[name]!);
-    const best = Math.max(
-      ...Object.keys(tools)
-        .filter((n) => !n.startsWith('fab'))
-        .map(mbps),
-    );
+    const best = Math.max(...openssh.map(mbps));
     results[dir] = Object.fromEntries(
-      Object.keys(tools).map((n) => [
+      names.map((n) => [
         n,
-        { medianS: median(times[n]!), mibPerS: mbps(n), peakRssMb: Math.max(...rss[n]!) },
+        { medianS: median(times[n]!), mibPerS: mbps(n), cpuS: median(cpu[n]!), peakRssMb: Math.max(...rss[n]!) },
       ]),
     );
-    Object.assign(results[dir] as object, { fabVsBest: mbps('fab') / best, loadAverage: load });
+    Object.assign(results[dir] as object, { fabVsBest: mbps('fab') / best, roundRatios: ratios, loadAverage: load });
+    const pct = (x: number) => `${(x * 100).toFixed(0)} %`;
     console.log(
       `${dir} ${mib} MiB (median of ${runs}): ` +
-        Object.keys(tools)
-          .map((n) => `${n} ${mbps(n).toFixed(1)} MiB/s`)
-          .join(', ') +
-        `; fab/best OpenSSH ${((mbps('fab') / best) * 100).toFixed(0)} %; fab peak RSS ${Math.max(...rss.fab!).toFixed(0)} MB` +
+        names.map((n) => `${n} ${mbps(n).toFixed(1)} MiB/s (${median(cpu[n]!).toFixed(2)} CPU-s)`).join(', ') +
+        `; fab/best OpenSSH ${pct(mbps('fab') / best)} (rounds ${pct(Math.min(...ratios))}-${pct(Math.max(...ratios))})` +
+        `; fab peak RSS ${Math.max(...rss.fab!).toFixed(0)} MB` +
         `; load average ${load.map((l) => l.toFixed(1)).join(' -> ')}`,
     );
   }
@@ -144,5 +174,5 @@ try {
 mkdirSync(join(root, '.fab', 'bench'), { recursive: true });
 writeFileSync(
   join(root, '.fab', 'bench', 'transfer.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), mib, runs, results }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), mib, runs, overwrite, results }, null, 2)}\n`,
 );
