@@ -2,15 +2,15 @@
  * Transfer benchmark: one big file up and down between this machine and one lab host, fab next to
  * OpenSSH's scp, sftp and `ssh cat` on the same host, alternating (each round starts with the next tool), in
  * one run (scp and ssh cat also with fab's cipher, aes128-gcm). fab's get of a plain file runs `cat` over an
- * exec channel (ssh-get.ts). Every destination is removed (untimed) before each copy, so every tool writes a
- * new file: on this VM, writing into pages the kernel has not just freed costs several times more system CPU,
- * and tools that truncate an old copy in place would reuse its pages where fab's temp file + rename cannot
- * (`--overwrite` keeps the old destinations, to see that). Goal: fab's throughput at least 80 % of the fastest
+ * exec channel (ssh-get.ts). Every copy is removed (untimed) once checked, so every tool writes a new file
+ * with the same memory in use: on this machine, writing into memory not just freed costs several times more
+ * system CPU, and tools that truncate an old copy in place reuse its pages where fab's temp file + rename
+ * cannot (`--overwrite` keeps the copies, to see that). Goal: fab's throughput at least 80 % of the fastest
  * OpenSSH run, and fab's peak RSS under 150 MB whatever the file size.
  * Run as root (the lab needs namespaces): npm run bench:transfer [-- --mib 1024 --runs 3]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { startLab } from '../test/lab/lab.js';
@@ -61,6 +61,8 @@ try {
   spawnSync('sh', ['-c', `head -c ${mib}M /dev/urandom > ${src}`]);
   const bytes = statSync(src).size;
   const hostSrv = join(lab.host('web1').root, 'srv');
+  copyFileSync(src, join(hostSrv, 'big.src'));
+  chmodSync(join(hostSrv, 'big.src'), 0o644);
   const env = { ...process.env, FAB_LAB_DIR: labDir, NO_COLOR: '1' };
   const cfg = ['-F', lab.state.sshConfig, '-o', 'BatchMode=yes'];
   const GCM = ['-o', 'Ciphers=aes128-gcm@openssh.com'];
@@ -69,7 +71,7 @@ try {
   const sshCat = (suffix: string, opts: string[]) => ({
     put: () => measure(['sh', '-c', `ssh ${q([...cfg, ...opts])} web1 'cat > /srv/big.${suffix}' < '${src}'`], env),
     get: () =>
-      measure(['sh', '-c', `ssh ${q([...cfg, ...opts])} web1 cat /srv/big.${suffix} > '${work}/back.${suffix}'`], env),
+      measure(['sh', '-c', `ssh ${q([...cfg, ...opts])} web1 cat /srv/big.src > '${work}/back.${suffix}'`], env),
   });
   const fabCmd = (...a: string[]) => fabOf(fab, ...a);
   const fabOf = (bin: string, ...a: string[]) => [
@@ -87,33 +89,30 @@ try {
   const tools: Record<string, { put: () => Measured; get: () => Measured }> = {
     fab: {
       put: () => measure(fabCmd('doPut', '--local', src, '--remote', '/srv/big.fab'), env),
-      get: () => measure(fabCmd('doGet', '--remote', '/srv/big.fab', '--local', join(work, 'back.fab')), env),
+      get: () => measure(fabCmd('doGet', '--remote', '/srv/big.src', '--local', join(work, 'back.fab')), env),
     },
     ...(base
       ? {
           'fab-base': {
             put: () => measure(fabOf(base, 'doPut', '--local', src, '--remote', '/srv/big.fab-base'), env),
             get: () =>
-              measure(
-                fabOf(base, 'doGet', '--remote', '/srv/big.fab-base', '--local', join(work, 'back.fab-base')),
-                env,
-              ),
+              measure(fabOf(base, 'doGet', '--remote', '/srv/big.src', '--local', join(work, 'back.fab-base')), env),
           },
         }
       : {}),
     scp: {
       put: () => measure(['scp', ...cfg, '-q', src, 'web1:/srv/big.scp'], env),
-      get: () => measure(['scp', ...cfg, '-q', 'web1:/srv/big.scp', join(work, 'back.scp')], env),
+      get: () => measure(['scp', ...cfg, '-q', 'web1:/srv/big.src', join(work, 'back.scp')], env),
     },
     sftp: {
       put: () => measure(['sftp', ...cfg, '-q', '-b', '-', 'web1'], env, `put ${src} /srv/big.sftp\n`),
       get: () =>
-        measure(['sftp', ...cfg, '-q', '-b', '-', 'web1'], env, `get /srv/big.sftp ${join(work, 'back.sftp')}\n`),
+        measure(['sftp', ...cfg, '-q', '-b', '-', 'web1'], env, `get /srv/big.src ${join(work, 'back.sftp')}\n`),
     },
     // OpenSSH picks chacha20-poly1305 and ssh2 aes128-gcm: the same cipher on both sides, for a like-for-like figure.
     'scp-gcm': {
       put: () => measure(['scp', ...cfg, ...GCM, '-q', src, 'web1:/srv/big.scp-gcm'], env),
-      get: () => measure(['scp', ...cfg, ...GCM, '-q', 'web1:/srv/big.scp-gcm', join(work, 'back.scp-gcm')], env),
+      get: () => measure(['scp', ...cfg, ...GCM, '-q', 'web1:/srv/big.src', join(work, 'back.scp-gcm')], env),
     },
     'ssh-cat': sshCat('ssh-cat', []),
     'ssh-cat-gcm': sshCat('ssh-cat-gcm', GCM),
@@ -128,7 +127,8 @@ try {
     const names = Object.keys(tools);
     const openssh = names.filter((n) => !n.startsWith('fab'));
     const load = [loadavg()[0]!];
-    // get reads the files put wrote: each tool's own, so a get never reads a file another tool just wrote.
+    // Every get reads the same file (in the page cache), and every copy is removed once checked: one file
+    // and one copy at a time, so the machine's memory use is the same for every tool and every round.
     for (let i = 0; i < runs; i++) {
       // Each round starts with the next tool, so no tool always runs right after the same one.
       for (const name of [...names.slice(i % names.length), ...names.slice(0, i % names.length)]) {
@@ -139,6 +139,7 @@ try {
         (cpu[name] ??= []).push(m.cpuS);
         const got = statSync(dest(dir, name)).size;
         if (got !== bytes) throw new Error(`${name} ${dir}: ${got} bytes arrived, ${bytes} sent`);
+        if (!overwrite) rmSync(dest(dir, name));
       }
       load.push(loadavg()[0]!);
       const round = (n: string) => mib / times[n]!.at(-1)!;
