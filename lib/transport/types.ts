@@ -42,6 +42,8 @@ export interface PutFileOptions {
 
 export interface GetFileOptions {
   onProgress?: Progress;
+  /** Stops the download (Ctrl-C): it rejects, and neither the local file nor a temp file is left. */
+  signal?: AbortSignal;
 }
 
 /** Where an SSH transport really connects, for tools that open their own ssh (rsync -e). */
