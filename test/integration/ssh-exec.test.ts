@@ -47,7 +47,15 @@ afterAll(async () => {
   await lab?.stop();
 });
 
-describe('pty', () => {
+// The same pty behaviour on both transports: embedded ssh2 and the system's OpenSSH client (-tt).
+const CLIENTS: { client: string; env: Record<string, string> }[] = [
+  { client: 'ssh2', env: {} },
+  { client: 'openssh', env: { FAB_SSH_CLIENT: 'openssh', XDG_RUNTIME_DIR: mkdtempSync(join(tmpdir(), 'fab-xdg-')) } },
+];
+
+describe.each(CLIENTS)('pty ($client)', ({ env: clientEnv }) => {
+  const fabOn = (args: string[], env: Record<string, string> = {}) => fabHere(args, { ...clientEnv, ...env });
+
   it('a sudo edit under --pty: content on stdin without a pty, or uploaded when sudoers requiretty refuses', async () => {
     for (const host of ['sx1', 'tty1']) {
       const f = onHost(host, 'srv/edit-pty.conf');
@@ -58,7 +66,7 @@ describe('pty', () => {
       const uploads = async () =>
         (await labSsh(lab.state, host, 'ls -a /tmp | grep -c fab-edit || true')).stdout.trim();
       const before = await uploads();
-      const r = await fabHere(['-H', host, '--pty', '--json', ...args]);
+      const r = await fabOn(['-H', host, '--pty', '--json', ...args]);
       expect(r.code).toBe(0);
       expect([readFileSync(f, 'utf8'), statSync(f).mode & 0o777, statSync(f).uid]).toEqual(['a=3\nb=2\n', 0o640, 0]);
       const commits = r.events.filter((e) => e.type === 'command.start' && e.requested.startsWith('(replace '));
@@ -68,7 +76,7 @@ describe('pty', () => {
   });
 
   it('sudo fails under requiretty without a pty, and works with run(..., { pty: true }) or --pty', async () => {
-    const without = await fabHere(['-H', 'tty1', 'ptySudo']);
+    const without = await fabOn(['-H', 'tty1', 'ptySudo']);
     expect(logged<{ code: number; stderr: string }>(without.stdout, 'result')).toMatchObject({
       code: 1,
       stderr: expect.stringMatching(/must have a tty/),
@@ -77,7 +85,7 @@ describe('pty', () => {
       ['ptySudo', '--pty'],
       ['--pty', 'ptySudo'],
     ]) {
-      const r = await fabHere(['-H', 'tty1', ...args]);
+      const r = await fabOn(['-H', 'tty1', ...args]);
       // Under a pty the command's stderr arrives merged into stdout.
       expect(logged(r.stdout, 'result')).toEqual({ code: 0, stdout: 'root\nto-stderr\n', stderr: '' });
     }
@@ -85,7 +93,7 @@ describe('pty', () => {
 
   it('feeds the sudo password on its prompt under a pty and never shows it', async () => {
     const password = lab.state.sudoPassword;
-    const r = await fabHere(['-H', 'tty1', '-u', 'fabtspw', '--json', 'ptySudo', '--pty'], {
+    const r = await fabOn(['-H', 'tty1', '-u', 'fabtspw', '--json', 'ptySudo', '--pty'], {
       FAB_SUDO_PASSWORD: password,
     });
     const out = r.events
@@ -99,7 +107,7 @@ describe('pty', () => {
   });
 
   it('an ad-hoc command sees a terminal with --pty', async () => {
-    const r = await fabHere(['-H', 'sx1', '--pty', '--', 'test -t 0 && tty']);
+    const r = await fabOn(['-H', 'sx1', '--pty', '--', 'test -t 0 && tty']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/\[sx1\] out: \/dev\/pts\/\d+/);
   });
