@@ -3,7 +3,17 @@
 // globs, modes, sudo on both sides, and per-host local paths.
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +120,48 @@ describe.each(CLIENTS)('pty ($client)', ({ env: clientEnv }) => {
     const r = await fabOn(['-H', 'sx1', '--pty', '--', 'test -t 0 && tty']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/\[sx1\] out: \/dev\/pts\/\d+/);
+  });
+
+  it('no echo of stdin, no \\r, stderr merged, a `~.` line is data, the exit code and terminal modes as ssh2', async () => {
+    const cmd =
+      'read a; read b; echo "got $a/$b"; echo err >&2; stty size; stty -a | tr " ;" "\\n\\n" | grep -xE -- "-?(echo|onlcr|icanon|isig)" | LC_ALL=C sort; exit 3';
+    const r = await fabOn(['-H', 'sx1', 'ptyIo', '--cmd', cmd, '--stdin', 'x y\n~.\n']);
+    expect(logged(r.stdout, 'result')).toEqual({
+      code: 3,
+      stdout: 'got x y/~.\nerr\n24 200\n-echo\n-onlcr\nicanon\nisig\n',
+      stderr: '',
+    });
+  });
+
+  it('a timeout under a pty kills the whole process group', async () => {
+    const r = await fabOn([
+      '-H',
+      'sx1',
+      'ptyIo',
+      '--cmd',
+      'echo pid=$$; sleep 60 & sleep 61; wait',
+      '--timeout',
+      '1500',
+    ]);
+    expect(logged(r.stdout, 'error')).toBe('CommandTimeoutError');
+    const pid = Number(/out: pid=(\d+)/.exec(r.stdout)?.[1]);
+    expect(pid).toBeGreaterThan(1);
+    // The lab's hosts share this machine's process table: nothing of that group is left.
+    const inGroup = () =>
+      readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            return (
+              readFileSync(`/proc/${p}/stat`, 'utf8')
+                .replace(/^.*\) /, '')
+                .split(' ')[2] === String(pid)
+            );
+          } catch {
+            return false;
+          }
+        });
+    await waitFor('the process group gone', () => inGroup().length === 0);
   });
 });
 
