@@ -122,9 +122,9 @@ describe.each(CLIENTS)('pty ($client)', ({ env: clientEnv }) => {
     expect(r.stdout).toMatch(/\[sx1\] out: \/dev\/pts\/\d+/);
   });
 
-  it('no echo of stdin, no \\r, stderr merged, a `~.` line is data, the exit code and terminal modes as ssh2', async () => {
-    const cmd =
-      'read a; read b; echo "got $a/$b"; echo err >&2; stty size; stty -a | tr " ;" "\\n\\n" | grep -xE -- "-?(echo|onlcr|icanon|isig)" | LC_ALL=C sort; exit 3';
+  it('no echo of stdin, no \\r, stderr merged, a `~.` line is data, the exit code, the modes of ssh2', async () => {
+    const modes = 'stty -a | tr " ;" "\\n\\n" | grep -xE -- "-?(echo|onlcr|icanon|isig)" | LC_ALL=C sort';
+    const cmd = `read a; read b; echo "got $a/$b"; echo err >&2; stty size; ${modes}; exit 3`;
     const r = await fabOn(['-H', 'sx1', 'ptyIo', '--cmd', cmd, '--stdin', 'x y\n~.\n']);
     expect(logged(r.stdout, 'result')).toEqual({
       code: 3,
