@@ -133,6 +133,20 @@ describe.each(CLIENTS)('pty ($client)', ({ env: clientEnv }) => {
     });
   });
 
+  it('the command text arrives intact under a pty: a 6000-byte line, Ctrl-C, Ctrl-D and CR bytes in it', async () => {
+    const text = `${'x'.repeat(6000)}\x03\x04\r\x15end`;
+    const r = await fabOn([
+      '-H',
+      'sx1',
+      'ptyIo',
+      '--cmd',
+      `printf %s '${text}' | od -An -c | tr -s ' x*' ' ' | tail -2`,
+    ]);
+    const out = logged<{ code: number; stdout: string }>(r.stdout, 'result');
+    expect(out.code).toBe(0);
+    expect(out.stdout.replace(/\s+/g, ' ').trim()).toBe('003 004 \\r 025 e n d');
+  });
+
   it('a timeout under a pty kills the whole process group', async () => {
     const r = await fabOn([
       '-H',
