@@ -37,6 +37,21 @@ const logged = <T>(stdout: string, key: string): T => {
   if (!m) throw new Error(`no ${key}= in output:\n${stdout}`);
   return JSON.parse(m[1]!) as T;
 };
+/** The processes of a process group: the lab's hosts share this machine's process table. */
+const inGroup = (pgid: number) =>
+  readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return (
+          readFileSync(`/proc/${p}/stat`, 'utf8')
+            .replace(/^.*\) /, '')
+            .split(' ')[2] === String(pgid)
+        );
+      } catch {
+        return false;
+      }
+    });
 const onHost = (host: string, p: string) => join(lab.host(host).root, p);
 const uid = (user: string) => Number(execFileSync('id', ['-u', user]).toString());
 
@@ -160,22 +175,27 @@ describe.each(CLIENTS)('pty ($client)', ({ env: clientEnv }) => {
     expect(logged(r.stdout, 'error')).toBe('CommandTimeoutError');
     const pid = Number(/out: pid=(\d+)/.exec(r.stdout)?.[1]);
     expect(pid).toBeGreaterThan(1);
-    // The lab's hosts share this machine's process table: nothing of that group is left.
-    const inGroup = () =>
-      readdirSync('/proc')
-        .filter((p) => /^\d+$/.test(p))
-        .filter((p) => {
-          try {
-            return (
-              readFileSync(`/proc/${p}/stat`, 'utf8')
-                .replace(/^.*\) /, '')
-                .split(' ')[2] === String(pid)
-            );
-          } catch {
-            return false;
+    await waitFor('the process group gone', () => inGroup(pid).length === 0);
+  });
+
+  it('Ctrl-C under a pty stops the command and its whole process group', async () => {
+    let sent = false;
+    const r = await fab(
+      ['-f', `${FIXTURES}/ssh.ts`, 'lab', '-H', 'sx1', '--pty', '--', 'echo pid=$$; sleep 60 & sleep 61'],
+      {
+        env: { FAB_LAB_DIR: DIR, ...clientEnv },
+        onStdout: (out, kill) => {
+          if (!sent && /pid=\d+/.test(out)) {
+            sent = true;
+            kill('SIGINT');
           }
-        });
-    await waitFor('the process group gone', () => inGroup().length === 0);
+        },
+      },
+    );
+    expect([sent, r.code]).toEqual([true, 130]);
+    const pid = Number(/out: pid=(\d+)/.exec(r.stdout)?.[1]);
+    expect(pid).toBeGreaterThan(1);
+    await waitFor('the process group gone', () => inGroup(pid).length === 0);
   });
 });
 
