@@ -64,6 +64,7 @@ const CASES: Case[] = [
   { name: 'run with user stdin', args: ['--how', 'run'], user: labUser, stdin: 'line 1\nline 2 $HOME \\\n' },
   { name: 'run with user stdin (openssh)', args: ['--how', 'run'], env: openssh, user: labUser, stdin: 'a\nb\n' },
   { name: 'run with pty: true', args: ['--how', 'run', '--pty'], user: labUser },
+  { name: 'run with pty: true (openssh)', args: ['--how', 'run', '--pty'], env: openssh, user: labUser },
   { name: 'sudo (NOPASSWD)', args: ['--how', 'sudo'], user: () => 'root' },
   {
     name: 'sudo -u nobody with stdin',
@@ -73,6 +74,13 @@ const CASES: Case[] = [
   },
   { name: 'sudo with a sudo password', args: ['--how', 'sudo'], password: true, user: () => 'root', stdin: 'in\n' },
   { name: 'sudo with a sudo password and pty', args: ['--how', 'sudo', '--pty'], password: true, user: () => 'root' },
+  {
+    name: 'sudo with a sudo password and pty (openssh)',
+    args: ['--how', 'sudo', '--pty'],
+    env: openssh,
+    password: true,
+    user: () => 'root',
+  },
   {
     name: 'sudo with a sudo password (openssh)',
     args: ['--how', 'sudo'],
