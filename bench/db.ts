@@ -4,11 +4,12 @@
  * - backup: `fab lab -H db1 backup` (one remote script: tool, dir, --backup, --prepare, rename, keep 1, du); fab's
  *   script replayed by hand (the same command line and stdin, over one OpenSSH ssh); ONE ssh running ONE `sudo sh -c`
  *   with the same steps (password on the command line, as people type it); with --persist, also fab over a warm
- *   OpenSSH master (`--ssh-client openssh --persist 2m`, opened before the timing);
+ *   connection opened before the timing: fab's agent (`--persist 2m`), or with --warm openssh an OpenSSH master;
  * - restore: the same four ways, from the same backup;
  * - fab's fixed cost: `fab -- sudo true` against `ssh sudo true`, `fab --version`, `node -e 0`;
  * - failover: time from db1's SIGTERM to the first query answered by db2 through HAProxy (a new client every 100 ms).
- * Run as root: npm run bench:db [-- --runs 7 --mb 200,1000 --failovers 3 --persist]
+ * Run as root: npm run bench:db [-- --runs 7 --mb 200,1000 --failovers 3 --persist [--warm openssh]]
+ * FABTS_LAB_ROOT=/dev/shm/fabts-lab puts the lab (datadirs, backups) on tmpfs: the disk's noise out.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -31,7 +32,10 @@ const root = repoRoot();
 const dir = labDir('lab-bench-db');
 process.env.FAB_LAB_DIR = dir; // hosts/lab.ts, read here too to capture fab's script
 const env = { ...process.env, NO_COLOR: '1' };
-const WARM = ['--ssh-client', 'openssh', '--persist', '2m'];
+/** --warm agent (the default: fab's own ssh2 agent, `--persist`) or openssh (`--ssh-client openssh --persist`). */
+const warmKind = argOf('warm', 'agent') === 'openssh' ? 'openssh' : 'agent';
+const WARM = [...(warmKind === 'openssh' ? ['--ssh-client', 'openssh'] : []), '--persist', '2m'];
+const warmLabel = warmKind === 'openssh' ? '--ssh-client openssh --persist' : '--persist, the fab agent';
 const fabArgs = (...a: string[]) => [join(root, 'bin/fab.js'), 'lab', '-H', 'db1', ...a];
 // async: the lab's own mariadbd is this process's child, and must be reaped when fab stops it
 const fabTimed = (...a: string[]) => timed(process.execPath, fabArgs(...a), { cwd: root, env });
@@ -91,9 +95,7 @@ try {
     `[load ${load()}] start-up: fab --version ${fmt(startup.fabVersion)}, node -e 0 ${fmt(startup.node)}; ` +
       `fab lab -H db1 -- sudo true ${fmt(startup.fabSudoTrue)} (CPU ${fmt(startup.cpu.fab)}) against ` +
       `ssh db1 sudo true ${fmt(startup.sshSudoTrue)} (CPU ${fmt(startup.cpu.ssh)})` +
-      (persist
-        ? `; warm (--ssh-client openssh --persist) ${fmt(startup.warmSudoTrue!)} (CPU ${fmt(startup.cpu.warm!)})`
-        : ''),
+      (persist ? `; warm (${warmLabel}) ${fmt(startup.warmSudoTrue!)} (CPU ${fmt(startup.cpu.warm!)})` : ''),
   );
 
   await rootSql(

@@ -3,9 +3,16 @@
  * `quote` or the `sh` tag, so quotes, `$()`, backticks, newlines and spaces arrive as data.
  */
 
-/** A value that must never be shown: it is sent as-is but displayed as `***`. */
+let secretCount = 0;
+
+/**
+ * A value that must never be shown: displayed as `***`. In an `sh` command it is the shell variable `"$NAME"`,
+ * its value sent on the command's stdin (lib/commands/secret-input.ts), so no command line carries it.
+ */
 export class Secret {
   readonly #value: string;
+  /** The shell variable that holds it in a command: unique in the process, so joined commands never clash. */
+  readonly name = `FAB_SECRET_${++secretCount}`;
   constructor(value: string) {
     this.#value = value;
   }
@@ -22,10 +29,15 @@ export class Secret {
 
 export const secret = (value: string): Secret => new Secret(value);
 
-/** A command line with a display form in which secrets are masked. */
+/**
+ * A command line with a display form in which secrets are masked. `secrets`: the ones `text` uses as `"$NAME"`,
+ * not yet read; `input`: the ones its first stdin lines carry (`withSecretInput` put the reads in front).
+ */
 export interface ShellCommand {
   readonly text: string;
   readonly display: string;
+  readonly secrets: readonly Secret[];
+  readonly input: readonly Secret[];
   readonly [SHELL]: true;
 }
 const SHELL = Symbol('fabts.shell');
@@ -43,42 +55,65 @@ export function isShellCommand(value: unknown): value is ShellCommand {
   return typeof value === 'object' && value !== null && SHELL in value;
 }
 
-export function raw(text: string, display: string = text): ShellCommand {
-  return { text, display, [SHELL]: true };
+export interface CommandSecrets {
+  secrets?: readonly Secret[];
+  input?: readonly Secret[];
+}
+
+export function raw(text: string, display: string = text, s: CommandSecrets = {}): ShellCommand {
+  return { text, display, secrets: s.secrets ?? [], input: s.input ?? [], [SHELL]: true };
+}
+
+/** Secrets of several pieces, each once, in order. A command that already reads its input cannot be nested. */
+function merge(pieces: readonly { secrets: readonly Secret[]; input?: readonly Secret[] }[]): Secret[] {
+  if (pieces.some((p) => p.input?.length))
+    throw new TypeError('a command that reads secrets from its stdin cannot be nested in another command');
+  return [...new Set(pieces.flatMap((p) => p.secrets))];
 }
 
 export type Interpolation = string | number | Secret | ShellCommand | readonly (string | number | Secret)[];
 
-function piece(value: Interpolation): { text: string; display: string } {
-  if (isShellCommand(value)) return { text: value.text, display: value.display };
-  if (value instanceof Secret) return { text: quote(value.reveal()), display: '***' };
+interface Piece {
+  text: string;
+  display: string;
+  secrets: readonly Secret[];
+  input?: readonly Secret[];
+}
+
+function piece(value: Interpolation): Piece {
+  if (isShellCommand(value)) return value;
+  if (value instanceof Secret) return { text: `"$${value.name}"`, display: '***', secrets: [value] };
   if (Array.isArray(value)) {
     const parts = value.map((v) => piece(v as string | number | Secret));
-    return { text: parts.map((p) => p.text).join(' '), display: parts.map((p) => p.display).join(' ') };
+    const text = parts.map((p) => p.text).join(' ');
+    return { text, display: parts.map((p) => p.display).join(' '), secrets: merge(parts) };
   }
   const q = quote(value as string | number);
-  return { text: q, display: q };
+  return { text: q, display: q, secrets: [] };
 }
 
 /**
  * Tagged template: `sh\`mv -f ${a} ${b}\`` quotes every interpolated value.
- * Arrays become several quoted words; a nested `sh` command is inserted as is; a Secret is masked in `display`.
+ * Arrays become several quoted words; a nested `sh` command is inserted as is; a Secret becomes `"$FAB_SECRET_n"`
+ * in `text` (its value goes on stdin: see secret-input.ts) and `***` in `display`.
  */
 export function sh(strings: TemplateStringsArray, ...values: Interpolation[]): ShellCommand {
   let text = strings[0] ?? '';
   let display = text;
-  values.forEach((value, i) => {
+  const pieces = values.map((value, i) => {
     const p = piece(value);
     const tail = strings[i + 1] ?? '';
     text += p.text + tail;
     display += p.display + tail;
+    return p;
   });
-  return raw(text, display);
+  return raw(text, display, { secrets: merge(pieces) });
 }
 
-/** Join commands with a separator, keeping display forms. */
+/** Join commands with a separator, keeping display forms and secrets. */
 export function join(commands: readonly ShellCommand[], separator: string): ShellCommand {
-  return raw(commands.map((c) => c.text).join(separator), commands.map((c) => c.display).join(separator));
+  const text = commands.map((c) => c.text).join(separator);
+  return raw(text, commands.map((c) => c.display).join(separator), { secrets: merge(commands) });
 }
 
 /** Accept either a plain string (the user's own shell text, taken as written) or a built command. */

@@ -1,15 +1,19 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-
 export interface HttpAnswer {
   status: number;
   body: string;
 }
 
-/** One GET on a fresh connection (no keep-alive pool to outlive the run), with a hard timeout. */
-export function httpGet(url: string, timeoutMs: number, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+/**
+ * One GET on a fresh connection (no keep-alive pool to outlive the run), with a hard timeout. node:http and node:https
+ * (with tls) are loaded on the first call: every fabfile loads this module, few runs make a request.
+ */
+export async function httpGet(
+  url: string,
+  timeoutMs: number,
+  headers: Record<string, string> = {},
+): Promise<HttpAnswer> {
   const u = new URL(url);
-  const request = u.protocol === 'https:' ? httpsRequest : httpRequest;
+  const { request } = u.protocol === 'https:' ? await import('node:https') : await import('node:http');
   return new Promise((resolve, reject) => {
     const req = request(
       u,

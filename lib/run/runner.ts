@@ -1,6 +1,7 @@
 import type { Prompts } from './prompts.js';
 import type { Secret, ShellCommand } from '../commands/quote.js';
-import { CommandError, CommandTimeoutError, InterruptedError, SudoError, tail } from '../errors.js';
+import { secretProblem, secretStdin, withSecretInput } from '../commands/secret-input.js';
+import { CommandError, CommandTimeoutError, InterruptedError, SudoError, UsageError, tail } from '../errors.js';
 import type { EventBus } from '../report/events.js';
 import { LineSplitter } from '../report/lines.js';
 import { BoundedBuffer, BoundedLines, DEFAULT_OUTPUT_LIMIT } from './capture.js';
@@ -61,8 +62,15 @@ export async function runCommand(
 ): Promise<RunResult> {
   const id = newCommandId();
   const { events } = cfg;
+  // Secrets go on stdin, read first by the command (sudoWrap already put the reads inside the sudo shell).
+  const command = withSecretInput(req.executed);
+  const pty = !req.local && (opts.pty ?? cfg.pty ?? false);
+  const bad = secretProblem(command, { pty });
+  if (bad) throw new UsageError(bad.message, bad.fix);
+  const secrets = secretStdin(command);
+  for (const s of command.input) events.addSecret(s.reveal());
   const requested = events.mask(req.requested.display);
-  const executed = events.mask(req.executed.display);
+  const executed = events.mask(command.display);
   const dryRun = cfg.dryRun && !opts.probe;
   events.emit({
     type: 'command.start',
@@ -90,7 +98,6 @@ export async function runCommand(
   const stderrLines = new LineSplitter(line('stderr'));
   const gate = req.sudo ? new SudoGate(cfg.marks, cfg.sudoPassword) : undefined;
   // Under a pty everything (sudo's prompt and start marker too) arrives as stdout, so the gate reads stdout.
-  const pty = !req.local && (opts.pty ?? cfg.pty ?? false);
   const stdout = (chunk: Buffer): void => {
     out.push(chunk);
     stdoutLines.push(chunk);
@@ -101,7 +108,7 @@ export async function runCommand(
   // Once killed (timeout, Ctrl-C, sudo failure), wait a little for the exit status, but never hang on a host that does not answer.
   let giveUp!: (r: ExecResult) => void;
   const gaveUp = new Promise<ExecResult>((resolve) => (giveUp = resolve));
-  const proc = await transport.exec(req.executed.text, {
+  const proc = await transport.exec(command.text, {
     onStdout: (chunk) => (pty ? gated(chunk, stdout) : stdout(chunk)),
     onStderr: (chunk) => gated(chunk, (c) => stderrLines.push(c)),
     ...(pty ? { pty } : {}),
@@ -111,6 +118,7 @@ export async function runCommand(
     setTimeout(() => giveUp({ code: null, signal: 'TERM' }), KILL_GRACE_MS).unref();
   };
   const sendInput = (): void => {
+    if (secrets) proc.write(secrets);
     const input = opts.stdin;
     if (input instanceof Promise) {
       const write = (d: string | Buffer | undefined) => d !== undefined && proc.write(d);

@@ -1,5 +1,6 @@
 import { posix, resolve as resolveLocal } from 'node:path';
 import { join, quote, raw, sh, toCommand, type ShellCommand } from '../commands/quote.js';
+import { withSecretInput } from '../commands/secret-input.js';
 import { UsageError } from '../errors.js';
 
 /** Settings that `cd`, `withEnv`, `prefix` and `warnOnly` scope around a block, without globals. */
@@ -77,13 +78,15 @@ export interface SudoMarks {
 /**
  * `sudo -S -p PROMPT [-u U] [-g G] -- sh -c 'printf START >&2 && cd DIR && CMD'`: the whole scoped
  * command runs inside the sudo shell, so `cd` + `sudo` works (Fabric 1 produced `sudo cd x && ...`).
- * The start marker on stderr tells the runner that sudo has finished asking for a password.
+ * The start marker on stderr tells the runner that sudo has finished asking for a password. Secrets are read
+ * inside the sudo shell (after the password), so they reach the command as the target user.
  */
-export function sudoWrap(scoped: ShellCommand, opts: SudoOptions, marks: SudoMarks): ShellCommand {
+export function sudoWrap(command: ShellCommand, opts: SudoOptions, marks: SudoMarks): ShellCommand {
+  const scoped = withSecretInput(command);
   const who: string[] = [];
   if (opts.user) who.push('-u', opts.user);
   if (opts.group) who.push('-g', opts.group);
   const wrap = (inner: string): string =>
     sh`sudo -S -p ${marks.prompt} -H ${who} -- sh -c ${`printf '%s\\n' ${quote(marks.start)} >&2 && ${inner}`}`.text;
-  return raw(wrap(scoped.text), wrap(scoped.display));
+  return raw(wrap(scoped.text), wrap(scoped.display), { input: scoped.input });
 }

@@ -197,7 +197,7 @@ const written = new WeakMap<object, Map<string, string>>();
 export async function getFile(
   ctx: Host,
   t: Transport,
-  run: object,
+  run: { readonly signal?: AbortSignal },
   remote: string,
   template: string,
   opts: GetOptions,
@@ -228,9 +228,11 @@ export async function getFile(
   }
   try {
     if (tmp) await ctx.unscoped(() => ctx.sudo(sudoFetchScript(remote, from)).quiet());
-    const size = (await t.stat(from))?.size;
-    const bytes = await t.get(from, local, { onProgress: progress(ctx, 'get', local, remote) });
-    sizeCheck(ctx, local, (await stat(local)).size, size ?? bytes);
+    // No stat of the remote file first: the transport checks the size it read against the file's own
+    // (cat's header, SFTP's stat), which saves the SFTP session and its round trips.
+    const onProgress = progress(ctx, 'get', local, remote);
+    const bytes = await t.get(from, local, run.signal ? { onProgress, signal: run.signal } : { onProgress });
+    sizeCheck(ctx, local, (await stat(local)).size, bytes);
     ctx.events.emit({ type: 'transfer', host: ctx.host.name, direction: 'get', local, remote, bytes });
     return { local, bytes };
   } finally {

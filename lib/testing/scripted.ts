@@ -7,6 +7,7 @@ import type {
   RemoteProcess,
   Transport,
 } from '../transport/types.js';
+import { unwrapSecrets } from './secret-unwrap.js';
 import { unwrapSudo, type Unwrapped } from './sudo-unwrap.js';
 
 /** What a scripted command answers. */
@@ -17,7 +18,10 @@ export interface Reply {
   code?: number;
 }
 
-/** A command as a rule sees it: the text the recipe asked for (sudo wrapper removed) and what was written to stdin. */
+/**
+ * A command as a rule sees it: the text the recipe asked for (sudo wrapper and secret reads removed, secret values
+ * back in place) and what was written to its stdin (after the secret lines).
+ */
 export interface SeenCommand extends Unwrapped {
   /** The full command line the transport was given. */
   executed: string;
@@ -86,7 +90,7 @@ export class ScriptedTransport implements Transport {
     const answer = (): void => {
       if (ended) return;
       ended = true;
-      const seen: SeenCommand = { ...unwrapped, executed: command, stdin };
+      const seen: SeenCommand = { ...unwrapped, ...unwrapSecrets(unwrapped.command, stdin), executed: command };
       this.commands.push(seen);
       const reply = this.reply(seen);
       if (reply.stdout) opts.onStdout(Buffer.from(reply.stdout));

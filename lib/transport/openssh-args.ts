@@ -117,12 +117,20 @@ export function controlArgs(controlPath: string, op: 'check' | 'exit'): string[]
   return ['-o', 'BatchMode=yes', '-o', `ControlPath=${cfgValue(controlPath)}`, '-O', op, 'fabts-control'];
 }
 
-/** One command as a client of the master, no terminal. */
-export function execArgs(ep: SshEndpoint, s: OpenSshSetup, remote: string): string[] {
-  return [...commonArgs(ep, s), '-o', 'ControlMaster=no', '-T', hostArgument(ep), '--', remote];
+/**
+ * One command as a client of the master: no terminal, or with `pty` a forced one (our stdin is a pipe) with no
+ * escape character, so a `~.` at the start of an input line is data, not a disconnect.
+ */
+export function execArgs(ep: SshEndpoint, s: OpenSshSetup, remote: string, pty = false): string[] {
+  const tty = pty ? ['-o', 'EscapeChar=none', '-tt'] : ['-T'];
+  return [...commonArgs(ep, s), '-o', 'ControlMaster=no', ...tty, hostArgument(ep), '--', remote];
 }
 
 export const PID_MARK = 'fab-pid:';
+/** Under a pty: the terminal is set up for the command, input may follow. */
+export const GO_MARK = 'fab-go';
+/** The pty fab's commands get on both transports (ssh.ts: 24x200, no echo, no \n -> \r\n). */
+const PTY_MODES = 'sane -echo -onlcr rows 24 cols 200';
 
 /**
  * What the client's command line carries instead of the command: the command itself (which may hold
@@ -130,8 +138,17 @@ export const PID_MARK = 'fab-pid:';
  * shell prints its pid first (sshd made it a process group leader) so a kill can signal the group,
  * as ssh2's signal request does; then it becomes the login shell running the command, as sshd would.
  */
-export function bootstrapCommand(length: number): string {
-  return `echo ${PID_MARK}$$ >&2; exec "\${SHELL:-/bin/sh}" -c "$(dd bs=1 count=${length} 2>/dev/null)"`;
+export function bootstrapCommand(length: number, pty = false): string {
+  const shell = '"${SHELL:-/bin/sh}"';
+  const read = `dd bs=1 count=${length} 2>/dev/null`;
+  if (!pty) return `echo ${PID_MARK}$$ >&2; exec ${shell} -c "$(${read})"`;
+  // Under a pty: nothing may come before `stty -echo` (the terminal would echo it back), so the pid line also
+  // says "send the command", read raw (no line editing, no Ctrl-C, no CR -> NL); then the terminal gets the
+  // modes of ssh2's pty, and `fab-go` says "send the input". stderr is the terminal too: both lines on stdout.
+  return (
+    `stty raw -echo && echo ${PID_MARK}$$ && c="$(${read})" && ` +
+    `stty ${PTY_MODES} && echo ${GO_MARK} && exec ${shell} -c "$c"`
+  );
 }
 
 /** Signals a command's process group (the pid its bootstrap printed). */

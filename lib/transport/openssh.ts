@@ -10,7 +10,8 @@ import { pipeline } from 'node:stream/promises';
 import { quote } from '../commands/quote.js';
 import { ConnectionLostError } from '../errors.js';
 import { describeEndpoint, type SshEndpoint } from './endpoint.js';
-import { bootstrapCommand, execArgs, hostArgument, killCommand, PID_MARK, type OpenSshSetup } from './openssh-args.js';
+import { bootstrapCommand, execArgs, GO_MARK, hostArgument, killCommand, type OpenSshSetup } from './openssh-args.js';
+import { HeldInput, PidFilter } from './openssh-marks.js';
 import { masterAnswers, stopMaster } from './openssh-master.js';
 import type { ExecOptions, ExecResult, FileStat, RemoteProcess, Transport } from './types.js';
 
@@ -21,38 +22,6 @@ interface Quiet {
   stdout: Buffer;
   stderr: string;
 }
-/** Output before the pid line (a chatty rc file) is passed on once this much arrived without it. */
-const PID_SEARCH_LIMIT = 64 * 1024;
-
-/** Takes the bootstrap's `fab-pid:N` line out of stderr; everything else passes through in order. */
-export class PidFilter {
-  pid?: number;
-  private pending: Buffer | undefined = Buffer.alloc(0);
-  constructor(private readonly out: (chunk: Buffer) => void) {}
-
-  push(chunk: Buffer): void {
-    if (!this.pending) return this.out(chunk);
-    this.pending = Buffer.concat([this.pending, chunk]);
-    const at = this.pending.indexOf(PID_MARK);
-    const nl = at === -1 ? -1 : this.pending.indexOf(10, at);
-    if (nl !== -1) {
-      const line = this.pending.subarray(at + PID_MARK.length, nl).toString('latin1');
-      if (/^\d+$/.test(line)) this.pid = Number(line);
-      const before = this.pending.subarray(0, at);
-      const after = this.pending.subarray(nl + 1);
-      this.pending = undefined;
-      if (before.length) this.out(before);
-      if (after.length) this.out(after);
-    } else if (this.pending.length > PID_SEARCH_LIMIT) this.end();
-  }
-
-  end(): void {
-    const rest = this.pending;
-    this.pending = undefined;
-    if (rest?.length) this.out(rest);
-  }
-}
-
 interface Client {
   child: ChildProcessWithoutNullStreams;
   /** Starts reading stderr through a PidFilter into `out`. */
@@ -77,12 +46,17 @@ export class OpenSshTransport implements Transport {
     return this.setup.controlPath;
   }
 
-  /** One ssh client of the master running `command`; the command text goes on stdin (see bootstrapCommand). */
-  private async client(command: string): Promise<Client> {
+  /**
+   * One ssh client of the master running `command`; the command text goes on stdin (see bootstrapCommand),
+   * at once, or under a pty by the caller once the bootstrap asks for it.
+   */
+  private async client(command: string, pty = false): Promise<Client & { body: Buffer }> {
     const body = Buffer.from(command, 'utf8');
-    const child = spawn('ssh', execArgs(this.ep, this.setup, bootstrapCommand(body.length)), {
+    const child = spawn('ssh', execArgs(this.ep, this.setup, bootstrapCommand(body.length, pty), pty), {
       stdio: 'pipe',
       detached: true,
+      // As ssh2's pty: a terminal for commands, not for people (no colours, no pagers' screen handling).
+      ...(pty ? { env: { ...process.env, TERM: 'dumb' } } : {}),
     });
     await new Promise<void>((res, rej) => {
       child.once('spawn', res);
@@ -91,9 +65,10 @@ export class OpenSshTransport implements Transport {
     });
     // A command that never reads its stdin must not crash us with EPIPE.
     child.stdin.on('error', () => {});
-    child.stdin.write(body);
+    if (!pty) child.stdin.write(body);
     return {
       child,
+      body,
       filter: (out) => {
         const f = new PidFilter(out);
         child.stderr.on('data', (c: Buffer) => f.push(c));
@@ -113,9 +88,36 @@ export class OpenSshTransport implements Transport {
   }
 
   async exec(command: string, opts: ExecOptions): Promise<RemoteProcess> {
+    return opts.pty ? this.execPty(command, opts) : this.execPlain(command, opts);
+  }
+
+  private async execPlain(command: string, opts: ExecOptions): Promise<RemoteProcess> {
     const { child, filter } = await this.client(command);
     const pids = filter(opts.onStderr);
     child.stdout.on('data', (d: Buffer) => opts.onStdout(d));
+    return this.started(child, pids, child.stdin);
+  }
+
+  /**
+   * Under a pty (-tt) the command's stderr arrives on stdout, where the bootstrap's lines are too: the command
+   * text is written on the pid line, the input (secrets, stdin, the sudo password) after `fab-go`, never
+   * before the terminal stopped echoing. ssh's own stderr carries only ssh's messages.
+   */
+  private async execPty(command: string, opts: ExecOptions): Promise<RemoteProcess> {
+    const { child, body } = await this.client(command, true);
+    const input = new HeldInput(child.stdin);
+    const onMark = (mark: string): void => (mark === GO_MARK ? input.open() : void child.stdin.write(body));
+    const pids = new PidFilter(opts.onStdout, { pty: true, onMark });
+    child.stdout.on('data', (d: Buffer) => pids.push(d));
+    child.stderr.on('data', (d: Buffer) => opts.onStderr(d));
+    return this.started(child, pids, input);
+  }
+
+  private started(
+    child: ChildProcessWithoutNullStreams,
+    pids: PidFilter,
+    input: { write(d: Buffer | string): unknown; end(): unknown },
+  ): RemoteProcess {
     let killed = false;
     const done = new Promise<ExecResult>((res, rej) =>
       child.on('close', (code, signal) => {
@@ -124,8 +126,8 @@ export class OpenSshTransport implements Transport {
       }),
     );
     return {
-      write: (data) => void child.stdin.write(data),
-      end: () => void child.stdin.end(),
+      write: (data) => void input.write(data),
+      end: () => void input.end(),
       // Signal the remote process group, as ssh2's signal request makes sshd do; the local client
       // goes only if that did not end it.
       kill: () => {

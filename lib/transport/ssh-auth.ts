@@ -1,18 +1,17 @@
 import { readFile, stat } from 'node:fs/promises';
-import ssh2, { type AnyAuthMethod, type AuthenticationType, type BaseAgent, type ParsedKey, type Prompt } from 'ssh2';
+import type { AnyAuthMethod, AuthenticationType, BaseAgent, ParsedKey, Prompt } from 'ssh2';
 import { ConnectError } from '../errors.js';
 import { FileCache } from '../util/file-cache.js';
 import { withKeyObject } from './ssh-key.js';
+import { OpenSSHAgent, parseKey } from './ssh2-parts.js';
 import type { Credentials } from './credentials.js';
 import { describeEndpoint, type SshEndpoint } from './endpoint.js';
 
-// ssh2 is CommonJS: its classes come from the default export under Node's ESM loader.
-const { OpenSSHAgent, utils } = ssh2;
 type Step = () => Promise<AnyAuthMethod | undefined>;
 
 // Read and parsed once per run, not once per host (ssh2 takes the parsed key as it is).
 const keyFiles = new FileCache((data) => {
-  const plain = utils.parseKey(data);
+  const plain = parseKey(data);
   return { data, plain: plain instanceof Error ? plain : withKeyObject(plain) };
 });
 
@@ -49,7 +48,7 @@ async function publicBlob(file: string): Promise<Buffer | undefined> {
     [file, false],
   ] as const) {
     try {
-      const k = utils.parseKey(await readFile(path, text ? 'utf8' : undefined));
+      const k = parseKey(await readFile(path, text ? 'utf8' : undefined));
       if (!(k instanceof Error)) return k.getPublicSSH();
     } catch {
       /* no such file: try the next */
@@ -131,7 +130,7 @@ export class AuthPlan {
     if (!(plain instanceof Error)) return { type: 'publickey', username: this.ep.user, key: plain };
     if (!/passphrase|encrypted/i.test(plain.message))
       throw this.configError(`cannot use key ${file}: ${plain.message}`);
-    const opens = (p: string): boolean => !(utils.parseKey(data, p) instanceof Error);
+    const opens = (p: string): boolean => !(parseKey(data, p) instanceof Error);
     const given = this.creds?.givenPassphrase;
     if (given !== undefined && opens(given))
       return { type: 'publickey', username: this.ep.user, key: data, passphrase: given };

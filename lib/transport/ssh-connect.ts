@@ -1,10 +1,10 @@
 import { createConnection } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { NodeSSH } from 'node-ssh';
 import type { ConnectConfig } from 'ssh2';
 import { ConnectError, HostKeyError, type ConnectFailure } from '../errors.js';
 import { describeEndpoint, type SshEndpoint } from './endpoint.js';
 import { AuthPlan } from './ssh-auth.js';
+import { SshConnection } from './ssh-client.js';
 import type { Credentials } from './credentials.js';
 import { attachProxy, startProxyCommand, type ProxySocket } from './proxy-command.js';
 import {
@@ -19,7 +19,7 @@ import {
 } from './knownhosts.js';
 
 /**
- * Opens one SSH connection (node-ssh over ssh2): strict host key checking against known_hosts,
+ * Opens one SSH connection (ssh2): strict host key checking against known_hosts,
  * agent, key files, then password (ssh-auth.ts), connect timeout and keepalive, optionally through
  * a jump host's channel or a ProxyCommand.
  */
@@ -28,7 +28,7 @@ export async function openSsh(
   acceptNew: boolean,
   sock?: Duplex,
   creds?: Credentials,
-): Promise<NodeSSH> {
+): Promise<SshConnection> {
   if (ep.certificateFiles.length) {
     const cert = ep.certificateFiles[0];
     const why = `CertificateFile ${cert} (ssh_config): the embedded ssh2 transport cannot log in with OpenSSH user certificates`;
@@ -72,9 +72,9 @@ export async function openSsh(
   if (!sock && ep.proxyCommand) proxy = startProxyCommand(ep.proxyCommand);
   config.sock = (sock ?? proxy?.sock ?? createConnection({ host: ep.host, port: ep.port }).setNoDelay(true)) as never;
 
-  const ssh = new NodeSSH();
+  const ssh = new SshConnection();
   try {
-    await ssh.connect(config as never);
+    await ssh.connect(config);
     if (proxy) attachProxy(ssh, proxy);
     return ssh;
   } catch (err) {

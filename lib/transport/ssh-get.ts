@@ -8,34 +8,15 @@
  * less client CPU per byte, which is what counts on a busy machine). Memory stays within the window.
  */
 import { closeSync, openSync, writevSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { Client, ClientChannel } from 'ssh2';
 import { CAT_GET_MARK, catForGet } from '../commands/transfer.js';
-import { TransferError } from '../errors.js';
+import { InterruptedError, TransferError } from '../errors.js';
 import type { Progress } from './types.js';
 
 /** Bytes sshd may send ahead of what is written to disk. */
 export const GET_WINDOW = 8 * 1024 * 1024;
 /** A longer first line is not ours. */
 const MAX_HEADER = 64;
-
-/**
- * Write to a temp file beside `local` and rename it into place once the copy is whole: a failed or
- * short download never leaves a part where the file should be.
- */
-export async function intoLocalFile(local: string, write: (tmp: string) => Promise<number>): Promise<number> {
-  const tmp = join(dirname(local), `.${basename(local)}.fab-get-${randomBytes(4).toString('hex')}`);
-  try {
-    const bytes = await write(tmp);
-    await rename(tmp, local);
-    return bytes;
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
 
 /** ssh2's channel state and protocol object: not in its typings, needed to grant a larger window. */
 interface ChannelInternals {
@@ -47,19 +28,22 @@ interface ChannelInternals {
 /**
  * Copy `remote` into the local file `local` with `cat`. Resolves with the bytes written, or with
  * undefined when the exec path does not apply (exec refused, not a regular readable file, a login
- * shell that did not run the command): the caller then uses SFTP.
+ * shell that did not run the command): the caller then uses SFTP. `signal` (Ctrl-C) stops the copy
+ * with an InterruptedError; the caller removes what was written.
  */
 export async function catGet(
   client: Client,
   remote: string,
   local: string,
   onProgress?: Progress,
+  signal?: AbortSignal,
 ): Promise<number | undefined> {
+  if (signal?.aborted) throw new InterruptedError();
   const channel = await new Promise<ClientChannel | undefined>((res) =>
     client.exec(catForGet(remote).text, (err, ch) => res(err ? undefined : ch)),
   );
   if (!channel) return undefined;
-  return new Promise((resolve, reject) => new CatReader(channel, remote, local, onProgress, resolve, reject));
+  return new Promise((resolve, reject) => new CatReader(channel, remote, local, onProgress, resolve, reject, signal));
 }
 
 class CatReader {
@@ -81,8 +65,11 @@ class CatReader {
     private readonly onProgress: Progress | undefined,
     private readonly resolve: (bytes: number | undefined) => void,
     private readonly reject: (e: Error) => void,
+    private readonly signal?: AbortSignal,
   ) {
     this.ch = channel as unknown as ChannelInternals;
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+    if (signal?.aborted) this.onAbort();
     channel.on('data', (d: Buffer) => this.onData(d));
     channel.stderr.on('data', (d: Buffer) => {
       if (this.stderr.length < 4096) this.stderr += d.toString();
@@ -92,6 +79,8 @@ class CatReader {
     channel.on('close', () => this.finish());
     channel.end();
   }
+
+  private readonly onAbort = (): void => this.fail(new InterruptedError());
 
   private onData(d: Buffer): void {
     if (this.done) return;
@@ -122,9 +111,14 @@ class CatReader {
 
   /** Not a case for cat: no file was opened; stop the command and let the caller use SFTP. */
   private giveUp(): void {
-    this.done = true;
+    this.end();
     this.channel.close();
     this.resolve(undefined);
+  }
+
+  private end(): void {
+    this.done = true;
+    this.signal?.removeEventListener('abort', this.onAbort);
   }
 
   /** Keep window + unwritten bytes at GET_WINDOW, in steps of a quarter (fewer adjust packets). */
@@ -154,7 +148,7 @@ class CatReader {
 
   private fail(e: Error): void {
     if (this.done) return;
-    this.done = true;
+    this.end();
     this.channel.close();
     if (this.fd !== undefined) closeSync(this.fd);
     this.reject(e);
@@ -166,7 +160,7 @@ class CatReader {
     if (this.header || this.fd === undefined) return this.giveUp();
     this.flush();
     if (this.done) return;
-    this.done = true;
+    this.end();
     const problem =
       this.code !== 0
         ? `cat ${this.code === null ? 'did not exit' : `exited ${this.code}`}${this.stderr ? `: ${this.stderr.trim()}` : ''}`

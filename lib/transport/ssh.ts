@@ -1,12 +1,13 @@
 import type { Duplex } from 'node:stream';
 import { stat as localStat } from 'node:fs/promises';
-import type { NodeSSH } from 'node-ssh';
 import type { ClientChannel, SFTPWrapper, Stats } from 'ssh2';
-import { ConnectionLostError } from '../errors.js';
+import { ConnectionLostError, TransferError } from '../errors.js';
 import { proxyOf } from './proxy-command.js';
+import type { SshConnection } from './ssh-client.js';
 import { canPipeline, execOn, sendSignal, SpareSession } from './ssh-session.js';
 import { execPutFile, execReadFile, execWriteFile } from './ssh-small-file.js';
-import { catGet, intoLocalFile } from './ssh-get.js';
+import { catGet } from './ssh-get.js';
+import { intoLocalFile } from './local-temp.js';
 import type {
   ExecOptions,
   FileStat,
@@ -40,7 +41,7 @@ export class SshTransport implements Transport {
   private readonly sessions?: SpareSession;
 
   constructor(
-    private readonly ssh: NodeSSH,
+    private readonly ssh: SshConnection,
     private readonly host: string,
     private readonly target: string,
     readonly endpoint?: SshEndpointInfo,
@@ -181,7 +182,7 @@ export class SshTransport implements Transport {
 
   /** A channel to host:port through this connection, for ProxyJump. */
   forward(host: string, port: number): Promise<Duplex> {
-    return this.ssh.forwardOut('127.0.0.1', 0, host, port) as Promise<Duplex>;
+    return this.ssh.forwardOut('127.0.0.1', 0, host, port);
   }
 
   private sftp(): Promise<SFTPWrapper> {
@@ -210,17 +211,33 @@ export class SshTransport implements Transport {
     return intoLocalFile(
       localPath,
       async (tmp) =>
-        (await catGet(this.client, remotePath, tmp, opts.onProgress)) ?? (await this.sftpGet(remotePath, tmp, opts)),
+        (await catGet(this.client, remotePath, tmp, opts.onProgress, opts.signal)) ??
+        (await this.sftpGet(remotePath, tmp, opts)),
     );
   }
 
+  /**
+   * Where cat cannot go (not a regular readable file, a shell that did not run it): SFTP, whose errors name
+   * the path. The stat goes out with the copy's open (no round trip of its own) and checks the size as cat's header does.
+   */
   private async sftpGet(remotePath: string, localPath: string, opts: GetFileOptions): Promise<number> {
     const sftp = await this.sftp();
     const o = { ...WINDOW, ...(opts.onProgress ? { step: stepOf(opts.onProgress) } : {}) };
-    await new Promise<void>((res, rej) =>
-      sftp.fastGet(remotePath, localPath, o, (e) => (e ? rej(sftpError(e, remotePath)) : res())),
-    );
-    return (await localStat(localPath)).size;
+    const [size] = await Promise.all([
+      this.rawStat(remotePath).then(
+        (s) => s?.size,
+        () => undefined, // the copy's own error says why
+      ),
+      new Promise<void>((res, rej) =>
+        sftp.fastGet(remotePath, localPath, o, (e) => (e ? rej(sftpError(e, remotePath)) : res())),
+      ),
+    ]);
+    const bytes = (await localStat(localPath)).size;
+    if (size !== undefined && bytes !== size) {
+      const detail = `the file changed size during the download (${size} bytes at the start, ${bytes} read)`;
+      throw new TransferError(remotePath, detail);
+    }
+    return bytes;
   }
 
   // One exec round trip instead of SFTP's open, read, close (ssh2's readFile also fstats first).

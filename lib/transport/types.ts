@@ -1,5 +1,5 @@
 /**
- * One interface for every way of running a command on a host: ssh (node-ssh), local (execa),
+ * One interface for every way of running a command on a host: ssh (ssh2), local (execa),
  * and test doubles in the unit tests. Quoting, sudo and scoping happen above it.
  */
 
@@ -42,6 +42,8 @@ export interface PutFileOptions {
 
 export interface GetFileOptions {
   onProgress?: Progress;
+  /** Stops the download (Ctrl-C): it rejects, and neither the local file nor a temp file is left. */
+  signal?: AbortSignal;
 }
 
 /** Where an SSH transport really connects, for tools that open their own ssh (rsync -e). */

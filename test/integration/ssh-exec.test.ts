@@ -3,7 +3,17 @@
 // globs, modes, sudo on both sides, and per-host local paths.
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +37,21 @@ const logged = <T>(stdout: string, key: string): T => {
   if (!m) throw new Error(`no ${key}= in output:\n${stdout}`);
   return JSON.parse(m[1]!) as T;
 };
+/** The processes of a process group: the lab's hosts share this machine's process table. */
+const inGroup = (pgid: number) =>
+  readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return (
+          readFileSync(`/proc/${p}/stat`, 'utf8')
+            .replace(/^.*\) /, '')
+            .split(' ')[2] === String(pgid)
+        );
+      } catch {
+        return false;
+      }
+    });
 const onHost = (host: string, p: string) => join(lab.host(host).root, p);
 const uid = (user: string) => Number(execFileSync('id', ['-u', user]).toString());
 
@@ -47,7 +72,15 @@ afterAll(async () => {
   await lab?.stop();
 });
 
-describe('pty', () => {
+// The same pty behaviour on both transports: embedded ssh2 and the system's OpenSSH client (-tt).
+const CLIENTS: { client: string; env: Record<string, string> }[] = [
+  { client: 'ssh2', env: {} },
+  { client: 'openssh', env: { FAB_SSH_CLIENT: 'openssh', XDG_RUNTIME_DIR: mkdtempSync(join(tmpdir(), 'fab-xdg-')) } },
+];
+
+describe.each(CLIENTS)('pty ($client)', ({ env: clientEnv }) => {
+  const fabOn = (args: string[], env: Record<string, string> = {}) => fabHere(args, { ...clientEnv, ...env });
+
   it('a sudo edit under --pty: content on stdin without a pty, or uploaded when sudoers requiretty refuses', async () => {
     for (const host of ['sx1', 'tty1']) {
       const f = onHost(host, 'srv/edit-pty.conf');
@@ -58,7 +91,7 @@ describe('pty', () => {
       const uploads = async () =>
         (await labSsh(lab.state, host, 'ls -a /tmp | grep -c fab-edit || true')).stdout.trim();
       const before = await uploads();
-      const r = await fabHere(['-H', host, '--pty', '--json', ...args]);
+      const r = await fabOn(['-H', host, '--pty', '--json', ...args]);
       expect(r.code).toBe(0);
       expect([readFileSync(f, 'utf8'), statSync(f).mode & 0o777, statSync(f).uid]).toEqual(['a=3\nb=2\n', 0o640, 0]);
       const commits = r.events.filter((e) => e.type === 'command.start' && e.requested.startsWith('(replace '));
@@ -68,7 +101,7 @@ describe('pty', () => {
   });
 
   it('sudo fails under requiretty without a pty, and works with run(..., { pty: true }) or --pty', async () => {
-    const without = await fabHere(['-H', 'tty1', 'ptySudo']);
+    const without = await fabOn(['-H', 'tty1', 'ptySudo']);
     expect(logged<{ code: number; stderr: string }>(without.stdout, 'result')).toMatchObject({
       code: 1,
       stderr: expect.stringMatching(/must have a tty/),
@@ -77,7 +110,7 @@ describe('pty', () => {
       ['ptySudo', '--pty'],
       ['--pty', 'ptySudo'],
     ]) {
-      const r = await fabHere(['-H', 'tty1', ...args]);
+      const r = await fabOn(['-H', 'tty1', ...args]);
       // Under a pty the command's stderr arrives merged into stdout.
       expect(logged(r.stdout, 'result')).toEqual({ code: 0, stdout: 'root\nto-stderr\n', stderr: '' });
     }
@@ -85,7 +118,7 @@ describe('pty', () => {
 
   it('feeds the sudo password on its prompt under a pty and never shows it', async () => {
     const password = lab.state.sudoPassword;
-    const r = await fabHere(['-H', 'tty1', '-u', 'fabtspw', '--json', 'ptySudo', '--pty'], {
+    const r = await fabOn(['-H', 'tty1', '-u', 'fabtspw', '--json', 'ptySudo', '--pty'], {
       FAB_SUDO_PASSWORD: password,
     });
     const out = r.events
@@ -99,9 +132,70 @@ describe('pty', () => {
   });
 
   it('an ad-hoc command sees a terminal with --pty', async () => {
-    const r = await fabHere(['-H', 'sx1', '--pty', '--', 'test -t 0 && tty']);
+    const r = await fabOn(['-H', 'sx1', '--pty', '--', 'test -t 0 && tty']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/\[sx1\] out: \/dev\/pts\/\d+/);
+  });
+
+  it('no echo of stdin, no \\r, stderr merged, a `~.` line is data, the exit code, the modes of ssh2', async () => {
+    const modes = 'stty -a | tr " ;" "\\n\\n" | grep -xE -- "-?(echo|onlcr|icanon|isig)" | LC_ALL=C sort';
+    const cmd = `read a; read b; echo "got $a/$b"; echo err >&2; stty size; ${modes}; exit 3`;
+    const r = await fabOn(['-H', 'sx1', 'ptyIo', '--cmd', cmd, '--stdin', 'x y\n~.\n']);
+    expect(logged(r.stdout, 'result')).toEqual({
+      code: 3,
+      stdout: 'got x y/~.\nerr\n24 200\n-echo\n-onlcr\nicanon\nisig\n',
+      stderr: '',
+    });
+  });
+
+  it('the command text arrives intact under a pty: a 6000-byte line, Ctrl-C, Ctrl-D and CR bytes in it', async () => {
+    const text = `${'x'.repeat(6000)}\x03\x04\r\x15end`;
+    const r = await fabOn([
+      '-H',
+      'sx1',
+      'ptyIo',
+      '--cmd',
+      `printf %s '${text}' | od -An -c | tr -s ' x*' ' ' | tail -2`,
+    ]);
+    const out = logged<{ code: number; stdout: string }>(r.stdout, 'result');
+    expect(out.code).toBe(0);
+    expect(out.stdout.replace(/\s+/g, ' ').trim()).toBe('003 004 \\r 025 e n d');
+  });
+
+  it('a timeout under a pty kills the whole process group', async () => {
+    const r = await fabOn([
+      '-H',
+      'sx1',
+      'ptyIo',
+      '--cmd',
+      'echo pid=$$; sleep 60 & sleep 61; wait',
+      '--timeout',
+      '1500',
+    ]);
+    expect(logged(r.stdout, 'error')).toBe('CommandTimeoutError');
+    const pid = Number(/out: pid=(\d+)/.exec(r.stdout)?.[1]);
+    expect(pid).toBeGreaterThan(1);
+    await waitFor('the process group gone', () => inGroup(pid).length === 0);
+  });
+
+  it('Ctrl-C under a pty stops the command and its whole process group', async () => {
+    let sent = false;
+    const r = await fab(
+      ['-f', `${FIXTURES}/ssh.ts`, 'lab', '-H', 'sx1', '--pty', '--', 'echo pid=$$; sleep 60 & sleep 61'],
+      {
+        env: { FAB_LAB_DIR: DIR, ...clientEnv },
+        onStdout: (out, kill) => {
+          if (!sent && /pid=\d+/.test(out)) {
+            sent = true;
+            kill('SIGINT');
+          }
+        },
+      },
+    );
+    expect([sent, r.code]).toEqual([true, 130]);
+    const pid = Number(/out: pid=(\d+)/.exec(r.stdout)?.[1]);
+    expect(pid).toBeGreaterThan(1);
+    await waitFor('the process group gone', () => inGroup(pid).length === 0);
   });
 });
 

@@ -15,11 +15,12 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TransferError } from '../../lib/errors.js';
+import { InterruptedError, TransferError } from '../../lib/errors.js';
 import { catGet } from '../../lib/transport/ssh-get.js';
 import { openSsh } from '../../lib/transport/ssh-connect.js';
 import { SshTransport } from '../../lib/transport/ssh.js';
 import type { SshEndpoint } from '../../lib/transport/endpoint.js';
+import { FIXTURES, fab } from '../helpers/fab.js';
 import { testLab } from '../lab/shared.js';
 
 const HOST = 'web9';
@@ -130,7 +131,58 @@ describe('get over cat', () => {
     );
     expect(readFileSync(join(local, 'keep'), 'utf8')).toBe('old');
     expect(localFiles()).toEqual(['back.bin', 'empty', 'keep', 'plain']);
+  });
+
+  it('stops on its abort signal (Ctrl-C) with InterruptedError, leaving no temp file and the old file as it was', async () => {
+    // Sparse: 4 GiB on the way, no disk on the host; the abort comes at the first progress.
+    execFileSync('truncate', ['-s', '4G', onHost('huge')]);
+    const ac = new AbortController();
+    const err = await t
+      .get(remote('huge'), join(local, 'keep'), { onProgress: () => ac.abort(), signal: ac.signal })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InterruptedError);
+    expect(readFileSync(join(local, 'keep'), 'utf8')).toBe('old');
+    expect(localFiles()).toEqual(['back.bin', 'empty', 'keep', 'plain']);
+    // The connection is still good for the next copy.
+    expect(await t.get(remote('plain'), join(local, 'plain'))).toBe(3);
     chmodSync(local, 0o700);
     rmSync(local, { recursive: true });
+  });
+});
+
+describe('Ctrl-C during a whole fab get', () => {
+  it.each([
+    ['once: the copy stops, its temp file is removed', 1],
+    ['twice at once: fab exits at once, its exit removes the temp file', 2],
+  ])('%s; no partial destination', async (_what, times) => {
+    execFileSync('truncate', ['-s', '4G', onHost('huge')]);
+    const dir = mkdtempSync(join(tmpdir(), 'fab-getint-'));
+    let sent = false;
+    const r = await fab(
+      [
+        '-f',
+        `${FIXTURES}/ssh.ts`,
+        'lab',
+        '-H',
+        HOST,
+        '--json',
+        'doGet',
+        '--remote',
+        remote('huge'),
+        '--local',
+        join(dir, 'huge'),
+      ],
+      {
+        onStdout: (out, kill) => {
+          if (sent || !out.includes('"type":"transfer.progress"')) return;
+          sent = true;
+          for (let i = 0; i < times; i++) kill('SIGINT');
+        },
+      },
+    );
+    expect(sent).toBe(true);
+    expect(r.code).toBe(130);
+    expect(readdirSync(dir)).toEqual([]);
+    rmSync(dir, { recursive: true });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { raw, sh } from '../../lib/commands/quote.js';
-import { CommandError, CommandTimeoutError, SudoError } from '../../lib/errors.js';
+import { raw, secret, sh } from '../../lib/commands/quote.js';
+import { CommandError, CommandTimeoutError, SudoError, UsageError } from '../../lib/errors.js';
 import { runCommand } from '../../lib/run/runner.js';
 import { ROOT_SCOPE, applyScope, scopeCd, sudoWrap } from '../../lib/run/scope.js';
 import { LocalTransport } from '../../lib/transport/local.js';
@@ -212,5 +212,44 @@ describe('scope and sudo wrapping', () => {
       cfg,
     );
     expect(res.stdout).toBe(`printf '%s\\n' S1 >&2 && ${scoped.text}`);
+  });
+});
+
+describe('secret() arguments', () => {
+  const cmd = (value: string) => sh`printf '[%s]' ${secret(value)}; cat; echo; echo ${secret(value)}`;
+
+  it('reach the command on its stdin, ahead of the given stdin; events show *** only', async () => {
+    const { cfg, events } = testConfig();
+    const c = cmd(`it's $HOME`);
+    const r = await runCommand(
+      new LocalTransport(),
+      { host: 'h1', requested: c, executed: c, sudo: false, local: true },
+      { warnOnly: false, stdin: 'in put' },
+      cfg,
+    );
+    expect(r.stdout).toBe(`[it's $HOME]in put\nit's $HOME\n`);
+    expect(r.command).toBe(c.display);
+    expect(JSON.stringify(events)).not.toContain("it's $HOME");
+    expect(events.filter((e) => e.type === 'output').map((e) => e.type === 'output' && e.line)).toEqual([
+      '[***]in put',
+      '***',
+    ]);
+  });
+
+  it('refuses a value with a newline before anything starts', async () => {
+    const { cfg } = testConfig();
+    const started: string[] = [];
+    // exec records the command if the check lets it through.
+    const t = { kind: 'fake', exec: async (c: string) => (started.push(c), Promise.reject(new Error('ran'))) };
+    const c = cmd('a\nb');
+    const run = runCommand(
+      t as unknown as Transport,
+      { host: 'h1', requested: c, executed: c, sudo: false, local: false },
+      { warnOnly: false },
+      cfg,
+    );
+    await expect(run).rejects.toThrow(UsageError);
+    await expect(run).rejects.toThrow(/contains a newline[\s\S]*fix: pass a multi-line value/);
+    expect(started).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { task } from '../../lib/task/task.js';
 import { cd, run, sudo, withEnv } from '../../lib/task/dsl.js';
 import { ScriptedTransport, runTask, unwrapSudo } from '../../lib/testing/index.js';
 import { sudoWrap } from '../../lib/run/scope.js';
-import { raw } from '../../lib/commands/quote.js';
+import { raw, secret, sh } from '../../lib/commands/quote.js';
 
 const marks = { prompt: '[fab-sudo-ab] password: ', start: 'fab-start-ab' };
 
@@ -82,5 +82,24 @@ describe('runTask on scripted hosts', () => {
     expect(r.exitCode).toBe(0);
     expect(web1.commands).toEqual([]);
     expect(r.events.filter((e) => e.type === 'command.start').length).toBe(3);
+  });
+});
+
+describe('scripted hosts and secret()', () => {
+  it('show the command with the value in place and the stdin the task gave, not the secret lines', async () => {
+    const t = task({}, async () => {
+      await sudo(sh`mysql -p${secret("pw 'x")} -e ${'select 1'}`, { user: 'db' }).stdin('data\n');
+      await run(sh`tool ${secret('a')} ${secret('b')}`);
+    });
+    const web1 = new ScriptedTransport('web1').on(/mysql/).on(/tool/);
+    const r = await runTask(t, { hosts: { web1 } });
+    expect(r.exitCode).toBe(0);
+    web1.verify();
+    expect(web1.commands.map((c) => [c.command, c.stdin, c.user])).toEqual([
+      [`mysql -p'pw '\\''x' -e 'select 1'`, 'data\n', 'db'],
+      ['tool a b', '', undefined],
+    ]);
+    // What the transport got: only variable names, the values on stdin.
+    expect(web1.commands.map((c) => c.executed).join('\n')).not.toMatch(/pw |tool a/);
   });
 });

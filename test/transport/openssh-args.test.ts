@@ -12,7 +12,6 @@ import {
   sshFailure,
   type OpenSshSetup,
 } from '../../lib/transport/openssh-args.js';
-import { PidFilter } from '../../lib/transport/openssh.js';
 
 const ep: SshEndpoint = {
   name: 'web1',
@@ -74,6 +73,11 @@ describe('OpenSSH command lines (golden)', () => {
       [...common, '-o', 'ControlMaster=yes', '-o', 'ControlPersist=600', '-N', '-f', 'web1'],
     ],
     ['exec', execArgs(ep, setup, 'BOOT'), [...common, '-o', 'ControlMaster=no', '-T', 'web1', '--', 'BOOT']],
+    [
+      'exec with a pty',
+      execArgs(ep, setup, 'BOOT', true),
+      [...common, '-o', 'ControlMaster=no', '-o', 'EscapeChar=none', '-tt', 'web1', '--', 'BOOT'],
+    ],
     [
       'check',
       controlArgs('/d/p-1', 'check'),
@@ -141,6 +145,19 @@ describe('OpenSSH command lines (golden)', () => {
     [1234, `echo fab-pid:$$ >&2; exec "\${SHELL:-/bin/sh}" -c "$(dd bs=1 count=1234 2>/dev/null)"`],
   ])('bootstrap for a %i-byte command', (n, want) => expect(bootstrapCommand(n)).toBe(want));
 
+  it.each([
+    [
+      0,
+      'stty raw -echo && echo fab-pid:$$ && c="$(dd bs=1 count=0 2>/dev/null)" && ' +
+        'stty sane -echo -onlcr rows 24 cols 200 && echo fab-go && exec "${SHELL:-/bin/sh}" -c "$c"',
+    ],
+    [
+      77,
+      'stty raw -echo && echo fab-pid:$$ && c="$(dd bs=1 count=77 2>/dev/null)" && ' +
+        'stty sane -echo -onlcr rows 24 cols 200 && echo fab-go && exec "${SHELL:-/bin/sh}" -c "$c"',
+    ],
+  ])('bootstrap under a pty for a %i-byte command', (n, want) => expect(bootstrapCommand(n, true)).toBe(want));
+
   it('kills the process group, falling back to the pid', () => {
     expect(killCommand(42)).toBe('kill -TERM -- -42 2>/dev/null || kill -TERM 42');
   });
@@ -206,23 +223,5 @@ describe('ssh client failures in the embedded transport words', () => {
     if (reason) expect(f.reason).toBe(reason);
     expect(f.hostKey).toBe(hostKey);
     expect(f.kind).toBe(kind);
-  });
-});
-
-describe('PidFilter: the bootstrap pid line leaves stderr, nothing else does', () => {
-  it.each<[string, string[], string, number | undefined]>([
-    ['alone', ['fab-pid:42\n'], '', 42],
-    ['then output', ['fab-pid:42\nerr\n'], 'err\n', 42],
-    ['split over chunks', ['fab-', 'pid:4', '2\nx', 'y\n'], 'xy\n', 42],
-    ['after rc-file noise', ['motd\nfab-pid:7\nerr'], 'motd\nerr', 7],
-    ['never printed', ['just stderr'], 'just stderr', undefined],
-    ['a later marker is data', ['fab-pid:1\nfab-pid:2\n'], 'fab-pid:2\n', 1],
-  ])('%s', (_name, chunks, want, pid) => {
-    let out = '';
-    const f = new PidFilter((c) => (out += c.toString()));
-    for (const c of chunks) f.push(Buffer.from(c));
-    f.end();
-    expect(out).toBe(want);
-    expect(f.pid).toBe(pid);
   });
 });
