@@ -70,7 +70,9 @@ export async function setNginxBackend(
             ...(s.validate ? [] : [testOrRestore(`${path}${backup}`, path)]),
             reloadScript(s.pidFile, s.reload, polls(s)),
           ].join('\n'),
-          label: `${s.validate ? '' : 'nginx -t, '}reload nginx (${s.reload}) and wait for the old workers of ${s.pidFile}`,
+          label:
+            `${s.validate ? '' : 'nginx -t, '}reload nginx (${s.reload})` +
+            ` and wait for the old workers of ${s.pidFile}`,
         }
       : undefined;
   let edit: EditResult;
