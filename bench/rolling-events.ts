@@ -2,7 +2,8 @@
  * Where a rolling deploy's time goes, from its --json events: each host's phases (drain, action, gates, undrain),
  * and inside drain/undrain each LB's commands and its own wait: nginx from the end of the reload command until
  * the old workers are gone (the last worker probe), HAProxy from `state drain` until `state maint` (sessions
- * ending). Batches of one host, so a phase's commands are the ones that ran during it.
+ * ending), or as fab reports it (`lb.wait` events) when the wait is inside one script. Batches of one host, so a
+ * phase's commands are the ones that ran during it.
  */
 export interface Ev {
   type: string;
@@ -88,7 +89,9 @@ export function breakdown(events: Ev[], lbHosts: string[]): Breakdown {
           const mine = cmds.filter((c) => c.host === lb && c.start >= prev.at - 0.002 && c.end <= t + 0.002);
           if (!mine.length) continue;
           const path = mine.at(-1)!.end - prev.at;
-          const wait = lbWait(mine);
+          // fab reports the LB's own wait (`lb.wait`) where it happens inside one script; older builds: from commands.
+          const told = events.filter((e) => e.type === 'lb.wait' && e.host === lb && at(e) >= prev.at && at(e) <= t);
+          const wait = told.length ? told.reduce((sum, e) => sum + (e.ms ?? 0), 0) / 1000 : lbWait(mine);
           const k = `${prev.phase} ${lb}`;
           lbs[k] ??= { path: 0, wait: 0, commands: 0 };
           lbs[k].path += path;

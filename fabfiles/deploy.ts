@@ -90,6 +90,8 @@ export const rollingDeploy = task(
   async (ctx, a) => {
     const art = await inspect(a);
     const lbs = ctx.resolveHosts({ role: 'lb' });
+    // Connect to the LBs while the web hosts are locked, not at the first drain (its errors show there, as before).
+    for (const lb of lbs) void ctx.on(lb, (l) => l.connection()).catch(() => undefined);
     const onLbs = (host: HostTarget, enabled: boolean) =>
       Promise.all(lbs.map((lb) => ctx.on(lb, (l) => setLbBackend(l, host.name, enabled))));
     const s = ctx.settings;

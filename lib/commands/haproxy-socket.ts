@@ -1,3 +1,4 @@
+import { readForEdit } from './file-read.js';
 import { raw, sh, type ShellCommand } from './quote.js';
 
 /**
@@ -37,4 +38,40 @@ export function adminSocketBatch(socket: string, commands: readonly string[]): S
 /** The answers of `adminSocketBatch`, in order. */
 export function splitBatch(stdout: string): string[] {
   return stdout.split(`${BATCH_MARK}\n`);
+}
+
+/**
+ * Take a server out, as script text run by the conf edit's commit script once the new conf is in place: `state
+ * drain`, then `show stat`, then `state maint` at once when the server has no session left (else the caller polls).
+ * Answers are printed as `adminSocketBatch` prints them; a refused drain stops there (the caller reports it), and
+ * a socat that fails ends the script with its status.
+ */
+export function drainThenMaint(socket: string, backend: string, server: string): string {
+  const say = (command: string) => adminSocketCommand(socket, command).text;
+  // Idle: no row of this server with sessions (a stat without the columns is never idle: the caller reads it).
+  const idle = [
+    'NR == 1 { sub(/^# */, ""); for (i = 1; i <= NF; i++) c[$i] = i; next }',
+    '$c["pxname"] == b && $c["svname"] == s && $c["scur"] != 0 { busy = 1 }',
+    'END { exit (busy || !c["scur"]) }',
+  ].join('\n');
+  return [
+    `a=$(${say(setServerState(backend, server, 'drain'))}) || exit $?`,
+    `printf '%s\\n' "$a"`,
+    `case $a in *[![:space:]]*) exit 0;; esac`,
+    `echo ${BATCH_MARK}`,
+    `st=$(${say(SHOW_STAT)}) || exit $?`,
+    `printf '%s\\n' "$st"`,
+    sh`printf '%s\\n' "$st" | awk -F, -v b=${backend} -v s=${server} ${idle} || exit 0`.text,
+    `echo ${BATCH_MARK}`,
+    say(setServerState(backend, server, 'maint')),
+  ].join('\n');
+}
+
+/**
+ * `show stat` and the conf read for an edit (`readForEdit`) in one command, one round trip before a change:
+ * the answers are separated by a BATCH_MARK line; a failing socat stops before the read.
+ */
+export function statAndRead(socket: string, conf: string): ShellCommand {
+  const text = `${adminSocketCommand(socket, SHOW_STAT).text} && echo ${BATCH_MARK} && ${readForEdit(conf).text}`;
+  return raw(text, `(haproxy ${socket}: ${SHOW_STAT}; read ${conf})`);
 }

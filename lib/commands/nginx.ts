@@ -14,6 +14,9 @@ export const restoreBackup = (backup: string, path: string): ShellCommand => sh`
 /** Exit 0 when the process exists and may be signalled. */
 export const processAlive = (pid: number): ShellCommand => sh`kill -0 ${pid}`;
 
+/** Printed by `reloadAndWait` before the pid: the ms from the reload to the old workers' end. */
+export const WAITED = 'waited-ms';
+
 /** Exit statuses of `reloadAndWait` besides 0 (reloaded, old workers gone, master alive). */
 export const RELOAD_EXIT = { notRunning: 10, reloadFailed: 11, timeout: 12 } as const;
 
@@ -24,12 +27,19 @@ export const RELOAD_EXIT = { notRunning: 10, reloadFailed: 11, timeout: 12 } as 
  * the old workers still running.
  */
 export function reloadAndWait(pidFile: string, reloadCommand: string, polls: number): ShellCommand {
-  const script = [
+  const script = reloadScript(pidFile, reloadCommand, polls);
+  return raw(sh`sh -c ${script}`.text, `(reload nginx: ${reloadCommand}; wait for the old workers of ${pidFile})`);
+}
+
+/** `reloadAndWait`'s script text, also run at the end of a conf edit's commit script (one command for both). */
+export function reloadScript(pidFile: string, reloadCommand: string, polls: number): string {
+  return [
     sh`pid=$(cat -- ${pidFile} 2>/dev/null)`.text,
     `case $pid in ''|*[!0-9]*|0*) exit ${RELOAD_EXIT.notRunning};; esac`,
     `kill -0 "$pid" 2>/dev/null || exit ${RELOAD_EXIT.notRunning}`,
     'old=$(pgrep -P "$pid")',
     `{ ${reloadCommand}\n} >&2 || exit ${RELOAD_EXIT.reloadFailed}`,
+    't0=$(date +%s%N 2>/dev/null)',
     'i=0',
     'while :; do',
     '  now=" $(echo $(pgrep -P "$pid")) "; left=',
@@ -38,8 +48,20 @@ export function reloadAndWait(pidFile: string, reloadCommand: string, polls: num
     `  i=$((i + 1)); [ $i -le ${Math.max(1, Math.ceil(polls))} ] || { echo "old workers$left" >&2; exit ${RELOAD_EXIT.timeout}; }`,
     '  sleep 0.1',
     'done',
+    // nginx's own wait, reported apart from fab's time (GNU date; none where %N is not known).
+    `case $t0 in ''|*[!0-9]*) ;; *) echo "${WAITED} $(( ($(date +%s%N) - t0) / 1000000 ))";; esac`,
     `kill -0 "$pid" || exit ${RELOAD_EXIT.notRunning}`,
     'echo "$pid"',
   ].join('\n');
-  return raw(sh`sh -c ${script}`.text, `(reload nginx: ${reloadCommand}; wait for the old workers of ${pidFile})`);
 }
+
+/** Exit status of `testOrRestore` when `nginx -t` fails (the previous file is back). */
+export const TEST_FAILED_EXIT = 13;
+
+/**
+ * For an edit that could not be validated alone (an included file): test the whole configuration after it, and on
+ * failure put the backup back and exit TEST_FAILED_EXIT, nginx's words on stderr. Script text, run before the
+ * reload in the edit's commit script.
+ */
+export const testOrRestore = (backup: string, path: string): string =>
+  `${testConfig().text} || { ${restoreBackup(backup, path).text}; exit ${TEST_FAILED_EXIT}; }`;

@@ -7,17 +7,23 @@ import { quote, sh } from '../commands/quote.js';
  * Any failure leaves the original byte for byte; the temp files are removed on every path.
  */
 
-export const EXIT = { changed: 99, invalid: 98, owner: 97, failed: 95 } as const;
+export const EXIT = { changed: 99, invalid: 98, owner: 97, failed: 95, aborted: 94 } as const;
 
 /** Printed first by a script that takes its content on stdin: it ran (a sudo that refused to start prints none). */
 export const STARTED = 'fab-commit-started';
+
+/** Printed once the file is replaced, before `after` runs: what follows on stdout and the exit status are its. */
+export const COMMITTED = 'fab-commit-done';
 
 export interface CommitSpec {
   path: string;
   /** Uploaded new content (removed afterwards); undefined: the new content comes on the script's stdin. */
   upload?: string;
-  /** sha256 hex of what was read, or 'absent' for a file we create. */
-  expectHash: string;
+  /**
+   * sha256 hex of what was read, or 'absent' for a file we create. undefined: the script was started before the
+   * read came back; the hash is the first line of its stdin, and no line (stdin closed) means nothing to do.
+   */
+  expectHash: string | undefined;
   /** Root can keep any owner; a login user may only replace files it owns. */
   sudo: boolean;
   /** e.g. 'nginx -t -q -c %s': %s is the new file's path. */
@@ -26,13 +32,19 @@ export interface CommitSpec {
   /** For a new file. */
   mode?: number;
   owner?: string;
+  /**
+   * Shell text run by the same script once the file is in place (e.g. a reload), so a change and its effect
+   * cost one command; its exit status is the script's. Without `set -u`: it may be the operator's own text.
+   */
+  after?: string;
 }
 
 export function commitScript(s: CommitSpec): string {
   const lines = [
     ...(s.upload === undefined ? [`echo ${STARTED}`] : []),
     'set -u',
-    `f=${quote(s.path)}; new=${s.upload === undefined ? '' : quote(s.upload)}; want=${quote(s.expectHash)}; tmp=`,
+    `f=${quote(s.path)}; new=${s.upload === undefined ? '' : quote(s.upload)}; want=${quote(s.expectHash ?? '')}; tmp=`,
+    ...(s.expectHash === undefined ? [`IFS= read -r want && [ -n "$want" ] || exit ${EXIT.aborted}`] : []),
     `trap '[ -z "$new" ] || rm -f -- "$new"; [ -z "$tmp" ] || rm -f -- "$tmp"' EXIT`,
     `if [ "$want" = absent ]; then [ ! -e "$f" ] || exit ${EXIT.changed}; else cur=$(sha256sum < "$f") || exit ${EXIT.failed}; [ "\${cur%% *}" = "$want" ] || exit ${EXIT.changed}; fi`,
   ];
@@ -61,7 +73,7 @@ export function commitScript(s: CommitSpec): string {
     `mv -f -- "$tmp" "$f" || exit ${EXIT.failed}`,
     'tmp=',
     'sync -- "$dir" 2>/dev/null',
-    'exit 0',
+    ...(s.after === undefined ? ['exit 0'] : [`echo ${COMMITTED}`, 'set +u', s.after]),
   );
   return lines.join('\n');
 }

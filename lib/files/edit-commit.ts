@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { raw, sh, type ShellCommand } from '../commands/quote.js';
 import { FileEditError } from '../errors.js';
 import type { Host } from '../run/host.js';
-import { commitScript, EXIT, STARTED } from './commit-script.js';
+import { COMMITTED, commitScript, EXIT, STARTED } from './commit-script.js';
 
 /** What editFile read: the bytes (undefined: no file) and their sha256 (or 'absent'). */
 export interface Snapshot {
@@ -16,6 +16,22 @@ export interface Commit {
   backup?: string | false;
   mode?: number;
   owner?: string;
+  /** Shell text the same script runs once the file is in place (see CommitSpec.after). */
+  after?: string;
+  /** What `after` does, for the command's display. */
+  afterLabel?: string;
+}
+
+/** What `after` did: its exit status and its own output (the commit's lines left out). */
+export interface AfterResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Committed {
+  outcome: 'done' | 'changed';
+  after?: AfterResult;
 }
 
 /** Replace the file with `content` if it is still what was read ('changed' otherwise); errors name the file. */
@@ -26,15 +42,65 @@ export async function commit(
   snap: Snapshot,
   sudo: boolean,
   opts: Commit,
-): Promise<'done' | 'changed'> {
-  const host = ctx.host.name;
+): Promise<Committed> {
   const r =
     (await viaStdin(ctx, path, content, snap, sudo, opts)) ?? (await viaUpload(ctx, path, content, snap, sudo, opts));
-  if (r.ok) return 'done';
+  return outcomeOf(ctx, path, opts, r);
+}
+
+/** A commit started before its content is known: its script waits for it on stdin. */
+export interface PendingCommit {
+  /** The content and what it was made from: the commit goes ahead (on `commit`'s terms). */
+  send(content: Buffer, snap: Snapshot): Promise<Committed>;
+  /** Nothing to write: the script ends without touching anything. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Start the commit script now, alongside the read it depends on: it costs no round trip of its own before the
+ * content goes (sshd opens a command's stdin only once the command runs, one round trip after asking).
+ */
+export function startCommit(ctx: Host, path: string, sudo: boolean, opts: Commit): PendingCommit {
+  let feed!: (input: Buffer | undefined) => void;
+  const stdin = new Promise<Buffer | undefined>((resolve) => (feed = resolve));
+  const cmd = commitCommand(path, undefined, sudo, opts);
+  const o = { stdin, pty: false };
+  const ran = ctx.unscoped(() => Promise.resolve((sudo ? ctx.sudo(cmd, o) : ctx.run(cmd, o)).quiet().nothrow()));
+  ran.catch(() => undefined); // seen by send(); after abort() nothing waits for it
+  return {
+    async send(content, snap) {
+      feed(Buffer.concat([Buffer.from(`${snap.hash}\n`), content]));
+      const r = await ran;
+      // sudo refused to start without a terminal: nothing changed; upload, then the script with the hash given.
+      if (sudo && !r.ok && !r.stdout.includes(STARTED))
+        return outcomeOf(ctx, path, opts, await viaUpload(ctx, path, content, snap, sudo, opts));
+      return outcomeOf(ctx, path, opts, r);
+    },
+    async abort() {
+      feed(undefined);
+      await ran.catch(() => undefined);
+    },
+  };
+}
+
+function outcomeOf(
+  ctx: Host,
+  path: string,
+  opts: Commit,
+  r: { ok: boolean; code: number | null; stdout: string; stderr: string },
+): Committed {
+  const host = ctx.host.name;
+  // Once the file is in place, a failure is `after`'s: the caller names it (a reload is not a write error).
+  const mark = r.stdout.indexOf(`${COMMITTED}\n`);
+  if (opts.after !== undefined && mark >= 0) {
+    const stdout = r.stdout.slice(mark + COMMITTED.length + 1);
+    return { outcome: 'done', after: { code: r.code, stdout, stderr: r.stderr } };
+  }
+  if (r.ok) return { outcome: 'done' };
   const detail = r.stderr.trim();
   switch (r.code) {
     case EXIT.changed:
-      return 'changed';
+      return { outcome: 'changed' };
     case EXIT.invalid:
       throw new FileEditError(
         host,
@@ -57,22 +123,28 @@ export async function commit(
 }
 
 /** The commit script as a command; the display says what it does (errors carry its own messages). */
-function commitCommand(path: string, snap: Snapshot, sudo: boolean, opts: Commit, upload?: string): ShellCommand {
+function commitCommand(
+  path: string,
+  snap: Snapshot | undefined,
+  sudo: boolean,
+  opts: Commit,
+  upload?: string,
+): ShellCommand {
   const script = commitScript({
     path,
     ...(upload ? { upload } : {}),
-    expectHash: snap.hash,
+    expectHash: snap?.hash,
     sudo,
     ...(opts.validate ? { validate: opts.validate } : {}),
     ...(opts.backup ? { backup: opts.backup } : {}),
     ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
     ...(opts.owner ? { owner: opts.owner } : {}),
+    ...(opts.after !== undefined ? { after: opts.after } : {}),
   });
-  const what = `${opts.validate ? `, validate with ${opts.validate}` : ''}${opts.backup ? `, backup ${opts.backup}` : ''}`;
-  return raw(
-    sh`sh -c ${script}`.text,
-    `(replace ${path}: check it is unchanged, copy, keep owner and mode${what}, rename)`,
-  );
+  const what =
+    `${opts.validate ? `, validate with ${opts.validate}` : ''}${opts.backup ? `, backup ${opts.backup}` : ''}` +
+    `, rename${opts.after !== undefined ? `, then ${opts.afterLabel ?? 'run the follow-up'}` : ''}`;
+  return raw(sh`sh -c ${script}`.text, `(replace ${path}: check it is unchanged, copy, keep owner and mode${what})`);
 }
 
 /**

@@ -4,7 +4,8 @@ import { raw, sh } from '../commands/quote.js';
 import { FileEditError, UsageError } from '../errors.js';
 import type { Host } from '../run/host.js';
 import { absolutePath } from '../run/paths.js';
-import { commit, type Snapshot } from './edit-commit.js';
+import { factCache } from '../run/facts.js';
+import { commit, startCommit, type AfterResult, type Snapshot } from './edit-commit.js';
 import type { Transformed } from './transforms.js';
 
 export interface EditOptions {
@@ -21,6 +22,21 @@ export interface EditOptions {
   /** Mode and owner of a created file. */
   mode?: number;
   owner?: string;
+  /**
+   * Shell text to run in the same script as the commit once the file is in place (a reload, a socket command),
+   * given whether the edit runs as root and the absolute path; undefined: nothing (the caller runs it itself).
+   */
+  after?: (sudo: boolean, path: string) => { script: string; label: string } | undefined;
+  /**
+   * What the caller reads itself (e.g. in the same command as a status), for the first attempt; a rejection (the
+   * caller's own checks refusing) ends the edit with nothing written.
+   */
+  first?: Snapshot | Promise<Snapshot>;
+  /**
+   * Start the commit script together with the read (it waits for the content on stdin): one round trip less
+   * when the file changes, one command for nothing when it does not. For edits that nearly always change.
+   */
+  pipeline?: boolean;
 }
 
 export interface EditResult {
@@ -31,9 +47,17 @@ export interface EditResult {
   matched: number;
   dryRun: boolean;
   backup?: string;
+  /** When `after` ran (the file was replaced): its exit status and output. */
+  after?: AfterResult;
 }
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** What a read found, as editFile's `first` takes it (undefined: no file). */
+export const snapshotOf = (data: Buffer | undefined): Snapshot => ({
+  data,
+  hash: data === undefined ? 'absent' : sha256(data),
+});
 const ATTEMPTS = 3;
 
 /**
@@ -56,40 +80,58 @@ export async function editFile(
   }
   const create = opts.create === true;
   // 'auto': the probe and the login user's read go out together; the read is used when no sudo is needed.
-  const first = opts.sudo === 'auto' ? autoRead(ctx, abs, create) : undefined;
+  const first = opts.sudo === 'auto' && !opts.first ? autoRead(ctx, abs, create) : undefined;
   const sudo = first ? (await first).sudo : opts.sudo === true;
-  for (let attempt = 1; ; attempt++) {
-    const early = attempt === 1 ? await first : undefined;
-    const snap = early?.snap ? await early.snap : await readRemote(ctx, abs, sudo, create);
-    const before = snap.data?.toString('utf8') ?? '';
-    const t = transform(before);
-    const res: Transformed = typeof t === 'string' ? { text: t, matched: t === before ? 0 : 1, lines: [] } : t;
-    if (opts.expect !== undefined && res.matched !== opts.expect) {
-      const listed = res.lines.map((l) => `\n    ${l.n}: ${l.text}`).join('');
-      throw new FileEditError(
-        host,
-        abs,
-        `expected the edit to match ${opts.expect} line(s), it matched ${res.matched}; nothing written${listed}`,
-      );
+  const after = opts.after?.(sudo, abs);
+  const c = after ? { ...opts, after: after.script, afterLabel: after.label } : { ...opts, after: undefined };
+  // Sent out with the read: the commit script waits for the content (or for nothing: it then changes nothing).
+  let pending = opts.pipeline && !ctx.dryRun ? startCommit(ctx, abs, sudo, c) : undefined;
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const early = attempt === 1 ? await first : undefined;
+      const given = attempt === 1 ? await opts.first : undefined;
+      const snap = given ?? (early?.snap ? await early.snap : await readRemote(ctx, abs, sudo, create));
+      if (given && given.data === undefined && !create)
+        throw new FileEditError(host, abs, 'no such file; nothing created');
+      const before = snap.data?.toString('utf8') ?? '';
+      const t = transform(before);
+      const res: Transformed = typeof t === 'string' ? { text: t, matched: t === before ? 0 : 1, lines: [] } : t;
+      if (opts.expect !== undefined && res.matched !== opts.expect) {
+        const listed = res.lines.map((l) => `\n    ${l.n}: ${l.text}`).join('');
+        throw new FileEditError(
+          host,
+          abs,
+          `expected the edit to match ${opts.expect} line(s), it matched ${res.matched}; nothing written${listed}`,
+        );
+      }
+      const changed = snap.data === undefined || res.text !== before;
+      const diff = changed ? await unifiedDiff(abs, before, res.text) : '';
+      const result: EditResult = { host, path: abs, changed, diff, matched: res.matched, dryRun: ctx.dryRun };
+      if (!changed || ctx.dryRun) {
+        ctx.events.emit({ type: 'file.change', host, path: abs, changed, diff, dryRun: ctx.dryRun });
+        return result;
+      }
+      const content = Buffer.from(res.text, 'utf8');
+      const sent = pending?.send(content, snap);
+      pending = undefined;
+      const { outcome, after: ran } = await (sent ?? commit(ctx, abs, content, snap, sudo, c));
+      if (outcome === 'changed') {
+        if (attempt < ATTEMPTS) continue;
+        throw new FileEditError(
+          host,
+          abs,
+          `the file kept changing while we edited it (${ATTEMPTS} attempts); nothing written, the other writer's change is kept`,
+        );
+      }
+      ctx.events.emit({ type: 'file.change', host, path: abs, changed, diff, dryRun: false });
+      return {
+        ...result,
+        ...(opts.backup && snap.data !== undefined ? { backup: `${abs}${opts.backup}` } : {}),
+        ...(ran ? { after: ran } : {}),
+      };
     }
-    const changed = snap.data === undefined || res.text !== before;
-    const diff = changed ? await unifiedDiff(abs, before, res.text) : '';
-    const result: EditResult = { host, path: abs, changed, diff, matched: res.matched, dryRun: ctx.dryRun };
-    if (!changed || ctx.dryRun) {
-      ctx.events.emit({ type: 'file.change', host, path: abs, changed, diff, dryRun: ctx.dryRun });
-      return result;
-    }
-    const outcome = await commit(ctx, abs, Buffer.from(res.text, 'utf8'), snap, sudo, opts);
-    if (outcome === 'changed') {
-      if (attempt < ATTEMPTS) continue;
-      throw new FileEditError(
-        host,
-        abs,
-        `the file kept changing while we edited it (${ATTEMPTS} attempts); nothing written, the other writer's change is kept`,
-      );
-    }
-    ctx.events.emit({ type: 'file.change', host, path: abs, changed, diff, dryRun: false });
-    return { ...result, ...(opts.backup && snap.data !== undefined ? { backup: `${abs}${opts.backup}` } : {}) };
+  } finally {
+    await pending?.abort();
   }
 }
 
@@ -105,9 +147,15 @@ async function autoRead(
   path: string,
   create: boolean,
 ): Promise<{ sudo: boolean; snap?: Promise<Snapshot> }> {
+  // Once a file needed root in this run, it still does (root keeps its owner either way): no probe again.
+  const facts = factCache(ctx);
+  const key = `edit as root: ${path}`;
+  if (facts.has(ctx.host.name, key)) return { sudo: true };
   const read = readRemote(ctx, path, false, create);
   read.catch(() => undefined); // its error counts only when the login user is the one to read
-  return (await needsSudo(ctx, path)) ? { sudo: true } : { sudo: false, snap: read };
+  if (!(await needsSudo(ctx, path))) return { sudo: false, snap: read };
+  void facts.get(ctx.host.name, key, () => Promise.resolve(true));
+  return { sudo: true };
 }
 
 async function needsSudo(ctx: Host, path: string): Promise<boolean> {
@@ -170,7 +218,7 @@ async function readRemote(ctx: Host, path: string, sudo: boolean, create: boolea
     }
   }
   if (data === undefined && !create) throw new FileEditError(host, path, 'no such file; nothing created');
-  return { data, hash: data === undefined ? 'absent' : sha256(data) };
+  return snapshotOf(data);
 }
 
 async function unifiedDiff(path: string, before: string, after: string): Promise<string> {

@@ -1,12 +1,18 @@
+import { parseReadForEdit } from '../commands/file-read.js';
 import {
   adminSocketBatch,
   adminSocketCommand,
+  BATCH_MARK,
+  drainThenMaint,
   setServerState,
   SHOW_STAT,
   splitBatch,
+  statAndRead,
 } from '../commands/haproxy-socket.js';
-import { FileEditError, HaproxyError } from '../errors.js';
-import { editFile, type EditResult } from '../files/edit.js';
+import { CommandError, FileEditError, HaproxyError } from '../errors.js';
+import type { AfterResult, Snapshot } from '../files/edit-commit.js';
+import { editFile, snapshotOf, type EditResult } from '../files/edit.js';
+import { raw } from '../commands/quote.js';
 import type { Host } from '../run/host.js';
 import { HaproxyConfError, lastServerRefusal, parseStat, setServerDisabled, type StatRow } from './haproxy-conf.js';
 
@@ -59,6 +65,8 @@ export async function haproxyStatus(ctx: Host, s: HaproxySettings = haproxySetti
 /**
  * Take a server out of the backend: persist `disabled` in the config (validated), set it to drain,
  * wait for its current sessions to end, then maint. Putting it back: remove `disabled`, set ready.
+ * Two commands sent together when it changes: `show stat` with the conf read, and one script that waits for the
+ * new conf, replaces it and says the new state on the socket (with the first poll, maint at once when idle).
  */
 export async function setHaproxyServer(
   ctx: Host,
@@ -67,17 +75,27 @@ export async function setHaproxyServer(
   force = false,
 ): Promise<EditResult> {
   const s = haproxySettings(ctx);
-  const rows = (await haproxyStatus(ctx, s)).filter((r) => r.backend === s.backend);
-  const row = rows.find((r) => r.server === server);
-  if (!row)
-    throw new HaproxyError(
-      ctx.host.name,
-      'unknown-server',
-      `haproxy backend ${s.backend} has no server "${server}" (servers: ${rows.map((r) => r.server).join(', ') || 'none'}); nothing changed`,
-    );
-  // Only servers UP and enabled count: one DOWN by its health check serves nothing either.
-  const refusal = enabled || force ? undefined : lastServerRefusal(rows, s.backend, server);
-  if (refusal) throw new HaproxyError(ctx.host.name, 'last-server', refusal);
+  // The commit script goes out with this read and waits; a refusal below sends it nothing (nothing changes).
+  const checked = statAndConf(ctx, s).then((before) => {
+    const rows = before.rows.filter((r) => r.backend === s.backend);
+    if (!rows.some((r) => r.server === server))
+      throw new HaproxyError(
+        ctx.host.name,
+        'unknown-server',
+        `haproxy backend ${s.backend} has no server "${server}" (servers: ${rows.map((r) => r.server).join(', ') || 'none'}); nothing changed`,
+      );
+    // Only servers UP and enabled count: one DOWN by its health check serves nothing either.
+    const refusal = enabled || force ? undefined : lastServerRefusal(rows, s.backend, server);
+    if (refusal) throw new HaproxyError(ctx.host.name, 'last-server', refusal);
+    return before.snap;
+  });
+  checked.catch(() => undefined); // editFile awaits it (and aborts the commit script on a refusal)
+  const say = enabled
+    ? adminSocketCommand(s.socket, setServerState(s.backend, server, 'ready'))
+    : raw(
+        drainThenMaint(s.socket, s.backend, server),
+        `(haproxy ${s.socket}: ${setServerState(s.backend, server, 'drain')}; ${SHOW_STAT}; maint when idle)`,
+      );
   let edit: EditResult;
   try {
     edit = await editFile(
@@ -87,12 +105,27 @@ export async function setHaproxyServer(
         const r = setServerDisabled(text, s.backend, server, !enabled);
         return { text: r.text, matched: r.matched.length, lines: r.matched };
       },
-      { sudo: true, backup: '.fab-bak', validate: s.validate },
+      {
+        sudo: true,
+        backup: '.fab-bak',
+        validate: s.validate,
+        first: checked,
+        pipeline: true,
+        after: () => ({ script: say.text, label: say.display }),
+      },
     );
   } catch (err) {
     if (err instanceof HaproxyConfError)
       throw new FileEditError(ctx.host.name, s.conf, `${err.message}; nothing changed`);
     throw err;
+  }
+  // Unchanged (already so) or a dry run: the socket commands on their own, as the state may differ from the conf.
+  if (edit.after) {
+    if (edit.after.code !== 0)
+      throw new CommandError(ctx.host.name, say.display, say.display, edit.after.code, edit.after.stderr.trim());
+    if (!enabled) await afterDrain(ctx, s, server, edit.after);
+    else refusedUnlessEmpty(ctx, setServerState(s.backend, server, 'ready'), edit.after.stdout.trim());
+    return edit;
   }
   if (enabled) {
     await haproxyAdmin(ctx, s, setServerState(s.backend, server, 'ready'));
@@ -100,9 +133,36 @@ export async function setHaproxyServer(
   }
   // The first poll of the drain goes with the drain itself.
   const first = await setStateThenStat(ctx, s, setServerState(s.backend, server, 'drain'));
+  const started = Date.now();
   if (!ctx.dryRun) await waitDrained(ctx, s, server, first);
+  if (!ctx.dryRun) ctx.events.emit({ type: 'lb.wait', host: ctx.host.name, lb: 'haproxy', ms: Date.now() - started });
   await haproxyAdmin(ctx, s, setServerState(s.backend, server, 'maint'));
   return edit;
+}
+
+/** `show stat` and the conf (as root) in one command. */
+async function statAndConf(ctx: Host, s: HaproxySettings): Promise<{ rows: StatRow[]; snap: Snapshot }> {
+  const cmd = statAndRead(s.socket, s.conf);
+  const r = await ctx.sudo(cmd).quiet().nothrow().probe();
+  const [stat = '', read] = r.stdout.split(`${BATCH_MARK}\n`);
+  // No mark: `show stat` itself failed, reported as that command's failure.
+  if (read === undefined) throw new CommandError(ctx.host.name, cmd.display, cmd.display, r.code, r.stderr.trim());
+  const got = parseReadForEdit(read, r.code);
+  if (got.kind === 'notafile') throw new FileEditError(ctx.host.name, s.conf, 'not a regular file');
+  if (got.kind === 'error')
+    throw new FileEditError(ctx.host.name, s.conf, `cannot read it as root: ${r.stderr.trim() || `exit ${r.code}`}`);
+  return { rows: parseStat(stat), snap: snapshotOf(got.kind === 'file' ? got.data : undefined) };
+}
+
+/** What the drain script said: refused, drained (maint already set), or sessions left to wait for. */
+async function afterDrain(ctx: Host, s: HaproxySettings, server: string, r: AfterResult): Promise<void> {
+  const [answer = '', stat, maint] = splitBatch(r.stdout);
+  refusedUnlessEmpty(ctx, setServerState(s.backend, server, 'drain'), answer.trim());
+  if (maint !== undefined) return refusedUnlessEmpty(ctx, setServerState(s.backend, server, 'maint'), maint.trim());
+  const started = Date.now();
+  await waitDrained(ctx, s, server, stat === undefined ? undefined : parseStat(stat));
+  ctx.events.emit({ type: 'lb.wait', host: ctx.host.name, lb: 'haproxy', ms: Date.now() - started });
+  await haproxyAdmin(ctx, s, setServerState(s.backend, server, 'maint'));
 }
 
 async function waitDrained(ctx: Host, s: HaproxySettings, server: string, first?: StatRow[]): Promise<void> {

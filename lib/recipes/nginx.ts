@@ -1,6 +1,17 @@
-import { processAlive, RELOAD_EXIT, reloadAndWait, restoreBackup, testConfig } from '../commands/nginx.js';
+import {
+  processAlive,
+  RELOAD_EXIT,
+  reloadAndWait,
+  reloadScript,
+  restoreBackup,
+  TEST_FAILED_EXIT,
+  testConfig,
+  testOrRestore,
+  WAITED,
+} from '../commands/nginx.js';
 import { pidFile } from '../commands/probes.js';
 import { FileEditError, NginxError } from '../errors.js';
+import type { AfterResult } from '../files/edit-commit.js';
 import { editFile, type EditResult } from '../files/edit.js';
 import { readText } from '../files/helpers.js';
 import { httpGet } from '../health/http-get.js';
@@ -39,7 +50,11 @@ export function nginxSettings(ctx: Host): NginxSettings {
 const asRoot = (ctx: Host, s: NginxSettings, cmd: Parameters<Host['run']>[0]) =>
   s.sudo === false ? ctx.run(cmd) : ctx.sudo(cmd);
 
-/** Take a backend out of (or put it back into) every upstream of the conf, then reload and check nginx. */
+/**
+ * Take a backend out of (or put it back into) every upstream of the conf, then reload and check nginx. When the
+ * edit runs as the user the reload needs (root, unless nginxSudo is false), the test, reload and wait ride at the
+ * end of the edit's commit script, which goes out with the read and waits there for the new conf.
+ */
 export async function setNginxBackend(
   ctx: Host,
   backend: string,
@@ -47,6 +62,19 @@ export async function setNginxBackend(
   force = false,
 ): Promise<EditResult> {
   const s = nginxSettings(ctx);
+  const backup = '.fab-bak';
+  const after = (sudo: boolean, path: string) =>
+    sudo === (s.sudo !== false)
+      ? {
+          script: [
+            ...(s.validate ? [] : [testOrRestore(`${path}${backup}`, path)]),
+            reloadScript(s.pidFile, s.reload, polls(s)),
+          ].join('\n'),
+          label:
+            `${s.validate ? '' : 'nginx -t, '}reload nginx (${s.reload})` +
+            ` and wait for the old workers of ${s.pidFile}`,
+        }
+      : undefined;
   let edit: EditResult;
   try {
     edit = await editFile(
@@ -56,13 +84,16 @@ export async function setNginxBackend(
         const r = setBackend(text, backend, enabled, force);
         return { text: r.text, matched: r.matched.length, lines: r.matched.map((m) => ({ n: m.line, text: m.text })) };
       },
-      { sudo: s.sudo, backup: '.fab-bak', ...(s.validate ? { validate: s.validate } : {}) },
+      { sudo: s.sudo, backup, ...(s.validate ? { validate: s.validate } : {}), after, pipeline: true },
     );
   } catch (err) {
     if (err instanceof UpstreamError) throw new FileEditError(ctx.host.name, s.conf, `${err.message}; nothing changed`);
     throw err;
   }
-  if (edit.changed && !ctx.dryRun) {
+  if (edit.after) {
+    reloadOutcome(ctx, s, edit.after, edit.path);
+    await checkHealth(ctx, s);
+  } else if (edit.changed && !ctx.dryRun) {
     if (!s.validate) await testAfterWrite(ctx, s, edit);
     await reloadNginx(ctx, s); // also checks the master still answers
     await checkHealth(ctx, s);
@@ -70,17 +101,22 @@ export async function setNginxBackend(
   return edit;
 }
 
+const polls = (s: NginxSettings) => s.reloadTimeoutMs / 100;
+
 /** Without a pre-check (an included file cannot be tested alone), test the whole conf and put the old file back on failure. */
 async function testAfterWrite(ctx: Host, s: NginxSettings, edit: EditResult): Promise<void> {
   const t = await asRoot(ctx, s, testConfig()).nothrow();
   if (t.ok) return;
   await asRoot(ctx, s, restoreBackup(`${edit.path}.fab-bak`, edit.path));
-  throw new FileEditError(
-    ctx.host.name,
-    edit.path,
-    `nginx -t failed after the edit; the previous file is back:\n    ${t.stderr.trim()}`,
-  );
+  throw testFailed(ctx, edit.path, t.stderr);
 }
+
+const testFailed = (ctx: Host, path: string, stderr: string) =>
+  new FileEditError(
+    ctx.host.name,
+    path,
+    `nginx -t failed after the edit; the previous file is back:\n    ${stderr.trim()}`,
+  );
 
 /** nginx's master pid, a fact: read from the pid file once per reload, or once per run for a check alone. */
 const masterPid = (ctx: Host, s: NginxSettings, refresh = false) =>
@@ -97,11 +133,19 @@ const notRunning = (ctx: Host, s: NginxSettings) =>
  */
 export async function reloadNginx(ctx: Host, s: NginxSettings = nginxSettings(ctx)): Promise<void> {
   // The pid file is read afresh inside: nginx may have been restarted since this run last looked.
-  const r = await asRoot(ctx, s, reloadAndWait(s.pidFile, s.reload, s.reloadTimeoutMs / 100))
+  const r = await asRoot(ctx, s, reloadAndWait(s.pidFile, s.reload, polls(s)))
     .quiet()
     .nothrow();
-  if (r.ok) return;
+  reloadOutcome(ctx, s, r);
+}
+
+/** The reload script's exit status as an error (none when it worked); `path` when it also ran nginx -t. */
+function reloadOutcome(ctx: Host, s: NginxSettings, r: AfterResult, path?: string): void {
+  const waited = new RegExp(`^${WAITED} (\\d+)$`, 'm').exec(r.stdout)?.[1];
+  if (waited !== undefined) ctx.events.emit({ type: 'lb.wait', host: ctx.host.name, lb: 'nginx', ms: Number(waited) });
+  if (r.code === 0) return;
   const detail = r.stderr.trim();
+  if (path !== undefined && r.code === TEST_FAILED_EXIT) throw testFailed(ctx, path, detail);
   if (r.code === RELOAD_EXIT.notRunning) throw notRunning(ctx, s);
   if (r.code === RELOAD_EXIT.timeout) {
     const old = /old workers (.*)$/m.exec(detail)?.[1] ?? '';

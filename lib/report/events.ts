@@ -58,6 +58,8 @@ export type FabEvent =
     }
   | { type: 'file.change'; host: string; path: string; changed: boolean; diff: string; dryRun: boolean }
   | { type: 'message'; host?: string; level: 'info' | 'warning'; text: string }
+  /** How long an LB itself took after a change (nginx's old workers ending, HAProxy's sessions): not fab's time. */
+  | { type: 'lb.wait'; host: string; lb: 'nginx' | 'haproxy'; ms: number }
   | { type: 'run.end'; ok: boolean; exitCode: number; ms: number; hosts: HostSummary[] }
   | {
       type: 'rolling.start';

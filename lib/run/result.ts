@@ -36,7 +36,11 @@ export interface RunOptions {
   quiet?: boolean;
   /** Milliseconds. */
   timeout?: number;
-  stdin?: string | Buffer;
+  /**
+   * A promise: the command starts now and its input is written once known (a commit sent out with the read it
+   * depends on); resolving to undefined (or rejecting) closes stdin with nothing written.
+   */
+  stdin?: string | Buffer | Promise<string | Buffer | undefined>;
   /** Read-only: still runs under --dry-run. */
   probe?: boolean;
   /** Bytes of stdout (and of stderr) the result keeps; the rest is shown but not kept. */

@@ -119,7 +119,13 @@ export async function runCommand(
   };
   const sendInput = (): void => {
     if (secrets) proc.write(secrets);
-    if (opts.stdin !== undefined) proc.write(opts.stdin);
+    const input = opts.stdin;
+    if (input instanceof Promise) {
+      const write = (d: string | Buffer | undefined) => d !== undefined && proc.write(d);
+      void input.then(write, () => undefined).finally(() => proc.end());
+      return;
+    }
+    if (input !== undefined) proc.write(input);
     proc.end();
   };
   if (gate) {

@@ -118,23 +118,26 @@ export function execOn(
   p.exec(ch.outgoing.id, command, true);
 }
 
+/** Spare channels kept open: two, so two commands sent together (a read and the commit waiting for it) find one each. */
+const SPARES = 2;
+
 /**
- * One session channel kept open ahead of the next command. `take` hands it over (or the one being opened) and
- * starts the next; a spare that could not be opened (e.g. the server's MaxSessions) is replaced by a fresh open.
+ * Session channels kept open ahead of the next commands. `take` hands the oldest over (or one being opened) and
+ * starts another; a spare that could not be opened (e.g. the server's MaxSessions) is replaced by a fresh open.
  */
 export class SpareSession {
-  private spare?: Promise<ClientChannel>;
+  private spares: Promise<ClientChannel>[] = [];
 
   constructor(private readonly client: () => Client) {}
 
-  /** Opens the spare now (after connecting), so the first command finds it open. */
+  /** Opens the spares now (after connecting), so the first commands find them open. */
   prime(): void {
-    this.spare ??= this.open();
+    while (this.spares.length < SPARES) this.spares.push(this.open());
   }
 
   async take(): Promise<ClientChannel> {
-    const mine = this.spare ?? this.open();
-    this.spare = this.open();
+    const mine = this.spares.shift() ?? this.open();
+    this.prime();
     return mine.catch(() => openSession(this.client()));
   }
 
@@ -144,11 +147,9 @@ export class SpareSession {
     return p;
   }
 
-  /** Closes the idle spare (the connection is closing). */
+  /** Closes the idle spares (the connection is closing). */
   close(): void {
-    const s = this.spare;
-    this.spare = undefined;
-    s?.then((c) => c.close()).catch(() => undefined);
+    for (const s of this.spares.splice(0)) s.then((c) => c.close()).catch(() => undefined);
   }
 }
 

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -25,6 +25,7 @@ kill -0 "$pid" 2>/dev/null || exit 10
 old=$(pgrep -P "$pid")
 { nginx -s reload
 } >&2 || exit 11
+t0=$(date +%s%N 2>/dev/null)
 i=0
 while :; do
   now=" $(echo $(pgrep -P "$pid")) "; left=
@@ -33,6 +34,7 @@ while :; do
   i=$((i + 1)); [ $i -le 5 ] || { echo "old workers$left" >&2; exit 12; }
   sleep 0.1
 done
+case $t0 in '\\'''\\''|*[!0-9]*) ;; *) echo "waited-ms $(( ($(date +%s%N) - t0) / 1000000 ))";; esac
 kill -0 "$pid" || exit 10
 echo "$pid"'`,
     '(reload nginx: nginx -s reload; wait for the old workers of /run/my nginx.pid)',
@@ -59,7 +61,49 @@ GOLDEN.push([
   '(haproxy /run/h.sock: set server app/web2 state drain; show stat)',
 ]);
 
+GOLDEN.push([
+  'haproxy show stat and the conf read, in one command',
+  hs.statAndRead('/run/h.sock', '/etc/my haproxy.cfg'),
+  `printf '%s\\n' 'show stat' | socat -t 5 stdio unix-connect:/run/h.sock && echo ${hs.BATCH_MARK} && ` +
+    `if [ -f '/etc/my haproxy.cfg' ]; then base64 -w0 -- '/etc/my haproxy.cfg'; ` +
+    `elif [ -e '/etc/my haproxy.cfg' ]; then echo notafile; exit 3; else echo absent; fi`,
+  '(haproxy /run/h.sock: show stat; read /etc/my haproxy.cfg)',
+]);
+
+// Script text run at the end of a conf edit's commit script: input -> exact text.
+const SCRIPTS: [string, string, string][] = [
+  [
+    'nginx testOrRestore',
+    ng.testOrRestore('/etc/nginx/a b.conf.fab-bak', '/etc/nginx/a b.conf'),
+    `nginx -t -q || { mv -f -- '/etc/nginx/a b.conf.fab-bak' '/etc/nginx/a b.conf'; exit ${ng.TEST_FAILED_EXIT}; }`,
+  ],
+  [
+    'nginx reloadScript (the text reloadAndWait runs)',
+    ng.reloadScript('/run/n.pid', 'nginx -s reload', 5),
+    /^sh -c '([^]*)'$/.exec(ng.reloadAndWait('/run/n.pid', 'nginx -s reload', 5).text)![1]!.replaceAll(`'\\''`, `'`),
+  ],
+  [
+    'haproxy drainThenMaint',
+    hs.drainThenMaint('/run/h.sock', 'app', 'web2'),
+    `a=$(printf '%s\\n' 'set server app/web2 state drain' | socat -t 5 stdio unix-connect:/run/h.sock) || exit $?
+printf '%s\\n' "$a"
+case $a in *[![:space:]]*) exit 0;; esac
+echo ${hs.BATCH_MARK}
+st=$(printf '%s\\n' 'show stat' | socat -t 5 stdio unix-connect:/run/h.sock) || exit $?
+printf '%s\\n' "$st"
+printf '%s\\n' "$st" | awk -F, -v b=app -v s=web2 'NR == 1 { sub(/^# */, ""); for (i = 1; i <= NF; i++) c[$i] = i; next }
+$c["pxname"] == b && $c["svname"] == s && $c["scur"] != 0 { busy = 1 }
+END { exit (busy || !c["scur"]) }' || exit 0
+echo ${hs.BATCH_MARK}
+printf '%s\\n' 'set server app/web2 state maint' | socat -t 5 stdio unix-connect:/run/h.sock`,
+  ],
+];
+
 describe('LB command builders', () => {
+  it.each(SCRIPTS)('%s', (_name, text, expected) => {
+    expect(text).toBe(expected);
+  });
+
   it.each(GOLDEN)('%s', (_name, cmd, text, display = text) => {
     expect(cmd.text).toBe(text);
     expect(cmd.display).toBe(display);
@@ -78,6 +122,58 @@ describe('LB command builders', () => {
       'set server be/sv state drain',
       'set server be/sv state maint',
     ]);
+  });
+});
+
+describe('haproxy drainThenMaint in a real shell, with a fake socat answering from files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fab-haproxy-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const header = '# pxname,svname,qcur,qmax,scur,status';
+  /** Runs the script; the fake socat logs what it was told and answers `answers[command]` (exit 1 when missing). */
+  const drain = (answers: Record<string, string>) => {
+    const log = join(dir, 'said');
+    writeFileSync(log, '');
+    const fake = join(dir, 'socat');
+    const cases = Object.entries(answers)
+      .map(([cmd, out]) => `  ${sh`${cmd}`.text}) printf '%s' ${sh`${out}`.text};;`)
+      .join('\n');
+    writeFileSync(
+      fake,
+      `read -r cmd; echo "$cmd" >> ${sh`${log}`.text}\ncase $cmd in\n${cases}\n  *) exit 1;;\nesac\n`,
+    );
+    const script = hs
+      .drainThenMaint('/x', 'app', 'web2')
+      .replace(/socat -t 5 stdio unix-connect:\/x/g, sh`sh ${fake}`.text);
+    const r = spawnSync('sh', ['-c', script], { encoding: 'utf8' });
+    return { code: r.status, answers: hs.splitBatch(r.stdout), said: readFileSync(log, 'utf8').trim().split('\n') };
+  };
+  const stat = (web2: number) =>
+    `${header}\napp,web1,0,0,0,UP\napp,web2,0,0,${web2},DRAIN\napp,BACKEND,0,0,${web2},UP\n`;
+  const DRAIN = 'set server app/web2 state drain';
+  const MAINT = 'set server app/web2 state maint';
+
+  it('sets maint at once when the first poll shows no session left', () => {
+    const r = drain({ [DRAIN]: '\n', 'show stat': stat(0), [MAINT]: '\n' });
+    expect(r).toEqual({ code: 0, answers: ['\n', stat(0), '\n'], said: [DRAIN, 'show stat', MAINT] });
+  });
+
+  it('leaves the waiting to the caller while sessions remain (no maint)', () => {
+    const r = drain({ [DRAIN]: '\n', 'show stat': stat(2) });
+    expect(r).toEqual({ code: 0, answers: ['\n', stat(2)], said: [DRAIN, 'show stat'] });
+  });
+
+  it('says nothing more after a refused drain, and stops with the status of a socat that fails', () => {
+    expect(drain({ [DRAIN]: 'No such server.\n' })).toEqual({
+      code: 0,
+      answers: ['No such server.\n'],
+      said: [DRAIN],
+    });
+    expect(drain({ [DRAIN]: '\n' })).toMatchObject({ code: 1, said: [DRAIN, 'show stat'] });
+  });
+
+  it('never sets maint on an answer that is not a stat', () => {
+    const r = drain({ [DRAIN]: '\n', 'show stat': 'Unknown command.\n', [MAINT]: '\n' });
+    expect(r.said).toEqual([DRAIN, 'show stat']);
   });
 });
 
@@ -109,7 +205,9 @@ describe('nginx reloadAndWait in a real shell, against an nginx-like master', ()
       const before = workers(m.pid).filter(Boolean);
       expect(before).toHaveLength(2);
       const r = run(ng.reloadAndWait(m.pidFile, sh`kill -HUP "$(cat -- ${m.pidFile})"`.text, 50));
-      expect([r.status, r.stdout.trim()]).toEqual([0, String(m.pid)]);
+      // nginx's own wait (reported apart from fab's time), then the master's pid.
+      expect([r.status, r.stdout.replace(/^waited-ms \d+\n/, '')]).toEqual([0, `${m.pid}\n`]);
+      expect(r.stdout).toMatch(/^waited-ms \d+\n/);
       const after = workers(m.pid).filter(Boolean);
       expect(after.some((p) => before.includes(p))).toBe(false);
       expect(after).toHaveLength(2);

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import {
   sedText,
   uncommentText,
 } from '../../lib/files/transforms.js';
-import { commitScript } from '../../lib/files/commit-script.js';
+import { COMMITTED, commitScript, EXIT, STARTED } from '../../lib/files/commit-script.js';
 
 const NGINX = `upstream app {
     server web1:8080;
@@ -128,6 +128,35 @@ describe('commit script', () => {
       0o640,
       ["it's.conf"],
     ]);
+    rmSync(dir, { recursive: true });
+  });
+
+  it('started before the read came back, takes the hash as its first stdin line; no line: changes nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fab-commit-'));
+    const f = join(dir, 'app.conf');
+    writeFileSync(f, 'old\n', { mode: 0o640 });
+    const want = createHash('sha256').update('old\n').digest('hex');
+    const script = commitScript({
+      path: f,
+      expectHash: undefined,
+      sudo: false,
+      backup: '.bak',
+      after: 'echo after; exit 7',
+    });
+    const run = (input: string) => spawnSync('sh', ['-c', script], { input, encoding: 'utf8' });
+    // Nothing sent (the edit found nothing to change, or a check refused): exit aborted, nothing touched.
+    expect([run('').status, readFileSync(f, 'utf8'), readdirSync(dir)]).toEqual([EXIT.aborted, 'old\n', ['app.conf']]);
+    expect(run(`${'0'.repeat(64)}\nnew\n`).status).toBe(EXIT.changed); // another hash: someone else wrote it
+    expect(readFileSync(f, 'utf8')).toBe('old\n');
+    const r = run(`${want}\nnew\n`);
+    // Replaced (backup kept), then `after` ran: its output after the mark, its status the script's.
+    expect([r.status, r.stdout, readFileSync(f, 'utf8'), readFileSync(`${f}.bak`, 'utf8')]).toEqual([
+      7,
+      `${STARTED}\n${COMMITTED}\nafter\n`,
+      'new\n',
+      'old\n',
+    ]);
+    expect(statSync(f).mode & 0o777).toBe(0o640);
     rmSync(dir, { recursive: true });
   });
 });

@@ -63,7 +63,7 @@ describe('haproxy last-server guard', () => {
 });
 
 describe('nginx reload', () => {
-  it('reloads and waits in one command (pid file, workers, reload, kill -0 on the host), the master kept', async () => {
+  it('reloads and waits in the commit script (pid file, workers, reload, kill -0 on the host), the master kept', async () => {
     const pidFile = '/run/nginx.pid';
     const masterFile = join(testLab().hosts[lb().nginx.host]!.root, pidFile);
     const master = readFileSync(masterFile, 'utf8').trim();
@@ -73,9 +73,17 @@ describe('nginx reload', () => {
       const commands = off.events.flatMap((e) => (e.type === 'command.start' ? [e.requested] : []));
       const reloads = commands.filter((c) => c.includes(pidFile));
       expect(reloads).toHaveLength(1);
-      expect(reloads[0]).toMatch(/^\(reload nginx: .+; wait for the old workers of \/run\/nginx\.pid\)$/);
+      // The conf's commit script ends with the reload: two commands in all (after the run's one sudo probe).
+      expect(reloads[0]).toMatch(
+        /^\(replace \/etc\/nginx\/nginx\.conf: .*, rename, then reload nginx \(.+\) and wait for the old workers of \/run\/nginx\.pid\)$/,
+      );
       expect(commands.filter((c) => /^(kill -0|pgrep)/.test(c))).toEqual([]); // inside the script now
-      expect(commands.at(-1)).toBe(reloads[0]);
+      // The script starts first: it goes out with the read and waits for the new conf on its stdin.
+      expect(commands).toEqual([
+        '(can the login user replace /etc/nginx/nginx.conf?)',
+        reloads[0],
+        '(read /etc/nginx/nginx.conf)',
+      ]);
       expect(readFileSync(masterFile, 'utf8').trim()).toBe(master); // a reload keeps the master
     } finally {
       expect((await onLb('nginx', ['enableLb', 'web1'])).code).toBe(0);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fab } from '../helpers/fab.js';
@@ -121,6 +121,32 @@ describe('nginx settings', () => {
     const bad = await onLb('nginx', ['--set', 'nginxHealthUrl=http://127.0.0.1:9/', 'enableLb', 'web1']);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/nginx health URL http:\/\/127\.0\.0\.1:9\/ answered .*ECONNREFUSED/);
+  });
+
+  it('without nginxValidate, a conf nginx -t rejects is put back by the same script, and nginx is not reloaded', async () => {
+    const conf = confOf('nginx');
+    const original = readFileSync(conf);
+    // Already broken (the running nginx does not care until a reload): the edit's own nginx -t fails after it.
+    writeFileSync(conf, Buffer.concat([original, Buffer.from('\nbogus_directive_fab;\n')]));
+    const broken = sha(conf);
+    try {
+      const r = await onLb('nginx', ['--set', 'nginxValidate=', 'disableLb', 'web2']);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/nginx\.conf: nginx -t failed after the edit; the previous file is back:/);
+      expect(r.stdout).toMatch(/bogus_directive_fab/);
+      expect(sha(conf)).toBe(broken); // byte for byte what was there, backup moved back
+      expect(existsSync(`${conf}.fab-bak`)).toBe(false);
+    } finally {
+      writeFileSync(conf, original);
+    }
+    // Never reloaded with web2 out: it still gets requests.
+    const load = startLoad(lb().nginx.url, { concurrency: 2, intervalMs: 5 });
+    try {
+      await load.waitRequests(30);
+      expect(load.counts().byBackend.web2 ?? 0).toBeGreaterThan(0);
+    } finally {
+      await load.stop();
+    }
   });
 
   it('reads the conf path from --set, and names a missing file', async () => {

@@ -1,40 +1,106 @@
 // The nginx reload wait and the HAProxy drain loop, on scripted LB hosts (the lab tests run them on real ones).
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BATCH_MARK } from '../../lib/commands/haproxy-socket.js';
-import { RELOAD_EXIT } from '../../lib/commands/nginx.js';
+import { RELOAD_EXIT, TEST_FAILED_EXIT } from '../../lib/commands/nginx.js';
+import { COMMITTED, EXIT, STARTED } from '../../lib/files/commit-script.js';
 import { setHaproxyServer } from '../../lib/recipes/haproxy.js';
 import { checkNginx, setNginxBackend } from '../../lib/recipes/nginx.js';
+import { setLbBackend } from '../../lib/recipes/lb.js';
+import { rolling } from '../../lib/rolling/rolling.js';
+import type { TaskContext } from '../../lib/task/context.js';
+import type { FabEvent } from '../../lib/report/events.js';
 import { task } from '../../lib/task/task.js';
+import { parseStat } from '../../lib/recipes/haproxy-conf.js';
 import { ScriptedTransport, runTask, type SeenCommand } from '../../lib/testing/index.js';
 
 const NGINX = 'upstream app {\n    server web1:8080;\n    server web2:8080;\n}\n';
 const has = (s: string) => (c: SeenCommand) => c.command.includes(s);
 
-/** An nginx host whose reload script (pid file, workers, reload, polls, kill -0 on the host) answers `reload`. */
+/**
+ * An nginx host where the edit's commit script, which ends with the reload (pid file, workers, reload, polls,
+ * kill -0 on the host), replaces the conf and then answers `reload`.
+ */
 function nginxHost(reload: { code?: number; stdout?: string; stderr?: string }): ScriptedTransport {
   return new ScriptedTransport('lb1')
     .on(has('[ -w '), { code: 1 }) // the login user cannot replace the conf: edit as root
     .on(has('base64 -w0'), { stdout: Buffer.from(NGINX).toString('base64') })
-    .once(has('pgrep -P'), reload)
-    .once((c) => c.command.startsWith('sh -c '));
+    .once((c) => c.command.startsWith('sh -c ') && c.command.includes('pgrep -P'), {
+      ...reload,
+      stdout: `${STARTED}\n${COMMITTED}\n${reload.stdout ?? ''}`,
+    });
 }
 const disable = (server: string) => task({}, (ctx) => setNginxBackend(ctx, server, false));
 const nginxSettings = { nginxReloadTimeout: 0.5 };
 
 describe('nginx: disable a backend, reload, wait for the old workers', () => {
-  it('reloads and waits in one script on the host, after the edit, with the timeout as polls', async () => {
-    const t = nginxHost({ stdout: '100\n' });
+  it('reloads and waits at the end of the commit script, as root: one command after the read', async () => {
+    const t = nginxHost({ stdout: 'waited-ms 42\n100\n' });
     const r = await runTask(disable('web2'), { hosts: { lb1: { transport: t, settings: nginxSettings } } });
     expect(r.exitCode).toBe(0);
     t.verify();
+    // nginx's own wait for its old workers, measured on the host, is reported apart from fab's time.
+    expect(r.events.filter((e) => e.type === 'lb.wait')).toEqual([
+      expect.objectContaining({ type: 'lb.wait', host: 'lb1', lb: 'nginx', ms: 42 }),
+    ]);
     const cmds = t.commands.map((c) => c.command);
     const script = cmds.find((c) => c.includes('pgrep -P'))!;
-    expect(cmds.indexOf(script)).toBe(cmds.length - 1); // after the commit; nothing after it (kill -0 is inside)
+    expect(cmds.indexOf(script)).toBe(cmds.length - 1); // nothing after it (kill -0 is inside)
+    expect(cmds.filter((c) => c.startsWith('sh -c '))).toEqual([script]); // the commit and the reload are one
     expect(t.commands.find((c) => c.command === script)!.sudo).toBe(true);
-    for (const part of ['cat -- /run/nginx.pid', 'nginx -s reload', '[ $i -le 5 ]', 'kill -0 "$pid"'])
-      expect(script).toContain(part);
+    // Sent out with the read, the script gets the hash of what was read, then the new conf, on its stdin.
+    const sha = createHash('sha256').update(NGINX).digest('hex');
+    expect(t.commands.find((c) => c.command === script)!.stdin).toBe(
+      `${sha}\n${NGINX.replace('server web2', '#server web2')}`,
+    );
+    expect(script).toContain('IFS= read -r want');
+    const order = ['sha256sum', 'nginx -t -q -c', 'mv -f -- "$tmp" "$f"', COMMITTED, 'cat -- /run/nginx.pid'];
+    const at = [...order, 'nginx -s reload', '[ $i -le 5 ]', 'kill -0 "$pid" || exit'].map((part) =>
+      script.indexOf(part),
+    );
+    expect(at.every((i, n) => i >= 0 && (n === 0 || i > at[n - 1]!))).toBe(true); // all there, in this order
     expect(cmds.filter((c) => c.includes('nginx.pid'))).toHaveLength(1); // one read of the pid file
     expect(r.value('lb1')).toMatchObject({ changed: true });
+  });
+
+  it('without a validate command, tests the whole conf in the same script and puts the old file back on failure', async () => {
+    const t = new ScriptedTransport('lb1')
+      .on(has('[ -w '), { code: 1 })
+      .on(has('base64 -w0'), { stdout: Buffer.from(NGINX).toString('base64') })
+      .once((c) => c.command.startsWith('sh -c '), {
+        code: TEST_FAILED_EXIT,
+        stdout: `${STARTED}\n${COMMITTED}\n`,
+        stderr: 'nginx: [emerg] unknown directive\n',
+      });
+    const settings = { ...nginxSettings, nginxValidate: '' };
+    const r = await runTask(disable('web2'), { hosts: { lb1: { transport: t, settings } } });
+    t.verify();
+    expect(r.error('lb1')).toMatchObject({ name: 'FileEditError', host: 'lb1', path: '/etc/nginx/nginx.conf' });
+    expect(r.error('lb1')!.message).toMatch(
+      /nginx -t failed after the edit; the previous file is back:\n\s+nginx: \[emerg\] unknown directive/,
+    );
+    const script = t.commands.at(-1)!.command;
+    const restore = `nginx -t -q || { mv -f -- /etc/nginx/nginx.conf.fab-bak /etc/nginx/nginx.conf; exit ${TEST_FAILED_EXIT}; }`;
+    expect(script).toContain(restore);
+    expect(script.indexOf(restore)).toBeLessThan(script.indexOf('nginx -s reload'));
+    expect(script).not.toContain('nginx -t -q -c');
+    expect(t.commands).toHaveLength(3); // probe, root read, the one script: no separate test, restore or reload
+  });
+
+  it('reloads on its own as root when the login user edits the conf itself (nginxSudo auto)', async () => {
+    const t = new ScriptedTransport('lb1')
+      .on(has('[ -w '), {}) // the login user may replace it
+      .once((c) => c.command.startsWith('sh -c ') && !c.command.includes('pgrep'), { stdout: `${STARTED}\n` })
+      .once((c) => c.command.startsWith('sh -c ') && c.command.includes('pgrep -P'), { stdout: '100\n' });
+    t.files.set('/etc/nginx/nginx.conf', { data: Buffer.from(NGINX), mode: 0o644 });
+    const r = await runTask(disable('web2'), { hosts: { lb1: { transport: t, settings: nginxSettings } } });
+    expect(r.exitCode).toBe(0);
+    t.verify();
+    const [commit, reload] = t.commands.filter((c) => c.command.startsWith('sh -c '));
+    expect([commit!.sudo, reload!.sudo]).toEqual([false, true]);
   });
 
   it('fails with the old workers named when they outlive the reload timeout', async () => {
@@ -106,22 +172,40 @@ const stat = (rows: [string, string, string][]) =>
   '\n';
 const HAPROXY = 'backend app\n    server web1 10.0.0.1:8080 check\n    server web2 10.0.0.2:8080 check\n';
 
-/** An HAProxy host whose `show stat` answers come from `stats`, one per call (the last repeats). */
-function haproxyHost(stats: string[]): { t: ScriptedTransport; admin: string[] } {
+/**
+ * An HAProxy host whose `show stat` answers come from `stats`, one per call (the last repeats). The commit script
+ * that ends with the drain answers as the host's would: the drain's answer, the first poll, and maint when that
+ * poll shows no session (the script's own test of it runs on a real shell in test/commands/lb.test.ts).
+ */
+function haproxyHost(stats: string[], drainAnswer = '', conf = HAPROXY): { t: ScriptedTransport; admin: string[] } {
   const admin: string[] = [];
   let n = 0;
   const next = () => stats[Math.min(n++, stats.length - 1)]!;
+  const said = (c: SeenCommand) => /set server (\S+ state \w+)/.exec(c.command)![1]!;
   const t = new ScriptedTransport('lb2')
-    // A state change with the first poll after it, in one command: the answer, the mark, then the stat.
-    .on(has(BATCH_MARK), (c) => {
-      admin.push(/set server (\S+ state \w+)/.exec(c.command)![1]!);
-      expect(c.command.indexOf('set server')).toBeLessThan(c.command.indexOf('show stat'));
-      return { stdout: `\n${BATCH_MARK}\n${next()}` };
-    })
+    // The guard's read: `show stat` and the conf, in one command.
+    .on(
+      (c) => has('show stat')(c) && has('base64 -w0')(c),
+      () => ({ stdout: `${next()}${BATCH_MARK}\n${Buffer.from(conf).toString('base64')}` }),
+    )
+    .on(
+      (c) => c.command.startsWith('sh -c ') && has('state drain')(c),
+      (c) => {
+        if (c.stdin === '') return { stdout: `${STARTED}\n`, code: EXIT.aborted }; // sent nothing: changes nothing
+        admin.push(said(c));
+        if (drainAnswer) return { stdout: `${STARTED}\n${COMMITTED}\n${drainAnswer}\n` };
+        const st = next();
+        const idle = parseStat(st).find((r) => r.server === 'web2')?.scur === 0;
+        if (idle) admin.push('app/web2 state maint');
+        return { stdout: `${STARTED}\n${COMMITTED}\n\n${BATCH_MARK}\n${st}${idle ? `${BATCH_MARK}\n\n` : ''}` };
+      },
+    )
+    .on(
+      (c) => c.command.startsWith('sh -c ') && has('state ready')(c),
+      (c) => (admin.push(said(c)), { stdout: `${STARTED}\n${COMMITTED}\n\n` }),
+    )
     .on(has('show stat'), () => ({ stdout: next() }))
-    .on(has('base64 -w0'), { stdout: Buffer.from(HAPROXY).toString('base64') })
-    .once((c) => c.command.startsWith('sh -c '))
-    .on(has('set server'), (c) => (admin.push(/set server (\S+ state \w+)/.exec(c.command)![1]!), { stdout: '\n' }));
+    .on(has('set server'), (c) => (admin.push(said(c)), { stdout: '\n' }));
   return { t, admin };
 }
 const drain = task({}, (ctx) => setHaproxyServer(ctx, 'web2', false));
@@ -146,8 +230,13 @@ describe('HAProxy: drain a server until its sessions end, then maint', () => {
     expect(r.exitCode).toBe(0);
     t.verify();
     expect(admin).toEqual(['app/web2 state drain', 'app/web2 state maint']);
-    // The guard's read, then two polls: the first in the same command as the drain.
+    // The guard's read (with the conf), then two polls: the first in the commit script, with the drain.
     expect(t.commands.filter(has('show stat'))).toHaveLength(3);
+    expect(t.commands.filter(has('show stat')).map((c) => c.command.startsWith('sh -c '))).toEqual([
+      false,
+      true,
+      false,
+    ]);
     expect(t.commands.filter(has('set server')).map((c) => c.command.includes('show stat'))).toEqual([true, false]);
   });
 
@@ -184,7 +273,12 @@ describe('HAProxy: the last-server guard', () => {
         'pass --force to do it anyway (the other servers: web1 DOWN)',
     );
     expect(admin).toEqual([]);
-    expect(t.commands.map((c) => c.command).filter((c) => !c.includes('show stat'))).toEqual([]); // not even read the conf
+    // The commit script went out with the guard's read (`show stat` with the conf) and was sent nothing.
+    expect(t.commands.map((c) => [c.command.startsWith('sh -c '), c.stdin])).toEqual([
+      [false, ''],
+      [true, ''],
+    ]);
+    expect(t.commands[0]!.command).not.toContain('set server');
   });
 
   it('drains it with --force', async () => {
@@ -200,5 +294,128 @@ describe('HAProxy: the last-server guard', () => {
     );
     expect(r.exitCode).toBe(0);
     expect(admin).toEqual(['app/web2 state drain', 'app/web2 state maint']);
+    // No session left at the first poll: maint in the same script, two commands in all.
+    expect(t.commands).toHaveLength(2);
+  });
+});
+
+describe('HAProxy: one script per change', () => {
+  const two = stat([
+    ['web1', '0', 'UP'],
+    ['web2', '0', 'MAINT'],
+  ]);
+
+  it('puts a server back with the conf replaced and `state ready` said in the same script', async () => {
+    const conf = HAPROXY.replace('10.0.0.2:8080 check', '10.0.0.2:8080 check disabled');
+    const { t, admin } = haproxyHost([two], '', conf);
+    const r = await runTask(
+      task({}, (ctx) => setHaproxyServer(ctx, 'web2', true)),
+      { hosts: { lb2: t } },
+    );
+    expect(r.exitCode).toBe(0);
+    expect(admin).toEqual(['app/web2 state ready']);
+    expect(t.commands).toHaveLength(2);
+    const script = t.commands[1]!;
+    expect(script.sudo).toBe(true);
+    expect(script.stdin).toBe(`${createHash('sha256').update(conf).digest('hex')}\n${HAPROXY}`);
+    expect(script.command.indexOf('mv -f -- "$tmp" "$f"')).toBeLessThan(script.command.indexOf('state ready'));
+  });
+
+  it('reports a refused drain with its answer and says nothing more on the socket', async () => {
+    const guard = stat([
+      ['web1', '0', 'UP'],
+      ['web2', '0', 'UP'],
+    ]);
+    const { t, admin } = haproxyHost([guard], 'No such server.');
+    const r = await runTask(drain, { hosts: { lb2: t } });
+    expect(r.error('lb2')).toMatchObject({ name: 'HaproxyError', problem: 'refused' });
+    expect(r.error('lb2')!.message).toBe('[lb2] haproxy refused "set server app/web2 state drain": No such server.');
+    expect(admin).toEqual(['app/web2 state drain']);
+    expect(t.commands).toHaveLength(2);
+  });
+});
+
+/** How many commit scripts lb1 started. */
+const nginxCommits = (events: readonly FabEvent[]) =>
+  events.filter((e) => e.type === 'command.start' && e.host === 'lb1' && e.requested.startsWith('(replace')).length;
+
+describe('rollingDeploy-style drains: every LB of a host at once', () => {
+  const idle = stat([
+    ['web1', '0', 'UP'],
+    ['web2', '0', 'UP'],
+  ]);
+  const lbHosts = (lb2: ScriptedTransport) => ({
+    lb1: { transport: nginxHost({ stdout: '100\n' }), roles: ['lb'], settings: { ...nginxSettings, nginxSudo: true } },
+    lb2: { transport: lb2, roles: ['lb'], settings: { lbKind: 'haproxy' } },
+  });
+  /** As fabfiles/deploy.ts drains: setLbBackend on every `lb` host, in parallel. */
+  const onLbs = (ctx: TaskContext, enabled: boolean) =>
+    Promise.all(ctx.resolveHosts({ role: 'lb' }).map((lb) => ctx.on(lb, (l) => setLbBackend(l, 'web2', enabled))));
+
+  it('sends both LBs their read and their commit script before either answers', async () => {
+    const { t: lb2, admin } = haproxyHost([idle]);
+    const r = await runTask(
+      task({ runsOnce: true }, (ctx) => onLbs(ctx, false)),
+      { hosts: lbHosts(lb2) },
+    );
+    expect(r.exitCode).toBe(0);
+    expect(admin).toEqual(['app/web2 state drain', 'app/web2 state maint']);
+    const lbEvents = r.events.flatMap((e) =>
+      e.type === 'command.start' || e.type === 'command.end' ? [{ type: e.type, host: e.host }] : [],
+    );
+    const firstEnd = lbEvents.findIndex((e) => e.type === 'command.end');
+    // lb1: the root read and the commit script; lb2: `show stat` with the conf, and its commit script.
+    expect(
+      lbEvents
+        .slice(0, firstEnd)
+        .map((e) => e.host)
+        .sort(),
+    ).toEqual(['lb1', 'lb1', 'lb2', 'lb2']);
+    expect(lbEvents.filter((e) => e.type === 'command.start')).toHaveLength(4); // nothing else after them
+  });
+
+  it('one LB failing fails the drain: the host stays drained, the other LB keeps its change, nothing undrains', async () => {
+    const lb2 = new ScriptedTransport('lb2')
+      .on((c) => has('show stat')(c) && has('base64 -w0')(c), {
+        stdout: `${idle}${BATCH_MARK}\n${Buffer.from(HAPROXY).toString('base64')}`,
+      })
+      .once((c) => c.command.startsWith('sh -c '), {
+        stdout: `${STARTED}\n`,
+        code: EXIT.invalid,
+        stderr: '[ALERT] parsing error\n',
+      });
+    const web2 = new ScriptedTransport('web2').on('deploy', {});
+    const dir = mkdtempSync(join(tmpdir(), 'fabts-lb-roll-'));
+    try {
+      const r = await runTask(
+        task({ runsOnce: true }, (ctx) =>
+          rolling(ctx, ctx.resolveHosts({ role: 'web' }), {
+            lock: false,
+            drain: () => onLbs(ctx, false),
+            action: async (h) => void (await h.run('deploy')),
+            undrain: () => onLbs(ctx, true),
+          }),
+        ),
+        { hosts: { web2: { transport: web2, roles: ['web'] }, ...lbHosts(lb2) }, rolling: { root: dir } },
+      );
+      expect(r.exitCode).toBe(1);
+      const end = r.events.find((e) => e.type === 'rolling.end');
+      expect(end?.type === 'rolling.end' && end.hosts).toEqual([
+        expect.objectContaining({
+          host: 'web2',
+          state: 'failed',
+          step: 'drain',
+          drained: true,
+          detail: expect.stringContaining('/etc/haproxy/haproxy.cfg: validation failed'),
+        }),
+      ]);
+      expect(web2.commands).toEqual([]); // never deployed
+      lb2.verify();
+      // Nothing undrains: no `state ready` on lb2, no second commit (the enable) on lb1.
+      expect(lb2.commands.filter(has('state ready'))).toEqual([]);
+      expect(nginxCommits(r.events)).toBe(1); // lb1's drain went out alongside lb2's, and no enable followed
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
