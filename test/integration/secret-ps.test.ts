@@ -1,29 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fabLab, type FabRun } from '../helpers/fab.js';
 import { status, useRuntimeDirs } from '../lab/agent-helpers.js';
+import { allCommandLines } from '../lab/proc.js';
 import { testLab } from '../lab/shared.js';
 
 /**
  * A `secret()` in a remote or local command never shows on a command line `ps` shows. The lab's hosts share
  * this machine's process table (they are mount + UTS namespaces), so /proc here sees the remote shells too.
  */
-
-/** Every process's command line (what `ps -eo args` shows). */
-function allCommandLines(): string[] {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .map((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      } catch {
-        return '';
-      }
-    });
-}
 
 /** Runs fab while sampling every command line; returns the run and the lines that showed `needle`. */
 async function watch(run: Promise<FabRun>, needle: string): Promise<{ r: FabRun; leaks: string[]; samples: number }> {

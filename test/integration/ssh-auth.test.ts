@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fab } from '../helpers/fab.js';
 import { runOnTty } from '../helpers/tty.js';
 import { startAuthSshd, type AuthSshd } from '../lab/auth-sshd.js';
+import { allCommandLines } from '../lab/proc.js';
 import { testLab } from '../lab/shared.js';
 
 /**
@@ -22,20 +23,6 @@ function passwordConfig(s: AuthSshd): string {
     `Host ${alias}\n  HostName ${s.address}\n  Port ${s.port}\n  User fabtspw\n  IdentitiesOnly yes\n  UserKnownHostsFile ${s.knownHosts}\n`;
   writeFileSync(file, block('a') + block('b'));
   return file;
-}
-
-/** Every process's command line, to prove a secret is on none of them. */
-function allCommandLines(): string {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .map((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      } catch {
-        return '';
-      }
-    })
-    .join('\n');
 }
 
 beforeAll(async () => {
@@ -57,7 +44,7 @@ describe('password logins', () => {
     });
     // While fab runs (the remote sleep), no process shows the password on its command line.
     await new Promise((r) => setTimeout(r, 500));
-    seen = allCommandLines();
+    seen = allCommandLines().join('\n');
     const r = await run;
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.events.filter((e) => e.type === 'output').map((e) => (e as { line: string }).line)).toEqual([

@@ -131,6 +131,12 @@ function allPids(): number[] {
     .map(Number);
 }
 
+/**
+ * Every process's command line, as `ps -eo args` shows it (to prove a secret is on none of them). The lab's hosts
+ * share this machine's process table (mount + UTS namespaces), so this sees the remote shells too.
+ */
+export const allCommandLines = (): string[] => allPids().map(procCmdline);
+
 /** Marker written to <host root>/run/fabts-lab; the host's /run is bind-mounted from there. */
 export const MARKER = 'run/fabts-lab';
 export function markerText(dir: string, host: string): string {
