@@ -22,7 +22,9 @@ import { catPut } from '../../lib/transport/ssh-put.js';
 import { openSsh } from '../../lib/transport/ssh-connect.js';
 import { SshTransport } from '../../lib/transport/ssh.js';
 import type { SshEndpoint } from '../../lib/transport/endpoint.js';
+import { FIXTURES, fab } from '../helpers/fab.js';
 import { testLab } from '../lab/shared.js';
+import { waitFor } from '../lab/test-helpers.js';
 
 const HOST = 'web9';
 let t: SshTransport;
@@ -153,5 +155,32 @@ describe('put over cat', () => {
       remote: remote('after'),
       bytes: BINARY.length,
     });
+  });
+});
+
+describe('Ctrl-C during a whole fab put', () => {
+  it.each([
+    ['once: the copy stops, the host removes its temp file before fab exits', 1],
+    ['twice at once: fab exits at once; the host, cut off, removes its temp file', 2],
+  ])('%s; the old target stays', async (_what, times) => {
+    writeFileSync(onHost('target'), 'old');
+    execFileSync('truncate', ['-s', '4G', join(local, 'huge')]);
+    let sent = false;
+    const args = ['-f', `${FIXTURES}/ssh.ts`, 'lab', '-H', HOST, '--json', 'doPut'];
+    const r = await fab([...args, '--local', join(local, 'huge'), '--remote', remote('target')], {
+      onStdout: (out, kill) => {
+        if (sent || !out.includes('"type":"transfer.progress"')) return;
+        sent = true;
+        for (let i = 0; i < times; i++) kill('SIGINT');
+      },
+    });
+    expect(sent).toBe(true);
+    expect(r.code).toBe(130);
+    const temps = () => hostFiles().filter((f) => f.startsWith('.fab-put'));
+    // Once: fab waited for the host's cleanup. Twice: sshd sees the connection go, cat its stdin end, and the
+    // size check fails; that happens on the host's own time, after fab is gone.
+    if (times === 1) expect(temps()).toEqual([]);
+    else await waitFor('the temp file removed', () => temps().length === 0, 10_000);
+    expect(readFileSync(onHost('target'), 'utf8')).toBe('old');
   });
 });
