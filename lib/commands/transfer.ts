@@ -158,15 +158,18 @@ export const CAT_PUT_SHORT = 14;
  */
 export function catForPut(remote: string, size: number, mode?: number, intoDir?: string): ShellCommand {
   const inside = intoDir === undefined ? '' : `; [ -d "$d" ] && d=${quote(`${remote.replace(/\/+$/, '')}/${intoDir}`)}`;
+  const umaskMode = '"$(printf %o $((0666 & ~0$(umask))))"';
   const chmod =
     mode === undefined
-      ? 'if [ -e "$d" ]; then chmod --reference="$d" -- "$t"; else chmod "$(printf %o $((0666 & ~0$(umask))))" -- "$t"; fi'
+      ? `if [ -e "$d" ]; then chmod --reference="$d" -- "$t"; else chmod ${umaskMode} -- "$t"; fi`
       : `chmod ${octal(mode)} -- "$t"`;
+  const short = `{ echo "arrived with $n bytes, ${size} expected" >&2; exit ${CAT_PUT_SHORT}; }`;
   const text = [
     `d=${quote(remote)}${inside}`,
-    `[ ! -d "$d" ] && t=$(mktemp "$(dirname -- "$d")/.fab-put.XXXXXX" 2>/dev/null) || { echo '${CAT_PUT_MARK} -'; exit 0; }`,
+    `[ ! -d "$d" ] && t=$(mktemp "$(dirname -- "$d")/.fab-put.XXXXXX" 2>/dev/null) || ` +
+      `{ echo '${CAT_PUT_MARK} -'; exit 0; }`,
     `trap 'rm -f -- "$t"' EXIT; trap 'exit 129' HUP INT TERM PIPE; echo '${CAT_PUT_MARK} ok'; cat > "$t" || exit 1`,
-    `n=$(wc -c < "$t"); [ "$n" -eq ${size} ] || { echo "arrived with $n bytes, ${size} expected" >&2; exit ${CAT_PUT_SHORT}; }`,
+    `n=$(wc -c < "$t"); [ "$n" -eq ${size} ] || ${short}`,
     `${chmod} || exit 1; mv -f -- "$t" "$d" && t= && printf '%s' "$d"`,
   ].join('; ');
   return raw(text, `(cat to ${remote} for upload)`);

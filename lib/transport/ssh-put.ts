@@ -137,8 +137,8 @@ class CatWriter {
       if (n === 0) {
         this.eof = true;
         if (this.sent !== this.size) {
-          const detail = `the local file changed size during the upload (${this.size} bytes at the start, ${this.sent} read)`;
-          return this.halt(new TransferError(this.remote, detail));
+          const sizes = `${this.size} bytes at the start, ${this.sent} read`;
+          return this.halt(new TransferError(this.remote, `the local file changed size during the upload (${sizes})`));
         }
         return void this.channel.end();
       }

@@ -76,7 +76,7 @@ afterAll(async () => {
 });
 
 describe('put over cat', () => {
-  it('lands a binary file byte for byte through an awkward name, with the mode asked and progress to the size', async () => {
+  it('lands a binary file byte for byte through an awkward name, with the mode asked, progress to the size', async () => {
     const name = "-odd 'name'\n$(x)";
     const seen: [number, number][] = [];
     const r = await t.putStream!(join(local, 'bin'), remote(name), {
@@ -140,7 +140,7 @@ describe('put over cat', () => {
     expect(hostFiles().filter((f) => f.startsWith('.fab-put'))).toEqual([]);
   });
 
-  it('stops on its abort signal (Ctrl-C) with InterruptedError: old target kept, no temp file, connection fine', async () => {
+  it('stops on its abort signal (Ctrl-C): InterruptedError, old target kept, no temp file, connection fine', async () => {
     // Sparse: 4 GiB to send, no disk here; the abort comes at the first progress, with the host's cat writing.
     execFileSync('truncate', ['-s', '4G', join(local, 'huge')]);
     const ac = new AbortController();
