@@ -62,6 +62,8 @@ class CatWriter {
   private stderr = '';
   private stop?: Error;
   private done = false;
+  /** Read buffers ssh2 is done with: a handful in use whatever the file's size, and no garbage per MiB. */
+  private readonly free: Buffer[] = [];
 
   constructor(
     private readonly channel: ClientChannel,
@@ -127,7 +129,7 @@ class CatWriter {
   private pump(): void {
     if (!this.started || this.eof || this.stop || this.done) return;
     for (;;) {
-      let buf = Buffer.allocUnsafe(PUT_CHUNK);
+      const buf = this.free.pop() ?? Buffer.allocUnsafe(PUT_CHUNK);
       let n: number;
       try {
         n = readSync(this.fd, buf, 0, PUT_CHUNK, null);
@@ -142,9 +144,9 @@ class CatWriter {
         }
         return void this.channel.end();
       }
-      if (n < PUT_CHUNK) buf = buf.subarray(0, n);
       this.sent += n;
-      const more = this.channel.write(buf);
+      // ssh2 has copied the bytes into its packets once the write's callback runs: the buffer is free again.
+      const more = this.channel.write(n < PUT_CHUNK ? buf.subarray(0, n) : buf, () => this.free.push(buf));
       this.opts.onProgress?.(this.sent, this.size);
       if (!more) return;
     }
