@@ -143,6 +143,38 @@ export function catForGet(remote: string): ShellCommand {
   return raw(text, `(cat ${remote} for download)`);
 }
 
+/** First line of catForPut's output: `fab-put ok` (send the bytes now) or `fab-put -` (not for cat: use SFTP). */
+export const CAT_PUT_MARK = 'fab-put';
+/** Exit status of catForPut when the bytes that arrived are not `size` (sizes on stderr). */
+export const CAT_PUT_SHORT = 14;
+
+/**
+ * put() of one file over an exec channel, the twin of catForGet: stdin goes to a private temp file beside the
+ * target (`remote`, or `remote/<intoDir>` when that is a folder), its size is checked, it gets `mode` (else an
+ * existing target's mode, else 0666 less the umask, as SFTP would create it) and is renamed over the target; the
+ * path written comes last on stdout. A target folder that is missing or not writable, or a target that is a
+ * folder, prints `fab-put -` before reading anything: the caller uses SFTP, whose errors name the path as before.
+ * Cut short (EOF early, a signal, the connection gone), the temp file is removed and the target is as it was.
+ */
+export function catForPut(remote: string, size: number, mode?: number, intoDir?: string): ShellCommand {
+  const inside = intoDir === undefined ? '' : `; [ -d "$d" ] && d=${quote(`${remote.replace(/\/+$/, '')}/${intoDir}`)}`;
+  const umaskMode = '"$(printf %o $((0666 & ~0$(umask))))"';
+  const chmod =
+    mode === undefined
+      ? `if [ -e "$d" ]; then chmod --reference="$d" -- "$t"; else chmod ${umaskMode} -- "$t"; fi`
+      : `chmod ${octal(mode)} -- "$t"`;
+  const short = `{ echo "arrived with $n bytes, ${size} expected" >&2; exit ${CAT_PUT_SHORT}; }`;
+  const text = [
+    `d=${quote(remote)}${inside}`,
+    `[ ! -d "$d" ] && t=$(mktemp "$(dirname -- "$d")/.fab-put.XXXXXX" 2>/dev/null) || ` +
+      `{ echo '${CAT_PUT_MARK} -'; exit 0; }`,
+    `trap 'rm -f -- "$t"' EXIT; trap 'exit 129' HUP INT TERM PIPE; echo '${CAT_PUT_MARK} ok'; cat > "$t" || exit 1`,
+    `n=$(wc -c < "$t"); [ "$n" -eq ${size} ] || ${short}`,
+    `${chmod} || exit 1; mv -f -- "$t" "$d" && t= && printf '%s' "$d"`,
+  ].join('; ');
+  return raw(text, `(cat to ${remote} for upload)`);
+}
+
 const TOKENS: Record<string, (v: { host: string; remote: string }) => string> = {
   host: (v) => v.host,
   path: (v) => v.remote.replace(/^\/+/, ''),

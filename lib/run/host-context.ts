@@ -117,7 +117,7 @@ export class HostContext implements Host {
    */
   async put(localPath: string, remotePath: string, opts: PutOptions = {}): Promise<PutResult> {
     const remote = await absolutePath(this, remotePath);
-    return putFiles(this, await this.connection(), localPath, remote, opts);
+    return putFiles(this, await this.connection(), localPath, remote, opts, runtimeOf(this).cfg.signal);
   }
 
   /**

@@ -3,7 +3,7 @@
  * size checks and progress events. Shell text comes from commands/transfer.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve as resolveLocal } from 'node:path';
 import { raw, sh } from '../commands/quote.js';
 import {
@@ -18,9 +18,9 @@ import {
   type PutPlan,
 } from '../commands/transfer.js';
 import { FabError, UsageError } from '../errors.js';
-import { SMALL_PUT_MAX } from '../commands/small-file.js';
 import type { Progress, Transport } from '../transport/types.js';
 import type { GetOptions, Host, PutOptions, PutResult } from './host.js';
+import { modeOf, smallPut, streamPut } from './put-one.js';
 
 /** At most one progress event per transfer this often (--json consumers, the terminal). */
 export const PROGRESS_EVERY_MS = 500;
@@ -88,6 +88,7 @@ export async function putFiles(
   source: string,
   remote: string,
   opts: PutOptions,
+  signal?: AbortSignal,
 ): Promise<PutResult> {
   const tree = await scanLocal(source);
   const single = tree.sources.length === 1 && !tree.sources[0]!.isDir;
@@ -99,7 +100,8 @@ export async function putFiles(
       ctx.log(`would upload ${f.local} to ${f.remote}${opts.sudo || opts.owner ? ' (as root)' : ''}`);
     return { remote, bytes: 0, files: [] };
   }
-  const files = opts.sudo || opts.owner ? await putAsRoot(ctx, t, plan, opts.owner) : await putDirect(ctx, t, plan);
+  const files =
+    opts.sudo || opts.owner ? await putAsRoot(ctx, t, plan, opts.owner, signal) : await putDirect(ctx, t, plan, signal);
   for (const f of files) {
     ctx.events.emit({
       type: 'transfer',
@@ -113,34 +115,15 @@ export async function putFiles(
   return { remote, bytes: files.reduce((n, f) => n + f.bytes, 0), files };
 }
 
-const modeOf = (f: PlannedFile): { mode?: number } => (f.mode === undefined ? {} : { mode: f.mode });
-
-/**
- * A small file over SSH goes as one exec (content on stdin; directory check, size check and chmod on the host): two
- * round trips (sshd opens the session's window once the command runs) where SFTP's open, write, close and the stats
- * cost five. undefined: not small, or not supported.
- */
-async function smallPut(
-  t: Transport,
-  f: PlannedFile,
-  remote: string,
-  intoDir?: string,
-): Promise<PutResult['files'][number] | undefined> {
-  if (!t.putSmall || f.size > SMALL_PUT_MAX) return undefined;
-  const data = await readFile(f.local);
-  if (data.length > SMALL_PUT_MAX) return undefined;
-  const opts = { ...modeOf(f), ...(intoDir === undefined ? {} : { intoDir }) };
-  const dest = await t.putSmall(data, remote, opts);
-  return { local: f.local, remote: dest, bytes: data.length };
-}
-
-async function putDirect(ctx: Host, t: Transport, plan: PutPlan): Promise<PutResult['files']> {
+async function putDirect(ctx: Host, t: Transport, plan: PutPlan, signal?: AbortSignal): Promise<PutResult['files']> {
   if (plan.dirs.length) await ctx.unscoped(() => ctx.run(sh`mkdir -p -- ${plan.dirs}`).quiet());
   const out: PutResult['files'] = [];
   for (const f of plan.files) {
-    const small = await smallPut(t, f, f.remote, f.intoDir);
-    if (small) {
-      out.push(small);
+    const onProgress = progress(ctx, 'put', f.local, f.remote);
+    const quick =
+      (await smallPut(t, f, f.remote, f.intoDir)) ?? (await streamPut(t, f, f.remote, onProgress, signal, f.intoDir));
+    if (quick) {
+      out.push(quick);
       continue;
     }
     let dest = f.remote;
@@ -159,6 +142,7 @@ async function putAsRoot(
   t: Transport,
   plan: PutPlan,
   owner: string | undefined,
+  signal?: AbortSignal,
 ): Promise<PutResult['files']> {
   const tmp = (
     await ctx.unscoped(() => ctx.run(raw('mktemp -d "${TMPDIR:-/tmp}/.fab-put.XXXXXXXX"')).quiet())
@@ -168,12 +152,13 @@ async function putAsRoot(
   try {
     for (const [i, f] of plan.files.entries()) {
       const up = `${tmp}/${names[i]}`;
-      const small = await smallPut(t, f, up);
-      if (small) {
-        out.push({ ...small, remote: f.remote });
+      const onProgress = progress(ctx, 'put', f.local, f.remote);
+      const quick = (await smallPut(t, f, up)) ?? (await streamPut(t, f, up, onProgress, signal));
+      if (quick) {
+        out.push({ ...quick, remote: f.remote });
         continue;
       }
-      const bytes = await t.put(f.local, up, { ...modeOf(f), onProgress: progress(ctx, 'put', f.local, f.remote) });
+      const bytes = await t.put(f.local, up, { ...modeOf(f), onProgress });
       sizeCheck(ctx, f.remote, (await t.stat(up))?.size, bytes);
       out.push({ local: f.local, remote: f.remote, bytes });
     }

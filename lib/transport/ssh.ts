@@ -7,6 +7,7 @@ import type { SshConnection } from './ssh-client.js';
 import { canPipeline, execOn, sendSignal, SpareSession } from './ssh-session.js';
 import { execPutFile, execReadFile, execWriteFile } from './ssh-small-file.js';
 import { catGet } from './ssh-get.js';
+import { catPut } from './ssh-put.js';
 import { intoLocalFile } from './local-temp.js';
 import type {
   ExecOptions,
@@ -146,6 +147,14 @@ export class SshTransport implements Transport {
   putSmall(data: Buffer, remotePath: string, opts: { mode?: number; intoDir?: string } = {}): Promise<string> {
     // One exec (content on stdin) where SFTP needs open, write, close and a stat; guarded like any transfer.
     return this.guard(execPutFile((c, o) => this.rawExec(c, o), data, remotePath, opts));
+  }
+  putStream(
+    localPath: string,
+    remotePath: string,
+    opts: PutFileOptions & { intoDir?: string } = {},
+  ): Promise<{ remote: string; bytes: number } | undefined> {
+    // `cat > tmp` on an exec channel (ssh-put.ts): no SFTP request per chunk; undefined sends the caller to SFTP.
+    return this.guard(Promise.resolve().then(() => catPut(this.client, localPath, remotePath, opts)));
   }
   readFile(remotePath: string): Promise<Buffer> {
     return this.guard(this.rawReadFile(remotePath));

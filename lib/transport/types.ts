@@ -38,6 +38,8 @@ export type Progress = (done: number, total: number) => void;
 export interface PutFileOptions {
   mode?: number;
   onProgress?: Progress;
+  /** putStream: stops the upload (Ctrl-C); it rejects, the host keeps no temp file and the old target. */
+  signal?: AbortSignal;
 }
 
 export interface GetFileOptions {
@@ -70,6 +72,16 @@ export interface Transport {
    * into `remotePath/<intoDir>` when `remotePath` is a directory. Resolves with the path written.
    */
   putSmall?(data: Buffer, remotePath: string, opts?: { mode?: number; intoDir?: string }): Promise<string>;
+  /**
+   * SSH transports that can: one file streamed into a temp file beside `remotePath` by one command, size-checked
+   * and renamed into place; into `remotePath/<intoDir>` when that is a directory. undefined: the command path
+   * does not apply here (nothing was written), use put.
+   */
+  putStream?(
+    localPath: string,
+    remotePath: string,
+    opts?: PutFileOptions & { intoDir?: string },
+  ): Promise<{ remote: string; bytes: number } | undefined>;
   readFile(remotePath: string): Promise<Buffer>;
   writeFile(remotePath: string, data: string | Buffer, opts?: { mode?: number }): Promise<void>;
   /** undefined when the path does not exist. */

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   catForGet,
+  catForPut,
   hasHostToken,
   localPathFor,
   planPut,
@@ -200,5 +201,79 @@ describe('catForGet', () => {
     expect(out(join(base, "-n 'x'")).equals(Buffer.concat([Buffer.from('fab-get 6\n'), bytes]))).toBe(true);
     expect(out(join(base, 'dir')).toString()).toBe('fab-get -\n');
     expect(out(join(base, 'missing')).toString()).toBe('fab-get -\n');
+  });
+});
+
+describe('catForPut', () => {
+  const tail = (size: number, chmod: string) =>
+    `[ ! -d "$d" ] && t=$(mktemp "$(dirname -- "$d")/.fab-put.XXXXXX" 2>/dev/null) || { echo 'fab-put -'; exit 0; }; ` +
+    `trap 'rm -f -- "$t"' EXIT; trap 'exit 129' HUP INT TERM PIPE; echo 'fab-put ok'; cat > "$t" || exit 1; ` +
+    `n=$(wc -c < "$t"); [ "$n" -eq ${size} ] || { echo "arrived with $n bytes, ${size} expected" >&2; exit 14; }; ` +
+    `${chmod} || exit 1; mv -f -- "$t" "$d" && t= && printf '%s' "$d"`;
+  const keepOrUmask =
+    'if [ -e "$d" ]; then chmod --reference="$d" -- "$t"; else chmod "$(printf %o $((0666 & ~0$(umask))))" -- "$t"; fi';
+
+  it.each([
+    ['/srv/app.tgz', 1048576, undefined, undefined, `d=/srv/app.tgz; ${tail(1048576, keepOrUmask)}`],
+    [
+      "/srv/it's $(x)/",
+      5,
+      0o640,
+      'a b',
+      `d='/srv/it'\\''s $(x)/'; [ -d "$d" ] && d='/srv/it'\\''s $(x)/a b'; ${tail(5, 'chmod 0640 -- "$t"')}`,
+    ],
+    ['/srv/-n', 0, 0o4755, undefined, `d=/srv/-n; ${tail(0, 'chmod 4755 -- "$t"')}`],
+  ])('%s (%d bytes, mode %o, into %s) -> the exact command', (path, size, mode, into, text) => {
+    expect(catForPut(path, size, mode, into).text).toBe(text);
+    expect(catForPut(path, size, mode, into).display).toBe(`(cat to ${path} for upload)`);
+  });
+
+  describe('run by sh', () => {
+    const base = mkdtempSync(join(tmpdir(), 'fab-catput-'));
+    const bytes = Buffer.from([0, 10, 255, 13, 10, 36]);
+    const run = (path: string, input: Buffer, size = input.length, mode?: number, into?: string) => {
+      try {
+        const out = execFileSync('/bin/sh', ['-c', catForPut(path, size, mode, into).text], { input, stdio: 'pipe' });
+        return { code: 0, out: out.toString(), err: '' };
+      } catch (e) {
+        const x = e as { status: number; stdout: Buffer; stderr: Buffer };
+        return { code: x.status, out: x.stdout.toString(), err: x.stderr.toString() };
+      }
+    };
+
+    it('writes stdin to the target through a temp file, with the mode asked, and prints the path written', () => {
+      const target = join(base, "-n 'x'");
+      expect(run(target, bytes, bytes.length, 0o640)).toEqual({ code: 0, out: `fab-put ok\n${target}`, err: '' });
+      expect(readFileSync(target).equals(bytes)).toBe(true);
+      expect(statSync(target).mode & 0o7777).toBe(0o640);
+      // No mode asked: the existing file's mode stays, as SFTP's open of an existing file keeps it.
+      expect(run(target, Buffer.from('new')).code).toBe(0);
+      expect(readFileSync(target, 'utf8')).toBe('new');
+      expect(statSync(target).mode & 0o7777).toBe(0o640);
+      mkdirSync(join(base, 'into'));
+      expect(run(join(base, 'into'), bytes, bytes.length, undefined, 'f.bin').out).toBe(
+        `fab-put ok\n${join(base, 'into', 'f.bin')}`,
+      );
+      const umask = process.umask();
+      expect(statSync(join(base, 'into', 'f.bin')).mode & 0o7777).toBe(0o666 & ~umask);
+    });
+
+    it('refuses before reading anything when it cannot make its temp file, or the target is a folder', () => {
+      expect(run(join(base, 'missing', 'f'), bytes)).toEqual({ code: 0, out: 'fab-put -\n', err: '' });
+      expect(run(join(base, 'into'), bytes)).toEqual({ code: 0, out: 'fab-put -\n', err: '' });
+    });
+
+    it('keeps the old target and no temp file when fewer or more bytes arrive than announced', () => {
+      const target = join(base, 'keep');
+      writeFileSync(target, 'old');
+      expect(run(target, bytes, bytes.length + 1)).toEqual({
+        code: 14,
+        out: 'fab-put ok\n',
+        err: `arrived with 6 bytes, 7 expected\n`,
+      });
+      expect(run(target, bytes, bytes.length - 1).code).toBe(14);
+      expect(readFileSync(target, 'utf8')).toBe('old');
+      expect(readdirSync(base).filter((f) => f.startsWith('.fab-put'))).toEqual([]);
+    });
   });
 });

@@ -278,6 +278,21 @@ describe('put and get', () => {
     expect(missing.stderr + missing.stdout).toMatch(/\/srv\/no\/x: .*(No such file|nonexistent)/);
   });
 
+  it('puts a larger file over cat (one exec) inside a folder with a mode; a missing folder is the same error', async () => {
+    const big = join(local, 'big.bin');
+    writeFileSync(big, Buffer.alloc(2 * 1048576 + 3, 7));
+    mkdirSync(srv('into'), { recursive: true });
+    chmodSync(srv('into'), 0o777);
+    const into = await fabHere(['-H', 'sx1', 'doPut', '--local', big, '--remote', '/srv/into', '--mode', '640']);
+    expect(logged(into.stdout, 'put')).toEqual({ bytes: 2 * 1048576 + 3, remotes: ['/srv/into/big.bin'] });
+    expect(readFileSync(srv('into/big.bin')).equals(readFileSync(big))).toBe(true);
+    expect(statSync(srv('into/big.bin')).mode & 0o777).toBe(0o640);
+    expect(readdirSync(srv('into')).filter((f) => f.startsWith('.fab-put'))).toEqual([]);
+    const missing = await fabHere(['-H', 'sx1', 'doPut', '--local', big, '--remote', '/srv/no/x']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr + missing.stdout).toMatch(/\/srv\/no\/x: No such file/);
+  });
+
   it('sudo put replaces a root file atomically, keeping its owner, group and mode, and leaves no temp files', async () => {
     const etc = onHost('sx1', 'srv/root-owned');
     mkdirSync(etc, { recursive: true });
