@@ -118,7 +118,7 @@ export function execOn(
   p.exec(ch.outgoing.id, command, true);
 }
 
-/** Spare channels kept open: two, so two commands sent together (a read and the commit waiting for it) find one each. */
+/** Spare channels kept open: two, so two commands sent together (a read, the commit waiting for it) find one each. */
 const SPARES = 2;
 
 /**

@@ -227,7 +227,8 @@ export class SshTransport implements Transport {
 
   /**
    * Where cat cannot go (not a regular readable file, a shell that did not run it): SFTP, whose errors name
-   * the path. The stat goes out with the copy's open (no round trip of its own) and checks the size as cat's header does.
+   * the path. The stat goes out with the copy's open (no round trip of its own) and checks the size as cat's
+   * header does.
    */
   private async sftpGet(remotePath: string, localPath: string, opts: GetFileOptions): Promise<number> {
     const sftp = await this.sftp();
