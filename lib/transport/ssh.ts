@@ -1,7 +1,6 @@
 import type { Duplex } from 'node:stream';
-import { stat as localStat } from 'node:fs/promises';
-import type { ClientChannel, SFTPWrapper, Stats } from 'ssh2';
-import { ConnectionLostError, TransferError } from '../errors.js';
+import type { ClientChannel, SFTPWrapper } from 'ssh2';
+import { ConnectionLostError } from '../errors.js';
 import { proxyOf } from './proxy-command.js';
 import type { SshConnection } from './ssh-client.js';
 import { canPipeline, execOn, sendSignal, SpareSession } from './ssh-session.js';
@@ -9,6 +8,7 @@ import { execPutFile, execReadFile, execWriteFile } from './ssh-small-file.js';
 import { catGet } from './ssh-get.js';
 import { catPut } from './ssh-put.js';
 import { intoLocalFile } from './local-temp.js';
+import { sftpGet, sftpPut, sftpStat } from './ssh-sftp.js';
 import type {
   ExecOptions,
   FileStat,
@@ -21,7 +21,6 @@ import type {
   Transport,
 } from './types.js';
 
-const NO_SUCH_FILE = 2;
 const REFUSAL_GRACE_MS = 1000;
 
 /**
@@ -201,18 +200,7 @@ export class SshTransport implements Transport {
   }
 
   private async rawPut(localPath: string, remotePath: string, opts: PutFileOptions = {}): Promise<number> {
-    const sftp = await this.sftp();
-    const o = {
-      ...WINDOW,
-      ...(opts.mode === undefined ? {} : { mode: opts.mode }),
-      ...(opts.onProgress ? { step: stepOf(opts.onProgress) } : {}),
-    };
-    await new Promise<void>((res, rej) =>
-      sftp.fastPut(localPath, remotePath, o, (e) => (e ? rej(sftpError(e, remotePath)) : res())),
-    );
-    if (opts.mode !== undefined)
-      await new Promise<void>((res, rej) => sftp.chmod(remotePath, opts.mode!, (e) => (e ? rej(e) : res())));
-    return (await localStat(localPath)).size;
+    return sftpPut(await this.sftp(), localPath, remotePath, opts);
   }
 
   /** A plain readable file comes over `cat` (ssh-get.ts), anything else over SFTP; either way into a temp file first. */
@@ -221,33 +209,8 @@ export class SshTransport implements Transport {
       localPath,
       async (tmp) =>
         (await catGet(this.client, remotePath, tmp, opts.onProgress, opts.signal)) ??
-        (await this.sftpGet(remotePath, tmp, opts)),
+        (await sftpGet(await this.sftp(), remotePath, tmp, opts)),
     );
-  }
-
-  /**
-   * Where cat cannot go (not a regular readable file, a shell that did not run it): SFTP, whose errors name
-   * the path. The stat goes out with the copy's open (no round trip of its own) and checks the size as cat's
-   * header does.
-   */
-  private async sftpGet(remotePath: string, localPath: string, opts: GetFileOptions): Promise<number> {
-    const sftp = await this.sftp();
-    const o = { ...WINDOW, ...(opts.onProgress ? { step: stepOf(opts.onProgress) } : {}) };
-    const [size] = await Promise.all([
-      this.rawStat(remotePath).then(
-        (s) => s?.size,
-        () => undefined, // the copy's own error says why
-      ),
-      new Promise<void>((res, rej) =>
-        sftp.fastGet(remotePath, localPath, o, (e) => (e ? rej(sftpError(e, remotePath)) : res())),
-      ),
-    ]);
-    const bytes = (await localStat(localPath)).size;
-    if (size !== undefined && bytes !== size) {
-      const detail = `the file changed size during the download (${size} bytes at the start, ${bytes} read)`;
-      throw new TransferError(remotePath, detail);
-    }
-    return bytes;
   }
 
   // One exec round trip instead of SFTP's open, read, close (ssh2's readFile also fstats first).
@@ -260,13 +223,7 @@ export class SshTransport implements Transport {
   }
 
   private async rawStat(remotePath: string): Promise<FileStat | undefined> {
-    const sftp = await this.sftp();
-    return new Promise((res, rej) =>
-      sftp.stat(remotePath, (e: (Error & { code?: number }) | undefined, s: Stats) => {
-        if (e) return e.code === NO_SUCH_FILE ? res(undefined) : rej(sftpError(e, remotePath));
-        res({ mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, size: s.size, isDirectory: s.isDirectory() });
-      }),
-    );
+    return sftpStat(await this.sftp(), remotePath);
   }
 
   async close(): Promise<void> {
@@ -276,21 +233,4 @@ export class SshTransport implements Transport {
     // A ProxyCommand is stopped when its socket closes; wait for it, so no proxy outlives the run.
     await proxyOf(this.ssh)?.ended(1000);
   }
-}
-
-/**
- * Requests in flight for fastPut/fastGet: 16 x 254 KiB keeps at most 4 MiB buffered whatever the file's size.
- * 254 KiB is the most OpenSSH's sftp-server takes in one read or write (256 KiB packets; ssh2 splits requests
- * for other servers); fewer, larger requests cost less JavaScript per byte than ssh2's 64 x 32 KiB default.
- */
-const WINDOW = { concurrency: 16, chunkSize: 256 * 1024 - 2048 } as const;
-
-const stepOf = (p: (done: number, total: number) => void) => (done: number, _chunk: number, total: number) =>
-  p(done, total);
-
-/** SFTP errors carry numeric codes; give them the errno names the rest of fab checks. */
-function sftpError(e: Error & { code?: number | string }, path: string): Error {
-  const map: Record<number, string> = { 2: 'ENOENT', 3: 'EACCES', 4: 'EIO' };
-  const code = typeof e.code === 'number' ? (map[e.code] ?? String(e.code)) : e.code;
-  return Object.assign(new Error(`${path}: ${e.message}`), { code });
 }
