@@ -61,3 +61,16 @@ export function fab(
 
 /** `fab -f test/fixtures/fabfiles lab ...` */
 export const fabLab = (args: string[], opts?: Parameters<typeof fab>[1]) => fab(['-f', FIXTURES, 'lab', ...args], opts);
+
+/** An `onStdout` for fab's options that sends SIGINT `times` times once the first progress event shows (--json). */
+export function sigintAtFirstProgress(times: number) {
+  let sent = false;
+  return {
+    sent: () => sent,
+    onStdout: (out: string, kill: (sig: NodeJS.Signals) => void) => {
+      if (sent || !out.includes('"type":"transfer.progress"')) return;
+      sent = true;
+      for (let i = 0; i < times; i++) kill('SIGINT');
+    },
+  };
+}

@@ -20,7 +20,7 @@ import { catGet } from '../../lib/transport/ssh-get.js';
 import { openSsh } from '../../lib/transport/ssh-connect.js';
 import { SshTransport } from '../../lib/transport/ssh.js';
 import type { SshEndpoint } from '../../lib/transport/endpoint.js';
-import { FIXTURES, fab } from '../helpers/fab.js';
+import { FIXTURES, fab, sigintAtFirstProgress } from '../helpers/fab.js';
 import { testLab } from '../lab/shared.js';
 
 const HOST = 'web9';
@@ -157,7 +157,7 @@ describe('Ctrl-C during a whole fab get', () => {
   ])('%s; no partial destination', async (_what, times) => {
     execFileSync('truncate', ['-s', '4G', onHost('huge')]);
     const dir = mkdtempSync(join(tmpdir(), 'fab-getint-'));
-    let sent = false;
+    const ctrlC = sigintAtFirstProgress(times);
     const r = await fab(
       [
         '-f',
@@ -172,15 +172,9 @@ describe('Ctrl-C during a whole fab get', () => {
         '--local',
         join(dir, 'huge'),
       ],
-      {
-        onStdout: (out, kill) => {
-          if (sent || !out.includes('"type":"transfer.progress"')) return;
-          sent = true;
-          for (let i = 0; i < times; i++) kill('SIGINT');
-        },
-      },
+      { onStdout: ctrlC.onStdout },
     );
-    expect(sent).toBe(true);
+    expect(ctrlC.sent()).toBe(true);
     expect(r.code).toBe(130);
     expect(readdirSync(dir)).toEqual([]);
     rmSync(dir, { recursive: true });

@@ -22,7 +22,7 @@ import { catPut } from '../../lib/transport/ssh-put.js';
 import { openSsh } from '../../lib/transport/ssh-connect.js';
 import { SshTransport } from '../../lib/transport/ssh.js';
 import type { SshEndpoint } from '../../lib/transport/endpoint.js';
-import { FIXTURES, fab } from '../helpers/fab.js';
+import { FIXTURES, fab, sigintAtFirstProgress } from '../helpers/fab.js';
 import { testLab } from '../lab/shared.js';
 import { waitFor } from '../lab/test-helpers.js';
 
@@ -165,16 +165,12 @@ describe('Ctrl-C during a whole fab put', () => {
   ])('%s; the old target stays', async (_what, times) => {
     writeFileSync(onHost('target'), 'old');
     execFileSync('truncate', ['-s', '4G', join(local, 'huge')]);
-    let sent = false;
+    const ctrlC = sigintAtFirstProgress(times);
     const args = ['-f', `${FIXTURES}/ssh.ts`, 'lab', '-H', HOST, '--json', 'doPut'];
     const r = await fab([...args, '--local', join(local, 'huge'), '--remote', remote('target')], {
-      onStdout: (out, kill) => {
-        if (sent || !out.includes('"type":"transfer.progress"')) return;
-        sent = true;
-        for (let i = 0; i < times; i++) kill('SIGINT');
-      },
+      onStdout: ctrlC.onStdout,
     });
-    expect(sent).toBe(true);
+    expect(ctrlC.sent()).toBe(true);
     expect(r.code).toBe(130);
     const temps = () => hostFiles().filter((f) => f.startsWith('.fab-put'));
     // Once: fab waited for the host's cleanup. Twice: sshd sees the connection go, cat its stdin end, and the
