@@ -212,7 +212,7 @@ describe('rollingDeploy on the lab (nginx + HAProxy in front of web1..web3)', ()
     expect(r.stdout).toMatch(/web1 +failed at gates/);
     const id = runId(r.stdout);
     const resumed = await fab(['resume', id, '--hide', 'running']);
-    expect(resumed.code).toBe(0);
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
     expect(resumed.stdout).toMatch(/\[web1\] draining/);
     for (const h of WEB) expect(await answer(h)).toBe(`${h} v7`);
   });
