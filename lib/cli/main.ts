@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { secret } from '../commands/quote.js';
 import { FabError, UsageError, errorMessage } from '../errors.js';
 import { findFabfiles, findTask, loadRegistry, requireTask, taskNames, type Registry } from '../registry/load.js';
@@ -17,6 +18,7 @@ import { makePlan } from './plan.js';
 import { confirmGuards } from './guards.js';
 import { listJson, shortlist } from './list-json.js';
 import { Prompts } from '../run/prompts.js';
+import { libDir } from '../util/lib-dir.js';
 
 export interface MainIO {
   cwd: string;
@@ -30,7 +32,7 @@ export interface MainIO {
 }
 
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+  const pkg = JSON.parse(readFileSync(join(libDir(), '..', '..', 'package.json'), 'utf8')) as {
     version: string;
   };
   return pkg.version;
