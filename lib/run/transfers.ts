@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve as resolveLocal } from 'node:path';
-import { raw, sh } from '../commands/quote.js';
+import { sh } from '../commands/quote.js';
 import {
   hasHostToken,
   localPathFor,
@@ -21,6 +21,7 @@ import { FabError, UsageError } from '../errors.js';
 import type { Progress, Transport } from '../transport/types.js';
 import type { GetOptions, Host, PutOptions, PutResult } from './host.js';
 import { modeOf, smallPut, streamPut } from './put-one.js';
+import { makeRemoteTemp, removeRemoteTemp } from './remote-temp.js';
 
 /** At most one progress event per transfer this often (--json consumers, the terminal). */
 export const PROGRESS_EVERY_MS = 500;
@@ -144,9 +145,7 @@ async function putAsRoot(
   owner: string | undefined,
   signal?: AbortSignal,
 ): Promise<PutResult['files']> {
-  const tmp = (
-    await ctx.unscoped(() => ctx.run(raw('mktemp -d "${TMPDIR:-/tmp}/.fab-put.XXXXXXXX"')).quiet())
-  ).stdout.trim();
+  const tmp = await makeRemoteTemp(ctx, 'put');
   const names = plan.files.map((_, i) => `f${i}`);
   const out: PutResult['files'] = [];
   try {
@@ -165,12 +164,7 @@ async function putAsRoot(
     await ctx.unscoped(() => ctx.sudo(sudoInstallScript(plan, tmp, names, owner)).quiet());
   } finally {
     // The install script removes it; this covers a failed upload. Files stay the login user's until installed.
-    await ctx.unscoped(() =>
-      ctx
-        .run(sh`rm -rf -- ${tmp}`)
-        .quiet()
-        .nothrow(),
-    );
+    await removeRemoteTemp(ctx, t, tmp, signal);
   }
   return out;
 }
@@ -206,9 +200,7 @@ export async function getFile(
   let from = remote;
   let tmp: string | undefined;
   if (opts.sudo) {
-    tmp = (
-      await ctx.unscoped(() => ctx.run(raw('mktemp -d "${TMPDIR:-/tmp}/.fab-get.XXXXXXXX"')).quiet())
-    ).stdout.trim();
+    tmp = await makeRemoteTemp(ctx, 'get');
     from = `${tmp}/f`;
   }
   try {
@@ -221,13 +213,7 @@ export async function getFile(
     ctx.events.emit({ type: 'transfer', host: ctx.host.name, direction: 'get', local, remote, bytes });
     return { local, bytes };
   } finally {
-    if (tmp)
-      await ctx.unscoped(() =>
-        ctx
-          .run(sh`rm -rf -- ${tmp}`)
-          .quiet()
-          .nothrow(),
-      );
+    if (tmp) await removeRemoteTemp(ctx, t, tmp, run.signal);
   }
 }
 

@@ -20,8 +20,9 @@ import { catGet } from '../../lib/transport/ssh-get.js';
 import { openSsh } from '../../lib/transport/ssh-connect.js';
 import { SshTransport } from '../../lib/transport/ssh.js';
 import type { SshEndpoint } from '../../lib/transport/endpoint.js';
-import { FIXTURES, fab, sigintAtFirstProgress } from '../helpers/fab.js';
+import { FIXTURES, fab, newRemoteTemps, sigintAtFirstProgress, sigintWhen } from '../helpers/fab.js';
 import { testLab } from '../lab/shared.js';
+import { waitFor } from '../lab/test-helpers.js';
 
 const HOST = 'web9';
 let t: SshTransport;
@@ -176,6 +177,34 @@ describe('Ctrl-C during a whole fab get', () => {
     );
     expect(ctrlC.sent()).toBe(true);
     expect(r.code).toBe(130);
+    expect(readdirSync(dir)).toEqual([]);
+    rmSync(dir, { recursive: true });
+  });
+});
+
+describe('Ctrl-C during a whole fab get with sudo', () => {
+  // A root-only file: sudo copies it into a folder the login user made with mktemp, then it comes over cat.
+  // Commands are refused after the Ctrl-C, so the folder's removal must not go through the runner.
+  it.each([
+    ['during the copy as root', (out: string) => /"type":"command.start"[^\n]*for download as root/.test(out)],
+    ['during the download', (out: string) => out.includes('"type":"transfer.progress"')],
+  ])('%s: no temp folder is left on the host', async (_what, when) => {
+    // Sparse on the host; the copy as root makes it 1 GiB in the temp folder, enough for a progress event.
+    execFileSync('truncate', ['-s', '1G', onHost('rootonly')]);
+    execFileSync('chown', ['root:root', onHost('rootonly')]);
+    chmodSync(onHost('rootonly'), 0o600);
+    const dir = mkdtempSync(join(tmpdir(), 'fab-getsudo-'));
+    const ours = newRemoteTemps('.fab-get.');
+    let atCtrlC: string[] = [];
+    const ctrlC = sigintWhen(when, 1, () => (atCtrlC = ours()));
+    const args = ['-f', `${FIXTURES}/ssh.ts`, 'lab', '-H', HOST, '--json', 'doGet', '--sudo'];
+    const r = await fab([...args, '--remote', remote('rootonly'), '--local', join(dir, 'got')], {
+      onStdout: ctrlC.onStdout,
+    });
+    expect(ctrlC.sent()).toBe(true);
+    expect(r.code).toBe(130);
+    expect(atCtrlC.length).toBeGreaterThan(0);
+    await waitFor('no temp folder left by this run', () => ours().length === 0, 5000);
     expect(readdirSync(dir)).toEqual([]);
     rmSync(dir, { recursive: true });
   });

@@ -22,7 +22,7 @@ import { catPut } from '../../lib/transport/ssh-put.js';
 import { openSsh } from '../../lib/transport/ssh-connect.js';
 import { SshTransport } from '../../lib/transport/ssh.js';
 import type { SshEndpoint } from '../../lib/transport/endpoint.js';
-import { FIXTURES, fab, sigintAtFirstProgress } from '../helpers/fab.js';
+import { FIXTURES, fab, newRemoteTemps, sigintAtFirstProgress } from '../helpers/fab.js';
 import { testLab } from '../lab/shared.js';
 import { waitFor } from '../lab/test-helpers.js';
 
@@ -177,6 +177,27 @@ describe('Ctrl-C during a whole fab put', () => {
     // size check fails; that happens on the host's own time, after fab is gone.
     if (times === 1) expect(temps()).toEqual([]);
     else await waitFor('the temp file removed', () => temps().length === 0, 10_000);
+    expect(readFileSync(onHost('target'), 'utf8')).toBe('old');
+  });
+});
+
+describe('Ctrl-C during a whole fab put with sudo', () => {
+  it('at the first progress: no temp folder is left on the host, the old target stays', async () => {
+    // The upload goes into a folder the login user made with mktemp; commands are refused after the Ctrl-C,
+    // so the folder's removal must not go through the runner.
+    writeFileSync(onHost('target'), 'old');
+    execFileSync('truncate', ['-s', '4G', join(local, 'huge')]);
+    const ours = newRemoteTemps('.fab-put.');
+    let atCtrlC: string[] = [];
+    const ctrlC = sigintAtFirstProgress(1, () => (atCtrlC = ours()));
+    const args = ['-f', `${FIXTURES}/ssh.ts`, 'lab', '-H', HOST, '--json', 'doPut', '--sudo'];
+    const r = await fab([...args, '--local', join(local, 'huge'), '--remote', remote('target')], {
+      onStdout: ctrlC.onStdout,
+    });
+    expect(ctrlC.sent()).toBe(true);
+    expect(r.code).toBe(130);
+    expect(atCtrlC.length).toBeGreaterThan(0);
+    await waitFor('no temp folder left by this run', () => ours().length === 0, 5000);
     expect(readFileSync(onHost('target'), 'utf8')).toBe('old');
   });
 });
