@@ -130,7 +130,8 @@ async function putDirect(ctx: Host, t: Transport, plan: PutPlan, signal?: AbortS
     let dest = f.remote;
     if (f.intoDir && (await t.stat(dest).catch(() => undefined))?.isDirectory)
       dest = `${dest.replace(/\/+$/, '')}/${f.intoDir}`;
-    const bytes = await t.put(f.local, dest, { ...modeOf(f), onProgress: progress(ctx, 'put', f.local, dest) });
+    const onSftp = progress(ctx, 'put', f.local, dest);
+    const bytes = await t.put(f.local, dest, { ...modeOf(f), onProgress: onSftp, ...(signal ? { signal } : {}) });
     sizeCheck(ctx, dest, (await t.stat(dest))?.size, bytes);
     out.push({ local: f.local, remote: dest, bytes });
   }
@@ -157,7 +158,7 @@ async function putAsRoot(
         out.push({ ...quick, remote: f.remote });
         continue;
       }
-      const bytes = await t.put(f.local, up, { ...modeOf(f), onProgress });
+      const bytes = await t.put(f.local, up, { ...modeOf(f), onProgress, ...(signal ? { signal } : {}) });
       sizeCheck(ctx, f.remote, (await t.stat(up))?.size, bytes);
       out.push({ local: f.local, remote: f.remote, bytes });
     }

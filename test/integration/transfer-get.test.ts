@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InterruptedError, TransferError } from '../../lib/errors.js';
 import { catGet } from '../../lib/transport/ssh-get.js';
+import { sftpGet } from '../../lib/transport/ssh-sftp.js';
 import { openSsh } from '../../lib/transport/ssh-connect.js';
 import { SshTransport } from '../../lib/transport/ssh.js';
 import type { SshEndpoint } from '../../lib/transport/endpoint.js';
@@ -148,6 +149,25 @@ describe('get over cat', () => {
     expect(await t.get(remote('plain'), join(local, 'plain'))).toBe(3);
     chmodSync(local, 0o700);
     rmSync(local, { recursive: true });
+  });
+});
+
+describe('get over SFTP (a folder, a special or an unreadable file)', () => {
+  it('stops on its abort signal (Ctrl-C) with InterruptedError, ending its SFTP session', async () => {
+    // Sparse on the host: 256 MiB on the way; the abort comes at the first progress.
+    execFileSync('truncate', ['-s', '256M', onHost('sftp-big')]);
+    const dir = mkdtempSync(join(tmpdir(), 'fab-getsftp-'));
+    const sftp = await ssh.requestSFTP();
+    let closed = false;
+    sftp.on('close', () => (closed = true));
+    const ac = new AbortController();
+    const err = await sftpGet(sftp, remote('sftp-big'), join(dir, 'part'), {
+      onProgress: () => ac.abort(),
+      signal: ac.signal,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InterruptedError);
+    await waitFor('the SFTP session closed', () => closed);
+    rmSync(dir, { recursive: true });
   });
 });
 

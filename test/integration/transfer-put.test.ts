@@ -158,6 +158,21 @@ describe('put over cat', () => {
   });
 });
 
+describe('put over SFTP (where cat cannot go)', () => {
+  it('stops on its abort signal (Ctrl-C) with InterruptedError; the next put opens a new SFTP session', async () => {
+    // Sparse here: 256 MiB to send, written in place on the host; the abort comes at the first progress.
+    execFileSync('truncate', ['-s', '256M', join(local, 'big')]);
+    const ac = new AbortController();
+    const err = await t
+      .put(join(local, 'big'), remote('sftp-big'), { onProgress: () => ac.abort(), signal: ac.signal })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InterruptedError);
+    expect(statSync(onHost('sftp-big')).size).toBeLessThan(256 * 1048576);
+    expect(await t.put(join(local, 'bin'), remote('sftp-after'))).toBe(BINARY.length);
+    expect(readFileSync(onHost('sftp-after')).equals(BINARY)).toBe(true);
+  });
+});
+
 describe('Ctrl-C during a whole fab put', () => {
   it.each([
     ['once: the copy stops, the host removes its temp file before fab exits', 1],
