@@ -89,11 +89,12 @@ function withSecretLines(opts: ZxOptions, shown: { input: Secret[]; display: str
   const stdin = Array.isArray(opts.stdio) ? opts.stdio[0] : opts.stdio;
   const pipeless = stdin !== undefined && stdin !== 'pipe';
   const { input } = opts;
-  if (input === undefined && !pipeless) return opts;
-  if (typeof input === 'string' || Buffer.isBuffer(input))
+  if (!pipeless && input === undefined) return opts;
+  if (!pipeless && (typeof input === 'string' || Buffer.isBuffer(input)))
     return { ...opts, input: Buffer.concat([Buffer.from(lines), Buffer.from(input)]) };
+  const what = pipeless ? `"${String(stdin)}"` : 'a stream';
   throw new UsageError(
-    `$\`${shown.display}\`: a secret() reaches the command on its stdin, which here is ${pipeless ? `"${String(stdin)}"` : 'a stream'}`,
+    `$\`${shown.display}\`: a secret() reaches the command on its stdin, which here is ${what}`,
     "pass the command's input as a string or Buffer (input: ...), or the value in a 0600 file",
   );
 }

@@ -216,7 +216,7 @@ export class SshTransport implements Transport {
     return this.overSftp(opts.signal, (sftp) => sftpPut(sftp, localPath, remotePath, opts));
   }
 
-  /** A plain readable file comes over `cat` (ssh-get.ts), anything else over SFTP; either way into a temp file first. */
+  /** A plain readable file comes over `cat` (ssh-get.ts), anything else over SFTP; either way via a temp file. */
   private rawGet(remotePath: string, localPath: string, opts: GetFileOptions = {}): Promise<number> {
     return intoLocalFile(
       localPath,

@@ -63,7 +63,7 @@ export function fab(
 /** `fab -f test/fixtures/fabfiles lab ...` */
 export const fabLab = (args: string[], opts?: Parameters<typeof fab>[1]) => fab(['-f', FIXTURES, 'lab', ...args], opts);
 
-/** An `onStdout` for fab's options that sends SIGINT `times` times once stdout so far passes `when`, then calls `then`. */
+/** An `onStdout` for fab's options: SIGINT `times` times once stdout so far passes `when`, then `then()`. */
 export function sigintWhen(when: (stdout: string) => boolean, times: number, then?: () => void) {
   let sent = false;
   return {

@@ -137,6 +137,8 @@ describe('$ (zx) bound to the task', () => {
   it('refuses a secret() it cannot send on stdin: a newline in it, or stdin not a pipe (UsageError)', async () => {
     await expect(inTask(async () => $`echo ${secret('a\nb')}`)).rejects.toThrow(/contains a newline/);
     await expect(inTask(async () => $({ stdio: 'inherit' })`echo ${secret('x')}`)).rejects.toThrow(UsageError);
+    const inherited = $({ stdio: 'inherit', input: 'in\n' });
+    await expect(inTask(async () => inherited`echo ${secret('x')}`)).rejects.toThrow(/stdin, which here is "inherit"/);
   });
 
   it("throws zx's ProcessOutput on failure; under warnOnly it warns and goes on", async () => {
