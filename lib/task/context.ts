@@ -7,7 +7,7 @@ import type { RunConfig } from '../run/runner.js';
 import { ROOT_SCOPE } from '../run/scope.js';
 import { shellFor, type BoundShell } from '../run/zx.js';
 import type { GetOptions } from '../run/host.js';
-import { checkGetTemplate } from '../run/transfers.js';
+import { checkGetTemplate } from '../run/get-file.js';
 import { FILE_HELPERS, type FileHelpers } from './file-helpers.js';
 import type { ArgSpecs, ArgsOf } from '../model/args.js';
 
