@@ -37,7 +37,10 @@ export interface StripeOptions {
   force: boolean;
 }
 
-/** The seed's choices (raid0, 256k chunks, read-ahead 65536, vgm0/lvm0, xfs with noatime): the stripe task's defaults. */
+/**
+ * The seed's choices (raid0, 256k chunks, read-ahead 65536, vgm0/lvm0, xfs with noatime): the stripe task's
+ * defaults.
+ */
 export const STRIPE_DEFAULTS = {
   md: '/dev/md0',
   level: 0,
@@ -159,8 +162,11 @@ export function decideStack(
       found.level !== `raid${o.level}` ||
       (found.chunkKb !== undefined && o.level === 0 && found.chunkKb !== o.chunk)
     ) {
+      const chunks = found.chunkKb ? ` with ${found.chunkKb}k chunks` : '';
       return {
-        problem: `${md} already has these devices as ${found.level}${found.chunkKb ? ` with ${found.chunkKb}k chunks` : ''}, not raid${o.level} with ${o.chunk}k chunks; nothing changed (unstripe it first)`,
+        problem:
+          `${md} already has these devices as ${found.level}${chunks}, ` +
+          `not raid${o.level} with ${o.chunk}k chunks; nothing changed (unstripe it first)`,
       };
     }
     facts.arrayInConf = p.inConf;
@@ -190,6 +196,9 @@ export function decideStack(
   return { facts };
 }
 
+/** Where mdadm.conf lives: Debian's /etc/mdadm/, else /etc/. */
+const MDADM_CONF = sh`conf=/etc/mdadm/mdadm.conf; [ -d /etc/mdadm ] || conf=/etc/mdadm.conf`;
+
 export interface PlanStep {
   why: string;
   cmd: ShellCommand;
@@ -207,15 +216,24 @@ export function stripePlan(o: StripeOptions, s: StackFacts): PlanStep[] {
   const md = s.array ?? o.md;
   const lv = lvPath(o);
   if (!s.array) {
+    const n = o.devices.length;
     add(
       `create the RAID${o.level} array`,
-      sh`mdadm --create ${o.md} --run --level=${o.level} --chunk=${o.chunk} --raid-devices=${o.devices.length} ${o.devices}`,
+      sh`mdadm --create ${o.md} --run --level=${o.level} --chunk=${o.chunk} --raid-devices=${n} ${o.devices}`,
     );
   }
   if (!s.array || !s.arrayInConf) {
+    const initramfs = sh`{ ! command -v update-initramfs >/dev/null || update-initramfs -u; }`;
     add(
       'record the array in mdadm.conf, so it assembles at boot',
-      sh`conf=/etc/mdadm/mdadm.conf; [ -d /etc/mdadm ] || conf=/etc/mdadm.conf; u=$(mdadm --detail --export ${md} | sed -n 's/^MD_UUID=//p'); grep -qs "UUID=$u" "$conf" || { mdadm --detail --brief ${md} >> "$conf" && { ! command -v update-initramfs >/dev/null || update-initramfs -u; }; }`,
+      join(
+        [
+          MDADM_CONF,
+          sh`u=$(mdadm --detail --export ${md} | sed -n 's/^MD_UUID=//p')`,
+          sh`grep -qs "UUID=$u" "$conf" || { mdadm --detail --brief ${md} >> "$conf" && ${initramfs}; }`,
+        ],
+        '; ',
+      ),
     );
   }
   add('set the read-ahead (not persistent: set on every run)', sh`blockdev --setra ${o.readahead} ${md}`);
@@ -229,9 +247,17 @@ export function stripePlan(o: StripeOptions, s: StackFacts): PlanStep[] {
   }
   if (!s.lvFs) add(`make the ${o.fs} filesystem`, o.fs === 'xfs' ? sh`mkfs.xfs -q ${lv}` : sh`mkfs.ext4 -q ${lv}`);
   if (!s.inFstab) {
+    const line = sh`printf 'UUID=%s %s %s %s 0 2\\n' "$u" ${o.mount} ${o.fs} ${`${o.mountOptions},nofail`}`;
     add(
       'add the filesystem to /etc/fstab by UUID (nofail: boot goes on without it)',
-      sh`u=$(blkid -s UUID -o value ${lv}) && [ -n "$u" ] && { grep -q "^UUID=$u " /etc/fstab || printf 'UUID=%s %s %s %s 0 2\\n' "$u" ${o.mount} ${o.fs} ${`${o.mountOptions},nofail`} >> /etc/fstab; }`,
+      join(
+        [
+          sh`u=$(blkid -s UUID -o value ${lv})`,
+          sh`[ -n "$u" ]`,
+          sh`{ grep -q "^UUID=$u " /etc/fstab || ${line} >> /etc/fstab; }`,
+        ],
+        ' && ',
+      ),
     );
   }
   if (!s.mounted) add(`mount it on ${o.mount}`, sh`mkdir -p ${o.mount} && mount ${o.mount}`);
@@ -254,11 +280,25 @@ export function unstripePlan(o: Pick<StripeOptions, 'devices' | 'vg' | 'lv' | 'm
     },
     {
       why: 'remove the LV, VG and PV',
-      cmd: sh`{ ! lvs ${lv} >/dev/null 2>&1 || lvremove -y ${lv}; } && { ! vgs ${o.vg} >/dev/null 2>&1 || vgremove -y ${o.vg}; } && { ! pvs ${md} >/dev/null 2>&1 || pvremove -y ${md}; }`,
+      cmd: join(
+        [
+          sh`{ ! lvs ${lv} >/dev/null 2>&1 || lvremove -y ${lv}; }`,
+          sh`{ ! vgs ${o.vg} >/dev/null 2>&1 || vgremove -y ${o.vg}; }`,
+          sh`{ ! pvs ${md} >/dev/null 2>&1 || pvremove -y ${md}; }`,
+        ],
+        ' && ',
+      ),
     },
     {
       why: 'forget the array in mdadm.conf',
-      cmd: sh`conf=/etc/mdadm/mdadm.conf; [ -d /etc/mdadm ] || conf=/etc/mdadm.conf; u=$(mdadm --detail --export ${md} 2>/dev/null | sed -n 's/^MD_UUID=//p'); [ -z "$u" ] || [ ! -f "$conf" ] || sed -i "/UUID=$u/d" "$conf"`,
+      cmd: join(
+        [
+          MDADM_CONF,
+          sh`u=$(mdadm --detail --export ${md} 2>/dev/null | sed -n 's/^MD_UUID=//p')`,
+          sh`[ -z "$u" ] || [ ! -f "$conf" ] || sed -i "/UUID=$u/d" "$conf"`,
+        ],
+        '; ',
+      ),
     },
     { why: 'stop the array', cmd: sh`[ ! -b ${md} ] || mdadm --stop ${md}` },
     {
