@@ -22,15 +22,18 @@ const GOLDEN: [string, ShellCommand, string, string?][] = [
     `sh -c 'pid=$(cat -- '\\''/run/my nginx.pid'\\'' 2>/dev/null)
 case $pid in '\\'''\\''|*[!0-9]*|0*) exit 10;; esac
 kill -0 "$pid" 2>/dev/null || exit 10
-old=$(pgrep -P "$pid")
+kids() { c="/proc/$pid/task/$pid/children"; if [ -r "$c" ]; then read -r k < "$c"; else k=$(pgrep -P "$pid"); fi
+  now=" "; for p in $k; do now="$now$p "; done; }
+kids; old=$now
 { nginx -s reload
 } >&2 || exit 11
 t0=$(date +%s%N 2>/dev/null)
-i=0
+i=0; j=0
 while :; do
-  now=" $(echo $(pgrep -P "$pid")) "; left=
+  kids; left=
   for p in $old; do case $now in *" $p "*) left="$left $p";; esac; done
-  [ -z "$left" ] && [ "$now" != "  " ] && break
+  [ -z "$left" ] && [ "$now" != " " ] && break
+  [ $j -lt 9 ] && { j=$((j + 1)); sleep 0.01; continue; }
   i=$((i + 1)); [ $i -le 5 ] || { echo "old workers$left" >&2; exit 12; }
   sleep 0.1
 done
