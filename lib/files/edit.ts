@@ -105,15 +105,18 @@ export async function editFile(
         );
       }
       const changed = snap.data === undefined || res.text !== before;
-      const diff = changed ? await unifiedDiff(abs, before, res.text) : '';
-      const result: EditResult = { host, path: abs, changed, diff, matched: res.matched, dryRun: ctx.dryRun };
       if (!changed || ctx.dryRun) {
+        const diff = changed ? await unifiedDiff(abs, before, res.text) : '';
         ctx.events.emit({ type: 'file.change', host, path: abs, changed, diff, dryRun: ctx.dryRun });
-        return result;
+        return { host, path: abs, changed, diff, matched: res.matched, dryRun: ctx.dryRun };
       }
       const content = Buffer.from(res.text, 'utf8');
       const sent = pending?.send(content, snap);
       pending = undefined;
+      sent?.catch(() => undefined); // awaited below, after the diff
+      // The diff is for the report: made while the script on the host works, not before it has its content.
+      const diff = await unifiedDiff(abs, before, res.text);
+      const result: EditResult = { host, path: abs, changed, diff, matched: res.matched, dryRun: false };
       const { outcome, after: ran } = await (sent ?? commit(ctx, abs, content, snap, sudo, c));
       if (outcome === 'changed') {
         if (attempt < ATTEMPTS) continue;
