@@ -1,4 +1,3 @@
-import { readForEdit } from './file-read.js';
 import { raw, sh, type ShellCommand } from './quote.js';
 
 /**
@@ -65,13 +64,4 @@ export function drainThenMaint(socket: string, backend: string, server: string):
     `echo ${BATCH_MARK}`,
     say(setServerState(backend, server, 'maint')),
   ].join('\n');
-}
-
-/**
- * `show stat` and the conf read for an edit (`readForEdit`) in one command, one round trip before a change:
- * the answers are separated by a BATCH_MARK line; a failing socat stops before the read.
- */
-export function statAndRead(socket: string, conf: string): ShellCommand {
-  const text = `${adminSocketCommand(socket, SHOW_STAT).text} && echo ${BATCH_MARK} && ${readForEdit(conf).text}`;
-  return raw(text, `(haproxy ${socket}: ${SHOW_STAT}; read ${conf})`);
 }

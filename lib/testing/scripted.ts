@@ -54,6 +54,7 @@ export class ScriptedTransport implements Transport {
   readonly files = new Map<string, { data: Buffer; mode: number }>();
   closed = false;
   private readonly rules: Rule[] = [];
+  private readonly openings: { match: Matcher; stdout: (cmd: SeenCommand) => string }[] = [];
 
   constructor(readonly host = 'scripted') {}
 
@@ -66,6 +67,15 @@ export class ScriptedTransport implements Transport {
   /** Answer the next matching command once; `verify()` fails if it was never run. */
   once(match: Matcher, answer: Answer = {}): this {
     this.rules.push({ match, answer, once: true, used: 0 });
+    return this;
+  }
+
+  /**
+   * What a matching command prints as soon as it starts, before its stdin is written (a script that reads, then
+   * waits on stdin); its answer (`on`/`once`, matched once stdin ends) follows. The rule sees an empty stdin.
+   */
+  opening(match: Matcher, stdout: string | ((cmd: SeenCommand) => string)): this {
+    this.openings.push({ match, stdout: typeof stdout === 'string' ? () => stdout : stdout });
     return this;
   }
 
@@ -87,6 +97,9 @@ export class ScriptedTransport implements Transport {
     const unwrapped = unwrapSudo(command);
     // sudo (which never asks here) is done: the runner waits for this marker before it sends stdin.
     if (unwrapped.startMark) setImmediate(() => opts.onStderr(Buffer.from(`${unwrapped.startMark}\n`)));
+    const fresh: SeenCommand = { ...unwrapped, ...unwrapSecrets(unwrapped.command, ''), executed: command };
+    const opening = this.openings.find((o) => matches(o.match, fresh));
+    if (opening) setImmediate(() => opts.onStdout(Buffer.from(opening.stdout(fresh))));
     const answer = (): void => {
       if (ended) return;
       ended = true;

@@ -64,15 +64,6 @@ GOLDEN.push([
   '(haproxy /run/h.sock: set server app/web2 state drain; show stat)',
 ]);
 
-GOLDEN.push([
-  'haproxy show stat and the conf read, in one command',
-  hs.statAndRead('/run/h.sock', '/etc/my haproxy.cfg'),
-  `printf '%s\\n' 'show stat' | socat -t 5 stdio unix-connect:/run/h.sock && echo ${hs.BATCH_MARK} && ` +
-    `if [ -f '/etc/my haproxy.cfg' ]; then base64 -w0 -- '/etc/my haproxy.cfg'; ` +
-    `elif [ -e '/etc/my haproxy.cfg' ]; then echo notafile; exit 3; else echo absent; fi`,
-  '(haproxy /run/h.sock: show stat; read /etc/my haproxy.cfg)',
-]);
-
 // Script text run at the end of a conf edit's commit script: input -> exact text.
 const SCRIPTS: [string, string, string][] = [
   [

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BATCH_MARK } from '../../lib/commands/haproxy-socket.js';
 import { RELOAD_EXIT, TEST_FAILED_EXIT } from '../../lib/commands/nginx.js';
-import { COMMITTED, EXIT, STARTED } from '../../lib/files/commit-script.js';
+import { COMMITTED, EXIT, READ_DONE, READ_START, STARTED } from '../../lib/files/commit-script.js';
 import { setHaproxyServer } from '../../lib/recipes/haproxy.js';
 import { checkNginx, setNginxBackend } from '../../lib/recipes/nginx.js';
 import { setLbBackend } from '../../lib/recipes/lb.js';
@@ -19,25 +19,29 @@ import { ScriptedTransport, runTask, type SeenCommand } from '../../lib/testing/
 
 const NGINX = 'upstream app {\n    server web1:8080;\n    server web2:8080;\n}\n';
 const has = (s: string) => (c: SeenCommand) => c.command.includes(s);
+/** What a commit script that reads first prints before it waits for its stdin: `prelude`'s output, then the read. */
+const readFirst = (data: string, prelude = '') =>
+  `${STARTED}\n${prelude}${READ_START}\n${Buffer.from(data).toString('base64')}\n${READ_DONE}\n`;
+const readsFirst = (c: SeenCommand) => c.command.startsWith('sh -c ') && c.command.includes(READ_START);
 
 /**
- * An nginx host where the edit's commit script, which ends with the reload (pid file, workers, reload, polls,
- * kill -0 on the host), replaces the conf and then answers `reload`.
+ * An nginx host where the edit's commit script reads the conf, then (given the new one) replaces it and ends with
+ * the reload (pid file, workers, reload, polls, kill -0 on the host), answering `reload`.
  */
 function nginxHost(reload: { code?: number; stdout?: string; stderr?: string }): ScriptedTransport {
   return new ScriptedTransport('lb1')
     .on(has('[ -w '), { code: 1 }) // the login user cannot replace the conf: edit as root
-    .on(has('base64 -w0'), { stdout: Buffer.from(NGINX).toString('base64') })
+    .opening(readsFirst, readFirst(NGINX))
     .once((c) => c.command.startsWith('sh -c ') && c.command.includes('pgrep -P'), {
       ...reload,
-      stdout: `${STARTED}\n${COMMITTED}\n${reload.stdout ?? ''}`,
+      stdout: `${COMMITTED}\n${reload.stdout ?? ''}`,
     });
 }
 const disable = (server: string) => task({}, (ctx) => setNginxBackend(ctx, server, false));
 const nginxSettings = { nginxReloadTimeout: 0.5 };
 
 describe('nginx: disable a backend, reload, wait for the old workers', () => {
-  it('reloads and waits at the end of the commit script, as root: one command after the read', async () => {
+  it('reads, replaces, reloads and waits in one commit script, as root: one command after the probe', async () => {
     const t = nginxHost({ stdout: 'waited-ms 42\n100\n' });
     const r = await runTask(disable('web2'), { hosts: { lb1: { transport: t, settings: nginxSettings } } });
     expect(r.exitCode).toBe(0);
@@ -50,6 +54,7 @@ describe('nginx: disable a backend, reload, wait for the old workers', () => {
     const script = cmds.find((c) => c.includes('pgrep -P'))!;
     expect(cmds.indexOf(script)).toBe(cmds.length - 1); // nothing after it (kill -0 is inside)
     expect(cmds.filter((c) => c.startsWith('sh -c '))).toEqual([script]); // the commit and the reload are one
+    expect(cmds).toHaveLength(2); // the sudo 'auto' probe, then the script, which reads the conf itself
     expect(t.commands.find((c) => c.command === script)!.sudo).toBe(true);
     // Sent out with the read, the script gets the hash of what was read, then the new conf, on its stdin.
     const sha = createHash('sha256').update(NGINX).digest('hex');
@@ -57,7 +62,15 @@ describe('nginx: disable a backend, reload, wait for the old workers', () => {
       `${sha}\n${NGINX.replace('server web2', '#server web2')}`,
     );
     expect(script).toContain('IFS= read -r want');
-    const order = ['sha256sum', 'nginx -t -q -c', 'mv -f -- "$tmp" "$f"', COMMITTED, 'cat -- /run/nginx.pid'];
+    const order = [
+      'base64 -w0',
+      'IFS= read -r want',
+      'sha256sum',
+      'nginx -t -q -c',
+      'mv -f -- "$tmp" "$f"',
+      COMMITTED,
+      'cat -- /run/nginx.pid',
+    ];
     const at = [...order, 'nginx -s reload', '[ $i -le 5 ]', 'kill -0 "$pid" || exit'].map((part) =>
       script.indexOf(part),
     );
@@ -69,10 +82,10 @@ describe('nginx: disable a backend, reload, wait for the old workers', () => {
   it('without a validate command, tests the whole conf in the same script and puts the old file back on failure', async () => {
     const t = new ScriptedTransport('lb1')
       .on(has('[ -w '), { code: 1 })
-      .on(has('base64 -w0'), { stdout: Buffer.from(NGINX).toString('base64') })
+      .opening(readsFirst, readFirst(NGINX))
       .once((c) => c.command.startsWith('sh -c '), {
         code: TEST_FAILED_EXIT,
-        stdout: `${STARTED}\n${COMMITTED}\n`,
+        stdout: `${COMMITTED}\n`,
         stderr: 'nginx: [emerg] unknown directive\n',
       });
     const settings = { ...nginxSettings, nginxValidate: '' };
@@ -87,7 +100,7 @@ describe('nginx: disable a backend, reload, wait for the old workers', () => {
     expect(script).toContain(restore);
     expect(script.indexOf(restore)).toBeLessThan(script.indexOf('nginx -s reload'));
     expect(script).not.toContain('nginx -t -q -c');
-    expect(t.commands).toHaveLength(3); // probe, root read, the one script: no separate test, restore or reload
+    expect(t.commands).toHaveLength(2); // probe, the one script (its own read): no separate test, restore or reload
   });
 
   it('reloads on its own as root when the login user edits the conf itself (nginxSudo auto)', async () => {
@@ -183,26 +196,23 @@ function haproxyHost(stats: string[], drainAnswer = '', conf = HAPROXY): { t: Sc
   const next = () => stats[Math.min(n++, stats.length - 1)]!;
   const said = (c: SeenCommand) => /set server (\S+ state \w+)/.exec(c.command)![1]!;
   const t = new ScriptedTransport('lb2')
-    // The guard's read: `show stat` and the conf, in one command.
-    .on(
-      (c) => has('show stat')(c) && has('base64 -w0')(c),
-      () => ({ stdout: `${next()}${BATCH_MARK}\n${Buffer.from(conf).toString('base64')}` }),
-    )
+    // The guard's read, first in the commit script: `show stat`, then the conf.
+    .opening(readsFirst, () => readFirst(conf, next()))
     .on(
       (c) => c.command.startsWith('sh -c ') && has('state drain')(c),
       (c) => {
-        if (c.stdin === '') return { stdout: `${STARTED}\n`, code: EXIT.aborted }; // sent nothing: changes nothing
+        if (c.stdin === '') return { code: EXIT.aborted }; // sent nothing: changes nothing
         admin.push(said(c));
-        if (drainAnswer) return { stdout: `${STARTED}\n${COMMITTED}\n${drainAnswer}\n` };
+        if (drainAnswer) return { stdout: `${COMMITTED}\n${drainAnswer}\n` };
         const st = next();
         const idle = parseStat(st).find((r) => r.server === 'web2')?.scur === 0;
         if (idle) admin.push('app/web2 state maint');
-        return { stdout: `${STARTED}\n${COMMITTED}\n\n${BATCH_MARK}\n${st}${idle ? `${BATCH_MARK}\n\n` : ''}` };
+        return { stdout: `${COMMITTED}\n\n${BATCH_MARK}\n${st}${idle ? `${BATCH_MARK}\n\n` : ''}` };
       },
     )
     .on(
       (c) => c.command.startsWith('sh -c ') && has('state ready')(c),
-      (c) => (admin.push(said(c)), { stdout: `${STARTED}\n${COMMITTED}\n\n` }),
+      (c) => (admin.push(said(c)), { stdout: `${COMMITTED}\n\n` }),
     )
     .on(has('show stat'), () => ({ stdout: next() }))
     .on(has('set server'), (c) => (admin.push(said(c)), { stdout: '\n' }));
@@ -230,13 +240,8 @@ describe('HAProxy: drain a server until its sessions end, then maint', () => {
     expect(r.exitCode).toBe(0);
     t.verify();
     expect(admin).toEqual(['app/web2 state drain', 'app/web2 state maint']);
-    // The guard's read (with the conf), then two polls: the first in the commit script, with the drain.
-    expect(t.commands.filter(has('show stat'))).toHaveLength(3);
-    expect(t.commands.filter(has('show stat')).map((c) => c.command.startsWith('sh -c '))).toEqual([
-      false,
-      true,
-      false,
-    ]);
+    // One script: the guard's `show stat` with the conf read, the drain and the first poll; then one more poll.
+    expect(t.commands.filter(has('show stat')).map((c) => c.command.startsWith('sh -c '))).toEqual([true, false]);
     expect(t.commands.filter(has('set server')).map((c) => c.command.includes('show stat'))).toEqual([true, false]);
   });
 
@@ -273,12 +278,8 @@ describe('HAProxy: the last-server guard', () => {
         'pass --force to do it anyway (the other servers: web1 DOWN)',
     );
     expect(admin).toEqual([]);
-    // The commit script went out with the guard's read (`show stat` with the conf) and was sent nothing.
-    expect(t.commands.map((c) => [c.command.startsWith('sh -c '), c.stdin])).toEqual([
-      [false, ''],
-      [true, ''],
-    ]);
-    expect(t.commands[0]!.command).not.toContain('set server');
+    // The commit script read `show stat` and the conf itself, then was sent nothing (it exits, changing nothing).
+    expect(t.commands.map((c) => [c.command.startsWith('sh -c '), c.stdin])).toEqual([[true, '']]);
   });
 
   it('drains it with --force', async () => {
@@ -294,8 +295,8 @@ describe('HAProxy: the last-server guard', () => {
     );
     expect(r.exitCode).toBe(0);
     expect(admin).toEqual(['app/web2 state drain', 'app/web2 state maint']);
-    // No session left at the first poll: maint in the same script, two commands in all.
-    expect(t.commands).toHaveLength(2);
+    // No session left at the first poll: maint in the same script, one command in all.
+    expect(t.commands).toHaveLength(1);
   });
 });
 
@@ -314,8 +315,8 @@ describe('HAProxy: one script per change', () => {
     );
     expect(r.exitCode).toBe(0);
     expect(admin).toEqual(['app/web2 state ready']);
-    expect(t.commands).toHaveLength(2);
-    const script = t.commands[1]!;
+    expect(t.commands).toHaveLength(1);
+    const script = t.commands[0]!;
     expect(script.sudo).toBe(true);
     expect(script.stdin).toBe(`${createHash('sha256').update(conf).digest('hex')}\n${HAPROXY}`);
     expect(script.command.indexOf('mv -f -- "$tmp" "$f"')).toBeLessThan(script.command.indexOf('state ready'));
@@ -331,7 +332,7 @@ describe('HAProxy: one script per change', () => {
     expect(r.error('lb2')).toMatchObject({ name: 'HaproxyError', problem: 'refused' });
     expect(r.error('lb2')!.message).toBe('[lb2] haproxy refused "set server app/web2 state drain": No such server.');
     expect(admin).toEqual(['app/web2 state drain']);
-    expect(t.commands).toHaveLength(2);
+    expect(t.commands).toHaveLength(1);
   });
 });
 
@@ -352,7 +353,7 @@ describe('rollingDeploy-style drains: every LB of a host at once', () => {
   const onLbs = (ctx: TaskContext, enabled: boolean) =>
     Promise.all(ctx.resolveHosts({ role: 'lb' }).map((lb) => ctx.on(lb, (l) => setLbBackend(l, 'web2', enabled))));
 
-  it('sends both LBs their read and their commit script before either answers', async () => {
+  it('sends both LBs their commit script (which reads first) before either answers', async () => {
     const { t: lb2, admin } = haproxyHost([idle]);
     const r = await runTask(
       task({ runsOnce: true }, (ctx) => onLbs(ctx, false)),
@@ -364,23 +365,20 @@ describe('rollingDeploy-style drains: every LB of a host at once', () => {
       e.type === 'command.start' || e.type === 'command.end' ? [{ type: e.type, host: e.host }] : [],
     );
     const firstEnd = lbEvents.findIndex((e) => e.type === 'command.end');
-    // lb1: the root read and the commit script; lb2: `show stat` with the conf, and its commit script.
+    // One command per LB: the script reads (lb2: `show stat` too), then waits for its new conf.
     expect(
       lbEvents
         .slice(0, firstEnd)
         .map((e) => e.host)
         .sort(),
-    ).toEqual(['lb1', 'lb1', 'lb2', 'lb2']);
-    expect(lbEvents.filter((e) => e.type === 'command.start')).toHaveLength(4); // nothing else after them
+    ).toEqual(['lb1', 'lb2']);
+    expect(lbEvents.filter((e) => e.type === 'command.start')).toHaveLength(2); // nothing else after them
   });
 
   it('one LB failing fails the drain: the host stays drained, the other LB keeps its change, nothing undrains', async () => {
     const lb2 = new ScriptedTransport('lb2')
-      .on((c) => has('show stat')(c) && has('base64 -w0')(c), {
-        stdout: `${idle}${BATCH_MARK}\n${Buffer.from(HAPROXY).toString('base64')}`,
-      })
+      .opening(readsFirst, readFirst(HAPROXY, idle))
       .once((c) => c.command.startsWith('sh -c '), {
-        stdout: `${STARTED}\n`,
         code: EXIT.invalid,
         stderr: '[ALERT] parsing error\n',
       });
