@@ -79,11 +79,14 @@ const SCRIPTS: [string, string, string][] = [
   [
     'haproxy drainThenMaint',
     hs.drainThenMaint('/run/h.sock', 'app', 'web2'),
-    `a=$(printf '%s\\n' 'set server app/web2 state drain' | socat -t 5 stdio unix-connect:/run/h.sock) || exit $?
+    `nl='
+'
+out=$(printf '%s\\n' 'set server app/web2 state drain; show stat' | socat -t 5 stdio unix-connect:/run/h.sock) || exit $?
+a=\${out%%"$nl"*}
 printf '%s\\n' "$a"
 case $a in *[![:space:]]*) exit 0;; esac
 echo ${hs.BATCH_MARK}
-st=$(printf '%s\\n' 'show stat' | socat -t 5 stdio unix-connect:/run/h.sock) || exit $?
+st=\${out#*"$nl"}
 printf '%s\\n' "$st"
 printf '%s\\n' "$st" | awk -F, -v b=app -v s=web2 'NR == 1 { sub(/^# */, ""); for (i = 1; i <= NF; i++) c[$i] = i; next }
 $c["pxname"] == b && $c["svname"] == s && $c["scur"] != 0 { busy = 1 }
@@ -123,7 +126,10 @@ describe('haproxy drainThenMaint in a real shell, with a fake socat answering fr
   const dir = mkdtempSync(join(tmpdir(), 'fab-haproxy-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const header = '# pxname,svname,qcur,qmax,scur,status';
-  /** Runs the script; the fake socat logs what it was told and answers `answers[command]` (exit 1 when missing). */
+  /**
+   * Runs the script; the fake socat logs the line it was told and answers each of its `;`-separated commands in
+   * order with `answers[command]` (exit 1 at the first missing), as HAProxy does.
+   */
   const drain = (answers: Record<string, string>) => {
     const log = join(dir, 'said');
     writeFileSync(log, '');
@@ -133,7 +139,9 @@ describe('haproxy drainThenMaint in a real shell, with a fake socat answering fr
       .join('\n');
     writeFileSync(
       fake,
-      `read -r cmd; echo "$cmd" >> ${sh`${log}`.text}\ncase $cmd in\n${cases}\n  *) exit 1;;\nesac\n`,
+      `read -r line; echo "$line" >> ${sh`${log}`.text}\nwhile [ -n "$line" ]; do\n` +
+        `cmd=\${line%%'; '*}; [ "$cmd" = "$line" ] && line= || line=\${line#*'; '}\n` +
+        `case $cmd in\n${cases}\n  *) exit 1;;\nesac\ndone\n`,
     );
     const script = hs
       .drainThenMaint('/x', 'app', 'web2')
@@ -144,30 +152,32 @@ describe('haproxy drainThenMaint in a real shell, with a fake socat answering fr
   const stat = (web2: number) =>
     `${header}\napp,web1,0,0,0,UP\napp,web2,0,0,${web2},DRAIN\napp,BACKEND,0,0,${web2},UP\n`;
   const DRAIN = 'set server app/web2 state drain';
+  const DRAIN_STAT = `${DRAIN}; show stat`;
   const MAINT = 'set server app/web2 state maint';
 
   it('sets maint at once when the first poll shows no session left', () => {
     const r = drain({ [DRAIN]: '\n', 'show stat': stat(0), [MAINT]: '\n' });
-    expect(r).toEqual({ code: 0, answers: ['\n', stat(0), '\n'], said: [DRAIN, 'show stat', MAINT] });
+    expect(r).toEqual({ code: 0, answers: ['\n', stat(0), '\n'], said: [DRAIN_STAT, MAINT] });
   });
 
   it('leaves the waiting to the caller while sessions remain (no maint)', () => {
     const r = drain({ [DRAIN]: '\n', 'show stat': stat(2) });
-    expect(r).toEqual({ code: 0, answers: ['\n', stat(2)], said: [DRAIN, 'show stat'] });
+    expect(r).toEqual({ code: 0, answers: ['\n', stat(2)], said: [DRAIN_STAT] });
   });
 
   it('says nothing more after a refused drain, and stops with the status of a socat that fails', () => {
-    expect(drain({ [DRAIN]: 'No such server.\n' })).toEqual({
+    // HAProxy answers `show stat` after a refused drain too: it is not printed, and no maint follows.
+    expect(drain({ [DRAIN]: 'No such server.\n\n', 'show stat': stat(0) })).toEqual({
       code: 0,
       answers: ['No such server.\n'],
-      said: [DRAIN],
+      said: [DRAIN_STAT],
     });
-    expect(drain({ [DRAIN]: '\n' })).toMatchObject({ code: 1, said: [DRAIN, 'show stat'] });
+    expect(drain({ [DRAIN]: '\n' })).toMatchObject({ code: 1, said: [DRAIN_STAT] });
   });
 
   it('never sets maint on an answer that is not a stat', () => {
     const r = drain({ [DRAIN]: '\n', 'show stat': 'Unknown command.\n', [MAINT]: '\n' });
-    expect(r.said).toEqual([DRAIN, 'show stat']);
+    expect(r.said).toEqual([DRAIN_STAT]);
   });
 });
 
