@@ -54,6 +54,7 @@ export class ScriptedTransport implements Transport {
   readonly files = new Map<string, { data: Buffer; mode: number }>();
   closed = false;
   private readonly rules: Rule[] = [];
+  private readonly early: Rule[] = [];
   private readonly openings: { match: Matcher; stdout: (cmd: SeenCommand) => string }[] = [];
 
   constructor(readonly host = 'scripted') {}
@@ -79,9 +80,18 @@ export class ScriptedTransport implements Transport {
     return this;
   }
 
+  /**
+   * A matching command ends at once with this answer, without waiting for its stdin (a script that fails before
+   * it reads it, or a sudo that refuses to start). Used up by its first match, like `once`.
+   */
+  endsEarly(match: Matcher, answer: Reply): this {
+    this.early.push({ match, answer, once: true, used: 0 });
+    return this;
+  }
+
   /** Throws when a command had no answer or a `once` rule was never used. */
   verify(): void {
-    const unused = this.rules.filter((r) => r.once && !r.used).map((r) => String(r.match));
+    const unused = [...this.rules, ...this.early].filter((r) => r.once && !r.used).map((r) => String(r.match));
     const problems = [
       ...this.unexpected.map((c) => `no answer scripted for: ${c.command}`),
       ...unused.map((m) => `expected but never run: ${m}`),
@@ -100,16 +110,19 @@ export class ScriptedTransport implements Transport {
     const fresh: SeenCommand = { ...unwrapped, ...unwrapSecrets(unwrapped.command, ''), executed: command };
     const opening = this.openings.find((o) => matches(o.match, fresh));
     if (opening) setImmediate(() => opts.onStdout(Buffer.from(opening.stdout(fresh))));
+    const early = this.early.find((r) => !r.used && matches(r.match, fresh));
+    if (early) early.used++;
     const answer = (): void => {
       if (ended) return;
       ended = true;
       const seen: SeenCommand = { ...unwrapped, ...unwrapSecrets(unwrapped.command, stdin), executed: command };
       this.commands.push(seen);
-      const reply = this.reply(seen);
+      const reply = early ? (early.answer as Reply) : this.reply(seen);
       if (reply.stdout) opts.onStdout(Buffer.from(reply.stdout));
       if (reply.stderr) opts.onStderr(Buffer.from(reply.stderr));
       finish({ code: reply.code ?? 0, signal: null });
     };
+    if (early) setImmediate(() => setImmediate(answer));
     // Commands that take no stdin are answered at once; the runner ends stdin when it has nothing to send.
     return {
       write: (d) => void (stdin += d.toString()),

@@ -417,3 +417,45 @@ describe('rollingDeploy-style drains: every LB of a host at once', () => {
     }
   });
 });
+
+describe('the commit script that reads first: when its read or its prelude fails, or it never starts', () => {
+  it("names HAProxy's failing `show stat` and sends the script nothing", async () => {
+    const t = new ScriptedTransport('lb2')
+      .opening(readsFirst, `${STARTED}\n`) // socat failed before the read: no READ_START
+      .endsEarly(readsFirst, { code: 1, stderr: 'socat: connect(/run/haproxy/admin.sock): No such file\n' });
+    const r = await runTask(drain, { hosts: { lb2: t } });
+    t.verify();
+    expect(r.error('lb2')).toMatchObject({ name: 'CommandError', host: 'lb2' });
+    expect(r.error('lb2')!.message).toContain('show stat');
+    expect(r.error('lb2')!.message).toContain('No such file');
+    expect(t.commands.map((c) => c.stdin)).toEqual(['']);
+  });
+
+  it('says the conf is missing, as a separate read would, and changes nothing', async () => {
+    const t = new ScriptedTransport('lb1')
+      .on(has('[ -w '), { code: 1 })
+      .opening(readsFirst, `${STARTED}\n${READ_START}\nabsent\n\n${READ_DONE}\n`)
+      .once(readsFirst, (c) => ({ code: c.stdin === '' ? EXIT.aborted : 0 }));
+    const r = await runTask(disable('web2'), { hosts: { lb1: { transport: t, settings: nginxSettings } } });
+    t.verify();
+    expect(r.error('lb1')).toMatchObject({ name: 'FileEditError', path: '/etc/nginx/nginx.conf' });
+    expect(r.error('lb1')!.message).toMatch(/no such file; nothing created/);
+    expect(t.commands.at(-1)!.stdin).toBe('');
+  });
+
+  it('reads as root on its own, then uploads, when sudo refuses to start the script without a terminal', async () => {
+    const sudoRefused = { code: 1, stderr: 'sudo: sorry, you must have a tty to run sudo\n' };
+    const t = new ScriptedTransport('lb1')
+      .endsEarly(readsFirst, sudoRefused) // prints nothing: never started
+      .on((c) => c.command.startsWith('if [ -f '), { stdout: Buffer.from(NGINX).toString('base64') })
+      .once((c) => c.command.startsWith('sh -c ') && c.command.includes('/tmp/.fab-edit-'), {
+        stdout: `${COMMITTED}\nwaited-ms 1\n100\n`,
+      });
+    const settings = { ...nginxSettings, nginxSudo: true };
+    const r = await runTask(disable('web2'), { hosts: { lb1: { transport: t, settings } } });
+    expect(r.exitCode).toBe(0);
+    t.verify();
+    const uploaded = [...t.files.entries()].find(([p]) => p.startsWith('/tmp/.fab-edit-'));
+    expect(uploaded?.[1].data.toString()).toBe(NGINX.replace('server web2', '#server web2'));
+  });
+});
