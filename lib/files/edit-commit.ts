@@ -138,6 +138,7 @@ function watchRead() {
   return {
     read,
     push: (chunk: Buffer) => {
+      if (out.includes(`\n${READ_DONE}\n`)) return; // read already seen: what follows is the commit's
       out += chunk.toString('latin1');
       if (out.includes(`\n${READ_DONE}\n`)) settle(parse(0, ''));
     },
