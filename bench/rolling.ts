@@ -3,8 +3,11 @@
  * the new app each run. Per host: the wall time minus the action (upload, unpack, switch, restart), the health
  * gates and the LBs' own waits (nginx's old workers exiting after a reload, HAProxy's sessions ending in drain),
  * which are reported apart (rolling-events.ts). What remains is fab's own cost: start-up, connections, the lock,
- * the LB file edits and commands, journal and events.
- * Run as root: npm run bench:rolling [-- --runs 3 --web 3 --baseline DIR] (DIR: a second built checkout, alternating)
+ * the LB file edits and commands, journal and events. It is split in two: the run's fixed cost (before the first
+ * host starts draining: start-up, connections, lock; after the last is done: release, exit) and the marginal
+ * cost per host (the rest, divided by the hosts): the part that grows with the hosts.
+ * Run as root: npm run bench:rolling [-- --runs 3 --hosts 6 --baseline DIR] (DIR: a second built checkout,
+ * alternating; --web is the older name of --hosts)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,7 +21,7 @@ import { argOf } from './args.js';
 import { breakdown, type Ev } from './rolling-events.js';
 
 const runs = Number(argOf('runs', '3'));
-const web = Number(argOf('web', '3'));
+const web = Number(argOf('hosts', argOf('web', '3')));
 const baseline = argOf('baseline', '');
 const root = repoRoot();
 const labDir = labDir_('lab-bench');
@@ -30,6 +33,10 @@ interface Row {
   /** per host */
   overhead: number;
   overheadWithWaits: number;
+  /** per host, without the run's fixed cost */
+  marginal: number;
+  /** per run: before the first host and after the last */
+  fixed: number;
   drain: number;
   undrain: number;
   lbWait: number;
@@ -72,6 +79,8 @@ try {
         wall,
         overhead: (wall - b.spent.action - b.spent.gates - lbWait) / web,
         overheadWithWaits: (wall - b.spent.action - b.spent.gates) / web,
+        marginal: 0,
+        fixed: 0,
         drain: b.fabLb.drain / web,
         undrain: b.fabLb.undrain / web,
         lbWait: lbWait / web,
@@ -82,10 +91,13 @@ try {
         commands: b.commands,
         load: loadavg()[0]!,
       };
+      row.fixed = row.before + row.after;
+      row.marginal = (wall - row.fixed - b.spent.action - b.spent.gates - lbWait) / web;
       rows.push(row);
       console.log(
-        `run ${r + 1} ${who}: wall ${s2(wall)} s for ${web} hosts, ${b.commands} commands; per host: overhead ` +
-          `${s2(row.overhead)} s (with the LBs' own waits ${s2(row.overheadWithWaits)} s), ` +
+        `run ${r + 1} ${who}: wall ${s2(wall)} s for ${web} hosts, ${b.commands} commands; per host: marginal ` +
+          `${s2(row.marginal)} s, overhead ${s2(row.overhead)} s (with the LBs' own waits ` +
+          `${s2(row.overheadWithWaits)} s), fixed per run ${s2(row.fixed)} s, ` +
           `fab's drain ${s2(row.drain)} s ` +
           `and undrain ${s2(row.undrain)} s, LB waits ${s2(row.lbWait)} s, action ${s2(row.action)} s, gates ` +
           `${s2(row.gates)} s; before the first host ${s2(row.before)} s, after the last ${s2(row.after)} s; ` +
@@ -105,7 +117,9 @@ for (const [who] of checkouts) {
   const mine = rows.filter((r) => r.who === who);
   const m = (f: (r: Row) => number) => s2(median(mine.map(f)));
   console.log(
-    `${who}, median of ${mine.length}: overhead ${m((r) => r.overhead)} s per host without the LBs' own waits ` +
+    `${who} (${web} hosts), median of ${mine.length}: marginal ${m((r) => r.marginal)} s per host, fixed ${m((r) => r.fixed)} s ` +
+      `per run; ` +
+      `overhead ${m((r) => r.overhead)} s per host without the LBs' own waits ` +
       `(${m((r) => r.overheadWithWaits)} s with them; LB waits ${m((r) => r.lbWait)} s), fab's drain ` +
       `${m((r) => r.drain)} s, undrain ${m((r) => r.undrain)} s, before ${m((r) => r.before)} s, after ` +
       `${m((r) => r.after)} s; wall ${m((r) => r.wall)} s`,
@@ -116,3 +130,15 @@ writeFileSync(
   join(root, '.fab', 'bench', 'rolling.json'),
   `${JSON.stringify({ date: new Date().toISOString(), web, rows }, null, 2)}\n`,
 );
+if (baseline) {
+  const ratio = (f: (r: Row) => number) => {
+    const of = (who: string) => median(rows.filter((r) => r.who === who).map(f));
+    return (of('fab') / of('baseline')).toFixed(2);
+  };
+  console.log(
+    `fab / baseline, medians: marginal per host ${ratio((r) => r.marginal)}, fixed per run ${ratio((r) => r.fixed)}, ` +
+      `overhead per host ${ratio((r) => r.overhead)}; load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+  );
+}

@@ -1,4 +1,3 @@
-import { readForEdit } from './file-read.js';
 import { raw, sh, type ShellCommand } from './quote.js';
 
 /**
@@ -42,7 +41,8 @@ export function splitBatch(stdout: string): string[] {
 
 /**
  * Take a server out, as script text run by the conf edit's commit script once the new conf is in place: `state
- * drain`, then `show stat`, then `state maint` at once when the server has no session left (else the caller polls).
+ * drain` and `show stat` on one connection (HAProxy answers `;`-separated commands in order, each answer ending
+ * with an empty line), then `state maint` at once when the server has no session left (else the caller polls).
  * Answers are printed as `adminSocketBatch` prints them; a refused drain stops there (the caller reports it), and
  * a socat that fails ends the script with its status.
  */
@@ -55,23 +55,17 @@ export function drainThenMaint(socket: string, backend: string, server: string):
     'END { exit (busy || !c["scur"]) }',
   ].join('\n');
   return [
-    `a=$(${say(setServerState(backend, server, 'drain'))}) || exit $?`,
+    "nl='\n'",
+    `out=$(${say(`${setServerState(backend, server, 'drain')}; ${SHOW_STAT}`)}) || exit $?`,
+    // The drain's answer is the first line (empty when done), `show stat`'s the rest.
+    'a=${out%%"$nl"*}',
     `printf '%s\\n' "$a"`,
     `case $a in *[![:space:]]*) exit 0;; esac`,
     `echo ${BATCH_MARK}`,
-    `st=$(${say(SHOW_STAT)}) || exit $?`,
+    'st=${out#*"$nl"}',
     `printf '%s\\n' "$st"`,
     sh`printf '%s\\n' "$st" | awk -F, -v b=${backend} -v s=${server} ${idle} || exit 0`.text,
     `echo ${BATCH_MARK}`,
     say(setServerState(backend, server, 'maint')),
   ].join('\n');
-}
-
-/**
- * `show stat` and the conf read for an edit (`readForEdit`) in one command, one round trip before a change:
- * the answers are separated by a BATCH_MARK line; a failing socat stops before the read.
- */
-export function statAndRead(socket: string, conf: string): ShellCommand {
-  const text = `${adminSocketCommand(socket, SHOW_STAT).text} && echo ${BATCH_MARK} && ${readForEdit(conf).text}`;
-  return raw(text, `(haproxy ${socket}: ${SHOW_STAT}; read ${conf})`);
 }

@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { quote, sh } from '../commands/quote.js';
 
 /**
@@ -15,8 +16,18 @@ export const STARTED = 'fab-commit-started';
 /** Printed once the file is replaced, before `after` runs: what follows on stdout and the exit status are its. */
 export const COMMITTED = 'fab-commit-done';
 
+/** Around the file's read in a script that reads it first (`CommitSpec.read`): printed before it and after it. */
+export const READ_START = 'fab-read-start';
+export const READ_DONE = 'fab-read-done';
+
 export interface CommitSpec {
   path: string;
+  /**
+   * Shell text that prints the file as editFile reads it, run first (after STARTED) by a script started before
+   * its content is known: it is framed by READ_START and READ_DONE lines, and what it prints before READ_START
+   * is the caller's (e.g. a status read in the same sudo). The hash and content then come on stdin.
+   */
+  read?: string;
   /** Uploaded new content (removed afterwards); undefined: the new content comes on the script's stdin. */
   upload?: string;
   /**
@@ -42,6 +53,7 @@ export interface CommitSpec {
 export function commitScript(s: CommitSpec): string {
   const lines = [
     ...(s.upload === undefined ? [`echo ${STARTED}`] : []),
+    ...(s.read === undefined ? [] : [s.read]),
     'set -u',
     `f=${quote(s.path)}; new=${s.upload === undefined ? '' : quote(s.upload)}; want=${quote(s.expectHash ?? '')}; tmp=`,
     ...(s.expectHash === undefined ? [`IFS= read -r want && [ -n "$want" ] || exit ${EXIT.aborted}`] : []),
@@ -52,7 +64,8 @@ export function commitScript(s: CommitSpec): string {
   ];
   if (!s.sudo) lines.push(`[ "$want" = absent ] || [ "$(stat -c %u -- "$f")" = "$(id -u)" ] || exit ${EXIT.owner}`);
   lines.push(
-    'dir=$(dirname -- "$f"); base=$(basename -- "$f")',
+    // Absolute paths (editFile makes them so): the folder and name without two processes.
+    `dir=${quote(posix.dirname(s.path))}; base=${quote(posix.basename(s.path))}`,
     `tmp=$(mktemp -- "$dir/.$base.fab-XXXXXX") || exit ${EXIT.failed}`,
     // stdin: the upload rides with the script (one round trip less than writing it first).
     `${s.upload === undefined ? 'cat' : 'cat -- "$new"'} > "$tmp" || exit ${EXIT.failed}`,

@@ -1,12 +1,11 @@
-import { createHash } from 'node:crypto';
-import { posix } from 'node:path';
-import { raw, sh } from '../commands/quote.js';
 import { FileEditError, UsageError } from '../errors.js';
 import type { Host } from '../run/host.js';
 import { absolutePath } from '../run/paths.js';
-import { factCache } from '../run/facts.js';
-import { commit, startCommit, type AfterResult, type Snapshot } from './edit-commit.js';
+import { commit, startCommit, type AfterResult } from './edit-commit.js';
+import { autoRead, firstRead, readRemote, snapshotOf, type Pipeline } from './edit-read.js';
 import type { Transformed } from './transforms.js';
+
+export type { Pipeline };
 
 export interface EditOptions {
   /** Read and write as root. 'auto': only when the login user cannot read the file or write its folder. */
@@ -28,15 +27,13 @@ export interface EditOptions {
    */
   after?: (sudo: boolean, path: string) => { script: string; label: string } | undefined;
   /**
-   * What the caller reads itself (e.g. in the same command as a status), for the first attempt; a rejection (the
-   * caller's own checks refusing) ends the edit with nothing written.
-   */
-  first?: Snapshot | Promise<Snapshot>;
-  /**
    * Start the commit script together with the read (it waits for the content on stdin): one round trip less
-   * when the file changes, one command for nothing when it does not. For edits that nearly always change.
+   * when the file changes, one command for nothing when it does not. For edits that nearly always change. The
+   * script reads the file itself first (one command, one sudo); an object adds `prelude`, shell text the same
+   * script runs before the read, whose output goes to `check`: a throw there refuses the change (the script is
+   * sent nothing and changes nothing).
    */
-  pipeline?: boolean;
+  pipeline?: boolean | Pipeline;
 }
 
 export interface EditResult {
@@ -51,13 +48,6 @@ export interface EditResult {
   after?: AfterResult;
 }
 
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-/** What a read found, as editFile's `first` takes it (undefined: no file). */
-export const snapshotOf = (data: Buffer | undefined): Snapshot => ({
-  data,
-  hash: data === undefined ? 'absent' : sha256(data),
-});
 const ATTEMPTS = 3;
 
 /**
@@ -80,19 +70,21 @@ export async function editFile(
   }
   const create = opts.create === true;
   // 'auto': the probe and the login user's read go out together; the read is used when no sudo is needed.
-  const first = opts.sudo === 'auto' && !opts.first ? autoRead(ctx, abs, create) : undefined;
-  const sudo = first ? (await first).sudo : opts.sudo === true;
+  const auto = opts.sudo === 'auto' ? await autoRead(ctx, abs, create) : undefined;
+  const sudo = auto ? auto.sudo : opts.sudo === true;
   const after = opts.after?.(sudo, abs);
   const c = after ? { ...opts, after: after.script, afterLabel: after.label } : { ...opts, after: undefined };
-  // Sent out with the read: the commit script waits for the content (or for nothing: it then changes nothing).
-  let pending = opts.pipeline && !ctx.dryRun ? startCommit(ctx, abs, sudo, c) : undefined;
+  const pipe = typeof opts.pipeline === 'object' ? opts.pipeline : undefined;
+  // Sent out now: the commit script reads the file (unless the login user's read is already under way), then
+  // waits for the content (or for nothing: it then changes nothing).
+  const readIn = auto?.snap ? undefined : pipe ? { prelude: pipe.prelude.text } : {};
+  let pending = opts.pipeline && !ctx.dryRun ? startCommit(ctx, abs, sudo, c, readIn) : undefined;
   try {
     for (let attempt = 1; ; attempt++) {
-      const early = attempt === 1 ? await first : undefined;
-      const given = attempt === 1 ? await opts.first : undefined;
-      const snap = given ?? (early?.snap ? await early.snap : await readRemote(ctx, abs, sudo, create));
-      if (given && given.data === undefined && !create)
-        throw new FileEditError(host, abs, 'no such file; nothing created');
+      const snap =
+        attempt === 1
+          ? await firstRead(ctx, abs, { sudo, create, early: auto?.snap, read: pending?.read, pipe })
+          : await readRemote(ctx, abs, sudo, create);
       const before = snap.data?.toString('utf8') ?? '';
       const t = transform(before);
       const res: Transformed = typeof t === 'string' ? { text: t, matched: t === before ? 0 : 1, lines: [] } : t;
@@ -105,15 +97,18 @@ export async function editFile(
         );
       }
       const changed = snap.data === undefined || res.text !== before;
-      const diff = changed ? await unifiedDiff(abs, before, res.text) : '';
-      const result: EditResult = { host, path: abs, changed, diff, matched: res.matched, dryRun: ctx.dryRun };
       if (!changed || ctx.dryRun) {
+        const diff = changed ? await unifiedDiff(abs, before, res.text) : '';
         ctx.events.emit({ type: 'file.change', host, path: abs, changed, diff, dryRun: ctx.dryRun });
-        return result;
+        return { host, path: abs, changed, diff, matched: res.matched, dryRun: ctx.dryRun };
       }
       const content = Buffer.from(res.text, 'utf8');
       const sent = pending?.send(content, snap);
       pending = undefined;
+      sent?.catch(() => undefined); // awaited below, after the diff
+      // The diff is for the report: made while the script on the host works, not before it has its content.
+      const diff = await unifiedDiff(abs, before, res.text);
+      const result: EditResult = { host, path: abs, changed, diff, matched: res.matched, dryRun: false };
       const { outcome, after: ran } = await (sent ?? commit(ctx, abs, content, snap, sudo, c));
       if (outcome === 'changed') {
         if (attempt < ATTEMPTS) continue;
@@ -139,87 +134,7 @@ export async function editFile(
  * Relative paths follow `cd`; `~/x` is the login user's home (asked once from the host), since
  * neither SFTP nor a quoted path expands it.
  */
-export { absolutePath };
-
-/** sudo 'auto': whether sudo is needed, and when not, the login user's read started alongside the probe. */
-async function autoRead(
-  ctx: Host,
-  path: string,
-  create: boolean,
-): Promise<{ sudo: boolean; snap?: Promise<Snapshot> }> {
-  // Once a file needed root in this run, it still does (root keeps its owner either way): no probe again.
-  const facts = factCache(ctx);
-  const key = `edit as root: ${path}`;
-  if (facts.has(ctx.host.name, key)) return { sudo: true };
-  const read = readRemote(ctx, path, false, create);
-  read.catch(() => undefined); // its error counts only when the login user is the one to read
-  if (!(await needsSudo(ctx, path))) return { sudo: false, snap: read };
-  void facts.get(ctx.host.name, key, () => Promise.resolve(true));
-  return { sudo: true };
-}
-
-async function needsSudo(ctx: Host, path: string): Promise<boolean> {
-  // The login user can do it alone when it may read the file, owns it (so the rename keeps the owner), and may write the folder.
-  const check = sh`{ [ ! -e ${path} ] || { [ -r ${path} ] && [ -O ${path} ]; }; } && [ -w ${posix.dirname(path)} ]`;
-  const r = await ctx.unscoped(() =>
-    ctx
-      .run(raw(check.text, `(can the login user replace ${path}?)`))
-      .quiet()
-      .nothrow()
-      .probe(),
-  );
-  return !r.ok;
-}
-
-async function readRemote(ctx: Host, path: string, sudo: boolean, create: boolean): Promise<Snapshot> {
-  const host = ctx.host.name;
-  let data: Buffer | undefined;
-  if (sudo) {
-    const read = sh`if [ -f ${path} ]; then base64 -w0 -- ${path}; elif [ -e ${path} ]; then echo notafile; exit 3; else echo absent; fi`;
-    const r = await ctx.unscoped(() =>
-      ctx
-        .sudo(raw(read.text, `(read ${path})`))
-        .quiet()
-        .nothrow()
-        .probe(),
-    );
-    if (!r.ok)
-      throw new FileEditError(
-        host,
-        path,
-        r.stdout.startsWith('notafile')
-          ? 'not a regular file'
-          : `cannot read it as root: ${r.stderr.trim() || `exit ${r.code}`}`,
-      );
-    data = r.stdout.trim() === 'absent' ? undefined : Buffer.from(r.stdout.trim(), 'base64');
-  } else {
-    const t = await ctx.connection();
-    // Both at once: one round trip on a slow link; the read's error counts only if the stat says there is a file.
-    const [st, read] = await Promise.all([
-      t.stat(path).catch((e: NodeJS.ErrnoException) => {
-        throw new FileEditError(host, path, e.code === 'EACCES' ? 'permission denied; pass { sudo: true }' : e.message);
-      }),
-      t.readFile(path).then(
-        (b) => ({ ok: true as const, data: b }),
-        (e: NodeJS.ErrnoException) => ({ ok: false as const, e }),
-      ),
-    ]);
-    if (st?.isDirectory) throw new FileEditError(host, path, 'is a directory, not a file');
-    if (st) {
-      if (!read.ok)
-        throw new FileEditError(
-          host,
-          path,
-          read.e.code === 'EACCES'
-            ? `permission denied reading it as ${ctx.host.user ?? 'the login user'}; pass { sudo: true } (or sudo: 'auto')`
-            : read.e.message,
-        );
-      data = read.data;
-    }
-  }
-  if (data === undefined && !create) throw new FileEditError(host, path, 'no such file; nothing created');
-  return snapshotOf(data);
-}
+export { absolutePath, snapshotOf };
 
 async function unifiedDiff(path: string, before: string, after: string): Promise<string> {
   const { createTwoFilesPatch } = await import('diff');

@@ -1,17 +1,14 @@
-import { parseReadForEdit } from '../commands/file-read.js';
 import {
   adminSocketBatch,
   adminSocketCommand,
-  BATCH_MARK,
   drainThenMaint,
   setServerState,
   SHOW_STAT,
   splitBatch,
-  statAndRead,
 } from '../commands/haproxy-socket.js';
 import { CommandError, FileEditError, HaproxyError } from '../errors.js';
-import type { AfterResult, Snapshot } from '../files/edit-commit.js';
-import { editFile, snapshotOf, type EditResult } from '../files/edit.js';
+import type { AfterResult } from '../files/edit-commit.js';
+import { editFile, type EditResult } from '../files/edit.js';
 import { raw } from '../commands/quote.js';
 import type { Host } from '../run/host.js';
 import { HaproxyConfError, lastServerRefusal, parseStat, setServerDisabled, type StatRow } from './haproxy-conf.js';
@@ -65,8 +62,8 @@ export async function haproxyStatus(ctx: Host, s: HaproxySettings = haproxySetti
 /**
  * Take a server out of the backend: persist `disabled` in the config (validated), set it to drain,
  * wait for its current sessions to end, then maint. Putting it back: remove `disabled`, set ready.
- * Two commands sent together when it changes: `show stat` with the conf read, and one script that waits for the
- * new conf, replaces it and says the new state on the socket (with the first poll, maint at once when idle).
+ * One command (one sudo) when it changes: a script that reads `show stat` and the conf, waits for the new conf,
+ * replaces it and says the new state on the socket (with the first poll, maint at once when idle).
  */
 export async function setHaproxyServer(
   ctx: Host,
@@ -75,9 +72,9 @@ export async function setHaproxyServer(
   force = false,
 ): Promise<EditResult> {
   const s = haproxySettings(ctx);
-  // The commit script goes out with this read and waits; a refusal below sends it nothing (nothing changes).
-  const checked = statAndConf(ctx, s).then((before) => {
-    const rows = before.rows.filter((r) => r.backend === s.backend);
+  // `show stat` runs first in the commit script, with the conf read; a refusal here sends it nothing.
+  const check = (stat: string) => {
+    const rows = parseStat(stat).filter((r) => r.backend === s.backend);
     if (!rows.some((r) => r.server === server))
       throw new HaproxyError(
         ctx.host.name,
@@ -87,9 +84,9 @@ export async function setHaproxyServer(
     // Only servers UP and enabled count: one DOWN by its health check serves nothing either.
     const refusal = enabled || force ? undefined : lastServerRefusal(rows, s.backend, server);
     if (refusal) throw new HaproxyError(ctx.host.name, 'last-server', refusal);
-    return before.snap;
-  });
-  checked.catch(() => undefined); // editFile awaits it (and aborts the commit script on a refusal)
+  };
+  const stat = adminSocketCommand(s.socket, SHOW_STAT);
+  const prelude = raw(`${stat.text} || exit $?`, stat.display);
   const say = enabled
     ? adminSocketCommand(s.socket, setServerState(s.backend, server, 'ready'))
     : raw(
@@ -109,8 +106,7 @@ export async function setHaproxyServer(
         sudo: true,
         backup: '.fab-bak',
         validate: s.validate,
-        first: checked,
-        pipeline: true,
+        pipeline: { prelude, check },
         after: () => ({ script: say.text, label: say.display }),
       },
     );
@@ -138,20 +134,6 @@ export async function setHaproxyServer(
   if (!ctx.dryRun) ctx.events.emit({ type: 'lb.wait', host: ctx.host.name, lb: 'haproxy', ms: Date.now() - started });
   await haproxyAdmin(ctx, s, setServerState(s.backend, server, 'maint'));
   return edit;
-}
-
-/** `show stat` and the conf (as root) in one command. */
-async function statAndConf(ctx: Host, s: HaproxySettings): Promise<{ rows: StatRow[]; snap: Snapshot }> {
-  const cmd = statAndRead(s.socket, s.conf);
-  const r = await ctx.sudo(cmd).quiet().nothrow().probe();
-  const [stat = '', read] = r.stdout.split(`${BATCH_MARK}\n`);
-  // No mark: `show stat` itself failed, reported as that command's failure.
-  if (read === undefined) throw new CommandError(ctx.host.name, cmd.display, cmd.display, r.code, r.stderr.trim());
-  const got = parseReadForEdit(read, r.code);
-  if (got.kind === 'notafile') throw new FileEditError(ctx.host.name, s.conf, 'not a regular file');
-  if (got.kind === 'error')
-    throw new FileEditError(ctx.host.name, s.conf, `cannot read it as root: ${r.stderr.trim() || `exit ${r.code}`}`);
-  return { rows: parseStat(stat), snap: snapshotOf(got.kind === 'file' ? got.data : undefined) };
 }
 
 /** What the drain script said: refused, drained (maint already set), or sessions left to wait for. */

@@ -41,6 +41,8 @@ export interface RunOptions {
    * depends on); resolving to undefined (or rejecting) closes stdin with nothing written.
    */
   stdin?: string | Buffer | Promise<string | Buffer | undefined>;
+  /** Each stdout chunk as it arrives (a script that prints what it read, then waits on stdin for what to write). */
+  onStdout?: (chunk: Buffer) => void;
   /** Read-only: still runs under --dry-run. */
   probe?: boolean;
   /** Bytes of stdout (and of stderr) the result keeps; the rest is shown but not kept. */

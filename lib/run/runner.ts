@@ -101,6 +101,7 @@ export async function runCommand(
   const stdout = (chunk: Buffer): void => {
     out.push(chunk);
     stdoutLines.push(chunk);
+    opts.onStdout?.(chunk);
   };
   const gated = (chunk: Buffer, pass: (c: Buffer) => void): void =>
     gate && !gate.opened ? gate.push(chunk.toString('utf8')) : pass(chunk);

@@ -54,6 +54,8 @@ export class ScriptedTransport implements Transport {
   readonly files = new Map<string, { data: Buffer; mode: number }>();
   closed = false;
   private readonly rules: Rule[] = [];
+  private readonly early: Rule[] = [];
+  private readonly openings: { match: Matcher; stdout: (cmd: SeenCommand) => string }[] = [];
 
   constructor(readonly host = 'scripted') {}
 
@@ -69,9 +71,27 @@ export class ScriptedTransport implements Transport {
     return this;
   }
 
+  /**
+   * What a matching command prints as soon as it starts, before its stdin is written (a script that reads, then
+   * waits on stdin); its answer (`on`/`once`, matched once stdin ends) follows. The rule sees an empty stdin.
+   */
+  opening(match: Matcher, stdout: string | ((cmd: SeenCommand) => string)): this {
+    this.openings.push({ match, stdout: typeof stdout === 'string' ? () => stdout : stdout });
+    return this;
+  }
+
+  /**
+   * A matching command ends at once with this answer, without waiting for its stdin (a script that fails before
+   * it reads it, or a sudo that refuses to start). Used up by its first match, like `once`.
+   */
+  endsEarly(match: Matcher, answer: Reply): this {
+    this.early.push({ match, answer, once: true, used: 0 });
+    return this;
+  }
+
   /** Throws when a command had no answer or a `once` rule was never used. */
   verify(): void {
-    const unused = this.rules.filter((r) => r.once && !r.used).map((r) => String(r.match));
+    const unused = [...this.rules, ...this.early].filter((r) => r.once && !r.used).map((r) => String(r.match));
     const problems = [
       ...this.unexpected.map((c) => `no answer scripted for: ${c.command}`),
       ...unused.map((m) => `expected but never run: ${m}`),
@@ -87,16 +107,22 @@ export class ScriptedTransport implements Transport {
     const unwrapped = unwrapSudo(command);
     // sudo (which never asks here) is done: the runner waits for this marker before it sends stdin.
     if (unwrapped.startMark) setImmediate(() => opts.onStderr(Buffer.from(`${unwrapped.startMark}\n`)));
+    const fresh: SeenCommand = { ...unwrapped, ...unwrapSecrets(unwrapped.command, ''), executed: command };
+    const opening = this.openings.find((o) => matches(o.match, fresh));
+    if (opening) setImmediate(() => opts.onStdout(Buffer.from(opening.stdout(fresh))));
+    const early = this.early.find((r) => !r.used && matches(r.match, fresh));
+    if (early) early.used++;
     const answer = (): void => {
       if (ended) return;
       ended = true;
       const seen: SeenCommand = { ...unwrapped, ...unwrapSecrets(unwrapped.command, stdin), executed: command };
       this.commands.push(seen);
-      const reply = this.reply(seen);
+      const reply = early ? (early.answer as Reply) : this.reply(seen);
       if (reply.stdout) opts.onStdout(Buffer.from(reply.stdout));
       if (reply.stderr) opts.onStderr(Buffer.from(reply.stderr));
       finish({ code: reply.code ?? 0, signal: null });
     };
+    if (early) setImmediate(() => setImmediate(answer));
     // Commands that take no stdin are answered at once; the runner ends stdin when it has nothing to send.
     return {
       write: (d) => void (stdin += d.toString()),

@@ -3,30 +3,35 @@
  * recipes' reads and commit scripts as real ones would (the lab tests run the recipes on real ones).
  */
 import { BATCH_MARK } from '../../lib/commands/haproxy-socket.js';
-import { COMMITTED, EXIT, STARTED } from '../../lib/files/commit-script.js';
+import { COMMITTED, EXIT, READ_DONE, READ_START, STARTED } from '../../lib/files/commit-script.js';
 import { setHaproxyServer } from '../../lib/recipes/haproxy.js';
+import { setNginxBackend } from '../../lib/recipes/nginx.js';
 import { task } from '../../lib/task/task.js';
 import { parseStat } from '../../lib/recipes/haproxy-conf.js';
 import { ScriptedTransport, type SeenCommand } from '../../lib/testing/index.js';
 
 export const NGINX = 'upstream app {\n    server web1:8080;\n    server web2:8080;\n}\n';
 export const has = (s: string) => (c: SeenCommand) => c.command.includes(s);
+/** What a commit script that reads first prints before it waits for its stdin: `prelude`'s output, then the read. */
+export const readFirst = (data: string, prelude = '') =>
+  `${STARTED}\n${prelude}${READ_START}\n${Buffer.from(data).toString('base64')}\n${READ_DONE}\n`;
+export const readsFirst = (c: SeenCommand) => c.command.startsWith('sh -c ') && c.command.includes(READ_START);
 
 /**
- * An nginx host where the edit's commit script, which ends with the reload (pid file, workers, reload, polls,
- * kill -0 on the host), replaces the conf and then answers `reload`.
+ * An nginx host where the edit's commit script reads the conf, then (given the new one) replaces it and ends with
+ * the reload (pid file, workers, reload, polls, kill -0 on the host), answering `reload`.
  */
 export function nginxHost(reload: { code?: number; stdout?: string; stderr?: string }): ScriptedTransport {
   return new ScriptedTransport('lb1')
     .on(has('[ -w '), { code: 1 }) // the login user cannot replace the conf: edit as root
-    .on(has('base64 -w0'), { stdout: Buffer.from(NGINX).toString('base64') })
+    .opening(readsFirst, readFirst(NGINX))
     .once((c) => c.command.startsWith('sh -c ') && c.command.includes('pgrep -P'), {
       ...reload,
-      stdout: `${STARTED}\n${COMMITTED}\n${reload.stdout ?? ''}`,
+      stdout: `${COMMITTED}\n${reload.stdout ?? ''}`,
     });
 }
+export const disable = (server: string) => task({}, (ctx) => setNginxBackend(ctx, server, false));
 export const nginxSettings = { nginxReloadTimeout: 0.5 };
-
 export const stat = (rows: [string, string, string][]) =>
   `# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status\n` +
   rows.map(([sv, scur, status]) => `app,${sv},0,0,${scur},0,,0,0,0,0,0,,0,0,0,0,${status}`).join('\n') +
@@ -48,26 +53,23 @@ export function haproxyHost(
   const next = () => stats[Math.min(n++, stats.length - 1)]!;
   const said = (c: SeenCommand) => /set server (\S+ state \w+)/.exec(c.command)![1]!;
   const t = new ScriptedTransport('lb2')
-    // The guard's read: `show stat` and the conf, in one command.
-    .on(
-      (c) => has('show stat')(c) && has('base64 -w0')(c),
-      () => ({ stdout: `${next()}${BATCH_MARK}\n${Buffer.from(conf).toString('base64')}` }),
-    )
+    // The guard's read, first in the commit script: `show stat`, then the conf.
+    .opening(readsFirst, () => readFirst(conf, next()))
     .on(
       (c) => c.command.startsWith('sh -c ') && has('state drain')(c),
       (c) => {
-        if (c.stdin === '') return { stdout: `${STARTED}\n`, code: EXIT.aborted }; // sent nothing: changes nothing
+        if (c.stdin === '') return { code: EXIT.aborted }; // sent nothing: changes nothing
         admin.push(said(c));
-        if (drainAnswer) return { stdout: `${STARTED}\n${COMMITTED}\n${drainAnswer}\n` };
+        if (drainAnswer) return { stdout: `${COMMITTED}\n${drainAnswer}\n` };
         const st = next();
         const idle = parseStat(st).find((r) => r.server === 'web2')?.scur === 0;
         if (idle) admin.push('app/web2 state maint');
-        return { stdout: `${STARTED}\n${COMMITTED}\n\n${BATCH_MARK}\n${st}${idle ? `${BATCH_MARK}\n\n` : ''}` };
+        return { stdout: `${COMMITTED}\n\n${BATCH_MARK}\n${st}${idle ? `${BATCH_MARK}\n\n` : ''}` };
       },
     )
     .on(
       (c) => c.command.startsWith('sh -c ') && has('state ready')(c),
-      (c) => (admin.push(said(c)), { stdout: `${STARTED}\n${COMMITTED}\n\n` }),
+      (c) => (admin.push(said(c)), { stdout: `${COMMITTED}\n\n` }),
     )
     .on(has('show stat'), () => ({ stdout: next() }))
     .on(has('set server'), (c) => (admin.push(said(c)), { stdout: '\n' }));

@@ -3,15 +3,13 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { RELOAD_EXIT, TEST_FAILED_EXIT } from '../../lib/commands/nginx.js';
 import { COMMITTED, STARTED } from '../../lib/files/commit-script.js';
-import { checkNginx, setNginxBackend } from '../../lib/recipes/nginx.js';
+import { checkNginx } from '../../lib/recipes/nginx.js';
 import { task } from '../../lib/task/task.js';
 import { ScriptedTransport, runTask } from '../../lib/testing/index.js';
-import { NGINX, has, nginxHost, nginxSettings } from './lb-hosts.js';
-
-const disable = (server: string) => task({}, (ctx) => setNginxBackend(ctx, server, false));
+import { NGINX, has, readFirst, readsFirst, nginxHost, disable, nginxSettings } from './lb-hosts.js';
 
 describe('nginx: disable a backend, reload, wait for the old workers', () => {
-  it('reloads and waits at the end of the commit script, as root: one command after the read', async () => {
+  it('reads, replaces, reloads and waits in one commit script, as root: one command after the probe', async () => {
     const t = nginxHost({ stdout: 'waited-ms 42\n100\n' });
     const r = await runTask(disable('web2'), { hosts: { lb1: { transport: t, settings: nginxSettings } } });
     expect(r.exitCode).toBe(0);
@@ -24,6 +22,7 @@ describe('nginx: disable a backend, reload, wait for the old workers', () => {
     const script = cmds.find((c) => c.includes('pgrep -P'))!;
     expect(cmds.indexOf(script)).toBe(cmds.length - 1); // nothing after it (kill -0 is inside)
     expect(cmds.filter((c) => c.startsWith('sh -c '))).toEqual([script]); // the commit and the reload are one
+    expect(cmds).toHaveLength(2); // the sudo 'auto' probe, then the script, which reads the conf itself
     expect(t.commands.find((c) => c.command === script)!.sudo).toBe(true);
     // Sent out with the read, the script gets the hash of what was read, then the new conf, on its stdin.
     const sha = createHash('sha256').update(NGINX).digest('hex');
@@ -31,7 +30,15 @@ describe('nginx: disable a backend, reload, wait for the old workers', () => {
       `${sha}\n${NGINX.replace('server web2', '#server web2')}`,
     );
     expect(script).toContain('IFS= read -r want');
-    const order = ['sha256sum', 'nginx -t -q -c', 'mv -f -- "$tmp" "$f"', COMMITTED, 'cat -- /run/nginx.pid'];
+    const order = [
+      'base64 -w0',
+      'IFS= read -r want',
+      'sha256sum',
+      'nginx -t -q -c',
+      'mv -f -- "$tmp" "$f"',
+      COMMITTED,
+      'cat -- /run/nginx.pid',
+    ];
     const at = [...order, 'nginx -s reload', '[ $i -le 5 ]', 'kill -0 "$pid" || exit'].map((part) =>
       script.indexOf(part),
     );
@@ -43,10 +50,10 @@ describe('nginx: disable a backend, reload, wait for the old workers', () => {
   it('without a validate command, tests the whole conf in the same script and puts the old file back on failure', async () => {
     const t = new ScriptedTransport('lb1')
       .on(has('[ -w '), { code: 1 })
-      .on(has('base64 -w0'), { stdout: Buffer.from(NGINX).toString('base64') })
+      .opening(readsFirst, readFirst(NGINX))
       .once((c) => c.command.startsWith('sh -c '), {
         code: TEST_FAILED_EXIT,
-        stdout: `${STARTED}\n${COMMITTED}\n`,
+        stdout: `${COMMITTED}\n`,
         stderr: 'nginx: [emerg] unknown directive\n',
       });
     const settings = { ...nginxSettings, nginxValidate: '' };
@@ -61,7 +68,7 @@ describe('nginx: disable a backend, reload, wait for the old workers', () => {
     expect(script).toContain(restore);
     expect(script.indexOf(restore)).toBeLessThan(script.indexOf('nginx -s reload'));
     expect(script).not.toContain('nginx -t -q -c');
-    expect(t.commands).toHaveLength(3); // probe, root read, the one script: no separate test, restore or reload
+    expect(t.commands).toHaveLength(2); // probe, the one script (its own read): no separate test, restore or reload
   });
 
   it('reloads on its own as root when the login user edits the conf itself (nginxSudo auto)', async () => {

@@ -1,17 +1,28 @@
-// Drains on every LB of a host at once (nginx and HAProxy, scripted), as a rolling deploy does them.
+// Every LB of a host at once, and the commit script that reads first when its read fails, on scripted LB hosts.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BATCH_MARK } from '../../lib/commands/haproxy-socket.js';
-import { EXIT, STARTED } from '../../lib/files/commit-script.js';
+import { COMMITTED, EXIT, READ_DONE, READ_START, STARTED } from '../../lib/files/commit-script.js';
 import { setLbBackend } from '../../lib/recipes/lb.js';
 import { rolling } from '../../lib/rolling/rolling.js';
 import type { TaskContext } from '../../lib/task/context.js';
 import type { FabEvent } from '../../lib/report/events.js';
 import { task } from '../../lib/task/task.js';
 import { ScriptedTransport, runTask } from '../../lib/testing/index.js';
-import { has, nginxHost, nginxSettings, stat, HAPROXY, haproxyHost, drain } from './lb-hosts.js';
+import {
+  NGINX,
+  has,
+  readFirst,
+  readsFirst,
+  nginxHost,
+  disable,
+  nginxSettings,
+  stat,
+  HAPROXY,
+  haproxyHost,
+  drain,
+} from './lb-hosts.js';
 
 /** How many commit scripts lb1 started. */
 const nginxCommits = (events: readonly FabEvent[]) =>
@@ -30,7 +41,7 @@ describe('rollingDeploy-style drains: every LB of a host at once', () => {
   const onLbs = (ctx: TaskContext, enabled: boolean) =>
     Promise.all(ctx.resolveHosts({ role: 'lb' }).map((lb) => ctx.on(lb, (l) => setLbBackend(l, 'web2', enabled))));
 
-  it('sends both LBs their read and their commit script before either answers', async () => {
+  it('sends both LBs their commit script (which reads first) before either answers', async () => {
     const { t: lb2, admin } = haproxyHost([idle]);
     const r = await runTask(
       task({ runsOnce: true }, (ctx) => onLbs(ctx, false)),
@@ -42,23 +53,20 @@ describe('rollingDeploy-style drains: every LB of a host at once', () => {
       e.type === 'command.start' || e.type === 'command.end' ? [{ type: e.type, host: e.host }] : [],
     );
     const firstEnd = lbEvents.findIndex((e) => e.type === 'command.end');
-    // lb1: the root read and the commit script; lb2: `show stat` with the conf, and its commit script.
+    // One command per LB: the script reads (lb2: `show stat` too), then waits for its new conf.
     expect(
       lbEvents
         .slice(0, firstEnd)
         .map((e) => e.host)
         .sort(),
-    ).toEqual(['lb1', 'lb1', 'lb2', 'lb2']);
-    expect(lbEvents.filter((e) => e.type === 'command.start')).toHaveLength(4); // nothing else after them
+    ).toEqual(['lb1', 'lb2']);
+    expect(lbEvents.filter((e) => e.type === 'command.start')).toHaveLength(2); // nothing else after them
   });
 
   it('one LB failing fails the drain: the host stays drained, the other LB keeps its change, nothing undrains', async () => {
     const lb2 = new ScriptedTransport('lb2')
-      .on((c) => has('show stat')(c) && has('base64 -w0')(c), {
-        stdout: `${idle}${BATCH_MARK}\n${Buffer.from(HAPROXY).toString('base64')}`,
-      })
+      .opening(readsFirst, readFirst(HAPROXY, idle))
       .once((c) => c.command.startsWith('sh -c '), {
-        stdout: `${STARTED}\n`,
         code: EXIT.invalid,
         stderr: '[ALERT] parsing error\n',
       });
@@ -95,5 +103,47 @@ describe('rollingDeploy-style drains: every LB of a host at once', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the commit script that reads first: when its read or its prelude fails, or it never starts', () => {
+  it("names HAProxy's failing `show stat` and sends the script nothing", async () => {
+    const t = new ScriptedTransport('lb2')
+      .opening(readsFirst, `${STARTED}\n`) // socat failed before the read: no READ_START
+      .endsEarly(readsFirst, { code: 1, stderr: 'socat: connect(/run/haproxy/admin.sock): No such file\n' });
+    const r = await runTask(drain, { hosts: { lb2: t } });
+    t.verify();
+    expect(r.error('lb2')).toMatchObject({ name: 'CommandError', host: 'lb2' });
+    expect(r.error('lb2')!.message).toContain('show stat');
+    expect(r.error('lb2')!.message).toContain('No such file');
+    expect(t.commands.map((c) => c.stdin)).toEqual(['']);
+  });
+
+  it('says the conf is missing, as a separate read would, and changes nothing', async () => {
+    const t = new ScriptedTransport('lb1')
+      .on(has('[ -w '), { code: 1 })
+      .opening(readsFirst, `${STARTED}\n${READ_START}\nabsent\n\n${READ_DONE}\n`)
+      .once(readsFirst, (c) => ({ code: c.stdin === '' ? EXIT.aborted : 0 }));
+    const r = await runTask(disable('web2'), { hosts: { lb1: { transport: t, settings: nginxSettings } } });
+    t.verify();
+    expect(r.error('lb1')).toMatchObject({ name: 'FileEditError', path: '/etc/nginx/nginx.conf' });
+    expect(r.error('lb1')!.message).toMatch(/no such file; nothing created/);
+    expect(t.commands.at(-1)!.stdin).toBe('');
+  });
+
+  it('reads as root on its own, then uploads, when sudo refuses to start the script without a terminal', async () => {
+    const sudoRefused = { code: 1, stderr: 'sudo: sorry, you must have a tty to run sudo\n' };
+    const t = new ScriptedTransport('lb1')
+      .endsEarly(readsFirst, sudoRefused) // prints nothing: never started
+      .on((c) => c.command.startsWith('if [ -f '), { stdout: Buffer.from(NGINX).toString('base64') })
+      .once((c) => c.command.startsWith('sh -c ') && c.command.includes('/tmp/.fab-edit-'), {
+        stdout: `${COMMITTED}\nwaited-ms 1\n100\n`,
+      });
+    const settings = { ...nginxSettings, nginxSudo: true };
+    const r = await runTask(disable('web2'), { hosts: { lb1: { transport: t, settings } } });
+    expect(r.exitCode).toBe(0);
+    t.verify();
+    const uploaded = [...t.files.entries()].find(([p]) => p.startsWith('/tmp/.fab-edit-'));
+    expect(uploaded?.[1].data.toString()).toBe(NGINX.replace('server web2', '#server web2'));
   });
 });

@@ -6,12 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as ng from '../../lib/commands/nginx.js';
-import { EXIT, STARTED } from '../../lib/files/commit-script.js';
+import { EXIT } from '../../lib/files/commit-script.js';
 import { sh, type ShellCommand } from '../../lib/commands/quote.js';
 import { setNginxBackend } from '../../lib/recipes/nginx.js';
 import { task } from '../../lib/task/task.js';
 import { ScriptedTransport, runTask, type SeenCommand } from '../../lib/testing/index.js';
 import { fakeMaster } from '../helpers/fake-nginx.js';
+import { readFirst, readsFirst } from './lb-hosts.js';
 
 const DRAINED = 'upstream app {\n    #server web1:8080;\n    server web2:8080;\n}\n';
 const has = (s: string) => (c: SeenCommand) => c.command.includes(s);
@@ -21,10 +22,10 @@ function lb(answer: { code?: number; stdout: string }): ScriptedTransport {
   return (
     new ScriptedTransport('lb1')
       .on(has('[ -w '), { code: 1 }) // root's file: edited as root
-      .on(has('base64 -w0'), { stdout: Buffer.from(DRAINED).toString('base64') })
+      .opening(readsFirst, readFirst(DRAINED))
       .once(has('etimes='), answer)
-      // The commit script sent out with the read gets nothing to write (no change): it ends changing nothing.
-      .on(has(STARTED), (c) => ({ stdout: `${STARTED}\n`, code: c.stdin === '' ? EXIT.aborted : 1 }))
+      // The commit script, which read the conf itself, gets nothing to write (no change): it ends changing nothing.
+      .on(readsFirst, (c) => ({ code: c.stdin === '' ? EXIT.aborted : 1 }))
   );
 }
 const drain = task({}, (ctx) => setNginxBackend(ctx, 'web1', false));
