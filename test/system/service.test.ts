@@ -16,7 +16,7 @@ describe('serviceCommand', () => {
   it('falls back to the pid file for status and stop, and has nothing to start with', () => {
     const def = { name: 'db', pidFile: '/run/my sql.pid' };
     expect(serviceCommand(def, 'status', 'commands')?.text).toContain("cat '/run/my sql.pid'");
-    expect(serviceCommand(def, 'stop', 'commands')?.text).toMatch(/kill -TERM "\$p".*while kill -0 "\$p"/);
+    expect(serviceCommand(def, 'stop', 'commands')?.text).toMatch(/kill -TERM "\$p".*while alive "\$p"/);
     expect(serviceCommand(def, 'start', 'commands')).toBeUndefined();
     expect(serviceCommand({ name: 'db' }, 'status', 'commands')).toBeUndefined();
   });
