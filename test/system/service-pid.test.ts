@@ -9,7 +9,8 @@ import { serviceCommand } from '../../lib/system/service.js';
 const dir = mkdtempSync(join(tmpdir(), 'fab-svc-'));
 const pidFile = join(dir, 'x.pid');
 const def = { name: 'x', pidFile };
-const run = (action: 'status' | 'stop') => spawnSync('sh', ['-c', serviceCommand(def, action, 'commands')!.text]).status;
+const run = (action: 'status' | 'stop') =>
+  spawnSync('sh', ['-c', serviceCommand(def, action, 'commands')!.text]).status;
 const state = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0];
 const started: number[] = [];
 
