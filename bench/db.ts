@@ -18,19 +18,19 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { rootSql } from '../test/lab/db.js';
-import { failover, lbLoad } from '../test/lab/db-load.js';
 import { startLab } from '../test/lab/lab.js';
 import { mustRun } from '../test/lab/proc.js';
 import { LAB_NETS, labDir, repoRoot } from '../test/lab/repo.js';
 import { fmt, median, timeCommand } from './measure.js';
 import { report, row, type Case } from './db-report.js';
+import { failovers } from './db-failover.js';
 import { argOf } from './args.js';
 import { byHandBackup, byHandRestore, captureFabCommand, master, STUB_TOOL, timed, timeSsh } from './db-cases.js';
 import { timeTyped, typedBackup, typedRestore, type Timing } from './db-cases.js';
 
 const runs = Number(argOf('runs', '3'));
 const sizes = argOf('mb', '200').split(',').map(Number);
-const failovers = Number(argOf('failovers', '3'));
+const nFailovers = Number(argOf('failovers', '3'));
 const stubRuns = Number(argOf('stub-runs', '15'));
 const persist = process.argv.includes('--persist');
 const root = repoRoot();
@@ -217,45 +217,14 @@ try {
     results.push(r);
   }
 
-  // failover through HAProxy: the check on both db hosts and the listen section, as a user would set them up
-  for (const a of failovers
-    ? [
-        ['-H', 'db1,db2', 'installMysqlchk'],
-        ['-H', 'dblb', 'haproxyMysql'],
-      ]
-    : []) {
-    timeCommand(process.execPath, [join(root, 'bin/fab.js'), 'lab', ...a], { cwd: root, env });
-  }
-  const fo = [];
-  for (let i = 0; i < failovers; i++) {
-    const load = lbLoad(lab.state, { everyMs: 100 });
-    try {
-      const f = await failover(lab, load);
-      await load.waitFor(1, f.back);
-      const log = await load.stop();
-      fo.push({
-        toBackupMs: f.onBackup - f.down,
-        goneMs: f.gone - f.down,
-        backMs: f.back - f.up,
-        requests: log.length,
-        failed: log.filter((e) => e.error).length,
-      });
-    } finally {
-      await load.stop();
-    }
-  }
-  const failoverMs = fo.length ? median(fo.map((f) => f.toBackupMs)) : null;
-  console.log(
-    `failover: db2 answered through HAProxy ${failoverMs} ms (median of ${failovers}) after db1 got SIGTERM; ` +
-      fo.map((f) => `${f.toBackupMs} ms, ${f.failed}/${f.requests} failed`).join('; '),
-  );
+  const fo = await failovers(lab, nFailovers, root, env);
   const res = {
     date: new Date().toISOString(),
     runs,
     startup,
     stubbed,
     results,
-    failover: { medianMs: failoverMs, runs: fo },
+    failover: fo,
   };
   mkdirSync(join(root, '.fab/bench'), { recursive: true });
   writeFileSync(join(root, '.fab/bench/db.json'), JSON.stringify(res, null, 2) + '\n');

@@ -66,7 +66,8 @@ export function serviceCommand(
   if (action === 'stop') {
     // TERM, then wait up to 60 s for the process to go (a database flushing its buffers takes a while)
     return raw(
-      `${pid} || exit 0; kill -TERM "$p" 2>/dev/null || exit 0; i=0; while alive "$p"; do i=$((i+1)); [ $i -gt 600 ] && exit 1; sleep 0.1; done`,
+      `${pid} || exit 0; kill -TERM "$p" 2>/dev/null || exit 0; ` +
+        'i=0; while alive "$p"; do i=$((i+1)); [ $i -gt 600 ] && exit 1; sleep 0.1; done',
       `(stop the pid in ${def.pidFile} and wait until it is gone)`,
     );
   }

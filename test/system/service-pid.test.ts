@@ -19,7 +19,7 @@ afterEach(() => {
 });
 
 describe('service commands from a pid file', () => {
-  it('take a zombie (exited, not yet reaped by its parent or init) as stopped: status 1, stop returns at once', async () => {
+  it('take a zombie (exited, not reaped by its parent or init yet) as stopped: status 1, stop at once', async () => {
     // the inner sleep exits at once; its parent execs a long sleep that never reaps it: a zombie until then
     rmSync(pidFile, { force: true });
     const parent = spawn('sh', ['-c', 'sleep 0 & echo $! >"$0"; exec sleep 30', pidFile], { stdio: 'ignore' });
