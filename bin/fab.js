@@ -14,7 +14,7 @@ if (argv[0] === '--version' || argv[0] === '-V') {
 if (argv[0] === '__complete') {
   let completeCommand;
   try {
-    ({ completeCommand } = await import('../dist/lib/cli/complete-command.js'));
+    ({ completeCommand } = await import('../dist/fab/cli/complete-command.js'));
   } catch {
     process.exit(0);
   }
@@ -25,8 +25,8 @@ if (argv[0] === '__complete') {
 
 let main, Interrupts;
 try {
-  ({ main } = await import('../dist/lib/cli/main.js'));
-  ({ Interrupts } = await import('../dist/lib/run/interrupt.js'));
+  ({ main } = await import('../dist/fab/cli/main.js'));
+  ({ Interrupts } = await import('../dist/fab/run/interrupt.js'));
 } catch (err) {
   if (err.code !== 'ERR_MODULE_NOT_FOUND') throw err;
   process.stderr.write('fab: dist/ is missing; run `npm run build` (npm ci does it) in the fabts folder\n');

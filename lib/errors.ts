@@ -131,7 +131,8 @@ export class HostKeyError extends ConnectError {
     const where = files.join(', ') || '(no known_hosts file)';
     if (problem === 'changed') {
       return [
-        `[${host}] HOST KEY CHANGED for ${target}: refusing to connect (possible man-in-the-middle, or the host was rebuilt)`,
+        `[${host}] HOST KEY CHANGED for ${target}: ` +
+          'refusing to connect (possible man-in-the-middle, or the host was rebuilt)',
         `  offered:  ${offered}`,
         ...known.map((k) => `  expected: ${k}`),
         `  fix: if the change is expected, remove the old entry (ssh-keygen -R '${target}' -f FILE) from ${where}`,
@@ -304,7 +305,10 @@ export class RebootError extends FabError {
   }
 }
 
-/** A download that did not bring the whole file (it changed size on the way, the reader failed); nothing was renamed into place. */
+/**
+ * A download that did not bring the whole file (it changed size on the way, the reader failed); nothing was
+ * renamed into place.
+ */
 export class TransferError extends FabError {
   override name = 'TransferError';
   constructor(

@@ -9,10 +9,10 @@
 import { existsSync, mkdirSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { OPTIONS } from '../config/options.js';
 import { kebab } from '../model/args.js';
 import { GROUPS } from '../report/groups.js';
+import { libDir } from '../util/lib-dir.js';
 import { CACHE_FORMAT } from './complete-awk.js';
 import type { CompletionModel } from './complete.js';
 
@@ -64,7 +64,7 @@ export function cacheText(model: CompletionModel, watch: Watch): string | undefi
 }
 
 const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
-const fabtsDist = fileURLToPath(new URL('../../', import.meta.url));
+const fabtsDist = `${dirname(libDir())}${sep}`;
 
 /** The modules in require's cache: after a load, minus those before it, are what the fabfiles imported. */
 export function requiredFiles(): Set<string> {
@@ -101,8 +101,9 @@ export function watchList(
       files.add(existsSync(join(dir, '.package-lock.json')) ? join(dir, '.package-lock.json') : dir);
     }
   }
-  for (const f of ['config/options.js', 'report/groups.js']) {
-    const own = fileURLToPath(new URL(`../${f}`, import.meta.url));
+  // fab's option list and output groups: files of tsc's output, inside the bundle's entry (a new build rewrites it).
+  for (const f of ['config/options.js', 'report/groups.js', 'cli/main.js']) {
+    const own = join(libDir(), f);
     if (existsSync(own)) files.add(own); // the build's; absent when run from the sources (vitest)
   }
   return [...files];

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { secret } from '../commands/quote.js';
+import { join } from 'node:path';
 import { FabError, UsageError, errorMessage } from '../errors.js';
 import { findFabfiles, findTask, loadRegistry, requireTask, taskNames, type Registry } from '../registry/load.js';
 import type { Interrupts } from '../run/interrupt.js';
@@ -10,13 +10,13 @@ import { parseSetOption } from './fabric-grammar.js';
 import { describeText, listText } from './help.js';
 import { contextHelp, helpRequested } from './help-anywhere.js';
 import { helpText } from '../config/options.js';
-import { checkOptions, persistDuration } from './option-checks.js';
-import type { FabOptions } from '../config/options.js';
-import { parseShard } from '../exec/shard.js';
+import { checkOptions } from './option-checks.js';
 import { makePlan } from './plan.js';
 import { confirmGuards } from './guards.js';
 import { listJson, shortlist } from './list-json.js';
 import { Prompts } from '../run/prompts.js';
+import { runPlanOptions } from './run-options.js';
+import { libDir } from '../util/lib-dir.js';
 
 export interface MainIO {
   cwd: string;
@@ -30,7 +30,7 @@ export interface MainIO {
 }
 
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+  const pkg = JSON.parse(readFileSync(join(libDir(), '..', '..', 'package.json'), 'utf8')) as {
     version: string;
   };
   return pkg.version;
@@ -72,7 +72,10 @@ async function load(argv: string[], cwd: string, fabfile: string[]): Promise<{ r
   return { reg, inv: parseArgv(argv, parseContext(reg)) };
 }
 
-/** load -> parse -> plan -> execute -> report; returns the exit code (0 ok, 1 a task failed, 2 bad input, 130 interrupted). */
+/**
+ * load -> parse -> plan -> execute -> report; returns the exit code (0 ok, 1 a task failed, 2 bad input,
+ * 130 interrupted).
+ */
 export async function main(argv: string[], io: MainIO, resume?: string): Promise<number> {
   try {
     if (argv[0] === 'completion')
@@ -177,45 +180,21 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
       await import('./login.js')
     ).loginCredentials(opts, io.env, interactive, (v) => events.addSecret(v));
     const { runPlan } = await import('../exec/run-plan.js');
-    const result = await runPlan(plan, {
-      events,
-      cfg: {
-        run: {
-          root: reg.root ?? io.cwd,
-          argv,
-          ...(resume ? { resume } : {}),
-          breakLock: opts.breakLock,
-          interrupts: io.interrupts,
-        },
-        warnOnly: opts.warnOnly,
-        dryRun: opts.dryRun,
+    const result = await runPlan(
+      plan,
+      runPlanOptions(opts, {
+        events,
         prompts,
-        ...(opts.pty ? { pty: true } : {}),
-        ...(opts.commandTimeout ? { commandTimeoutMs: opts.commandTimeout * 1000 } : {}),
-        ...(password ? { sudoPassword: secret(password) } : {}),
-      },
-      ssh: {
-        ...(opts.user ? { user: opts.user } : {}),
-        ...(opts.port ? { port: opts.port } : {}),
-        identity: opts.identity,
-        ...(opts.gateway ? { gateway: opts.gateway } : {}),
-        ...(opts.knownHosts ? { knownHosts: opts.knownHosts } : {}),
-        acceptNew: opts.acceptNew,
-        ...(opts.timeout ? { connectTimeoutMs: opts.timeout * 1000 } : {}),
-        attempts: Math.max(1, opts.connectionAttempts),
-        keepaliveMs: 15_000,
-        forwardAgent: opts.forwardAgent,
         credentials,
-      },
-      ...(opts.sshConfig ? { sshConfigPath: opts.sshConfig } : {}),
-      ...openSshChoice(opts, io.env),
-      ...(opts.shard ? { shard: parseShard(opts.shard) } : {}),
-      parallel: opts.parallel,
-      ...(opts.poolSize ? { poolSize: opts.poolSize } : {}),
-      skipBadHosts: opts.skipBadHosts,
-      settingsOverrides,
-      signal: io.interrupts.signal,
-    });
+        password,
+        settingsOverrides,
+        root: reg.root ?? io.cwd,
+        argv,
+        resume,
+        env: io.env,
+        interrupts: io.interrupts,
+      }),
+    );
     return result.exitCode;
   } catch (err) {
     if (err instanceof FabError) {
@@ -225,38 +204,4 @@ export async function main(argv: string[], io: MainIO, resume?: string): Promise
     io.stderr(`fab: internal error: ${err instanceof Error ? (err.stack ?? err.message) : errorMessage(err)}\n`);
     return 1;
   }
-}
-
-/**
- * --ssh-client openssh runs over the system ssh client (with --persist: ControlPersist); --persist
- * alone keeps ssh2 connections in the per-user fab agent; otherwise the embedded ssh2, for this run.
- */
-function openSshChoice(
-  opts: FabOptions,
-  env: NodeJS.ProcessEnv,
-): {
-  openssh?: { persistMs?: number; acceptNew: boolean; sshConfigPath?: string };
-  agent?: { persistMs: number; acceptNew: boolean; sshConfigPath?: string };
-} {
-  const persistMs = persistDuration(opts.persist);
-  if (opts.sshClient !== 'openssh') {
-    // An interactive --shell gains nothing from a kept connection: it goes direct over ssh2.
-    if (!persistMs || opts.shell) return {};
-    const config = opts.sshConfig ? { sshConfigPath: opts.sshConfig } : {};
-    return { agent: { persistMs, acceptNew: opts.acceptNew, ...config } };
-  }
-  // The ssh client runs in batch mode: a password fab holds cannot reach it (no askpass bridge yet).
-  if (opts.password || opts.initialPasswordPrompt || env.FAB_PASSWORD) {
-    throw new UsageError(
-      'password logins (-p, -I, FAB_PASSWORD) work only with the embedded ssh2 client, not with --ssh-client openssh',
-      'log in with a key (ssh-agent for a passphrase), or leave out --ssh-client openssh',
-    );
-  }
-  return {
-    openssh: {
-      acceptNew: opts.acceptNew,
-      ...(persistMs ? { persistMs } : {}),
-      ...(opts.sshConfig ? { sshConfigPath: opts.sshConfig } : {}),
-    },
-  };
 }

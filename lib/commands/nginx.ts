@@ -55,6 +55,30 @@ export function reloadScript(pidFile: string, reloadCommand: string, polls: numb
   ].join('\n');
 }
 
+/** Printed by `reloadUnlessLoaded` when nginx runs the conf as it is on disk (nothing reloaded). */
+export const LOADED = 'conf-loaded';
+
+/**
+ * For a conf that needs no edit: nginx may still run an older one, when a run was stopped between writing the file
+ * and reloading. Loaded = nginx's newest worker started after the file's last write (whole seconds; a tie counts
+ * as not loaded, and costs one reload). Then it prints LOADED after checking the master (exit RELOAD_EXIT.notRunning
+ * when it is gone); otherwise the whole `reloadScript`. One command either way.
+ */
+export function reloadUnlessLoaded(pidFile: string, conf: string, reloadCommand: string, polls: number): ShellCommand {
+  const script = [
+    sh`pid=$(cat -- ${pidFile} 2>/dev/null)`.text,
+    `case $pid in ''|*[!0-9]*|0*) exit ${RELOAD_EXIT.notRunning};; esac`,
+    `kill -0 "$pid" 2>/dev/null || exit ${RELOAD_EXIT.notRunning}`,
+    `young=$(ps -o etimes= --ppid "$pid" | sort -n | awk 'NR == 1 { print $1 }')`,
+    sh`written=$(stat -c %Y -- ${conf}) || exit ${RELOAD_EXIT.reloadFailed}`.text,
+    // `young`: the newest worker's age in seconds (none: not loaded, reload).
+    `case $young in ''|*[!0-9]*) ;; *) [ $(( $(date +%s) - young )) -le "$written" ] || \\`,
+    `  { echo ${LOADED}; exit 0; };; esac`,
+    reloadScript(pidFile, reloadCommand, polls),
+  ].join('\n');
+  return raw(sh`sh -c ${script}`.text, `(reload nginx unless its workers are newer than ${conf}: ${reloadCommand})`);
+}
+
 /** Exit status of `testOrRestore` when `nginx -t` fails (the previous file is back). */
 export const TEST_FAILED_EXIT = 13;
 

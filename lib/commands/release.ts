@@ -84,6 +84,27 @@ export const readLink = (link: string): ShellCommand => sh`readlink -- ${link} |
 export const switchLink = (l: ReleaseLayout, name: 'current' | 'previous', target: string): ShellCommand =>
   sh`cd -- ${l.root} && ln -sfn -- ${target} ${`.${name}.tmp`} && mv -Tf -- ${`.${name}.tmp`} ${name}`;
 
+/**
+ * In `<root>` from before `current` is switched until the restart after it succeeded: a run stopped between the two
+ * (a second Ctrl-C, a lost connection) leaves the old release running while `current` names the new one.
+ */
+export const RESTART_PENDING = '.fab-restart-pending';
+/** What `readCurrent` prints when RESTART_PENDING is there. */
+export const RESTART_PENDING_SAID = 'fab-restart-pending';
+
+/** Print `current`'s target (nothing when there is none), then RESTART_PENDING_SAID on a line when it is there. */
+export const readCurrent = (l: ReleaseLayout): ShellCommand => {
+  const mark = `${l.root}/${RESTART_PENDING}`;
+  return sh`readlink -- ${`${l.root}/current`}; [ ! -e ${mark} ] || echo ${RESTART_PENDING_SAID}; true`;
+};
+
+/** `switchLink` of `current`, with RESTART_PENDING written first (`restartDone` removes it after the restart). */
+export const switchCurrent = (l: ReleaseLayout, target: string): ShellCommand =>
+  sh`cd -- ${l.root} && : > ${RESTART_PENDING} && ln -sfn -- ${target} .current.tmp && mv -Tf -- .current.tmp current`;
+
+/** The restart after a switch of `current` succeeded. */
+export const restartDone = (l: ReleaseLayout): ShellCommand => sh`rm -f -- ${`${l.root}/${RESTART_PENDING}`}`;
+
 /** Release directory names, newest first. */
 export const listNewestFirst = (l: ReleaseLayout): ShellCommand => sh`ls -1t -- ${l.releases}`;
 

@@ -8,12 +8,20 @@ import { raw, type Secret, type ShellCommand } from './quote.js';
 /** Exit status of a command whose secrets never arrived (its stdin closed early): it does not run. */
 export const NO_SECRET_EXIT = 125;
 
+/** `IFS= read -r FAB_SECRET_1 && ... || exit 125; `: what a command that takes `secrets` on its stdin starts with. */
+export function secretReads(secrets: readonly Secret[]): string {
+  return `${secrets.map((s) => `IFS= read -r ${s.name}`).join(' && ')} || exit ${NO_SECRET_EXIT}; `;
+}
+
 /** `IFS= read -r FAB_SECRET_1 && ... || exit 125; CMD`: the reads go in front; the values are then `input`. */
 export function withSecretInput(cmd: ShellCommand): ShellCommand {
   if (!cmd.secrets.length) return cmd;
-  const reads = `${cmd.secrets.map((s) => `IFS= read -r ${s.name}`).join(' && ')} || exit ${NO_SECRET_EXIT}; `;
+  const reads = secretReads(cmd.secrets);
   return raw(reads + cmd.text, reads + cmd.display, { input: [...cmd.input, ...cmd.secrets] });
 }
+
+/** What the stdin lines and their checks need of a command (zx's `$` builds its own text). */
+type SecretsOf = Pick<ShellCommand, 'input' | 'display'>;
 
 /** A pty's line discipline reads at most 4095 bytes a line. */
 const PTY_LINE_MAX = 4095;
@@ -21,7 +29,7 @@ const PTY_LINE_MAX = 4095;
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
 /** The stdin lines that carry `cmd.input`, in order (check them with `secretProblem` first). */
-export function secretStdin(cmd: ShellCommand): string {
+export function secretStdin(cmd: Pick<ShellCommand, 'input'>): string {
   return cmd.input.map((s) => `${s.reveal()}\n`).join('');
 }
 
@@ -35,7 +43,7 @@ export interface SecretProblem {
  * A value must fit on one line; under a pty the terminal would also act on control characters (Ctrl-C, erase...)
  * and cut long lines, so those are refused there.
  */
-export function secretProblem(cmd: ShellCommand, opts: { pty: boolean }): SecretProblem | undefined {
+export function secretProblem(cmd: SecretsOf, opts: { pty: boolean }): SecretProblem | undefined {
   for (const [i, s] of cmd.input.entries()) {
     const p = problem(s.reveal(), opts.pty);
     if (p) return { message: `secret() #${i + 1} of \`${cmd.display}\` ${p.message}`, fix: p.fix };

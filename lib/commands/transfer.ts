@@ -1,6 +1,6 @@
 /**
  * Pure parts of put/get: where each local file lands on the host, the root-side scripts of sudo
- * transfers, and get's local path template. No I/O here: lib/run/transfers.ts does that.
+ * transfers, and get's local path template. No I/O here: lib/run/put-files.ts and get-file.ts do that.
  */
 import { posix } from 'node:path';
 import { quote, raw, type ShellCommand } from './quote.js';

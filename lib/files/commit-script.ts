@@ -46,6 +46,8 @@ export function commitScript(s: CommitSpec): string {
     `f=${quote(s.path)}; new=${s.upload === undefined ? '' : quote(s.upload)}; want=${quote(s.expectHash ?? '')}; tmp=`,
     ...(s.expectHash === undefined ? [`IFS= read -r want && [ -n "$want" ] || exit ${EXIT.aborted}`] : []),
     `trap '[ -z "$new" ] || rm -f -- "$new"; [ -z "$tmp" ] || rm -f -- "$tmp"' EXIT`,
+    // A signal (a hard abort reaches the session's processes) must still clean up: dash runs no EXIT trap on one.
+    `trap 'exit 129' HUP INT TERM PIPE`,
     `if [ "$want" = absent ]; then [ ! -e "$f" ] || exit ${EXIT.changed}; else cur=$(sha256sum < "$f") || exit ${EXIT.failed}; [ "\${cur%% *}" = "$want" ] || exit ${EXIT.changed}; fi`,
   ];
   if (!s.sudo) lines.push(`[ "$want" = absent ] || [ "$(stat -c %u -- "$f")" = "$(id -u)" ] || exit ${EXIT.owner}`);

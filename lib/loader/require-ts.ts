@@ -10,7 +10,9 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { libDir } from '../util/lib-dir.js';
 
 interface ModuleInternals {
   _extensions: Record<string, (m: { _compile(code: string, file: string): void }, file: string) => void>;
@@ -75,8 +77,9 @@ function install(): void {
   installed = true;
   const M = Module as unknown as ModuleInternals;
   M._extensions['.ts'] = (mod, file) => mod._compile(compile(file), file);
-  const fabtsEntry = fileURLToPath(new URL('../index.js', import.meta.url));
-  const hostsEntry = fileURLToPath(new URL('../model/host-set-api.js', import.meta.url));
+  // The same files `fab` itself runs (libDir), so a fabfile's `task` and `hostSet` are fab's own instances.
+  const fabtsEntry = join(libDir(), 'index.js');
+  const hostsEntry = join(libDir(), 'model', 'host-set-api.js');
   const resolve = M._resolveFilename;
   M._resolveFilename = function (request, parent, ...rest) {
     if (request === 'fabts') return fabtsEntry;

@@ -114,9 +114,11 @@ export function validateArgDefaults(file: string, task: string, args: ArgSpecs |
           : spec.kind === 'list'
             ? '["a", "b"]'
             : JSON.stringify(spec.choices?.[0] ?? 'text');
+    const given = show(spec.defaultValue);
+    const kind = typeof spec.defaultValue === 'string' ? 'string' : typeof spec.defaultValue;
     throw new UsageError(
-      `${file}: task ${task}: argument "${name}" is declared ${spec.kind} but its default is ${show(spec.defaultValue)}`,
-      `make the default ${want}, e.g. { default: ${example} }, or declare the argument as arg.${typeof spec.defaultValue === 'string' ? 'string' : typeof spec.defaultValue}()`,
+      `${file}: task ${task}: argument "${name}" is declared ${spec.kind} but its default is ${given}`,
+      `make the default ${want}, e.g. { default: ${example} }, or declare the argument as arg.${kind}()`,
     );
   }
 }

@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as art from '../commands/artifact.js';
 import * as rel from '../commands/release.js';
+import { join } from '../commands/quote.js';
 import { DeployError, UsageError } from '../errors.js';
 import type { Host } from '../run/host.js';
 
@@ -221,16 +222,25 @@ async function restart(ctx: Host, s: AppSettings): Promise<void> {
  * Nothing happens when it is current already, unless its files were just replaced.
  */
 async function activate(ctx: Host, s: AppSettings, version: string, replaced: boolean): Promise<boolean> {
-  const target = rel.releaseLayout(s.root).linkTarget(version);
-  const current = await readlink(ctx, `${s.root}/current`);
+  const l = rel.releaseLayout(s.root);
+  const target = l.linkTarget(version);
+  const { current, pending } = await readCurrent(ctx, l);
   const same = releaseOf(s, current) === version;
-  if (same && !replaced) return false;
+  // Pending: an earlier run switched `current` here but never finished the restart, so the old release may still run.
+  if (same && !replaced && !pending) return false;
   const previous = current && !same ? current : await readlink(ctx, `${s.root}/previous`);
   if (current && !same) await switchLink(ctx, s, 'previous', current);
-  await switchLink(ctx, s, 'current', target);
+  await ctx.run(rel.switchCurrent(l, target)).quiet();
   await restart(ctx, s);
   await cleanup(ctx, s, [target, previous]);
   return true;
+}
+
+/** `current`'s target, and whether the restart after its switch is still pending (one command). */
+async function readCurrent(ctx: Host, l: rel.ReleaseLayout): Promise<{ current: string; pending: boolean }> {
+  const lines = (await ctx.run(rel.readCurrent(l)).quiet().probe()).lines();
+  const pending = lines.includes(rel.RESTART_PENDING_SAID);
+  return { current: lines.find((x) => x !== rel.RESTART_PENDING_SAID)?.trim() ?? '', pending };
 }
 
 /**
@@ -240,7 +250,11 @@ async function activate(ctx: Host, s: AppSettings, version: string, replaced: bo
  */
 async function cleanup(ctx: Host, s: AppSettings, links: string[]): Promise<void> {
   const l = rel.releaseLayout(s.root);
-  const byAge = (await ctx.run(rel.listNewestFirst(l)).quiet().probe()).lines();
+  // The restart is done: the pending mark goes with the listing (no round trip of its own); a dry run only lists.
+  const list = ctx.dryRun
+    ? ctx.run(rel.listNewestFirst(l)).quiet().probe()
+    : ctx.run(join([rel.restartDone(l), rel.listNewestFirst(l)], ' && ')).quiet();
+  const byAge = (await list).lines();
   const old = rel.releasesToPrune(byAge, new Set(links.filter(Boolean).map((link) => releaseOf(s, link))), s.keep);
   if (old.length) await ctx.run(rel.removeReleases(l, old)).quiet();
 }
@@ -358,8 +372,10 @@ export async function rollbackRelease(ctx: Host, to?: string): Promise<string> {
   }
   if (!prev) throw new DeployError(ctx.host.name, 'no-release', `no previous release to roll back to in ${s.root}`);
   const current = await readlink(ctx, `${s.root}/current`);
-  await switchLink(ctx, s, 'current', prev);
+  const l = rel.releaseLayout(s.root);
+  await ctx.run(rel.switchCurrent(l, prev)).quiet();
   if (current) await switchLink(ctx, s, 'previous', current);
   await restart(ctx, s);
+  await ctx.run(rel.restartDone(l)).quiet();
   return releaseOf(s, prev);
 }

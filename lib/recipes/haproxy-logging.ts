@@ -8,7 +8,8 @@ import type { Host } from '../run/host.js';
  * raised (seed 002: imuxsock dropped messages under load), and a logrotate entry that signals
  * rsyslog to reopen the file. Each file is validated before it replaces the old one (rsyslogd -N1,
  * logrotate -d); rsyslog is restarted only when something changed (a reload does not apply the
- * rate limits; Debian's haproxy package ships 49-haproxy.conf, ours sorts first). Settings: haproxyLogFile (/var/log/haproxy.log), rsyslogConf (/etc/rsyslog.conf),
+ * rate limits; Debian's haproxy package ships 49-haproxy.conf, ours sorts first). Settings:
+ * haproxyLogFile (/var/log/haproxy.log), rsyslogConf (/etc/rsyslog.conf),
  * rsyslogDropIn (/etc/rsyslog.d/10-haproxy.conf), logrotateConf (/etc/logrotate.d/haproxy),
  * rsyslogPidFile (/run/rsyslogd.pid), rsyslogRestart (systemctl restart rsyslog),
  * rsyslogRateLimitInterval (2), rsyslogRateLimitBurst (25000), haproxyLogRotate (7, weekly).
@@ -62,10 +63,8 @@ const IMUXSOCK = /^[ \t]*module\(load="imuxsock"[^)]*\).*$/m;
  */
 export function withRateLimits(conf: string, l: LoggingSettings): string {
   if (!IMUXSOCK.test(conf)) return setBlock(conf, 'haproxy rate limits', rateLimitBlock(l)).text;
-  return conf.replace(
-    IMUXSOCK,
-    `module(load="imuxsock" SysSock.RateLimit.Interval="${l.interval}" SysSock.RateLimit.Burst="${l.burst}") # fabts haproxyLogging`,
-  );
+  const limits = `SysSock.RateLimit.Interval="${l.interval}" SysSock.RateLimit.Burst="${l.burst}"`;
+  return conf.replace(IMUXSOCK, `module(load="imuxsock" ${limits}) # fabts haproxyLogging`);
 }
 
 /** Pure: the logrotate entry; postrotate HUPs rsyslog (through its pid file) so it reopens the file. */
@@ -116,8 +115,7 @@ export async function haproxyLogging(ctx: Host): Promise<{ changed: boolean }> {
         `the rsyslog/logrotate files are in place (validated) but "${l.restart}" failed: ${r.stderr.trim()}`,
       );
   }
-  ctx.log(
-    `haproxy logging to ${l.logFile}: ${changed ? (ctx.dryRun ? 'would change' : 'updated, rsyslog restarted') : 'unchanged'}`,
-  );
+  const outcome = changed ? (ctx.dryRun ? 'would change' : 'updated, rsyslog restarted') : 'unchanged';
+  ctx.log(`haproxy logging to ${l.logFile}: ${outcome}`);
   return { changed };
 }

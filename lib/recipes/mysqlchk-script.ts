@@ -76,6 +76,7 @@ export interface MysqlListen {
 
 /** Pure: the seed's `listen` section: the first server primary, the others `backup`. */
 export function mysqlListenSection(l: MysqlListen): string {
+  const check = `check port ${l.checkPort} inter ${l.inter} rise ${l.rise} fall ${l.fall}`;
   return [
     `listen ${l.name}`,
     `    bind ${l.bind}`,
@@ -84,14 +85,12 @@ export function mysqlListenSection(l: MysqlListen): string {
     `    option httpchk GET /mysqlchk/?port=${l.mysqlPort}`,
     '    http-check expect status 200',
     '    balance roundrobin',
-    // a connection that finds db1 dying (refused, before the checks mark it DOWN) is retried, then sent to a live server
+    // a connection that finds db1 dying (refused, before the checks mark it DOWN) is retried, then sent to a
+    // live server
     '    retries 3',
     '    option redispatch 1',
     '    timeout client 30s',
     '    timeout server 30s',
-    ...l.servers.map(
-      (s, i) =>
-        `    server ${s.name} ${s.address}:${s.port} check port ${l.checkPort} inter ${l.inter} rise ${l.rise} fall ${l.fall}${i ? ' backup' : ''}`,
-    ),
+    ...l.servers.map((s, i) => `    server ${s.name} ${s.address}:${s.port} ${check}${i ? ' backup' : ''}`),
   ].join('\n');
 }

@@ -13,7 +13,8 @@ import { MYSQLCHK_PY, mysqlListenSection, mysqlchkUnit } from './mysqlchk-script
  * installMysqlchk: the check script, its 0600 login file, and the process (a systemd unit, or
  * without systemd a detached process with a pid file). Idempotent: unchanged files and a live
  * process change nothing. Settings: mysqlchkPort (31337), mysqlchkBind (0.0.0.0), mysqlchkDbHost
- * (127.0.0.1), mysqlchkLog (/var/log/fab-mysqlchk.log, without systemd), mysqlchkUser / mysqlchkPassword (default: mysqlUser / mysqlPassword).
+ * (127.0.0.1), mysqlchkLog (/var/log/fab-mysqlchk.log, without systemd), mysqlchkUser / mysqlchkPassword
+ * (default: mysqlUser / mysqlPassword).
  */
 const SCRIPT = '/usr/local/sbin/fab-mysqlchk';
 const CNF = '/etc/fab-mysqlchk/client.cnf';
@@ -87,31 +88,29 @@ export async function installMysqlchk(ctx: TaskContext): Promise<MysqlchkResult>
     ).ok;
     if (changed || !alive) {
       changed = true;
-      await ctx
-        .sudo(
-          sh`p=$(cat ${PID} 2>/dev/null) && kill "$p" 2>/dev/null; rm -f ${PID}; while kill -0 "$p" 2>/dev/null; do sleep 0.1; done; setsid ${raw(cmd)} --pidfile ${PID} </dev/null >>${s.string('mysqlchkLog', '/var/log/fab-mysqlchk.log')} 2>&1 &`,
-        )
-        .quiet();
+      const log = s.string('mysqlchkLog', '/var/log/fab-mysqlchk.log');
+      const stop = sh`p=$(cat ${PID} 2>/dev/null) && kill "$p" 2>/dev/null; rm -f ${PID}`;
+      const gone = sh`while kill -0 "$p" 2>/dev/null; do sleep 0.1; done`;
+      await ctx.sudo(sh`${stop}; ${gone}; setsid ${raw(cmd)} --pidfile ${PID} </dev/null >>${log} 2>&1 &`).quiet();
     }
   }
+  // any HTTP answer (an error status too) means the check listens
+  const get = 'import sys,urllib.request as u\ntry: u.urlopen(sys.argv[1], timeout=3)\nexcept u.HTTPError: pass';
   await waitUntil(
     ctx,
     `mysqlchk on ${url}`,
     async () =>
       (
         await ctx
-          .run(
-            sh`python3 -c ${'import sys,urllib.request as u\ntry: u.urlopen(sys.argv[1], timeout=3)\nexcept u.HTTPError: pass'} ${url}`,
-          )
+          .run(sh`python3 -c ${get} ${url}`)
           .quiet()
           .nothrow()
           .probe()
       ).ok,
     15_000,
   );
-  ctx.log(
-    `mysqlchk ${changed ? (ctx.dryRun ? 'would be installed/restarted' : 'installed and running') : 'unchanged and running'}: ${url}`,
-  );
+  const done = ctx.dryRun ? 'would be installed/restarted' : 'installed and running';
+  ctx.log(`mysqlchk ${changed ? done : 'unchanged and running'}: ${url}`);
   return { changed, running: true, url };
 }
 
@@ -158,8 +157,7 @@ export async function haproxyMysql(ctx: TaskContext): Promise<EditResult> {
         `${conf} was updated (valid) but the reload failed: ${reload.stderr.trim()}`,
       );
   }
-  ctx.log(
-    `haproxy listen mysql ${r.changed ? (ctx.dryRun ? 'would change' : 'written and reloaded') : 'unchanged'} (${hosts.map((h) => h.name).join(', ')})`,
-  );
+  const outcome = r.changed ? (ctx.dryRun ? 'would change' : 'written and reloaded') : 'unchanged';
+  ctx.log(`haproxy listen mysql ${outcome} (${hosts.map((h) => h.name).join(', ')})`);
   return r;
 }

@@ -1,6 +1,8 @@
 import {
+  LOADED,
   processAlive,
   RELOAD_EXIT,
+  reloadUnlessLoaded as reloadIfStale,
   reloadAndWait,
   reloadScript,
   restoreBackup,
@@ -97,8 +99,24 @@ export async function setNginxBackend(
     if (!s.validate) await testAfterWrite(ctx, s, edit);
     await reloadNginx(ctx, s); // also checks the master still answers
     await checkHealth(ctx, s);
-  } else await checkNginx(ctx, s);
+  } else if (!ctx.dryRun) await reloadUnlessLoaded(ctx, s, edit.path);
+  else await checkNginx(ctx, s);
   return edit;
+}
+
+/**
+ * The conf already says so: nginx still may not (a run stopped between the write and the reload, e.g. by a second
+ * Ctrl-C, would otherwise leave a resumed drain sending requests to the host it deploys). Reloads only then.
+ */
+async function reloadUnlessLoaded(ctx: Host, s: NginxSettings, path: string): Promise<void> {
+  const r = await asRoot(ctx, s, reloadIfStale(s.pidFile, path, s.reload, polls(s)))
+    .quiet()
+    .nothrow();
+  if (r.code !== 0 || !r.stdout.split('\n').includes(LOADED)) {
+    if (r.code === 0) ctx.warn(`nginx had not loaded ${path} since it was last written: reloaded it`);
+    reloadOutcome(ctx, s, r);
+  }
+  await checkHealth(ctx, s);
 }
 
 const polls = (s: NginxSettings) => s.reloadTimeoutMs / 100;

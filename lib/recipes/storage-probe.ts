@@ -39,16 +39,42 @@ export const PVS_PROBE: ShellCommand = sh`pvs --noheadings --separator '|' -o pv
 export const toolsProbe = (fs: 'xfs' | 'ext4'): ShellCommand =>
   sh`for c in mdadm pvcreate ${fs === 'xfs' ? 'mkfs.xfs' : 'mkfs.ext4'}; do command -v $c >/dev/null || echo $c; done`;
 
-/** blkid and lsblk for each device, in one round trip: `@dev PATH`, `@exists`, blkid lines, `@lsblk NAME TYPE MOUNT`. */
+/** What deviceProbe prints for the device in $d. */
+const DEVICE_FACTS = join(
+  [
+    sh`echo "@dev $d"`,
+    sh`[ -b "$d" ] || continue`,
+    sh`echo "@exists"`,
+    sh`blkid -p -o export -- "$d" 2>/dev/null`,
+    sh`lsblk -nr -o NAME,TYPE,MOUNTPOINT -- "$d" | sed 's/^/@lsblk /'`,
+  ],
+  '; ',
+);
+
+/**
+ * blkid and lsblk for each device, in one round trip: `@dev PATH`, `@exists`, blkid lines,
+ * `@lsblk NAME TYPE MOUNT`.
+ */
 export const deviceProbe = (devices: readonly string[]): ShellCommand =>
-  sh`for d in ${devices}; do echo "@dev $d"; [ -b "$d" ] || continue; echo "@exists"; blkid -p -o export -- "$d" 2>/dev/null; lsblk -nr -o NAME,TYPE,MOUNTPOINT -- "$d" | sed 's/^/@lsblk /'; done`;
+  sh`for d in ${devices}; do ${DEVICE_FACTS}; done`;
+
+/** A section of firstProbe: the `@@name` line, then what the probe prints. */
+const section = (name: string, probe: ShellCommand): ShellCommand => sh`echo @@${name}; ${probe}`;
 
 /**
  * The first probes in one root shell (on a slow host every sudo costs): tools, pvs, mdstat, then the devices,
  * each section after an `@@name` line. splitFirstProbe gives each section back.
  */
 export const firstProbe = (fs: 'xfs' | 'ext4', devices: readonly string[]): ShellCommand =>
-  sh`echo @@tools; ${toolsProbe(fs)}; echo @@pvs; ${PVS_PROBE}; echo @@mdstat; ${MDSTAT_PROBE}; echo @@devices; ${deviceProbe(devices)}`;
+  join(
+    [
+      section('tools', toolsProbe(fs)),
+      section('pvs', PVS_PROBE),
+      section('mdstat', MDSTAT_PROBE),
+      section('devices', deviceProbe(devices)),
+    ],
+    '; ',
+  );
 
 export function splitFirstProbe(text: string): { tools: string; pvs: string; mdstat: string; devices: string } {
   const out = { tools: '', pvs: '', mdstat: '', devices: '' };

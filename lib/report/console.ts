@@ -92,12 +92,10 @@ export function consoleSink(opts: {
         );
       case 'output':
         return line(e.stream, e.host, `${e.stream === 'stdout' ? 'out' : c.yellow('err')}: ${shown(e.line)}`);
-      case 'transfer':
-        return line(
-          'running',
-          e.host,
-          `${e.direction}: ${e.direction === 'put' ? `${e.local} -> ${e.remote}` : `${e.remote} -> ${e.local}`} (${e.bytes} bytes)`,
-        );
+      case 'transfer': {
+        const route = e.direction === 'put' ? `${e.local} -> ${e.remote}` : `${e.remote} -> ${e.local}`;
+        return line('running', e.host, `${e.direction}: ${route} (${e.bytes} bytes)`);
+      }
       case 'transfer.progress': {
         // Only on a terminal, for transfers past their first second, once a second per file.
         const key = `${e.host}\0${e.remote}`;
@@ -121,12 +119,13 @@ export function consoleSink(opts: {
         );
       case 'run.end':
         return summary(e.hosts, e.ok, e.ms);
-      case 'rolling.start':
-        return line(
-          'status',
-          undefined,
-          `Rolling run ${e.id}${e.resumed ? ' (resumed)' : ''}${e.dryRun ? ' (dry run: nothing is changed)' : ''}: batches ${e.batches.map((b) => `[${b.join(' ')}]`).join(' ')}; hosts allowed to fail: ${e.maxFailures}${e.skipped.length ? `; already done: ${e.skipped.join(' ')}` : ''}`,
-        );
+      case 'rolling.start': {
+        const marks = `${e.resumed ? ' (resumed)' : ''}${e.dryRun ? ' (dry run: nothing is changed)' : ''}`;
+        const batches = e.batches.map((b) => `[${b.join(' ')}]`).join(' ');
+        const done = e.skipped.length ? `; already done: ${e.skipped.join(' ')}` : '';
+        const text = `Rolling run ${e.id}${marks}: batches ${batches}; hosts allowed to fail: ${e.maxFailures}${done}`;
+        return line('status', undefined, text);
+      }
       case 'rolling.batch':
         return line('status', undefined, `Batch ${e.index}: ${e.hosts.join(', ')}`);
       case 'rolling.host':
@@ -152,9 +151,8 @@ export function consoleSink(opts: {
 
   function rollingReport(id: string, outcome: string, hosts: RollingHostReport[], resume?: string, dryRun?: boolean) {
     const w = Math.max(...hosts.map((h) => h.host.length));
-    write(
-      `\nRolling run ${id}${dryRun ? ' (dry run)' : ''}: ${outcome === 'complete' ? c.green(outcome) : c.red(outcome)}\n`,
-    );
+    const shownOutcome = outcome === 'complete' ? c.green(outcome) : c.red(outcome);
+    write(`\nRolling run ${id}${dryRun ? ' (dry run)' : ''}: ${shownOutcome}\n`);
     for (const h of hosts) {
       const state =
         h.state === 'failed' ? c.red(`failed at ${h.step}`) : h.state === 'done' ? c.green('done') : h.state;

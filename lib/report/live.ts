@@ -41,7 +41,9 @@ export class LiveRolling {
     switch (e.type) {
       case 'rolling.start':
         this.started = now;
-        this.title = `Rolling run ${e.id}${e.resumed ? ' (resumed)' : ''}, ${e.batches.length} batch(es), hosts allowed to fail: ${e.maxFailures}`;
+        this.title =
+          `Rolling run ${e.id}${e.resumed ? ' (resumed)' : ''}, ${e.batches.length} batch(es), ` +
+          `hosts allowed to fail: ${e.maxFailures}`;
         for (const h of e.skipped) this.rows.set(h, { state: 'done', since: now, attempts: 0, note: 'done earlier' });
         for (const b of e.batches)
           for (const h of b) this.rows.set(h, { state: 'untouched', since: now, attempts: 0, note: '' });
@@ -106,7 +108,9 @@ export class LiveRolling {
       `${this.title}  ${((now - this.started) / 1000).toFixed(1)}s  ${this.batch}`,
       ...[...this.rows].map(([h, r]) => {
         const busy = !['untouched', 'done', 'failed'].includes(r.state);
-        return `  ${h.padEnd(w)}  ${r.state.padEnd(12)} ${busy ? `${((now - r.since) / 1000).toFixed(1)}s`.padStart(6) : '      '}  ${[r.release ? `release ${r.release}` : '', r.note].filter(Boolean).join('  ')}`;
+        const elapsed = busy ? `${((now - r.since) / 1000).toFixed(1)}s`.padStart(6) : '      ';
+        const notes = [r.release ? `release ${r.release}` : '', r.note].filter(Boolean).join('  ');
+        return `  ${h.padEnd(w)}  ${r.state.padEnd(12)} ${elapsed}  ${notes}`;
       }),
     ].map((l) => (l.length > cols - 1 ? `${l.slice(0, cols - 2)}…` : l));
     this.out(`${lines.join('\n')}\n`);

@@ -146,6 +146,8 @@ export async function runCommand(
   const timeoutMs = opts.timeout ?? cfg.commandTimeoutMs;
   const timer = timeoutMs ? setTimeout(() => ((timedOut = true), stop()), timeoutMs) : undefined;
   cfg.signal.addEventListener('abort', stop);
+  // Aborted while the command was starting (its channel opening): the listener came too late to hear it.
+  if (cfg.signal.aborted) stop();
   let result;
   try {
     result = await Promise.race([proc.done, gaveUp]);

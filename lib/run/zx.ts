@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import type * as ZxCore from 'zx/core';
 import { Secret } from '../commands/quote.js';
+import { secretProblem, secretReads, secretStdin } from '../commands/secret-input.js';
 import { UsageError } from '../errors.js';
 import { als, currentFrame, scopeFor, type Frame } from './als.js';
 import { HostContext, runtimeOf } from './host-context.js';
@@ -53,43 +54,62 @@ export function zxOptionsFor(frame: Frame): ZxOptions {
   };
 }
 
-let secretCount = 0;
-
 /**
- * A `secret()` never reaches a command line `ps` shows: it becomes `"$FAB_SECRET_n"` in the command and
- * its value goes in the environment; the value is masked in every event (output that echoes it too).
+ * A `secret()` never reaches a command line `ps` shows, nor the environment: as for run() it becomes
+ * `"$FAB_SECRET_n"`, the command starts by reading it from its stdin (commands/secret-input.ts), and the value is
+ * masked in every event (output that echoes it too). Other values are quoted by zx.
  */
-function hideSecrets(core: typeof ZxCore, frame: Frame, pieces: TemplateStringsArray, args: unknown[]) {
-  const env: Record<string, string> = {};
-  const word = (v: unknown): string | undefined => {
-    if (!(v instanceof Secret)) return undefined;
-    const name = `FAB_SECRET_${++secretCount}`;
-    env[name] = v.reveal();
-    frame.ctx.events.addSecret(v.reveal());
-    return `"$${name}"`;
-  };
+function hideSecrets(core: typeof ZxCore, pieces: TemplateStringsArray, args: unknown[]) {
+  const secrets = new Set<Secret>();
+  const shown = (v: unknown): string => (v instanceof Secret ? '***' : core.quote(String(v)));
+  const word = (v: unknown): string => (v instanceof Secret ? (secrets.add(v), `"$${v.name}"`) : core.quote(String(v)));
   const cooked = [pieces[0]!];
+  let display = pieces[0]!;
   const kept: unknown[] = [];
   args.forEach((a, i) => {
     const list = Array.isArray(a) ? (a as unknown[]) : [a];
-    const inline = list.some((v) => v instanceof Secret)
-      ? list.map((v) => word(v) ?? core.quote(String(v))).join(' ')
-      : undefined;
-    if (inline === undefined) {
+    display += list.map(shown).join(' ') + pieces[i + 1]!;
+    if (!list.some((v) => v instanceof Secret)) {
       kept.push(a);
       cooked.push(pieces[i + 1]!);
-    } else cooked[cooked.length - 1] += inline + pieces[i + 1]!;
+    } else cooked[cooked.length - 1] += list.map(word).join(' ') + pieces[i + 1]!;
   });
+  const input = [...secrets];
+  if (input.length) cooked[0] = secretReads(input) + cooked[0]!;
   const template = Object.assign([...cooked], { raw: [...cooked] }) as unknown as TemplateStringsArray;
-  return { pieces: template, args: kept, env };
+  return { pieces: template, args: kept, input, display };
+}
+
+/** The secrets' stdin lines go before the command's own input: in front of `input`, or first on its stdin pipe. */
+function withSecretLines(opts: ZxOptions, shown: { input: Secret[]; display: string }): ZxOptions {
+  if (!shown.input.length) return opts;
+  const bad = secretProblem(shown, { pty: false });
+  if (bad) throw new UsageError(bad.message, bad.fix);
+  const lines = secretStdin(shown);
+  const stdin = Array.isArray(opts.stdio) ? opts.stdio[0] : opts.stdio;
+  const pipeless = stdin !== undefined && stdin !== 'pipe';
+  const { input } = opts;
+  if (!pipeless && input === undefined) return opts;
+  if (!pipeless && (typeof input === 'string' || Buffer.isBuffer(input)))
+    return { ...opts, input: Buffer.concat([Buffer.from(lines), Buffer.from(input)]) };
+  const what = pipeless ? `"${String(stdin)}"` : 'a stream';
+  throw new UsageError(
+    `$\`${shown.display}\`: a secret() reaches the command on its stdin, which here is ${what}`,
+    "pass the command's input as a string or Buffer (input: ...), or the value in a 0600 file",
+  );
 }
 
 function command(frame: Frame, extra: ZxOptions, pieces: TemplateStringsArray, args: unknown[]): ProcessPromise {
   const core = loadZx();
-  const base = { ...zxOptionsFor(frame), ...extra };
-  const hidden = hideSecrets(core, frame, pieces, args);
-  const opts = { ...base, env: { ...base.env, ...hidden.env } };
-  if (!frame.ctx.dryRun) return core.$(opts)(hidden.pieces, ...hidden.args);
+  const hidden = hideSecrets(core, pieces, args);
+  const opts = withSecretLines({ ...zxOptionsFor(frame), ...extra }, hidden);
+  for (const s of hidden.input) frame.ctx.events.addSecret(s.reveal());
+  if (!frame.ctx.dryRun) {
+    const p = core.$(opts)(hidden.pieces, ...hidden.args);
+    // zx spawns at once and leaves stdin open for the caller: the lines go first.
+    if (hidden.input.length && opts.input === undefined) p.stdin.write(secretStdin(hidden));
+    return p;
+  }
   // --dry-run: show the command as `would local:` and run nothing (a no-op keeps zx's return type).
   const shown = core.$({ ...opts, halt: true })(hidden.pieces, ...hidden.args);
   const { events } = frame.ctx;

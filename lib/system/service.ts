@@ -65,9 +65,9 @@ export function serviceCommand(
   if (action === 'status') return raw(`${pid} && alive "$p"`, `(is the pid in ${def.pidFile} alive?)`);
   if (action === 'stop') {
     // TERM, then wait up to 60 s for the process to go (a database flushing its buffers takes a while)
+    const wait = 'i=0; while alive "$p"; do i=$((i+1)); [ $i -gt 600 ] && exit 1; sleep 0.1; done';
     return raw(
-      `${pid} || exit 0; kill -TERM "$p" 2>/dev/null || exit 0; ` +
-        'i=0; while alive "$p"; do i=$((i+1)); [ $i -gt 600 ] && exit 1; sleep 0.1; done',
+      `${pid} || exit 0; kill -TERM "$p" 2>/dev/null || exit 0; ${wait}`,
       `(stop the pid in ${def.pidFile} and wait until it is gone)`,
     );
   }
@@ -76,9 +76,10 @@ export function serviceCommand(
 
 function need(ctx: Host, def: ServiceDef, action: string, cmd: ShellCommand | undefined): ShellCommand {
   if (cmd) return cmd;
+  const setting = `${def.name}${action[0]!.toUpperCase()}${action.slice(1)}`;
   throw new ServiceError(
     ctx.host.name,
-    `service ${def.name}: no systemd here and no way to ${action} it; set ${def.name}${action[0]!.toUpperCase()}${action.slice(1)}` +
+    `service ${def.name}: no systemd here and no way to ${action} it; set ${setting}` +
       `${action === 'start' ? '' : ` or ${def.name}PidFile`} in the host settings`,
   );
 }

@@ -7,7 +7,7 @@ import type { RunConfig } from '../run/runner.js';
 import { ROOT_SCOPE } from '../run/scope.js';
 import { shellFor, type BoundShell } from '../run/zx.js';
 import type { GetOptions } from '../run/host.js';
-import { checkGetTemplate } from '../run/transfers.js';
+import { checkGetTemplate } from '../run/get-file.js';
 import { FILE_HELPERS, type FileHelpers } from './file-helpers.js';
 import type { ArgSpecs, ArgsOf } from '../model/args.js';
 
@@ -83,7 +83,10 @@ export class TaskContext extends HostContext {
     return this.#rt.execute(t, target, args);
   }
 
-  /** Run fn with a context for another host (pooled connection, same run): `await ctx.on(web1, (w) => w.run('uptime'))`. */
+  /**
+   * Run fn with a context for another host (pooled connection, same run):
+   * `await ctx.on(web1, (w) => w.run('uptime'))`.
+   */
   on<T>(host: HostTarget, fn: (ctx: TaskContext) => T): T {
     const other = this.#rt.contextFor(host);
     return als.run({ ctx: other, scope: ROOT_SCOPE }, () => fn(other));
@@ -94,7 +97,10 @@ export class TaskContext extends HostContext {
     return this.#rt.resolveTarget(target);
   }
 
-  /** As HostContext.get, but refuses a local path without `{host}` when several hosts run (they would overwrite each other). */
+  /**
+   * As HostContext.get, but refuses a local path without `{host}` when several hosts run (they would overwrite
+   * each other).
+   */
   override get(
     remotePath: string,
     localPath?: string,

@@ -31,7 +31,9 @@ export async function openSsh(
 ): Promise<SshConnection> {
   if (ep.certificateFiles.length) {
     const cert = ep.certificateFiles[0];
-    const why = `CertificateFile ${cert} (ssh_config): the embedded ssh2 transport cannot log in with OpenSSH user certificates`;
+    const why =
+      `CertificateFile ${cert} (ssh_config): ` +
+      'the embedded ssh2 transport cannot log in with OpenSSH user certificates';
     const fix = 'use the openssh transport (the system ssh client), or remove CertificateFile for this host';
     throw new ConnectError(ep.name, describeEndpoint(ep), `${why} (fix: ${fix})`, 'config');
   }
@@ -99,7 +101,8 @@ export async function openSsh(
       const status = proxy.exitStatus();
       // The proxy's exit is the real cause of a broken pipe or a lost handshake.
       if (status && kind === 'other') why = 'the ProxyCommand ended before the SSH handshake';
-      why += `; ProxyCommand ${ep.proxyCommand} ${[status ?? 'still running', proxy.stderrTail()].filter(Boolean).join(': ')}`;
+      const ending = [status ?? 'still running', proxy.stderrTail()].filter(Boolean).join(': ');
+      why += `; ProxyCommand ${ep.proxyCommand} ${ending}`;
     }
     throw new ConnectError(ep.name, describeEndpoint(ep), why, kind);
   }

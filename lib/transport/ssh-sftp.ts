@@ -1,6 +1,6 @@
 import { stat as localStat } from 'node:fs/promises';
 import type { SFTPWrapper, Stats } from 'ssh2';
-import { TransferError } from '../errors.js';
+import { InterruptedError, TransferError } from '../errors.js';
 import type { FileStat, GetFileOptions, PutFileOptions } from './types.js';
 
 /**
@@ -17,6 +17,9 @@ const NO_SUCH_FILE = 2;
  */
 const WINDOW = { concurrency: 16, chunkSize: 256 * 1024 - 2048 } as const;
 
+/** After Ctrl-C, how long a copy has to settle (close its local file) once its SFTP session is ended. */
+const STOP_WAIT_MS = 3000;
+
 const stepOf = (p: (done: number, total: number) => void) => (done: number, _chunk: number, total: number) =>
   p(done, total);
 
@@ -31,9 +34,8 @@ export async function sftpPut(
     ...(opts.mode === undefined ? {} : { mode: opts.mode }),
     ...(opts.onProgress ? { step: stepOf(opts.onProgress) } : {}),
   };
-  await new Promise<void>((res, rej) =>
-    sftp.fastPut(localPath, remotePath, o, (e) => (e ? rej(sftpError(e, remotePath)) : res())),
-  );
+  await stoppable(sftp, remotePath, opts.signal, (done) => sftp.fastPut(localPath, remotePath, o, done));
+  if (opts.signal?.aborted) throw new InterruptedError();
   if (opts.mode !== undefined)
     await new Promise<void>((res, rej) => sftp.chmod(remotePath, opts.mode!, (e) => (e ? rej(e) : res())));
   return (await localStat(localPath)).size;
@@ -52,9 +54,7 @@ export async function sftpGet(
       (s) => s?.size,
       () => undefined, // the copy's own error says why
     ),
-    new Promise<void>((res, rej) =>
-      sftp.fastGet(remotePath, localPath, o, (e) => (e ? rej(sftpError(e, remotePath)) : res())),
-    ),
+    stoppable(sftp, remotePath, opts.signal, (done) => sftp.fastGet(remotePath, localPath, o, done)),
   ]);
   const bytes = (await localStat(localPath)).size;
   if (size !== undefined && bytes !== size) {
@@ -62,6 +62,36 @@ export async function sftpGet(
     throw new TransferError(remotePath, detail);
   }
   return bytes;
+}
+
+/**
+ * One fastPut/fastGet that Ctrl-C stops: ssh2 takes no signal for them, so `signal` ends the SFTP session (the
+ * copy's pending requests fail) and the copy rejects with InterruptedError once its callback has come (it has
+ * then closed its local file, which the caller may remove), or after STOP_WAIT_MS. The next transfer opens a new
+ * session (SshTransport drops a closed one).
+ */
+function stoppable(
+  sftp: SFTPWrapper,
+  remotePath: string,
+  signal: AbortSignal | undefined,
+  copy: (done: (e?: Error | null) => void) => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new InterruptedError());
+    let stopped = false;
+    const onAbort = (): void => {
+      stopped = true;
+      sftp.end();
+      setTimeout(() => reject(new InterruptedError()), STOP_WAIT_MS).unref();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    copy((e) => {
+      signal?.removeEventListener('abort', onAbort);
+      if (stopped) reject(new InterruptedError());
+      else if (e) reject(sftpError(e, remotePath));
+      else resolve();
+    });
+  });
 }
 
 /** undefined when there is no such file. */

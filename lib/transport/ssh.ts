@@ -199,17 +199,30 @@ export class SshTransport implements Transport {
     return this.sftpSession;
   }
 
-  private async rawPut(localPath: string, remotePath: string, opts: PutFileOptions = {}): Promise<number> {
-    return sftpPut(await this.sftp(), localPath, remotePath, opts);
+  /** A copy stopped by Ctrl-C ends its SFTP session (ssh-sftp.ts; a no-op if ended): the next one opens another. */
+  private async overSftp<T>(signal: AbortSignal | undefined, copy: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
+    const sftp = await this.sftp();
+    try {
+      return await copy(sftp);
+    } finally {
+      if (signal?.aborted) {
+        sftp.end();
+        this.sftpSession = undefined;
+      }
+    }
   }
 
-  /** A plain readable file comes over `cat` (ssh-get.ts), anything else over SFTP; either way into a temp file first. */
+  private rawPut(localPath: string, remotePath: string, opts: PutFileOptions = {}): Promise<number> {
+    return this.overSftp(opts.signal, (sftp) => sftpPut(sftp, localPath, remotePath, opts));
+  }
+
+  /** A plain readable file comes over `cat` (ssh-get.ts), anything else over SFTP; either way via a temp file. */
   private rawGet(remotePath: string, localPath: string, opts: GetFileOptions = {}): Promise<number> {
     return intoLocalFile(
       localPath,
       async (tmp) =>
         (await catGet(this.client, remotePath, tmp, opts.onProgress, opts.signal)) ??
-        (await sftpGet(await this.sftp(), remotePath, tmp, opts)),
+        (await this.overSftp(opts.signal, (sftp) => sftpGet(sftp, remotePath, tmp, opts))),
     );
   }
 

@@ -38,7 +38,10 @@ export type Progress = (done: number, total: number) => void;
 export interface PutFileOptions {
   mode?: number;
   onProgress?: Progress;
-  /** putStream: stops the upload (Ctrl-C); it rejects, the host keeps no temp file and the old target. */
+  /**
+   * Stops the upload (Ctrl-C) with InterruptedError. putStream: the host keeps no temp file and the old target;
+   * put (SFTP, which writes in place): the target may be left part-written.
+   */
   signal?: AbortSignal;
 }
 

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as hs from '../../lib/commands/haproxy-socket.js';
 import * as ng from '../../lib/commands/nginx.js';
 import { sh, type ShellCommand } from '../../lib/commands/quote.js';
+import { fakeMaster } from '../helpers/fake-nginx.js';
 
 // Input -> the exact command line sent to the host, and what the operator is shown of it.
 const GOLDEN: [string, ShellCommand, string, string?][] = [
@@ -176,21 +177,6 @@ describe('haproxy drainThenMaint in a real shell, with a fake socat answering fr
     expect(r.said).toEqual([DRAIN, 'show stat']);
   });
 });
-
-/** An nginx-like master: two workers; on HUP two new ones, the old ones killed (or, stuck, left running). */
-function fakeMaster(dir: string, stuck: boolean): { pid: number; pidFile: string; stop(): void } {
-  const script = [
-    'spawn() { sleep 60 & a=$!; sleep 60 & b=$!; }',
-    `trap 'o="$a $b"; spawn; ${stuck ? ':' : 'kill $o'}' HUP`,
-    "trap 'kill $a $b; exit 0' TERM",
-    'spawn',
-    'while :; do wait; done',
-  ].join('\n');
-  const child = spawn('sh', ['-c', script], { stdio: 'ignore' });
-  const pidFile = join(dir, `nginx ${stuck ? 'stuck' : 'ok'}.pid`);
-  writeFileSync(pidFile, `${child.pid}\n`);
-  return { pid: child.pid!, pidFile, stop: () => void child.kill('SIGTERM') };
-}
 
 describe('nginx reloadAndWait in a real shell, against an nginx-like master', () => {
   const dir = mkdtempSync(join(tmpdir(), "fab-nginx '"));

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -157,6 +157,24 @@ describe('commit script', () => {
       'old\n',
     ]);
     expect(statSync(f).mode & 0o777).toBe(0o640);
+    rmSync(dir, { recursive: true });
+  });
+
+  it('stopped by a signal while it writes (a second Ctrl-C), leaves the file and no temp file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fab-commit-'));
+    const f = join(dir, 'app.conf');
+    writeFileSync(f, 'old\n');
+    const want = createHash('sha256').update('old\n').digest('hex');
+    const script = commitScript({ path: f, expectHash: undefined, sudo: false });
+    // Its own process group, as sshd gives a session: the signal goes to the group, as sshd's killpg does.
+    const child = spawn('sh', ['-c', script], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    const exited = new Promise((r) => child.on('exit', (code, sig) => r(code ?? sig)));
+    child.stdin.write(`${want}\nhalf of the new`); // stdin stays open: the script is inside its `cat > "$tmp"`
+    for (let i = 0; i < 200 && readdirSync(dir).length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(readdirSync(dir)).toHaveLength(2); // the temp file is there
+    process.kill(-child.pid!, 'SIGTERM');
+    expect(await exited).toBe(129);
+    expect([readFileSync(f, 'utf8'), readdirSync(dir)]).toEqual(['old\n', ['app.conf']]);
     rmSync(dir, { recursive: true });
   });
 });

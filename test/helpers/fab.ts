@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FabEvent } from '../../lib/report/events.js';
 import { testLabDir } from '../lab/shared.js';
@@ -62,15 +63,30 @@ export function fab(
 /** `fab -f test/fixtures/fabfiles lab ...` */
 export const fabLab = (args: string[], opts?: Parameters<typeof fab>[1]) => fab(['-f', FIXTURES, 'lab', ...args], opts);
 
-/** An `onStdout` for fab's options that sends SIGINT `times` times once the first progress event shows (--json). */
-export function sigintAtFirstProgress(times: number) {
+/** An `onStdout` for fab's options: SIGINT `times` times once stdout so far passes `when`, then `then()`. */
+export function sigintWhen(when: (stdout: string) => boolean, times: number, then?: () => void) {
   let sent = false;
   return {
     sent: () => sent,
     onStdout: (out: string, kill: (sig: NodeJS.Signals) => void) => {
-      if (sent || !out.includes('"type":"transfer.progress"')) return;
+      if (sent || !when(out)) return;
       sent = true;
       for (let i = 0; i < times; i++) kill('SIGINT');
+      then?.();
     },
   };
+}
+
+/** sigintWhen the first progress event shows (--json). */
+export const sigintAtFirstProgress = (times: number, then?: () => void) =>
+  sigintWhen((out) => out.includes('"type":"transfer.progress"'), times, then);
+
+/**
+ * The hosts' temp folders (`/tmp/<prefix>*`) made since this call: the lab hosts' /tmp is this machine's, shared
+ * with other labs, whose folders come and go; one this run leaked stays.
+ */
+export function newRemoteTemps(prefix: string): () => string[] {
+  const list = () => readdirSync('/tmp').filter((n) => n.startsWith(prefix));
+  const before = new Set(list());
+  return () => list().filter((n) => !before.has(n));
 }

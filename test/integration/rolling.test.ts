@@ -56,7 +56,8 @@ async function restoreLbs(): Promise<void> {
 beforeAll(restoreLbs);
 afterAll(restoreLbs);
 
-describe('rollingDeploy on the lab (nginx + HAProxy in front of web1..web3)', () => {
+// Several tests run two deploys (52-55 s measured at load 10-12): 60 s would leave no margin on a loaded machine.
+describe('rollingDeploy on the lab (nginx + HAProxy in front of web1..web3)', { timeout: 150_000 }, () => {
   it('rolls v2 out host by host with zero failed requests through both LBs', async () => {
     const file = await build('v2');
     startLoads();
@@ -192,7 +193,9 @@ describe('rollingDeploy on the lab (nginx + HAProxy in front of web1..web3)', ()
   });
 
   it('a second Ctrl-C stops at once; the host in progress restarts from its drain on resume', async () => {
-    const file = await build('v7', { startDelayMs: 4000 });
+    // Only web1, which is gating at the second Ctrl-C, starts slowly: the resume deploys web2 and web3 too, and a
+    // 4 s start under the 5 s gate left them 0.1-0.5 s on a loaded machine (a full suite once ran out of it).
+    const file = await build('v7', { startDelayMs: 4000, startDelayOn: ['web1'] });
     let sent = 0;
     let secondAt = 0;
     const r = await roll(['--artifact', file], {

@@ -78,6 +78,8 @@ const CASES: Case[] = [
   },
   { name: 'sudo over the fab agent', args: ['--how', 'sudo'], env: agent, password: true, user: () => 'root' },
   { name: 'local()', args: ['--how', 'local'], user: () => userInfo().username, stdin: 'local in\n' },
+  { name: "zx's $", args: ['--how', 'zx'], user: () => userInfo().username },
+  { name: "zx's $ with input", args: ['--how', 'zx'], user: () => userInfo().username, stdin: 'zx in\n$HOME\n' },
 ];
 
 function openssh(): Record<string, string> {

@@ -12,24 +12,20 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from 'node:fs';
-import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InterruptedError, TransferError } from '../../lib/errors.js';
 import { catPut } from '../../lib/transport/ssh-put.js';
-import { openSsh } from '../../lib/transport/ssh-connect.js';
-import { SshTransport } from '../../lib/transport/ssh.js';
-import type { SshEndpoint } from '../../lib/transport/endpoint.js';
-import { FIXTURES, fab, sigintAtFirstProgress } from '../helpers/fab.js';
-import { testLab } from '../lab/shared.js';
+import { newRemoteTemps, sigintAtFirstProgress } from '../helpers/fab.js';
+import { useLabTransport } from '../helpers/lab-transport.js';
 import { waitFor } from '../lab/test-helpers.js';
 
 const HOST = 'web9';
-let t: SshTransport;
-let ssh: Awaited<ReturnType<typeof openSsh>>;
-let srvDir: string;
+const lab = useLabTransport(HOST, 'putcat');
+const { onHost, remote, fabTask } = lab;
 let uid: number;
 const local = mkdtempSync(join(tmpdir(), 'fab-putcat-'));
 /** Every byte value over 3 MiB, then an odd tail: nothing may be translated, dropped or added on the way. */
@@ -38,48 +34,20 @@ const BINARY = Buffer.concat([
   Buffer.from('\n\r\n\0\xff tail'),
 ]);
 
-const onHost = (name: string) => join(srvDir, name);
-const remote = (name: string) => `/srv/putcat/${name}`;
-const hostFiles = () => readdirSync(srvDir).sort();
+const hostFiles = () => readdirSync(lab.srvDir).sort();
 
-beforeAll(async () => {
-  const lab = testLab();
-  const h = lab.hosts[HOST]!;
-  srvDir = join(h.root, 'srv', 'putcat');
-  rmSync(srvDir, { recursive: true, force: true });
-  mkdirSync(srvDir);
-  execFileSync('chown', [`${lab.user}:`, srvDir]);
-  uid = statSync(srvDir).uid;
+beforeAll(() => {
+  uid = statSync(lab.srvDir).uid;
   writeFileSync(join(local, 'bin'), BINARY);
-  const ep: SshEndpoint = {
-    name: HOST,
-    host: h.address,
-    port: h.port,
-    user: lab.user,
-    keys: [lab.clientKey],
-    knownHosts: [lab.knownHosts],
-    identitiesOnly: true,
-    forwardAgent: false,
-    certificateFiles: [],
-    connectTimeoutMs: 10_000,
-    keepaliveMs: 0,
-    keepaliveCountMax: 3,
-  };
-  ssh = await openSsh(ep, false);
-  t = new SshTransport(ssh, HOST, `${lab.user}@${h.address}:${h.port}`);
 });
 
-afterAll(async () => {
-  await t?.close();
-  rmSync(srvDir, { recursive: true, force: true });
-  rmSync(local, { recursive: true, force: true });
-});
+afterAll(() => rmSync(local, { recursive: true, force: true }));
 
 describe('put over cat', () => {
   it('lands a binary file byte for byte through an awkward name, with the mode asked, progress to the size', async () => {
     const name = "-odd 'name'\n$(x)";
     const seen: [number, number][] = [];
-    const r = await t.putStream!(join(local, 'bin'), remote(name), {
+    const r = await lab.t.putStream!(join(local, 'bin'), remote(name), {
       mode: 0o640,
       onProgress: (d, n) => seen.push([d, n]),
     });
@@ -94,27 +62,27 @@ describe('put over cat', () => {
 
   it('replaces an existing file keeping its mode, and goes inside a folder under the name given', async () => {
     writeFileSync(onHost('old'), 'old', { mode: 0o604 });
-    chownSync(onHost('old'), uid, statSync(srvDir).gid);
-    expect(await t.putStream!(join(local, 'bin'), remote('old'))).toEqual({
+    chownSync(onHost('old'), uid, statSync(lab.srvDir).gid);
+    expect(await lab.t.putStream!(join(local, 'bin'), remote('old'))).toEqual({
       remote: remote('old'),
       bytes: BINARY.length,
     });
     expect(readFileSync(onHost('old')).equals(BINARY)).toBe(true);
     expect(statSync(onHost('old')).mode & 0o7777).toBe(0o604);
     mkdirSync(onHost('dir'));
-    chownSync(onHost('dir'), uid, statSync(srvDir).gid);
-    const r = await t.putStream!(join(local, 'bin'), remote('dir'), { intoDir: 'in.bin' });
+    chownSync(onHost('dir'), uid, statSync(lab.srvDir).gid);
+    const r = await lab.t.putStream!(join(local, 'bin'), remote('dir'), { intoDir: 'in.bin' });
     expect(r).toEqual({ remote: remote('dir/in.bin'), bytes: BINARY.length });
     expect(readFileSync(onHost('dir/in.bin')).equals(BINARY)).toBe(true);
   });
 
   it('sends nothing where it cannot make its temp file; SFTP then names the path as before', async () => {
     const before = hostFiles();
-    expect(await catPut(ssh.connection!, join(local, 'bin'), remote('no/such/x'))).toBeUndefined();
+    expect(await catPut(lab.ssh.connection!, join(local, 'bin'), remote('no/such/x'))).toBeUndefined();
     mkdirSync(onHost('locked'));
-    expect(await catPut(ssh.connection!, join(local, 'bin'), remote('locked/x'))).toBeUndefined();
+    expect(await catPut(lab.ssh.connection!, join(local, 'bin'), remote('locked/x'))).toBeUndefined();
     expect(readdirSync(onHost('locked'))).toEqual([]);
-    await expect(t.put(join(local, 'bin'), remote('no/such/x'))).rejects.toMatchObject({
+    await expect(lab.t.put(join(local, 'bin'), remote('no/such/x'))).rejects.toMatchObject({
       code: 'ENOENT',
       message: `${remote('no/such/x')}: No such file`,
     });
@@ -129,7 +97,7 @@ describe('put over cat', () => {
       if (!grown) appendFileSync(join(local, 'growing'), 'more');
       grown = true;
     };
-    const err = await t.putStream!(join(local, 'growing'), remote('keep'), { onProgress: grow }).catch(
+    const err = await lab.t.putStream!(join(local, 'growing'), remote('keep'), { onProgress: grow }).catch(
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(TransferError);
@@ -144,17 +112,32 @@ describe('put over cat', () => {
     // Sparse: 4 GiB to send, no disk here; the abort comes at the first progress, with the host's cat writing.
     execFileSync('truncate', ['-s', '4G', join(local, 'huge')]);
     const ac = new AbortController();
-    const err = await t.putStream!(join(local, 'huge'), remote('keep'), {
+    const err = await lab.t.putStream!(join(local, 'huge'), remote('keep'), {
       onProgress: () => ac.abort(),
       signal: ac.signal,
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InterruptedError);
     expect(readFileSync(onHost('keep'), 'utf8')).toBe('old');
     expect(hostFiles().filter((f) => f.startsWith('.fab-put'))).toEqual([]);
-    expect(await t.putStream!(join(local, 'bin'), remote('after'))).toEqual({
+    expect(await lab.t.putStream!(join(local, 'bin'), remote('after'))).toEqual({
       remote: remote('after'),
       bytes: BINARY.length,
     });
+  });
+});
+
+describe('put over SFTP (where cat cannot go)', () => {
+  it('stops on its abort signal (Ctrl-C) with InterruptedError; the next put opens a new SFTP session', async () => {
+    // Sparse here: 256 MiB to send, written in place on the host; the abort comes at the first progress.
+    execFileSync('truncate', ['-s', '256M', join(local, 'big')]);
+    const ac = new AbortController();
+    const err = await lab.t
+      .put(join(local, 'big'), remote('sftp-big'), { onProgress: () => ac.abort(), signal: ac.signal })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InterruptedError);
+    expect(statSync(onHost('sftp-big')).size).toBeLessThan(256 * 1048576);
+    expect(await lab.t.put(join(local, 'bin'), remote('sftp-after'))).toBe(BINARY.length);
+    expect(readFileSync(onHost('sftp-after')).equals(BINARY)).toBe(true);
   });
 });
 
@@ -166,8 +149,7 @@ describe('Ctrl-C during a whole fab put', () => {
     writeFileSync(onHost('target'), 'old');
     execFileSync('truncate', ['-s', '4G', join(local, 'huge')]);
     const ctrlC = sigintAtFirstProgress(times);
-    const args = ['-f', `${FIXTURES}/ssh.ts`, 'lab', '-H', HOST, '--json', 'doPut'];
-    const r = await fab([...args, '--local', join(local, 'huge'), '--remote', remote('target')], {
+    const r = await fabTask(['doPut', '--local', join(local, 'huge'), '--remote', remote('target')], {
       onStdout: ctrlC.onStdout,
     });
     expect(ctrlC.sent()).toBe(true);
@@ -177,6 +159,26 @@ describe('Ctrl-C during a whole fab put', () => {
     // size check fails; that happens on the host's own time, after fab is gone.
     if (times === 1) expect(temps()).toEqual([]);
     else await waitFor('the temp file removed', () => temps().length === 0, 10_000);
+    expect(readFileSync(onHost('target'), 'utf8')).toBe('old');
+  });
+});
+
+describe('Ctrl-C during a whole fab put with sudo', () => {
+  it('at the first progress: no temp folder is left on the host, the old target stays', async () => {
+    // The upload goes into a folder the login user made with mktemp; commands are refused after the Ctrl-C,
+    // so the folder's removal must not go through the runner.
+    writeFileSync(onHost('target'), 'old');
+    execFileSync('truncate', ['-s', '4G', join(local, 'huge')]);
+    const ours = newRemoteTemps('.fab-put.');
+    let atCtrlC: string[] = [];
+    const ctrlC = sigintAtFirstProgress(1, () => (atCtrlC = ours()));
+    const r = await fabTask(['doPut', '--sudo', '--local', join(local, 'huge'), '--remote', remote('target')], {
+      onStdout: ctrlC.onStdout,
+    });
+    expect(ctrlC.sent()).toBe(true);
+    expect(r.code).toBe(130);
+    expect(atCtrlC.length).toBeGreaterThan(0);
+    await waitFor('no temp folder left by this run', () => ours().length === 0, 5000);
     expect(readFileSync(onHost('target'), 'utf8')).toBe('old');
   });
 });

@@ -45,6 +45,8 @@ export interface AppReleaseOptions {
   crashOn?: string[];
   /** the app waits this long before it listens (a slow start) */
   startDelayMs?: number;
+  /** the slow start only on these hosts (health.json has one host list: not with badOn or crashOn) */
+  startDelayOn?: string[];
 }
 
 const VERSION_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
@@ -67,7 +69,10 @@ export function healthJson(opts: AppReleaseOptions): Record<string, unknown> | u
     h.crash = true;
     if (opts.crashOn && !opts.crash) h.hosts = [...opts.crashOn];
   }
+  if (opts.startDelayOn && (opts.badOn || opts.crashOn))
+    throw new Error('lab app: startDelayOn cannot be combined with badOn or crashOn (one host list)');
   if (opts.startDelayMs) h.startDelayMs = opts.startDelayMs;
+  if (opts.startDelayMs && opts.startDelayOn) h.hosts = [...opts.startDelayOn];
   return Object.keys(h).length ? h : undefined;
 }
 

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
+  haproxyLogging,
   logrotateEntry,
   rsyslogDropIn,
   withRateLimits,
   type LoggingSettings,
 } from '../../lib/recipes/haproxy-logging.js';
 import { mysqlListenSection } from '../../lib/recipes/mysqlchk-script.js';
+import { task } from '../../lib/task/task.js';
+import { ScriptedTransport, runTask } from '../../lib/testing/index.js';
 
 const l: LoggingSettings = {
   logFile: '/var/log/haproxy.log',
@@ -58,5 +61,20 @@ describe('haproxy logging builders', () => {
     expect(text).toContain(
       '    server db101 10.0.0.1:3306 check port 31337 inter 5000 rise 3 fall 3\n    server db201 10.0.0.2:3306 check port 31337 inter 5000 rise 3 fall 3 backup',
     );
+  });
+});
+
+describe('haproxyLogging on a scripted host', () => {
+  it('says where HAProxy logs and what changed', async () => {
+    const said = async (dryRun: boolean) => {
+      const r = await runTask(
+        task({}, (ctx) => haproxyLogging(ctx)),
+        { hosts: { lb1: new ScriptedTransport('lb1').on(() => true, {}) }, dryRun },
+      );
+      expect(r.exitCode).toBe(0);
+      return r.events.flatMap((e) => (e.type === 'message' ? [e.text] : []));
+    };
+    expect(await said(false)).toEqual(['haproxy logging to /var/log/haproxy.log: updated, rsyslog restarted']);
+    expect(await said(true)).toEqual(['haproxy logging to /var/log/haproxy.log: would change']);
   });
 });

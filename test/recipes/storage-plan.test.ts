@@ -131,11 +131,16 @@ describe('safety checks', () => {
 
 describe('unstripe plan', () => {
   it('tears down in reverse order and wipes the members', () => {
-    const cmds = unstripePlan(opts, '/dev/md0').map((s) => s.cmd.display);
-    expect(cmds[0]).toBe('! mountpoint -q /data || umount /data');
-    expect(cmds).toContain('[ ! -b /dev/md0 ] || mdadm --stop /dev/md0');
-    expect(cmds.at(-1)).toBe(
+    expect(unstripePlan(opts, '/dev/md0').map((s) => s.cmd.display)).toEqual([
+      '! mountpoint -q /data || umount /data',
+      `u=$(blkid -s UUID -o value /dev/vgm0/lvm0 2>/dev/null); [ -z "$u" ] || sed -i "\\|^UUID=$u |d" /etc/fstab`,
+      '{ ! lvs /dev/vgm0/lvm0 >/dev/null 2>&1 || lvremove -y /dev/vgm0/lvm0; } && ' +
+        '{ ! vgs vgm0 >/dev/null 2>&1 || vgremove -y vgm0; } && { ! pvs /dev/md0 >/dev/null 2>&1 || pvremove -y /dev/md0; }',
+      'conf=/etc/mdadm/mdadm.conf; [ -d /etc/mdadm ] || conf=/etc/mdadm.conf; ' +
+        `u=$(mdadm --detail --export /dev/md0 2>/dev/null | sed -n 's/^MD_UUID=//p'); ` +
+        '[ -z "$u" ] || [ ! -f "$conf" ] || sed -i "/UUID=$u/d" "$conf"',
+      '[ ! -b /dev/md0 ] || mdadm --stop /dev/md0',
       'mdadm --zero-superblock /dev/vdb /dev/vdc /dev/vdd 2>/dev/null; wipefs -a /dev/vdb /dev/vdc /dev/vdd',
-    );
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -20,8 +20,10 @@ const sh = (text: string) => {
 describe('takeLockCommand', () => {
   it('builds one quoted command (golden)', () => {
     expect(takeLockCommand('/srv/my app/.fab-deploy.lock', "run=x user=a'b").text).toBe(
-      "mkdir -p -- '/srv/my app' && if mkdir -- '/srv/my app/.fab-deploy.lock' 2>/dev/null; then printf '%s\\n' 'run=x user=a'\\''b' > '/srv/my app/.fab-deploy.lock/holder'; " +
-        "elif [ -d '/srv/my app/.fab-deploy.lock' ]; then cat -- '/srv/my app/.fab-deploy.lock/holder' 2>/dev/null || echo unknown; exit 75; else mkdir -- '/srv/my app/.fab-deploy.lock'; fi",
+      "mkdir -p -- '/srv/my app' && t=$(mktemp -d -- '/srv/my app/.fab-deploy.lock.XXXXXX') && chmod 755 \"$t\" && " +
+        "printf '%s\\n' 'run=x user=a'\\''b' > \"$t/holder\" && if e=$(mv -T -- \"$t\" '/srv/my app/.fab-deploy.lock' 2>&1); " +
+        'then :; else rm -rf -- "$t"; if [ -d \'/srv/my app/.fab-deploy.lock\' ]; then ' +
+        "cat -- '/srv/my app/.fab-deploy.lock/holder' 2>/dev/null || echo unknown; exit 75; fi; printf '%s\\n' \"$e\" >&2; exit 1; fi",
     );
   });
 
@@ -40,5 +42,6 @@ describe('takeLockCommand', () => {
     expect(blocked.code).not.toBe(0);
     expect(blocked.code).not.toBe(LOCK_HELD);
     expect(blocked.out).toMatch(/mkdir: .*file/);
+    expect(readdirSync(join(base, 'new app'))).toEqual(['.fab-deploy.lock']); // no temp dir left by the refusal
   });
 });

@@ -113,7 +113,7 @@ describe('$ (zx) bound to the task', () => {
     expect(of(events, 'command.start')).toHaveLength(2);
   });
 
-  it('passes a secret() through the environment, never on the command line, and masks it in events', async () => {
+  it('passes a secret() on its stdin, never on the command line, and masks it in events', async () => {
     const { value, events } = await inTask(
       () => $`tr '\\0' ' ' </proc/$$/cmdline; echo; echo ${secret('hunter2-pw')} ${['a', secret('b-secret')]}`,
     );
@@ -123,6 +123,22 @@ describe('$ (zx) bound to the task', () => {
     expect(cmdline).not.toMatch(/hunter2-pw|b-secret/);
     expect(JSON.stringify(events)).not.toMatch(/hunter2-pw|b-secret/);
     expect(lines(events, 'stdout')[1]).toBe('*** a ***');
+  });
+
+  it("keeps a secret() out of the command's environment; the command's own input follows it intact", async () => {
+    const { value } = await inTask(() =>
+      $({
+        input: 'own line\n$HOME \\\n',
+      })`env | grep -c hunter2-pw || true; echo ${secret('hunter2-pw')}; cat`.nothrow(),
+    );
+    expect(value.stdout).toBe('0\nhunter2-pw\nown line\n$HOME \\\n');
+  });
+
+  it('refuses a secret() it cannot send on stdin: a newline in it, or stdin not a pipe (UsageError)', async () => {
+    await expect(inTask(async () => $`echo ${secret('a\nb')}`)).rejects.toThrow(/contains a newline/);
+    await expect(inTask(async () => $({ stdio: 'inherit' })`echo ${secret('x')}`)).rejects.toThrow(UsageError);
+    const inherited = $({ stdio: 'inherit', input: 'in\n' });
+    await expect(inTask(async () => inherited`echo ${secret('x')}`)).rejects.toThrow(/stdin, which here is "inherit"/);
   });
 
   it("throws zx's ProcessOutput on failure; under warnOnly it warns and goes on", async () => {

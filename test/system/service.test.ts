@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { serviceCommand } from '../../lib/system/service.js';
+import { ServiceError } from '../../lib/errors.js';
+import { serviceCommand, serviceStop } from '../../lib/system/service.js';
+import { task } from '../../lib/task/task.js';
+import { ScriptedTransport, runTask } from '../../lib/testing/index.js';
 import { missingPackages } from '../../lib/system/packages.js';
 
 describe('serviceCommand', () => {
@@ -19,6 +22,28 @@ describe('serviceCommand', () => {
     expect(serviceCommand(def, 'stop', 'commands')?.text).toMatch(/kill -TERM "\$p".*while alive "\$p"/);
     expect(serviceCommand(def, 'start', 'commands')).toBeUndefined();
     expect(serviceCommand({ name: 'db' }, 'status', 'commands')).toBeUndefined();
+  });
+  it('waits up to 60 s for a TERMed process to go (golden)', () => {
+    const stop = serviceCommand({ name: 'db', pidFile: '/run/my sql.pid' }, 'stop', 'commands');
+    expect(stop?.text).toBe(
+      `p=$(cat '/run/my sql.pid' 2>/dev/null) && [ -n "$p" ] || exit 0; kill -TERM "$p" 2>/dev/null || exit 0; ` +
+        'i=0; while kill -0 "$p" 2>/dev/null; do i=$((i+1)); [ $i -gt 600 ] && exit 1; sleep 0.1; done',
+    );
+    expect(stop?.display).toBe('(stop the pid in /run/my sql.pid and wait until it is gone)');
+  });
+});
+
+describe('a service with no way to act on it', () => {
+  it('names the settings that would give one', async () => {
+    const host = new ScriptedTransport('db1').on('test -d /run/systemd/system', { code: 1 });
+    const r = await runTask(
+      task({}, (ctx) => serviceStop(ctx, { name: 'db' })),
+      { hosts: { db1: host } },
+    );
+    expect(r.error('db1')).toBeInstanceOf(ServiceError);
+    expect(r.error('db1')?.message).toBe(
+      '[db1] service db: no systemd here and no way to stop it; set dbStop or dbPidFile in the host settings',
+    );
   });
 });
 

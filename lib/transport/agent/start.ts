@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { lstatSync, unlinkSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { ensureControlDir, controlDirPath, socketPath } from '../control-dir.js';
 import type { Credentials } from '../credentials.js';
@@ -14,6 +14,7 @@ import type { Transport } from '../types.js';
 import { AgentClient, type AgentStatus } from './client.js';
 import { PROTOCOL_VERSION } from './version.js';
 import { AgentTransport } from './transport.js';
+import { libDir } from '../../util/lib-dir.js';
 
 /** A live agent greets in about a millisecond; one that has not within this is wedged. */
 const HELLO_TIMEOUT_MS = 2000;
@@ -81,7 +82,7 @@ export async function connectAgent(dir: string): Promise<AgentClient> {
       /* another run replaced it first */
     }
   }
-  const entry = fileURLToPath(new URL('./main.js', import.meta.url));
+  const entry = join(libDir(), 'transport', 'agent', 'main.js');
   try {
     spawn(process.execPath, [entry, path], { detached: true, stdio: 'ignore', cwd: '/', env: agentEnv() }).unref();
   } catch (err) {

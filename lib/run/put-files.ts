@@ -1,29 +1,18 @@
 /**
- * put/get beyond one plain file: folders, globs, modes, sudo on either side, per-host local paths,
- * size checks and progress events. Shell text comes from commands/transfer.ts.
+ * put beyond one plain file: folders, globs, modes, sudo or an owner (through a private temp folder), with
+ * progress events and size checks. Shell text comes from commands/transfer.ts; one file goes through put-one.ts
+ * where the transport can, else SFTP.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve as resolveLocal } from 'node:path';
-import { raw, sh } from '../commands/quote.js';
-import {
-  hasHostToken,
-  localPathFor,
-  planPut,
-  sudoFetchScript,
-  sudoInstallScript,
-  type LocalFile,
-  type LocalTree,
-  type PlannedFile,
-  type PutPlan,
-} from '../commands/transfer.js';
-import { FabError, UsageError } from '../errors.js';
-import type { Progress, Transport } from '../transport/types.js';
-import type { GetOptions, Host, PutOptions, PutResult } from './host.js';
+import { sh } from '../commands/quote.js';
+import { planPut, sudoInstallScript, type LocalFile, type LocalTree, type PutPlan } from '../commands/transfer.js';
+import { UsageError } from '../errors.js';
+import type { Transport } from '../transport/types.js';
+import type { Host, PutOptions, PutResult } from './host.js';
 import { modeOf, smallPut, streamPut } from './put-one.js';
-
-/** At most one progress event per transfer this often (--json consumers, the terminal). */
-export const PROGRESS_EVERY_MS = 500;
+import { makeRemoteTemp, removeRemoteTemp } from './remote-temp.js';
+import { progress, sizeCheck } from './transfer-progress.js';
 
 /** Expands a put source: a file, a folder (recursively) or a glob, into the files under it. */
 export async function scanLocal(source: string): Promise<LocalTree> {
@@ -59,26 +48,6 @@ async function walk(root: string, dir: string, tree: LocalTree): Promise<void> {
     if (s.isDirectory()) await walk(root, abs, tree);
     else if (s.isFile()) tree.files.push({ abs, rel: rel(abs), mode: s.mode & 0o7777, size: s.size });
   }
-}
-
-/** Throttled `transfer.progress` events for one file. */
-function progress(ctx: Host, direction: 'put' | 'get', local: string, remote: string): Progress {
-  const started = Date.now();
-  let last = started;
-  return (bytes, total) => {
-    const now = Date.now();
-    if (now - last < PROGRESS_EVERY_MS) return;
-    last = now;
-    const host = ctx.host.name;
-    ctx.events.emit({ type: 'transfer.progress', host, direction, local, remote, bytes, total, ms: now - started });
-  };
-}
-
-function sizeCheck(ctx: Host, what: string, got: number | undefined, want: number): void {
-  if (got === want) return;
-  throw new FabError(
-    `[${ctx.host.name}] ${what} arrived with ${got ?? 'no'} bytes, ${want} expected; the copy is incomplete`,
-  );
 }
 
 /** Upload `source` (file, folder or glob) to the absolute remote path `remote`. */
@@ -129,7 +98,8 @@ async function putDirect(ctx: Host, t: Transport, plan: PutPlan, signal?: AbortS
     let dest = f.remote;
     if (f.intoDir && (await t.stat(dest).catch(() => undefined))?.isDirectory)
       dest = `${dest.replace(/\/+$/, '')}/${f.intoDir}`;
-    const bytes = await t.put(f.local, dest, { ...modeOf(f), onProgress: progress(ctx, 'put', f.local, dest) });
+    const onSftp = progress(ctx, 'put', f.local, dest);
+    const bytes = await t.put(f.local, dest, { ...modeOf(f), onProgress: onSftp, ...(signal ? { signal } : {}) });
     sizeCheck(ctx, dest, (await t.stat(dest))?.size, bytes);
     out.push({ local: f.local, remote: dest, bytes });
   }
@@ -144,9 +114,7 @@ async function putAsRoot(
   owner: string | undefined,
   signal?: AbortSignal,
 ): Promise<PutResult['files']> {
-  const tmp = (
-    await ctx.unscoped(() => ctx.run(raw('mktemp -d "${TMPDIR:-/tmp}/.fab-put.XXXXXXXX"')).quiet())
-  ).stdout.trim();
+  const tmp = await makeRemoteTemp(ctx, 'put');
   const names = plan.files.map((_, i) => `f${i}`);
   const out: PutResult['files'] = [];
   try {
@@ -158,84 +126,14 @@ async function putAsRoot(
         out.push({ ...quick, remote: f.remote });
         continue;
       }
-      const bytes = await t.put(f.local, up, { ...modeOf(f), onProgress });
+      const bytes = await t.put(f.local, up, { ...modeOf(f), onProgress, ...(signal ? { signal } : {}) });
       sizeCheck(ctx, f.remote, (await t.stat(up))?.size, bytes);
       out.push({ local: f.local, remote: f.remote, bytes });
     }
     await ctx.unscoped(() => ctx.sudo(sudoInstallScript(plan, tmp, names, owner)).quiet());
   } finally {
     // The install script removes it; this covers a failed upload. Files stay the login user's until installed.
-    await ctx.unscoped(() =>
-      ctx
-        .run(sh`rm -rf -- ${tmp}`)
-        .quiet()
-        .nothrow(),
-    );
+    await removeRemoteTemp(ctx, t, tmp, signal);
   }
   return out;
-}
-
-/** Local paths written by get() in this run, with the host that wrote each: no host overwrites another's file. */
-const written = new WeakMap<object, Map<string, string>>();
-
-/** Download `remote` (absolute) to the local path template (`{host}`, `%(host)s`, `{path}`, ...). */
-export async function getFile(
-  ctx: Host,
-  t: Transport,
-  run: { readonly signal?: AbortSignal },
-  remote: string,
-  template: string,
-  opts: GetOptions,
-): Promise<{ local: string; bytes: number }> {
-  const local = resolveLocal(localPathFor(template, ctx.host.name, remote));
-  const seen = written.get(run) ?? new Map<string, string>();
-  written.set(run, seen);
-  const other = seen.get(local);
-  if (other !== undefined && other !== ctx.host.name) {
-    throw new UsageError(
-      `get: ${local} was already downloaded from ${other} in this run; ${ctx.host.name} would overwrite it`,
-      'put {host} in the local path, e.g. get(path, "backups/{host}/{basename}")',
-    );
-  }
-  seen.set(local, ctx.host.name);
-  if (ctx.dryRun) {
-    ctx.log(`would download ${remote} to ${local}`);
-    return { local, bytes: 0 };
-  }
-  await mkdir(resolveLocal(local, '..'), { recursive: true });
-  let from = remote;
-  let tmp: string | undefined;
-  if (opts.sudo) {
-    tmp = (
-      await ctx.unscoped(() => ctx.run(raw('mktemp -d "${TMPDIR:-/tmp}/.fab-get.XXXXXXXX"')).quiet())
-    ).stdout.trim();
-    from = `${tmp}/f`;
-  }
-  try {
-    if (tmp) await ctx.unscoped(() => ctx.sudo(sudoFetchScript(remote, from)).quiet());
-    // No stat of the remote file first: the transport checks the size it read against the file's own
-    // (cat's header, SFTP's stat), which saves the SFTP session and its round trips.
-    const onProgress = progress(ctx, 'get', local, remote);
-    const bytes = await t.get(from, local, run.signal ? { onProgress, signal: run.signal } : { onProgress });
-    sizeCheck(ctx, local, (await stat(local)).size, bytes);
-    ctx.events.emit({ type: 'transfer', host: ctx.host.name, direction: 'get', local, remote, bytes });
-    return { local, bytes };
-  } finally {
-    if (tmp)
-      await ctx.unscoped(() =>
-        ctx
-          .run(sh`rm -rf -- ${tmp}`)
-          .quiet()
-          .nothrow(),
-      );
-  }
-}
-
-/** A template that names no host would make every host write the same local file. */
-export function checkGetTemplate(template: string | undefined, hosts: number): void {
-  if (template === undefined || hosts < 2 || hasHostToken(template)) return;
-  throw new UsageError(
-    `get: the local path ${template} is the same for all ${hosts} hosts of this run`,
-    'put {host} (or Fabric\'s %(host)s) in it, e.g. "{host}/{basename}"',
-  );
 }
