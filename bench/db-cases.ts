@@ -1,13 +1,16 @@
 /**
  * The cases bench/db.ts times side by side, apart from fab itself:
  * - the same work typed by hand: ONE ssh running ONE `sudo sh -c` (password on the command line, as people type it);
+ * - the same commands as a user types them: one fresh `ssh db1 sudo ...` per command (typedBackup, typedRestore), and
+ *   the same over a warm OpenSSH ControlMaster (the like of fab --persist);
  * - fab's own remote script replayed by hand: the exact command line and stdin fab sends (captured by running the
  *   recipe on a scripted host with db1's settings from hosts/lab.ts), over ONE OpenSSH ssh. Its time minus the
  *   by-hand line is what the script adds; fab's time minus it is what fab adds (start-up, loading, handshake, output).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { arg, mysqlBackup, task } from '../lib/index.js';
 import { targetsOf } from '../lib/model/hostset.js';
+import { PID_ALIVE } from '../lib/system/service.js';
 import { runTask, ScriptedTransport } from '../lib/testing/index.js';
 import type { LabDb } from '../test/lab/types.js';
 import { lab } from '../hosts/lab.js';
@@ -24,17 +27,52 @@ export function byHandBackup(db: LabDb, root: string, i: number, tool = 'mariaba
 }
 
 /** A stand-in for mariabackup that does nothing and says it went well: times the steps around the tool alone. */
-export const STUB_TOOL = { path: '/srv/bench-stub-backup', text: '#!/bin/sh\necho "[00] completed OK!"\n' };
+export const STUB_TOOL = {
+  path: '/srv/bench-stub-backup',
+  // it makes its --target-dir, as mariabackup --backup does (the typed case's du needs it)
+  text: '#!/bin/sh\nfor a; do case $a in --target-dir=*) mkdir -p "${a#*=}" ;; esac; done\necho "[00] completed OK!"\n',
+};
+
+/** The lab has no systemd: `systemctl stop mariadb` there is TERM and a wait until the server has exited (a zombie
+ * waiting for this sandbox's init to reap it has: fab's own stop, lib/system/service.ts, waits the same way). */
+const stopServer = (db: LabDb) =>
+  `${PID_ALIVE}; p=$(cat ${db.pidFile}) && kill -TERM $p && while alive $p; do sleep 0.1; done`;
+/** `systemctl start mariadb` (which returns once the server is up): the lab's start, then SELECT 1 every 0.1 s. */
+const startServer = (db: LabDb) =>
+  `{ ${db.start} } && ` + // the lab's start command ends in `&`
+  `until mariadb --defaults-file=${db.conf} -uroot -e "SELECT 1" >/dev/null 2>&1; do sleep 0.1; done`;
 
 /** stop (TERM, wait until gone), move the datadir aside, --copy-back, chown, start, poll SELECT 1 every 0.1 s. */
 export function byHandRestore(db: LabDb, src: string, aside: string): string {
   return (
-    `p=$(cat ${db.pidFile}) && kill -TERM $p && while kill -0 $p 2>/dev/null; do sleep 0.1; done && ` +
+    `${stopServer(db)} && ` +
     `mv -T ${db.datadir} ${aside} && mkdir -m 750 ${db.datadir} && chown mysql: ${db.datadir} && ` +
     `mariabackup --defaults-file=${db.conf} --copy-back --target-dir=${src} >/tmp/rs.log 2>&1 && chown -R mysql: ${db.datadir} && ` +
-    `{ ${db.start} } && ` + // the lab's start command ends in `&`
-    `until mariadb --defaults-file=${db.conf} -uroot -e "SELECT 1" >/dev/null 2>&1; do sleep 0.1; done`
+    startServer(db)
   );
+}
+
+/** As a user types a backup: one `ssh db1 "sudo ..."` each (the tool's output comes back over ssh, as on a terminal).
+ * `root` exists (mariabackup makes the target dir, not its parents). */
+export function typedBackup(db: LabDb, root: string, i: number, tool = 'mariabackup'): string[] {
+  const t = `${root}/b${i}`;
+  return [
+    `${tool} --defaults-file=${db.conf} --user=${db.user} --password=${db.password} --backup --target-dir=${t}`,
+    `${tool} --prepare --target-dir=${t}`,
+    `rm -rf ${root}/b${i - 1}`,
+    `du -sb ${t}`,
+  ];
+}
+
+/** As a user types a restore: stop, move aside, --copy-back (it makes the datadir), chown -R, start (and wait). */
+export function typedRestore(db: LabDb, src: string, aside: string): string[] {
+  return [
+    stopServer(db),
+    `mv -T ${db.datadir} ${aside}`,
+    `mariabackup --defaults-file=${db.conf} --copy-back --target-dir=${src}`,
+    `chown -R mysql: ${db.datadir}`,
+    startServer(db),
+  ];
 }
 
 export interface Captured {
@@ -106,6 +144,25 @@ export function timed(
   );
 }
 
-/** `ssh -F cfg host command` with `stdin` fed to it. */
-export const timeSsh = (sshConfig: string, host: string, command: string, stdin = ''): Promise<Timing> =>
-  timed('ssh', ['-F', sshConfig, host, command], { stdin });
+/** `ssh -F cfg host command` with `stdin` fed to it; with `control`, through the master on that socket. */
+export const timeSsh = (sshConfig: string, host: string, command: string, stdin = '', control?: string) =>
+  timed('ssh', ['-F', sshConfig, ...(control ? ['-o', `ControlPath=${control}`] : []), host, command], { stdin });
+
+/** One `ssh host "sudo sh -c '...'"` per command, one after the other (stopping at a failure): the sum. */
+export async function timeTyped(sshConfig: string, host: string, cmds: string[], control?: string): Promise<Timing> {
+  const sum: Timing = { wall: 0, cpu: 0 };
+  for (const c of cmds) {
+    const t = await timeSsh(sshConfig, host, `sudo sh -c '${c}'`, '', control);
+    sum.wall += t.wall;
+    sum.cpu += t.cpu;
+  }
+  return sum;
+}
+
+/** An OpenSSH master on `path` (opened before the timing, as a user's ControlPersist); `-O exit` closes it. No pipes:
+ * the master forks into the background and would hold them open. */
+export function master(sshConfig: string, host: string, path: string, op: 'open' | 'exit'): void {
+  const a = op === 'open' ? ['-o', 'ControlMaster=yes', '-o', 'ControlPersist=30m', '-fN'] : ['-O', 'exit'];
+  const r = spawnSync('ssh', ['-F', sshConfig, '-o', `ControlPath=${path}`, ...a, host], { stdio: 'ignore' });
+  if (r.status !== 0 && op === 'open') throw new Error(`ssh master on ${path}: exit ${r.status}`);
+}

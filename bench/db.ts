@@ -1,11 +1,13 @@
 /**
  * Database recipes against the same work done by hand over ssh, side by side (the cases rotate their order every run;
- * medians):
- * - backup: `fab lab -H db1 backup` (one remote script: tool, dir, --backup, --prepare, rename, keep 1, du); fab's
- *   script replayed by hand (the same command line and stdin, over one OpenSSH ssh); ONE ssh running ONE `sudo sh -c`
- *   with the same steps (password on the command line, as people type it); with --persist, also fab over a warm
- *   connection opened before the timing: fab's agent (`--persist 2m`), or with --warm openssh an OpenSSH master;
- * - restore: the same four ways, from the same backup;
+ * medians, and the two modes apart when a case is bimodal):
+ * - backup: `fab lab -H db1 backup` (one remote script: tool, dir, --backup, --prepare, rename, keep 1, du); the same
+ *   commands as a user types them, one fresh `ssh db1 sudo ...` each (like to like with fab cold); fab's script
+ *   replayed by hand (the same command line and stdin, over one OpenSSH ssh); ONE ssh running ONE `sudo sh -c` with the
+ *   same steps (the strictest baseline); with --persist, fab over a warm connection opened before the timing (fab's
+ *   agent, `--persist 2m`, or with --warm openssh an OpenSSH master) against the typed commands over a warm
+ *   OpenSSH ControlMaster;
+ * - restore: the same ways, from the same backup;
  * - fab's fixed cost: `fab -- sudo true` against `ssh sudo true`, `fab --version`, `node -e 0`;
  * - failover: time from db1's SIGTERM to the first query answered by db2 through HAProxy (a new client every 100 ms).
  * Run as root: npm run bench:db [-- --runs 7 --mb 200,1000 --failovers 3 --persist [--warm openssh]]
@@ -16,17 +18,20 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { rootSql } from '../test/lab/db.js';
-import { failover, lbLoad } from '../test/lab/db-load.js';
 import { startLab } from '../test/lab/lab.js';
 import { mustRun } from '../test/lab/proc.js';
 import { LAB_NETS, labDir, repoRoot } from '../test/lab/repo.js';
 import { fmt, median, timeCommand } from './measure.js';
+import { report, row, type Case } from './db-report.js';
+import { failovers } from './db-failover.js';
 import { argOf } from './args.js';
-import { byHandBackup, byHandRestore, captureFabCommand, STUB_TOOL, timed, timeSsh, type Timing } from './db-cases.js';
+import { byHandBackup, byHandRestore, captureFabCommand, master, STUB_TOOL, timed, timeSsh } from './db-cases.js';
+import { timeTyped, typedBackup, typedRestore, type Timing } from './db-cases.js';
 
 const runs = Number(argOf('runs', '3'));
 const sizes = argOf('mb', '200').split(',').map(Number);
-const failovers = Number(argOf('failovers', '3'));
+const nFailovers = Number(argOf('failovers', '3'));
+const stubRuns = Number(argOf('stub-runs', '15'));
 const persist = process.argv.includes('--persist');
 const root = repoRoot();
 const dir = labDir('lab-bench-db');
@@ -40,8 +45,7 @@ const fabArgs = (...a: string[]) => [join(root, 'bin/fab.js'), 'lab', '-H', 'db1
 // async: the lab's own mariadbd is this process's child, and must be reaped when fab stops it
 const fabTimed = (...a: string[]) => timed(process.execPath, fabArgs(...a), { cwd: root, env });
 
-type Case = 'fab' | 'script' | 'hand' | 'warm';
-const CASES: Case[] = ['fab', 'script', 'hand', ...(persist ? (['warm'] as const) : [])];
+const CASES: Case[] = ['fab', 'script', 'hand', 'typed', ...(persist ? (['warm', 'cm'] as const) : [])];
 /** The order of the cases in run i: rotated, so that none always follows the same one. */
 const order = (i: number): Case[] => CASES.map((_, k) => CASES[(i + k) % CASES.length]!);
 /** The 1, 5 and 15 min load averages: every figure is printed with them. */
@@ -59,6 +63,8 @@ try {
   const db = lab.state.db!;
   const cfg = lab.state.sshConfig;
   const sshTimed = (script: string) => timeSsh(cfg, 'db1', `sudo sh -c '${script}'`);
+  const cm = `${dir}/cm-db1`; // a user's ControlMaster (ControlPersist), opened before the timing
+  const typed = (cmds: string[], c: Case) => timeTyped(cfg, 'db1', cmds, c === 'cm' ? cm : undefined);
   const untimed = (script: string) => mustRun('ssh', ['-F', cfg, 'db1', `sudo sh -c '${script}'`]);
   const aside = `${db.datadir}.by-hand-aside`;
   const roots: Record<Case, string> = {
@@ -66,24 +72,28 @@ try {
     script: '/srv/bench-script',
     hand: '/srv/by-hand',
     warm: '/srv/bench-warm',
+    typed: '/srv/bench-typed',
+    cm: '/srv/bench-cm',
   };
   if (persist) await fabTimed(...WARM, '--', 'true'); // opens the master the warm case reuses
+  if (persist) master(cfg, 'db1', cm, 'open');
   // fab's fixed cost for one sudo command on db1 (start-up, host set, connection; an ad-hoc command loads no fabfiles)
-  const fixed = { fab: [] as Timing[], hand: [] as Timing[], warm: [] as Timing[] };
+  const fixed = { fab: [] as Timing[], hand: [] as Timing[], warm: [] as Timing[], cm: [] as Timing[] };
   for (let i = 0; i < 10; i++) {
     fixed.fab.push(await fabTimed('--', 'sudo true'));
     fixed.hand.push(await sshTimed('true'));
     if (persist) fixed.warm.push(await fabTimed(...WARM, '--', 'sudo true'));
+    if (persist) fixed.cm.push(await typed(['true'], 'cm'));
   }
   const med = (ts: Timing[], k: keyof Timing) => median(ts.map((t) => t[k]));
   const startup = {
     fabSudoTrue: med(fixed.fab, 'wall'),
     sshSudoTrue: med(fixed.hand, 'wall'),
-    ...(persist ? { warmSudoTrue: med(fixed.warm, 'wall') } : {}),
+    ...(persist ? { warmSudoTrue: med(fixed.warm, 'wall'), cmSudoTrue: med(fixed.cm, 'wall') } : {}),
     cpu: {
       fab: med(fixed.fab, 'cpu'),
       ssh: med(fixed.hand, 'cpu'),
-      ...(persist ? { warm: med(fixed.warm, 'cpu') } : {}),
+      ...(persist ? { warm: med(fixed.warm, 'cpu'), cm: med(fixed.cm, 'cpu') } : {}),
     },
     fabVersion: median(
       Array.from({ length: 10 }, () => timeCommand(process.execPath, [join(root, 'bin/fab.js'), '--version'])),
@@ -95,7 +105,10 @@ try {
     `[load ${load()}] start-up: fab --version ${fmt(startup.fabVersion)}, node -e 0 ${fmt(startup.node)}; ` +
       `fab lab -H db1 -- sudo true ${fmt(startup.fabSudoTrue)} (CPU ${fmt(startup.cpu.fab)}) against ` +
       `ssh db1 sudo true ${fmt(startup.sshSudoTrue)} (CPU ${fmt(startup.cpu.ssh)})` +
-      (persist ? `; warm (${warmLabel}) ${fmt(startup.warmSudoTrue!)} (CPU ${fmt(startup.cpu.warm!)})` : ''),
+      (persist
+        ? `; warm (${warmLabel}) ${fmt(startup.warmSudoTrue!)} (CPU ${fmt(startup.cpu.warm!)}), ssh over a ` +
+          `ControlMaster ${fmt(startup.cmSudoTrue!)} (CPU ${fmt(startup.cpu.cm!)})`
+        : ''),
   );
 
   await rootSql(
@@ -106,7 +119,8 @@ try {
   // the steps around the tool alone: the same three ways with a stub that only says `completed OK!`, so the tool's
   // own time (and its noise) is out; the difference is fab's (and its script's) overhead in seconds
   writeFileSync(`${lab.state.hosts.db1!.root}${STUB_TOOL.path}`, STUB_TOOL.text, { mode: 0o755 });
-  const stub: Record<string, Timing[]> = { fab: [], script: [], hand: [], ...(persist ? { warm: [] } : {}) };
+  await untimed('mkdir -p -m 700 /srv/stub-typed /srv/stub-cm');
+  const stub = Object.fromEntries(CASES.map((c) => [c, [] as Timing[]]));
   const stubSet = (c: string) => [
     '--set',
     'backupKeep=1',
@@ -115,7 +129,7 @@ try {
     '--set',
     `backupTool=${STUB_TOOL.path}`,
   ];
-  for (let i = 1; i <= 15; i++) {
+  for (let i = 1; i <= stubRuns; i++) {
     stub.fab!.push(await fabTimed(...stubSet('fab'), 'backup'));
     const s = await captureFabCommand(
       'db1',
@@ -124,7 +138,9 @@ try {
     );
     stub.script!.push(await timeSsh(cfg, 'db1', s.command, s.stdin));
     stub.hand!.push(await sshTimed(byHandBackup(db, '/srv/stub-hand', i, STUB_TOOL.path)));
+    stub.typed!.push(await typed(typedBackup(db, '/srv/stub-typed', i, STUB_TOOL.path), 'typed'));
     if (persist) stub.warm!.push(await fabTimed(...WARM, ...stubSet('warm'), 'backup'));
+    if (persist) stub.cm!.push(await typed(typedBackup(db, '/srv/stub-cm', i, STUB_TOOL.path), 'cm'));
   }
   const stubbed = Object.fromEntries(
     Object.entries(stub).map(([c, ts]) => [
@@ -133,7 +149,7 @@ try {
     ]),
   );
   console.log(
-    `[load ${load()}] backup with a stub tool (everything but mariabackup), medians of 15: ` +
+    `[load ${load()}] backup with a stub tool (everything but mariabackup), medians of ${stubRuns}: ` +
       Object.entries(stubbed)
         .map(([c, x]) => `${c} ${fmt(x.wall)} (CPU ${fmt(x.cpu)})`)
         .join(', ') +
@@ -156,7 +172,7 @@ try {
       );
     }
     console.log(`filled db1 to ${mb} MB of rows in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    await untimed(`rm -rf ${Object.values(roots).join(' ')}`);
+    await untimed(`rm -rf ${Object.values(roots).join(' ')} && mkdir -m 700 ${roots.typed} ${roots.cm}`);
     const backup = empty();
     const restore = empty();
     const backupOnce = async (c: Case, i: number): Promise<Timing> => {
@@ -164,6 +180,7 @@ try {
       if (c === 'fab') return fabTimed(...keep, 'backup');
       if (c === 'warm') return fabTimed(...WARM, ...keep, 'backup');
       if (c === 'hand') return sshTimed(byHandBackup(db, roots.hand, i));
+      if (c === 'typed' || c === 'cm') return typed(typedBackup(db, roots[c], i), c);
       // captured now: the stamp in it is this second's
       const s = await captureFabCommand('db1', { backup: true }, { backupKeep: '1', backupRoot: roots.script });
       return timeSsh(cfg, 'db1', s.command, s.stdin);
@@ -183,6 +200,7 @@ try {
       if (c === 'fab') return fabTimed('restore', src);
       if (c === 'warm') return fabTimed(...WARM, 'restore', src);
       if (c === 'hand') return sshTimed(byHandRestore(db, src, aside));
+      if (c === 'typed' || c === 'cm') return typed(typedRestore(db, src, aside), c);
       const s = await captureFabCommand('db1', { restore: src });
       return timeSsh(cfg, 'db1', s.command, s.stdin);
     };
@@ -193,75 +211,24 @@ try {
         await untimed(`rm -rf ${db.datadir}.before-restore-* ${aside}`);
       }
     }
-    const row = (x: Record<Case, Timing[]>) => {
-      const of = (k: keyof Timing) => Object.fromEntries(CASES.map((c) => [c, x[c].map((t) => t[k])]));
-      const all = of('wall') as Record<Case, number[]>;
-      const cpu = of('cpu') as Record<Case, number[]>;
-      const med = (r: Record<Case, number[]>) =>
-        Object.fromEntries(CASES.map((c) => [c, median(r[c])])) as Record<Case, number>;
-      return { median: med(all), cpu: med(cpu), all, allCpu: cpu };
-    };
-    const r = { mb, load: `${loadBefore} -> ${load()}`, backup: row(backup), restore: row(restore) };
-    for (const [what, x] of [
-      ['backup', r.backup],
-      ['restore', r.restore],
-    ] as const) {
-      const m = x.median;
-      const pct = (a: number) => `${((a / m.hand - 1) * 100).toFixed(1)} %`;
-      console.log(
-        `[load ${r.load}] ${what} of ${mb} MB (medians of ${runs}): fab ${fmt(m.fab)}, fab's script by hand ${fmt(m.script)}, ` +
-          `by hand ${fmt(m.hand)}${persist ? `, fab warm ${fmt(m.warm)}` : ''}\n` +
-          `  fab over by hand ${pct(m.fab)} (target at most 5 %): the script ${pct(m.script)}, fab itself ` +
-          `${fmt(m.fab - m.script)}${persist ? `; fab warm over by hand ${pct(m.warm)}` : ''}\n` +
-          `  client CPU (median): ${CASES.map((c) => `${c} ${x.cpu[c].toFixed(2)} s`).join(', ')}\n` +
-          CASES.map((c) => `  ${c.padEnd(6)} ${x.all[c].map((v) => v.toFixed(2)).join(' ')}`).join('\n'),
-      );
-    }
+    const r = { mb, load: `${loadBefore} -> ${load()}`, backup: row(CASES, backup), restore: row(CASES, restore) };
+    console.log(report('backup', mb, runs, r.load, CASES, r.backup));
+    console.log(report('restore', mb, runs, r.load, CASES, r.restore));
     results.push(r);
   }
 
-  // failover through HAProxy: the check on both db hosts and the listen section, as a user would set them up
-  for (const a of failovers
-    ? [
-        ['-H', 'db1,db2', 'installMysqlchk'],
-        ['-H', 'dblb', 'haproxyMysql'],
-      ]
-    : []) {
-    timeCommand(process.execPath, [join(root, 'bin/fab.js'), 'lab', ...a], { cwd: root, env });
-  }
-  const fo = [];
-  for (let i = 0; i < failovers; i++) {
-    const load = lbLoad(lab.state, { everyMs: 100 });
-    try {
-      const f = await failover(lab, load);
-      await load.waitFor(1, f.back);
-      const log = await load.stop();
-      fo.push({
-        toBackupMs: f.onBackup - f.down,
-        goneMs: f.gone - f.down,
-        backMs: f.back - f.up,
-        requests: log.length,
-        failed: log.filter((e) => e.error).length,
-      });
-    } finally {
-      await load.stop();
-    }
-  }
-  const failoverMs = fo.length ? median(fo.map((f) => f.toBackupMs)) : null;
-  console.log(
-    `failover: db2 answered through HAProxy ${failoverMs} ms (median of ${failovers}) after db1 got SIGTERM; ` +
-      fo.map((f) => `${f.toBackupMs} ms, ${f.failed}/${f.requests} failed`).join('; '),
-  );
+  const fo = await failovers(lab, nFailovers, root, env);
   const res = {
     date: new Date().toISOString(),
     runs,
     startup,
     stubbed,
     results,
-    failover: { medianMs: failoverMs, runs: fo },
+    failover: fo,
   };
   mkdirSync(join(root, '.fab/bench'), { recursive: true });
   writeFileSync(join(root, '.fab/bench/db.json'), JSON.stringify(res, null, 2) + '\n');
 } finally {
+  if (persist) master(lab.state.sshConfig, 'db1', `${dir}/cm-db1`, 'exit');
   await lab.remove();
 }

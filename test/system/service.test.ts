@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ServiceError } from '../../lib/errors.js';
-import { serviceCommand, serviceStop } from '../../lib/system/service.js';
+import { PID_ALIVE, serviceCommand, serviceStop } from '../../lib/system/service.js';
 import { task } from '../../lib/task/task.js';
 import { ScriptedTransport, runTask } from '../../lib/testing/index.js';
 import { missingPackages } from '../../lib/system/packages.js';
@@ -19,15 +19,16 @@ describe('serviceCommand', () => {
   it('falls back to the pid file for status and stop, and has nothing to start with', () => {
     const def = { name: 'db', pidFile: '/run/my sql.pid' };
     expect(serviceCommand(def, 'status', 'commands')?.text).toContain("cat '/run/my sql.pid'");
-    expect(serviceCommand(def, 'stop', 'commands')?.text).toMatch(/kill -TERM "\$p".*while kill -0 "\$p"/);
+    expect(serviceCommand(def, 'stop', 'commands')?.text).toMatch(/kill -TERM "\$p".*while alive "\$p"/);
     expect(serviceCommand(def, 'start', 'commands')).toBeUndefined();
     expect(serviceCommand({ name: 'db' }, 'status', 'commands')).toBeUndefined();
   });
   it('waits up to 60 s for a TERMed process to go (golden)', () => {
     const stop = serviceCommand({ name: 'db', pidFile: '/run/my sql.pid' }, 'stop', 'commands');
     expect(stop?.text).toBe(
-      `p=$(cat '/run/my sql.pid' 2>/dev/null) && [ -n "$p" ] || exit 0; kill -TERM "$p" 2>/dev/null || exit 0; ` +
-        'i=0; while kill -0 "$p" 2>/dev/null; do i=$((i+1)); [ $i -gt 600 ] && exit 1; sleep 0.1; done',
+      `${PID_ALIVE}; p=$(cat '/run/my sql.pid' 2>/dev/null) && [ -n "$p" ] || exit 0; ` +
+        'kill -TERM "$p" 2>/dev/null || exit 0; ' +
+        'i=0; while alive "$p"; do i=$((i+1)); [ $i -gt 600 ] && exit 1; sleep 0.1; done',
     );
     expect(stop?.display).toBe('(stop the pid in /run/my sql.pid and wait until it is gone)');
   });
