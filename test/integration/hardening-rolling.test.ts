@@ -169,7 +169,11 @@ describe('rollingDeploy --dry-run', () => {
     for (const h of WEB) {
       expect(r.stdout).toContain(`[${h}] would upload ${art}/app-3.9.0.tgz to /srv/app/releases/.upload-3.9.0-`);
       expect(r.stdout).toMatch(
-        new RegExp(`\\[${h}\\] would run: cd -- /srv/app && ln -sfn -- releases/3\\.9\\.0 \\.current\\.tmp`),
+        // The switch marks the restart pending first: a run stopped between switch and restart restarts on resume.
+        new RegExp(
+          `\\[${h}\\] would run: cd -- /srv/app && : > \\.fab-restart-pending && ` +
+            `ln -sfn -- releases/3\\.9\\.0 \\.current\\.tmp`,
+        ),
       );
       expect(r.stdout).toMatch(new RegExp(`\\[${h}\\] would wait for gate http http://[\\d.]+:8080/health`));
     }
