@@ -3,6 +3,9 @@
  * /mysqlchk/?port=3306 -> 200 when `SELECT 1` on that port answers, 503 otherwise. Its login is read
  * from a 0600 option file; nothing secret is on its command line.
  */
+import { raw, sh, type ShellCommand } from '../commands/quote.js';
+import { PID_ALIVE } from '../system/service.js';
+
 export const MYSQLCHK_PY = `#!/usr/bin/env python3
 # fab-mysqlchk: installed by fabts (fabfiles/mysqlchk.ts). Do not edit: the next install replaces it.
 import argparse, http.server, os, subprocess, urllib.parse
@@ -93,4 +96,23 @@ export function mysqlListenSection(l: MysqlListen): string {
     '    timeout server 30s',
     ...l.servers.map((s, i) => `    server ${s.name} ${s.address}:${s.port} ${check}${i ? ' backup' : ''}`),
   ].join('\n');
+}
+
+/**
+ * Is the check in `pidFile` running? A zombie (exited, its reaping late or never: a container's init) is not.
+ */
+export const checkRunning = (pidFile: string): ShellCommand =>
+  sh`${raw(PID_ALIVE)}; p=$(cat ${pidFile} 2>/dev/null) && alive "$p"`;
+
+/**
+ * Stop the running check (TERM; then wait until it is gone, at most 10 s, a zombie counting as gone) and start
+ * `cmd` detached with its pid file, output to `log`.
+ */
+export function restartCheck(pidFile: string, cmd: string, log: string): ShellCommand {
+  const stop = sh`p=$(cat ${pidFile} 2>/dev/null) && kill "$p" 2>/dev/null; rm -f ${pidFile}`;
+  const gone = raw(
+    'i=0; while alive "$p"; do i=$((i+1)); ' +
+      '[ $i -gt 100 ] && { echo "the running check (pid $p) did not stop within 10s" >&2; exit 1; }; sleep 0.1; done',
+  );
+  return sh`${raw(PID_ALIVE)}; ${stop}; ${gone}; setsid ${raw(cmd)} --pidfile ${pidFile} </dev/null >>${log} 2>&1 &`;
 }

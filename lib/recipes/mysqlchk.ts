@@ -7,7 +7,7 @@ import type { TaskContext } from '../task/context.js';
 import { defaultsFileText } from '../db/client.js';
 import { serviceManager, waitUntil } from '../system/service.js';
 import { mysqlSettings } from './mysql.js';
-import { MYSQLCHK_PY, mysqlListenSection, mysqlchkUnit } from './mysqlchk-script.js';
+import { MYSQLCHK_PY, checkRunning, mysqlListenSection, mysqlchkUnit, restartCheck } from './mysqlchk-script.js';
 
 /**
  * installMysqlchk: the check script, its 0600 login file, and the process (a systemd unit, or
@@ -79,19 +79,10 @@ export async function installMysqlchk(ctx: TaskContext): Promise<MysqlchkResult>
       )
       .quiet();
   } else {
-    const alive = (
-      await ctx
-        .sudo(sh`p=$(cat ${PID} 2>/dev/null) && kill -0 "$p"`)
-        .quiet()
-        .nothrow()
-        .probe()
-    ).ok;
+    const alive = (await ctx.sudo(checkRunning(PID)).quiet().nothrow().probe()).ok;
     if (changed || !alive) {
       changed = true;
-      const log = s.string('mysqlchkLog', '/var/log/fab-mysqlchk.log');
-      const stop = sh`p=$(cat ${PID} 2>/dev/null) && kill "$p" 2>/dev/null; rm -f ${PID}`;
-      const gone = sh`while kill -0 "$p" 2>/dev/null; do sleep 0.1; done`;
-      await ctx.sudo(sh`${stop}; ${gone}; setsid ${raw(cmd)} --pidfile ${PID} </dev/null >>${log} 2>&1 &`).quiet();
+      await ctx.sudo(restartCheck(PID, cmd, s.string('mysqlchkLog', '/var/log/fab-mysqlchk.log'))).quiet();
     }
   }
   // any HTTP answer (an error status too) means the check listens

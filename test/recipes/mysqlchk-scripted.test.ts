@@ -1,6 +1,7 @@
 // installMysqlchk and haproxyMysql on scripted hosts: the exact commands and messages (the lab runs them for real).
 import { describe, expect, it } from 'vitest';
 import { haproxyMysql, installMysqlchk } from '../../lib/recipes/mysqlchk.js';
+import { PID_ALIVE } from '../../lib/system/service.js';
 import { task } from '../../lib/task/task.js';
 import { ScriptedTransport, runTask, type TaskRun } from '../../lib/testing/index.js';
 
@@ -11,7 +12,7 @@ describe('installMysqlchk without systemd', () => {
   it('starts the check detached with a pid file, waits for its URL, and says so', async () => {
     const host = new ScriptedTransport('db1')
       .on('test -d /run/systemd/system', { code: 1 })
-      .on('p=$(cat /run/fab-mysqlchk.pid 2>/dev/null) && kill -0 "$p"', { code: 1 })
+      .on(`${PID_ALIVE}; p=$(cat /run/fab-mysqlchk.pid 2>/dev/null) && alive "$p"`, { code: 1 })
       .on(() => true, {});
     const r = await runTask(
       task({}, (ctx) => installMysqlchk(ctx)),
@@ -20,8 +21,10 @@ describe('installMysqlchk without systemd', () => {
     expect(r.exitCode).toBe(0);
     const seen = host.commands.map((c) => c.command);
     expect(seen).toContain(
-      'p=$(cat /run/fab-mysqlchk.pid 2>/dev/null) && kill "$p" 2>/dev/null; rm -f /run/fab-mysqlchk.pid; ' +
-        'while kill -0 "$p" 2>/dev/null; do sleep 0.1; done; ' +
+      `${PID_ALIVE}; ` +
+        'p=$(cat /run/fab-mysqlchk.pid 2>/dev/null) && kill "$p" 2>/dev/null; rm -f /run/fab-mysqlchk.pid; ' +
+        'i=0; while alive "$p"; do i=$((i+1)); ' +
+        '[ $i -gt 100 ] && { echo "the running check (pid $p) did not stop within 10s" >&2; exit 1; }; sleep 0.1; done; ' +
         'setsid /usr/bin/python3 /usr/local/sbin/fab-mysqlchk --bind 0.0.0.0 --port 31337 --db-host 127.0.0.1 ' +
         '--defaults-file /etc/fab-mysqlchk/client.cnf --pidfile /run/fab-mysqlchk.pid ' +
         "</dev/null >>'/var/log/my check.log' 2>&1 &",
