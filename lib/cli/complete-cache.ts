@@ -101,7 +101,7 @@ export function watchList(
       files.add(existsSync(join(dir, '.package-lock.json')) ? join(dir, '.package-lock.json') : dir);
     }
   }
-  // fab's option list and output groups: files of tsc's output, inside the bundle's entry (a new build rewrites it).
+  // fab's own build: the option list and output groups (dist/lib), the CLI's entry (dist/fab; every build rewrites it).
   for (const f of ['config/options.js', 'report/groups.js', 'cli/main.js']) {
     const own = join(libDir(), f);
     if (existsSync(own)) files.add(own); // the build's; absent when run from the sources (vitest)
