@@ -17,6 +17,22 @@ export function artifactKind(path: string): ArtifactKind {
   );
 }
 
+/** The version given, or the one in the file name (`app-1.2.tgz`, `app-1.2-py3-none-any.whl`): a safe path part. */
+function versionOf(name: string, given: string | undefined): string {
+  const version =
+    given ??
+    name
+      .replace(/\.(tgz|tar\.gz|whl|egg)$/, '')
+      .replace(/^[A-Za-z_][\w.]*?-(?=v?\d)/, '')
+      .replace(/-py\d.*$/, '');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(version))
+    throw new UsageError(
+      `artifact ${name}: "${version}" is not a usable version`,
+      'pass --version with letters, digits, . _ + -',
+    );
+  return version;
+}
+
 export interface Artifact {
   kind: ArtifactKind;
   /** The local file, or the URL each host downloads it from (`--artifact-url`). */
@@ -38,17 +54,7 @@ export async function inspectArtifact(
     throw new UsageError(`artifact ${path}: no such file`, 'build it first, or give the right path');
   const kind = artifactKind(path);
   const name = basename(path);
-  const version =
-    opts.version ??
-    name
-      .replace(/\.(tgz|tar\.gz|whl|egg)$/, '')
-      .replace(/^[A-Za-z_][\w.]*?-(?=v?\d)/, '')
-      .replace(/-py\d.*$/, '');
-  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(version))
-    throw new UsageError(
-      `artifact ${name}: "${version}" is not a usable version`,
-      'pass --version with letters, digits, . _ + -',
-    );
+  const version = versionOf(name, opts.version);
   const sha256 = await new Promise<string>((resolve, reject) => {
     const h = createHash('sha256');
     createReadStream(path)
@@ -92,16 +98,6 @@ export function remoteArtifact(url: string, sha256: string | undefined, version?
     );
   const name = basename(u.pathname);
   const kind = artifactKind(name);
-  const v =
-    version ??
-    name
-      .replace(/\.(tgz|tar\.gz|whl|egg)$/, '')
-      .replace(/^[A-Za-z_][\w.]*?-(?=v?\d)/, '')
-      .replace(/-py\d.*$/, '');
-  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(v))
-    throw new UsageError(
-      `artifact ${name}: "${v}" is not a usable version`,
-      'pass --version with letters, digits, . _ + -',
-    );
+  const v = versionOf(name, version);
   return { kind, path: name, url, version: v, sha256: sha256.toLowerCase() };
 }
